@@ -1,0 +1,53 @@
+//! Prints what the generator makes of a spec, so generated code can be read and diffed:
+//!
+//! ```text
+//! cargo run -p greenapi-settings-codegen -- rust      [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- markdown  [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- pyi       [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- check     [spec/settings.json]
+//! ```
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (what, path) = match args.as_slice() {
+        [w] => (w.as_str(), default_spec()),
+        [w, p] => (w.as_str(), std::path::PathBuf::from(p)),
+        _ => return usage(),
+    };
+    let spec = match greenapi_settings_codegen::load_file(&path) {
+        Ok(s) => s,
+        Err(errs) => {
+            for e in &errs.0 {
+                eprintln!("{}: {e}", path.display());
+            }
+            return ExitCode::from(1);
+        }
+    };
+    match what {
+        "rust" => print!("{}", greenapi_settings_codegen::rust::render(&spec)),
+        "markdown" | "md" => print!("{}", greenapi_settings_codegen::markdown::render(&spec)),
+        "pyi" => print!(
+            "{}",
+            greenapi_settings_codegen::pyi::render_settings_classes(&spec)
+        ),
+        "check" => println!(
+            "{}: ok ({} settings, {} rules)",
+            path.display(),
+            spec.settings.len(),
+            spec.rules.len()
+        ),
+        _ => return usage(),
+    }
+    ExitCode::SUCCESS
+}
+
+fn default_spec() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/settings.json")
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: greenapi-settings-codegen <rust|markdown|pyi|check> [SPEC]");
+    ExitCode::from(2)
+}

@@ -1,0 +1,39 @@
+//! Typed, validated access to the settings of a GREEN-API WhatsApp instance
+//! (`setSettings` / `getSettings`).
+//!
+//! Everything about the settings — names, types, ranges, statuses, descriptions, cross-field
+//! rules — comes from one spec file, `spec/settings.json`, turned into Rust at compile time.
+//!
+//! ```
+//! use greenapi_settings::SettingsPatch;
+//!
+//! let patch = SettingsPatch::new()
+//!     .delay_send_messages_milliseconds(100)
+//!     .webhook_url("ftp://x");
+//! let report = patch.validate();
+//! // Every problem at once, each naming the field in its API spelling.
+//! let fields: Vec<_> = report.errors.iter().map(|v| v.field.as_deref().unwrap()).collect();
+//! assert_eq!(fields, ["webhookUrl", "delaySendMessagesMilliseconds"]);
+//!
+//! let ok = SettingsPatch::new().incoming_webhook(true).delay_send_messages_milliseconds(15_000);
+//! assert!(ok.validate().is_ok());
+//! assert_eq!(
+//!     serde_json::to_string(&ok).unwrap(),
+//!     r#"{"delaySendMessagesMilliseconds":15000,"incomingWebhook":"yes"}"#
+//! );
+//! ```
+
+extern crate self as greenapi_settings;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+mod meta;
+mod settings;
+mod validation;
+
+pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
+pub use settings::{
+    facts, SetSettingsResponse, Settings, SettingsPatch, FIELDS, READ_ONLY_FIELDS, RULES,
+};
+pub use validation::{Change, Report, Severity, ValidationError, Violation};

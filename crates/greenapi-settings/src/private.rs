@@ -1,0 +1,320 @@
+//! Runtime support for the code `settings_api!` generates. Not a public API: names and
+//! signatures change with the generator.
+
+use std::fmt;
+
+pub use serde;
+pub use serde_json;
+use serde_json::{Map, Value};
+
+use crate::meta::{FieldInfo, RuleKind, Status};
+use crate::validation::{Report, Violation};
+
+/// Placeholder shown instead of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// `Debug`s as `<redacted>`.
+pub struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// `Debug`s as `<redacted>` when a secret is set, `""` when it is empty.
+pub struct RedactedIfSet(pub bool);
+
+impl fmt::Debug for RedactedIfSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 {
+            f.write_str(REDACTED)
+        } else {
+            f.write_str("\"\"")
+        }
+    }
+}
+
+/// `true` → `"yes"`, `false` → `"no"`.
+pub fn yes_no_value(b: bool) -> Value {
+    Value::String(if b { "yes" } else { "no" }.to_string())
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.chars().count() > 60 => {
+            let short: String = s.chars().take(57).collect();
+            format!("the string \"{short}...\"")
+        }
+        Value::String(s) => format!("the string {}", Value::String(s.clone())),
+        Value::Null => "null".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads a yes/no field: `"yes"`, `"no"`, or a JSON boolean.
+pub fn parse_yes_no(field: &'static str, v: &Value) -> Result<bool, Violation> {
+    match v {
+        Value::String(s) if s == "yes" => Ok(true),
+        Value::String(s) if s == "no" => Ok(false),
+        Value::Bool(b) => Ok(*b),
+        other => Err(Violation::error(
+            Some(field),
+            Some(other.clone()),
+            "yesNo",
+            format!("expected \"yes\" or \"no\", found {}", describe(other)),
+        )),
+    }
+}
+
+/// Reads an integer field (no strings, no fractions).
+pub fn parse_integer(field: &'static str, v: &Value) -> Result<i64, Violation> {
+    match v.as_i64() {
+        Some(i) => Ok(i),
+        None => Err(Violation::error(
+            Some(field),
+            Some(v.clone()),
+            "integer",
+            format!("expected an integer, found {}", describe(v)),
+        )),
+    }
+}
+
+/// Reads a string field.
+pub fn parse_string(field: &'static str, v: &Value) -> Result<String, Violation> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(Violation::error(
+            Some(field),
+            Some(other.clone()),
+            "string",
+            format!("expected a string, found {}", describe(other)),
+        )),
+    }
+}
+
+/// Reads a secret string field; a wrong value is never echoed.
+pub fn parse_secret(field: &'static str, v: &Value) -> Result<String, Violation> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(Violation::error(
+            Some(field),
+            Some(Value::String(REDACTED.into())),
+            "string",
+            "expected a string (value not shown: secret)",
+        )),
+    }
+}
+
+/// The body must be a JSON object.
+pub fn expect_object(v: &Value) -> Result<&Map<String, Value>, Vec<Violation>> {
+    match v {
+        Value::Object(m) => Ok(m),
+        other => Err(vec![Violation::error(
+            None,
+            None,
+            "object",
+            format!(
+                "expected a JSON object of settings, found {}",
+                describe(other)
+            ),
+        )]),
+    }
+}
+
+/// Error for a patch with fewer fields than the API requires.
+pub fn too_few_parameters(report: &mut Report, min: usize) {
+    report.push(Violation::error(
+        None,
+        None,
+        "atLeastOneParameter",
+        format!("the patch sets no field; setSettings needs at least {min} parameter(s)"),
+    ));
+}
+
+/// Inclusive range check.
+pub fn check_range(
+    report: &mut Report,
+    field: &'static str,
+    v: i64,
+    min: i64,
+    max: i64,
+    unit: Option<&str>,
+) {
+    if !(min..=max).contains(&v) {
+        let unit = unit.map(|u| format!(" {u}")).unwrap_or_default();
+        report.push(Violation::error(
+            Some(field),
+            Some(v.into()),
+            "range",
+            format!("{v} is out of range: must be between {min} and {max}{unit}"),
+        ));
+    }
+}
+
+/// URL check: empty (when allowed) or an absolute URL with an allowed scheme and a host.
+pub fn check_url(
+    report: &mut Report,
+    field: &'static str,
+    v: &str,
+    schemes: &[&str],
+    allow_empty: bool,
+) {
+    let expected = if allow_empty {
+        format!("must be empty or an absolute {} URL", schemes.join("/"))
+    } else {
+        format!("must be an absolute {} URL", schemes.join("/"))
+    };
+    let shown = Value::String(v.to_string());
+    let problem = if v.is_empty() {
+        (!allow_empty).then(|| "is empty".to_string())
+    } else if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Some("contains whitespace or control characters".to_string())
+    } else {
+        match url::Url::parse(v) {
+            Err(e) => Some(format!("is not an absolute URL ({e})")),
+            Ok(u) if !schemes.contains(&u.scheme()) => Some(format!("has scheme `{}`", u.scheme())),
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("has no host".to_string()),
+            Ok(_) => None,
+        }
+    };
+    if let Some(p) = problem {
+        report.push(Violation::error(
+            Some(field),
+            Some(shown.clone()),
+            "url",
+            format!("{shown} {p}; {expected}"),
+        ));
+    }
+}
+
+/// Token check: it is sent on in an HTTP header, so no control characters (CR, LF, ...).
+pub fn check_token(report: &mut Report, field: &'static str, v: &str) {
+    if v.chars().any(char::is_control) {
+        report.push(Violation::error(
+            Some(field),
+            Some(Value::String(REDACTED.into())),
+            "controlCharacters",
+            "contains control characters (CR, LF or others), which cannot be sent in an HTTP header (value not shown: secret)",
+        ));
+    }
+}
+
+/// Warning for a field that is set but unused or broken on the API side.
+pub fn status_warning(report: &mut Report, field: &'static str, status: Status) {
+    let message = match status {
+        Status::Unused => "is not used by the API; setting it has no effect",
+        Status::TemporarilyBroken => {
+            "is temporarily not working on the API side; the value is saved but may have no effect"
+        }
+        Status::Active => return,
+    };
+    report.push(Violation::warning(
+        Some(field),
+        None,
+        status.as_str(),
+        message,
+    ));
+}
+
+/// Evaluates one cross-field rule on a (possibly partial) state; `None` means unknown, and a
+/// rule with an unknown input stays silent. Only rules that the change `touched` are reported.
+#[allow(clippy::too_many_arguments)]
+pub fn check_rule(
+    report: &mut Report,
+    id: &'static str,
+    kind: RuleKind,
+    field: &'static str,
+    touched: bool,
+    value: Option<bool>,
+    others: &[(&'static str, Option<bool>)],
+    message: &'static str,
+) {
+    if !touched || value != Some(true) {
+        return;
+    }
+    let fires = match kind {
+        RuleKind::IgnoredWhen => others.iter().all(|(_, v)| *v == Some(true)),
+        RuleKind::EffectiveOnlyWithAll => others.iter().any(|(_, v)| *v == Some(false)),
+        RuleKind::EffectiveOnlyWithAny => others.iter().all(|(_, v)| *v == Some(false)),
+        RuleKind::Advice => false,
+    };
+    if fires {
+        report.push(Violation::warning(
+            Some(field),
+            Some(yes_no_value(true)),
+            id,
+            message,
+        ));
+    }
+}
+
+/// Error for a field name the spec does not know, with close matches.
+pub fn unknown_field(name: &str, fields: &[FieldInfo]) -> Violation {
+    let suggestions = suggest(name, fields);
+    let hint = if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; did you mean {}?",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    };
+    Violation::error(
+        Some(name),
+        None,
+        "unknownField",
+        format!("unknown setting `{name}`{hint}"),
+    )
+}
+
+/// Up to three known names (API or snake_case spelling, whichever is closer) near `name`.
+pub fn suggest(name: &str, fields: &[FieldInfo]) -> Vec<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &'static str)> = fields
+        .iter()
+        .map(|f| {
+            let d_api = distance(&lower, &f.name.to_ascii_lowercase());
+            let d_snake = distance(&lower, f.snake);
+            if d_snake < d_api {
+                (d_snake, f.snake)
+            } else {
+                (d_api, f.name)
+            }
+        })
+        .filter(|(d, _)| *d <= (name.len() / 3).max(2))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Turns collected violations into one serde error message.
+pub fn de_error<E: serde::de::Error>(v: Vec<Violation>) -> E {
+    E::custom(
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
