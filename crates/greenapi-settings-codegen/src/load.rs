@@ -276,7 +276,15 @@ fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
     }
 
     let settings = check_settings(cx, m);
-    let names: HashSet<String> = settings.iter().map(|s| s.name.clone()).collect();
+    // Names declared at all, even by settings with other problems, so that one bad setting
+    // does not also make every rule that names it "unknown".
+    let names: HashSet<String> = match m.get("settings") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect(),
+        _ => HashSet::new(),
+    };
     let read_only = check_read_only(cx, m, &settings);
     let (set_settings, get_settings) = check_methods(cx, m, &settings).unzip();
     let rate_limit = check_rate_limit(cx, m);

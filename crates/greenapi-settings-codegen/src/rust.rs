@@ -43,6 +43,15 @@ fn ident(snake: &str) -> Ident {
     Ident::new(snake, Span::call_site())
 }
 
+/// The match pattern accepting both spellings of a name (one literal when they coincide).
+fn name_pattern(name: &str, snake: &str) -> TokenStream {
+    if name == snake {
+        quote!(#name)
+    } else {
+        quote!(#name | #snake)
+    }
+}
+
 fn rust_type(ty: FieldType) -> TokenStream {
     match ty {
         FieldType::YesNo => quote!(bool),
@@ -79,7 +88,7 @@ fn opt<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
 /// The one-line constraint shown in docs, e.g. `500..=86400000 ms` or `"yes" / "no"`.
 pub fn constraint(s: &Setting) -> String {
     match s.ty {
-        FieldType::YesNo => "`\"yes\"` / `\"no\"` on the wire, `bool` here".into(),
+        FieldType::YesNo => "`\"yes\"` / `\"no\"` (`bool` in Rust and Python)".into(),
         FieldType::Integer => match (s.range, &s.unit) {
             (Some((lo, hi)), Some(u)) => format!("integer in `{lo}..={hi}` ({u})"),
             (Some((lo, hi)), None) => format!("integer in `{lo}..={hi}`"),
@@ -380,7 +389,11 @@ fn patch_impl(spec: &Spec) -> TokenStream {
     });
     let ids: Vec<Ident> = spec.settings.iter().map(|s| ident(&s.snake)).collect();
     let names: Vec<&String> = spec.settings.iter().map(|s| &s.name).collect();
-    let snakes: Vec<&String> = spec.settings.iter().map(|s| &s.snake).collect();
+    let patterns: Vec<TokenStream> = spec
+        .settings
+        .iter()
+        .map(|s| name_pattern(&s.name, &s.snake))
+        .collect();
     let to_json_arms: Vec<TokenStream> = spec
         .settings
         .iter()
@@ -394,13 +407,18 @@ fn patch_impl(spec: &Spec) -> TokenStream {
         let id = ident(&s.snake);
         let name = &s.snake;
         if s.secret {
-            quote!(if let ::core::option::Option::Some(_) = &self.#id { d.field(#name, &#p::Redacted); })
+            quote!(if self.#id.is_some() { d.field(#name, &#p::Redacted); })
         } else {
             quote!(if let ::core::option::Option::Some(v) = &self.#id { d.field(#name, v); })
         }
     });
     let secret_flags: Vec<bool> = spec.settings.iter().map(|s| s.secret).collect();
     let min_params = spec.set_settings.min_parameters.unwrap_or(0) as usize;
+    let too_few = match min_params {
+        0 => quote!(false),
+        1 => quote!(self.is_empty()),
+        n => quote!(self.len() < #n),
+    };
 
     quote! {
         #[allow(deprecated)]
@@ -414,7 +432,7 @@ fn patch_impl(spec: &Spec) -> TokenStream {
 
             /// How many fields are set.
             pub fn len(&self) -> usize {
-                0 #(+ usize::from(self.#ids.is_some()))*
+                #(usize::from(self.#ids.is_some()))+*
             }
 
             /// Whether no field is set.
@@ -443,7 +461,7 @@ fn patch_impl(spec: &Spec) -> TokenStream {
 
             fn validate_with(&self, current: ::core::option::Option<&Settings>) -> ::greenapi_settings::Report {
                 let mut report = ::greenapi_settings::Report::default();
-                if self.len() < #min_params {
+                if #too_few {
                     #p::too_few_parameters(&mut report, #min_params);
                 }
                 #(#checks)*
@@ -510,7 +528,7 @@ fn patch_impl(spec: &Spec) -> TokenStream {
             /// or a boolean for yes/no fields). Unknown names and wrong types are violations.
             pub fn set_json(&mut self, name: &str, value: &#p::serde_json::Value) -> ::core::result::Result<(), ::greenapi_settings::Violation> {
                 match name {
-                    #(#names | #snakes => { self.#ids = ::core::option::Option::Some(#parse_fns(#names, value)?); })*
+                    #(#patterns => { self.#ids = ::core::option::Option::Some(#parse_fns(#names, value)?); })*
                     other => return ::core::result::Result::Err(#p::unknown_field(other, FIELDS)),
                 }
                 ::core::result::Result::Ok(())
@@ -519,7 +537,7 @@ fn patch_impl(spec: &Spec) -> TokenStream {
             /// The value of one field (by API or snake_case name) in wire form, if set.
             pub fn get_json(&self, name: &str) -> ::core::option::Option<#p::serde_json::Value> {
                 match name {
-                    #(#names | #snakes => self.#ids.as_ref().map(|v| #to_json_arms),)*
+                    #(#patterns => self.#ids.as_ref().map(|v| #to_json_arms),)*
                     _ => ::core::option::Option::None,
                 }
             }
@@ -587,7 +605,11 @@ fn settings_struct(spec: &Spec) -> TokenStream {
     });
     let ids: Vec<Ident> = spec.settings.iter().map(|s| ident(&s.snake)).collect();
     let names: Vec<&String> = spec.settings.iter().map(|s| &s.name).collect();
-    let snakes: Vec<&String> = spec.settings.iter().map(|s| &s.snake).collect();
+    let patterns: Vec<TokenStream> = spec
+        .settings
+        .iter()
+        .map(|s| name_pattern(&s.name, &s.snake))
+        .collect();
     let to_json_arms: Vec<TokenStream> = spec
         .settings
         .iter()
@@ -605,6 +627,11 @@ fn settings_struct(spec: &Spec) -> TokenStream {
     let ro_ids: Vec<Ident> = spec.read_only.iter().map(|f| ident(&f.snake)).collect();
     let ro_names: Vec<&String> = spec.read_only.iter().map(|f| &f.name).collect();
     let ro_snakes: Vec<&String> = spec.read_only.iter().map(|f| &f.snake).collect();
+    let ro_patterns: Vec<TokenStream> = spec
+        .read_only
+        .iter()
+        .map(|f| name_pattern(&f.name, &f.snake))
+        .collect();
     let ro_parse: Vec<TokenStream> = spec.read_only.iter().map(|f| parse_fn(f.ty)).collect();
     let ro_to_json: Vec<TokenStream> = spec
         .read_only
@@ -645,8 +672,8 @@ fn settings_struct(spec: &Spec) -> TokenStream {
             /// The value of one field (API or snake_case name, writable or read-only) in wire form.
             pub fn get_json(&self, name: &str) -> ::core::option::Option<#p::serde_json::Value> {
                 match name {
-                    #(#names | #snakes => { let v = &self.#ids; ::core::option::Option::Some(#to_json_arms) })*
-                    #(#ro_names | #ro_snakes => self.#ro_ids.as_ref().map(|v| #ro_to_json),)*
+                    #(#patterns => { let v = &self.#ids; ::core::option::Option::Some(#to_json_arms) })*
+                    #(#ro_patterns => self.#ro_ids.as_ref().map(|v| #ro_to_json),)*
                     other => self.extra.get(other).cloned(),
                 }
             }

@@ -1,0 +1,60 @@
+//! The checked-in generated files are current: the golden Rust expansion, `docs/settings.md`.
+//! Refresh them with `UPDATE_GOLDEN=1 cargo test -p greenapi-settings-codegen --test golden`.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn spec() -> greenapi_settings_codegen::Spec {
+    greenapi_settings_codegen::load_file(&root().join("spec/settings.json"))
+        .expect("the project spec loads")
+}
+
+fn check(rel: &str, actual: &str) {
+    let path = root().join(rel);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{rel} is out of date (first difference at line {}); run `UPDATE_GOLDEN=1 cargo test -p greenapi-settings-codegen --test golden` and commit",
+            first + 1
+        );
+    }
+}
+
+#[test]
+fn golden_rust_expansion_is_current() {
+    check(
+        "crates/greenapi-settings/tests/golden/settings.rs",
+        &greenapi_settings_codegen::rust::render(&spec()),
+    );
+}
+
+#[test]
+fn settings_reference_docs_are_current() {
+    check(
+        "docs/settings.md",
+        &greenapi_settings_codegen::markdown::render(&spec()),
+    );
+}
+
+#[test]
+fn renaming_a_field_in_the_spec_renames_the_generated_api() {
+    let text = std::fs::read_to_string(root().join("spec/settings.json")).unwrap();
+    let renamed = text.replace("\"keepOnlineStatus\"", "\"keepOnlineStatusRenamed\"");
+    let spec = greenapi_settings_codegen::load_str(&renamed).unwrap();
+    let code = greenapi_settings_codegen::rust::render(&spec);
+    assert!(code.contains("pub keep_online_status_renamed: ::core::option::Option<bool>"));
+    assert!(code.contains("\"keepOnlineStatusRenamed\""));
+    assert!(!code.contains("keep_online_status:"));
+}

@@ -1,0 +1,3 @@
+greenapi_settings_macros::settings_api!("spec/does-not-exist.json");
+
+fn main() {}

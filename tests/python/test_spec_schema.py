@@ -1,0 +1,56 @@
+"""The spec format's JSON Schema (spec/settings.schema.json) accepts the project spec and the
+valid test specs, and rejects the malformed ones the generator's UI tests use."""
+
+import json
+import pathlib
+
+import jsonschema
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "spec" / "settings.schema.json").read_text(encoding="utf-8"))
+UI = ROOT / "crates" / "greenapi-settings" / "tests"
+
+
+def validator() -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(SCHEMA)
+    cls.check_schema(SCHEMA)
+    return cls(SCHEMA)
+
+
+def test_schema_is_a_valid_draft_2020_12_schema() -> None:
+    assert SCHEMA["$schema"].endswith("2020-12/schema")
+    validator()
+
+
+@pytest.mark.parametrize("path", [ROOT / "spec" / "settings.json", UI / "ui-pass" / "renamed-field.json"])
+def test_valid_specs_pass_the_schema(path: pathlib.Path) -> None:
+    errors = list(validator().iter_errors(json.loads(path.read_text(encoding="utf-8"))))
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", ["unknown-type", "many-problems"])
+def test_schema_rejects_malformed_settings(name: str) -> None:
+    spec = json.loads((UI / "ui" / "specs" / f"{name}.json").read_text(encoding="utf-8"))
+    assert list(validator().iter_errors(spec)), name
+
+
+def test_schema_rejects_a_range_on_a_yes_no_setting() -> None:
+    spec = json.loads((ROOT / "spec" / "settings.json").read_text(encoding="utf-8"))
+    spec["settings"][3]["range"] = {"min": 0, "max": 1}
+    assert list(validator().iter_errors(spec))
+
+
+def test_spec_lists_all_19_settings_of_the_seed_with_statuses() -> None:
+    spec = json.loads((ROOT / "spec" / "settings.json").read_text(encoding="utf-8"))
+    by_status: dict[str, set[str]] = {}
+    for s in spec["settings"]:
+        by_status.setdefault(s["status"], set()).add(s["name"])
+    assert len(spec["settings"]) == 19
+    assert by_status["unused"] == {"sharedSession", "countryInstance", "statusInstanceWebhook", "enableMessagesHistory"}
+    assert by_status["temporarilyBroken"] == {"deviceWebhook", "incomingBlockWebhook"}
+    seed = (ROOT.parent / "shared" / "seed" / "000_08a848d2a98d3b9b.txt")
+    if seed.exists():
+        text = seed.read_text(encoding="utf-8")
+        for s in spec["settings"]:
+            assert f"\n{s['name']} " in text, s["name"]
