@@ -28,10 +28,17 @@ extern crate self as greenapi_settings;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod client;
 mod meta;
 mod settings;
 mod validation;
 
+#[cfg(feature = "blocking")]
+pub use client::blocking;
+pub use client::{
+    ApiToken, Applied, Client, ClientBuilder, Error, Plan, RetryPolicy, ENV_API_URL,
+    ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES,
+};
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
 pub use settings::{
     facts, SetSettingsResponse, Settings, SettingsPatch, FIELDS, READ_ONLY_FIELDS, RULES,

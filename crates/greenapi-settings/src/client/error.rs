@@ -1,0 +1,127 @@
+//! The client's error type: one variant per failure a caller handles differently.
+
+use std::time::Duration;
+
+use crate::validation::ValidationError;
+
+/// Everything that can go wrong talking to the API. No variant ever carries the API token:
+/// URLs are stripped from transport errors and server text is scrubbed of the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The patch was invalid; nothing was sent. Carries every violation.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+
+    /// HTTP 401 (or a 200 body naming 401): the API token is wrong. Do not retry.
+    #[error("authentication failed (HTTP 401): the API token was not accepted")]
+    Auth,
+
+    /// HTTP 403: the idInstance or the API URL is wrong. Do not retry.
+    #[error("forbidden (HTTP 403): wrong idInstance or API URL")]
+    Forbidden,
+
+    /// HTTP 429 after the retry budget was spent: too many requests.
+    #[error("rate limited (HTTP 429){}", retry_after_text(.retry_after))]
+    RateLimited {
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+
+    /// HTTP 466: the plan's quota of calls is used up. Do not retry.
+    #[error("quota exceeded (HTTP 466): {used}/{total} calls of {method} used ({description})")]
+    QuotaExceeded {
+        /// The method the quota applies to.
+        method: String,
+        /// Calls used.
+        used: u64,
+        /// Calls allowed.
+        total: u64,
+        /// The server's status word, e.g. `QUOTE_EXCEEDED`.
+        status: String,
+        /// The server's explanation.
+        description: String,
+    },
+
+    /// HTTP 400 saying the instance is starting, not authorized, expired or deleted.
+    #[error("instance not ready (HTTP 400): {message}")]
+    InstanceNotReady {
+        /// The server's message.
+        message: String,
+    },
+
+    /// Another 4xx: the server rejected the request (bad data, wrong HTTP method, too large).
+    #[error("request rejected (HTTP {status}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+
+    /// HTTP 5xx after the retry budget was spent.
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message, if any.
+        message: String,
+    },
+
+    /// The request did not complete: connection refused or reset, DNS, TLS, ...
+    #[error("transport error: {0}")]
+    Transport(String),
+
+    /// No complete response within the configured timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+
+    /// The response could not be understood. The body is kept (truncated, token scrubbed).
+    #[error("cannot decode the response (HTTP {status}): {reason}; body: {body}")]
+    Decode {
+        /// HTTP status.
+        status: u16,
+        /// What was wrong.
+        reason: String,
+        /// The start of the body.
+        body: String,
+    },
+
+    /// The client was configured wrongly (bad API URL, missing credentials, ...).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+fn retry_after_text(d: &Option<Duration>) -> String {
+    match d {
+        Some(d) => format!("; retry after {} s", d.as_secs_f64().ceil()),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// Whether retrying the same request later may succeed (429, 502/503/504, transport,
+    /// timeout). The client already retries these within its [`RetryPolicy`](crate::RetryPolicy).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Transport(_) | Error::Timeout(_) => true,
+            Error::Server { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status behind this error, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Auth => Some(401),
+            Error::Forbidden => Some(403),
+            Error::RateLimited { .. } => Some(429),
+            Error::QuotaExceeded { .. } => Some(466),
+            Error::InstanceNotReady { .. } => Some(400),
+            Error::Rejected { status, .. }
+            | Error::Server { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

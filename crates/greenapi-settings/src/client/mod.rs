@@ -1,0 +1,483 @@
+//! The HTTP client for `getSettings` / `setSettings`, with `plan` / `apply` on top.
+
+mod error;
+mod plan;
+mod response;
+mod retry;
+mod secret;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+pub use error::Error;
+pub use plan::{Applied, Plan};
+pub use retry::RetryPolicy;
+pub use secret::ApiToken;
+
+use crate::{facts, SetSettingsResponse, Settings, SettingsPatch};
+
+/// Responses larger than this are refused (a settings body is a few hundred bytes).
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// Environment variable with the API URL, e.g. `https://1101.api.greenapi.com`.
+pub const ENV_API_URL: &str = "GREEN_API_URL";
+/// Environment variable with the instance id.
+pub const ENV_ID_INSTANCE: &str = "GREEN_API_ID_INSTANCE";
+/// Environment variable with the API token.
+pub const ENV_TOKEN: &str = "GREEN_API_TOKEN";
+
+/// An async client for one instance. Cheap to clone (clones share one connection pool and
+/// one request pacer). `Debug` never shows the token.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), greenapi_settings::Error> {
+/// use greenapi_settings::{Client, SettingsPatch};
+/// let client = Client::new("https://1101.api.greenapi.com", 1101000001, "token")?;
+/// let current = client.get_settings().await?;
+/// let plan = client.plan(&SettingsPatch::new().incoming_webhook(true)).await?;
+/// for change in &plan.changes { println!("{change}"); }
+/// let applied = client.apply(&SettingsPatch::new().incoming_webhook(true)).await?;
+/// assert!(!applied.sent() || applied.response.unwrap().save_settings);
+/// # let _ = current; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_url: String,
+    id_instance: u64,
+    token: ApiToken,
+    timeout: Duration,
+    retry: RetryPolicy,
+    min_interval: Duration,
+    next_slot: Mutex<Option<Instant>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_url", &self.inner.api_url)
+            .field("id_instance", &self.inner.id_instance)
+            .field("api_token", &self.inner.token)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .field("min_interval", &self.inner.min_interval)
+            .finish()
+    }
+}
+
+/// Configures a [`Client`]. `Debug` never shows the token.
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    api_url: Option<String>,
+    id_instance: Option<u64>,
+    token: Option<ApiToken>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    min_interval: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            api_url: None,
+            id_instance: None,
+            token: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The instance's API URL from the console, e.g. `https://1101.api.greenapi.com`.
+    #[must_use]
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The instance id (`idInstance`).
+    #[must_use]
+    pub fn id_instance(mut self, id: u64) -> Self {
+        self.id_instance = Some(id);
+        self
+    }
+
+    /// The API token (`apiTokenInstance`).
+    #[must_use]
+    pub fn api_token(mut self, token: impl Into<ApiToken>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Time allowed for one attempt, from sending to the last body byte (default 30 s).
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Time allowed to connect (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// How retryable failures are retried (default: [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The least time between two requests of this client. Defaults to the API's documented
+    /// limit (1 request per second per instance); `Duration::ZERO` turns pacing off.
+    #[must_use]
+    pub fn min_interval(mut self, d: Duration) -> Self {
+        self.min_interval = d;
+        self
+    }
+
+    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
+    pub fn from_env(mut self) -> Result<Self, Error> {
+        if self.api_url.is_none() {
+            self.api_url = std::env::var(ENV_API_URL).ok();
+        }
+        if self.id_instance.is_none() {
+            if let Ok(v) = std::env::var(ENV_ID_INSTANCE) {
+                let id = v.trim().parse().map_err(|_| {
+                    Error::Config(format!("{ENV_ID_INSTANCE} must be a number, found {v:?}"))
+                })?;
+                self.id_instance = Some(id);
+            }
+        }
+        if self.token.is_none() {
+            self.token = std::env::var(ENV_TOKEN).ok().map(ApiToken::new);
+        }
+        Ok(self)
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut missing = Vec::new();
+        if self.api_url.is_none() {
+            missing.push(format!("api_url ({ENV_API_URL})"));
+        }
+        if self.id_instance.is_none() {
+            missing.push(format!("id_instance ({ENV_ID_INSTANCE})"));
+        }
+        if self.token.as_ref().is_none_or(|t| t.expose().is_empty()) {
+            missing.push(format!("api_token ({ENV_TOKEN})"));
+        }
+        if !missing.is_empty() {
+            return Err(Error::Config(format!("missing {}", missing.join(", "))));
+        }
+        let (Some(api_url), Some(id_instance), Some(token)) =
+            (self.api_url, self.id_instance, self.token)
+        else {
+            return Err(Error::Config("missing credentials".into()));
+        };
+        let api_url = check_api_url(&api_url)?;
+        if token
+            .expose()
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '?' || c == '#' || c.is_whitespace())
+        {
+            return Err(Error::Config(
+                "the API token contains characters that cannot appear in a URL path segment (value not shown)".into(),
+            ));
+        }
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(e.without_url().to_string()))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_url,
+                id_instance,
+                token,
+                timeout: self.timeout,
+                retry: self.retry,
+                min_interval: self.min_interval,
+                next_slot: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+fn install_crypto_provider() {
+    // reqwest is built without a default provider (aws-lc would be a heavy C build); ring is
+    // installed once per process. An already-installed provider (the application's) wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn check_api_url(raw: &str) -> Result<String, Error> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = url::Url::parse(trimmed)
+        .map_err(|e| Error::Config(format!("api_url {trimmed:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!(
+            "api_url {trimmed:?} must be an absolute http(s) URL"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "api_url {trimmed:?} must not have a query or fragment"
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Set,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Get => "getSettings",
+            Method::Set => "setSettings",
+        }
+    }
+}
+
+impl Client {
+    /// A client with default timeouts, retries and pacing.
+    pub fn new(
+        api_url: impl Into<String>,
+        id_instance: u64,
+        api_token: impl Into<ApiToken>,
+    ) -> Result<Client, Error> {
+        Client::builder()
+            .api_url(api_url)
+            .id_instance(id_instance)
+            .api_token(api_token)
+            .build()
+    }
+
+    /// A client from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE` and `GREEN_API_TOKEN`.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder().from_env()?.build()
+    }
+
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API URL this client talks to (no token in it).
+    pub fn api_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
+    /// The instance id.
+    pub fn id_instance(&self) -> u64 {
+        self.inner.id_instance
+    }
+
+    /// Reads every setting of the instance (`getSettings`).
+    pub async fn get_settings(&self) -> Result<Settings, Error> {
+        let (status, body) = self.call(Method::Get, None).await?;
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            response::decode_error(
+                status,
+                format!("invalid JSON: {e}"),
+                &body,
+                &self.inner.token,
+            )
+        })?;
+        Settings::from_json_value(&value).map_err(|vs| {
+            let reason = vs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            response::decode_error(status, reason, &body, &self.inner.token)
+        })
+    }
+
+    /// Validates `patch` and, if it has no errors, sends it (`setSettings`). An invalid patch
+    /// returns [`Error::Validation`] with every problem, and nothing is sent. Each accepted call
+    /// restarts the instance; prefer [`apply`](Self::apply), which sends only what changed.
+    pub async fn set_settings(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
+        let warnings = patch.validate().into_result()?;
+        for w in &warnings {
+            tracing::warn!(target: "greenapi_settings", id_instance = self.inner.id_instance, "{w}");
+        }
+        self.send_unchecked(patch).await
+    }
+
+    async fn send_unchecked(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
+        let body =
+            serde_json::to_vec(&patch.to_json_value()).map_err(|e| Error::Config(e.to_string()))?;
+        let (status, resp) = self.call(Method::Set, Some(body)).await?;
+        serde_json::from_slice::<SetSettingsResponse>(&resp)
+            .map_err(|e| response::decode_error(status, e.to_string(), &resp, &self.inner.token))
+    }
+
+    /// Reads the current settings and shows what `desired` would change. `desired` is validated
+    /// first: with errors, nothing is sent at all.
+    pub async fn plan(&self, desired: &SettingsPatch) -> Result<Plan, Error> {
+        desired.validate().into_result()?;
+        let current = self.get_settings().await?;
+        Ok(Plan::new(current, desired))
+    }
+
+    /// Brings the instance to `desired`: sends only the changed fields, and sends **nothing**
+    /// when the instance already matches (each `setSettings` restarts the instance).
+    pub async fn apply(&self, desired: &SettingsPatch) -> Result<Applied, Error> {
+        let plan = self.plan(desired).await?;
+        self.apply_plan(plan).await
+    }
+
+    /// Carries out a plan made earlier (sends its `to_send` unless empty).
+    pub async fn apply_plan(&self, plan: Plan) -> Result<Applied, Error> {
+        if plan.is_noop() {
+            return Ok(Applied {
+                plan,
+                response: None,
+            });
+        }
+        plan.to_send.validate().into_result()?;
+        let response = self.send_unchecked(&plan.to_send).await?;
+        Ok(Applied {
+            plan,
+            response: Some(response),
+        })
+    }
+
+    /// Waits for the pacing slot, so requests of this client keep the API's rate limit.
+    async fn pace(&self) {
+        if self.inner.min_interval.is_zero() {
+            return;
+        }
+        let mut next = self.inner.next_slot.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at).await;
+        }
+        *next = Some(Instant::now() + self.inner.min_interval);
+    }
+
+    /// One logical call with retries. Returns the status and body of a successful response.
+    async fn call(&self, method: Method, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>), Error> {
+        let policy = &self.inner.retry;
+        let mut waited = Duration::ZERO;
+        let mut attempt = 1;
+        loop {
+            self.pace().await;
+            let result = self.once(method, body.as_deref()).await;
+            let err = match result {
+                Ok(ok) => return Ok(ok),
+                Err(e) => e,
+            };
+            let retry_after = match &err {
+                Error::RateLimited { retry_after } => *retry_after,
+                _ => None,
+            };
+            let wait = policy.backoff(attempt, retry_after);
+            if !err.is_retryable()
+                || attempt >= policy.attempts()
+                || waited + wait > policy.budget()
+            {
+                return Err(err);
+            }
+            tracing::debug!(
+                target: "greenapi_settings",
+                method = method.name(),
+                id_instance = self.inner.id_instance,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            attempt += 1;
+        }
+    }
+
+    async fn once(&self, method: Method, body: Option<&[u8]>) -> Result<(u16, Vec<u8>), Error> {
+        let inner = &self.inner;
+        let url = format!(
+            "{}/waInstance{}/{}/{}",
+            inner.api_url,
+            inner.id_instance,
+            method.name(),
+            inner.token.expose()
+        );
+        let req = match method {
+            Method::Get => inner.http.get(url),
+            Method::Set => inner
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.unwrap_or_default().to_vec()),
+        };
+        let mut resp = req.send().await.map_err(|e| self.transport(e))?;
+        let status = resp.status().as_u16();
+        let retry_after = response::retry_after(
+            resp.headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let mut buf = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(e))? {
+            if buf.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(response::decode_error(
+                    status,
+                    format!("response larger than {MAX_RESPONSE_BYTES} bytes"),
+                    &buf,
+                    &inner.token,
+                ));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            target: "greenapi_settings",
+            method = method.name(),
+            id_instance = inner.id_instance,
+            status,
+            bytes = buf.len(),
+            "response"
+        );
+        response::check(status, &buf, retry_after, &inner.token)?;
+        Ok((status, buf))
+    }
+
+    fn transport(&self, e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout(self.inner.timeout);
+        }
+        let e = e.without_url();
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport(self.inner.token.scrub(&text))
+    }
+}

@@ -1,0 +1,246 @@
+//! The API token appears in no error (Display or Debug), no client Debug and no log line, for
+//! every error kind the client produces; odd responses become clean typed errors.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{closed_port, http_response, raw_server};
+use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch};
+use greenapi_settings_sandbox::{Sandbox, SandboxConfig};
+
+const SECRET: &str = "SECRET-tok-9f8e7d6c";
+
+fn client(url: &str, id: u64) -> Client {
+    Client::builder()
+        .api_url(url)
+        .id_instance(id)
+        .api_token(SECRET)
+        .min_interval(Duration::ZERO)
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn assert_clean(what: &str, err: &Error) {
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(SECRET), "{what} leaks the token: {shown}");
+}
+
+#[tokio::test]
+async fn no_error_kind_shows_the_token() {
+    // The sandbox knows the secret token for instance 7; other instances and failures come from
+    // faults, limits and raw servers.
+    let sb = Sandbox::start(
+        SandboxConfig::new()
+            .with_instance(7, SECRET)
+            .with_instance(8, "other-token-8")
+            .rate_limit(Some(1))
+            .quota(Some(3)),
+    )
+    .await
+    .unwrap();
+    let url = sb.url();
+    let mut errors: Vec<(&str, Error)> = Vec::new();
+
+    errors.push((
+        "validation",
+        client(&url, 7)
+            .set_settings(&SettingsPatch::new().webhook_url_token(format!("{SECRET}\n")))
+            .await
+            .unwrap_err(),
+    ));
+    errors.push(("auth", client(&url, 8).get_settings().await.unwrap_err()));
+    errors.push((
+        "forbidden",
+        client(&url, 999).get_settings().await.unwrap_err(),
+    ));
+    let c = client(&url, 7);
+    c.get_settings().await.unwrap();
+    errors.push(("rate limited", c.get_settings().await.unwrap_err()));
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    c.get_settings().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    c.get_settings().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    errors.push(("quota", c.get_settings().await.unwrap_err()));
+
+    let faulty = Sandbox::start(
+        SandboxConfig::default()
+            .with_instance(7, SECRET)
+            .rate_limit(None)
+            .error_rate(1.0),
+    )
+    .await
+    .unwrap();
+    errors.push((
+        "server",
+        client(&faulty.url(), 7).get_settings().await.unwrap_err(),
+    ));
+    let slow = Sandbox::start(
+        SandboxConfig::default()
+            .with_instance(7, SECRET)
+            .rate_limit(None)
+            .latency(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap();
+    errors.push((
+        "timeout",
+        client(&slow.url(), 7).get_settings().await.unwrap_err(),
+    ));
+    errors.push((
+        "transport",
+        client(&format!("http://127.0.0.1:{}", closed_port()), 7)
+            .get_settings()
+            .await
+            .unwrap_err(),
+    ));
+    let echo = format!("{{\"message\": \"bad request for /waInstance7/setSettings/{SECRET}\"}}");
+    let echo_url = raw_server(http_response("400 Bad Request", echo.as_bytes()), 1);
+    errors.push((
+        "rejected (server echoes the URL)",
+        client(&echo_url, 7).get_settings().await.unwrap_err(),
+    ));
+    let garbage = format!("<html>proxy error at /waInstance7/getSettings/{SECRET}</html>");
+    let garbage_url = raw_server(http_response("200 OK", garbage.as_bytes()), 1);
+    errors.push((
+        "decode",
+        client(&garbage_url, 7).get_settings().await.unwrap_err(),
+    ));
+
+    let kinds: Vec<&str> = errors.iter().map(|(k, _)| *k).collect();
+    for (what, err) in &errors {
+        assert_clean(what, err);
+    }
+    assert!(matches!(errors[0].1, Error::Validation(_)), "{kinds:?}");
+    assert!(matches!(errors[1].1, Error::Auth));
+    assert!(matches!(errors[2].1, Error::Forbidden));
+    assert!(matches!(errors[3].1, Error::RateLimited { .. }));
+    assert!(
+        matches!(errors[4].1, Error::QuotaExceeded { .. }),
+        "{:?}",
+        errors[4].1
+    );
+    assert!(matches!(errors[5].1, Error::Server { .. }));
+    assert!(matches!(errors[6].1, Error::Timeout(_)));
+    assert!(matches!(errors[7].1, Error::Transport(_)));
+    assert!(matches!(errors[8].1, Error::Rejected { status: 400, .. }));
+    assert!(matches!(errors[9].1, Error::Decode { status: 200, .. }));
+}
+
+#[test]
+fn client_and_builder_debug_hide_the_token() {
+    let builder = Client::builder()
+        .api_url("http://127.0.0.1:9")
+        .id_instance(1)
+        .api_token(SECRET);
+    let shown = format!("{builder:?}");
+    assert!(
+        !shown.contains(SECRET) && shown.contains("<redacted>"),
+        "{shown}"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async { builder.build().unwrap() });
+    let shown = format!("{client:?}");
+    assert!(
+        !shown.contains(SECRET) && shown.contains("<redacted>"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_200_body_naming_an_error_code_is_that_error() {
+    let url = raw_server(
+        http_response("200 OK", br#"{"code": 401, "description": "Unauthorized"}"#),
+        1,
+    );
+    assert!(matches!(
+        client(&url, 7).get_settings().await.unwrap_err(),
+        Error::Auth
+    ));
+}
+
+#[tokio::test]
+async fn a_huge_response_is_refused_with_bounded_memory() {
+    let body = vec![b' '; greenapi_settings::MAX_RESPONSE_BYTES + 10];
+    let url = raw_server(http_response("200 OK", &body), 1);
+    let err = client(&url, 7).get_settings().await.unwrap_err();
+    match &err {
+        Error::Decode { reason, body, .. } => {
+            assert!(reason.contains("larger than"), "{reason}");
+            assert!(body.len() < 1024);
+        }
+        e => panic!("{e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_a_transport_error_and_truncated_json_a_decode_error() {
+    let mut cut = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\nConnection: close\r\n\r\n".to_vec();
+    cut.extend_from_slice(br#"{"webhookUrl": "ht"#);
+    let url = raw_server(cut, 1);
+    let err = client(&url, 7).get_settings().await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+
+    let url = raw_server(http_response("200 OK", br#"{"webhookUrl": "ht"#), 1);
+    let err = client(&url, 7).get_settings().await.unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
+}
+
+/// Collects every tracing event as text.
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn log_events_never_contain_the_token() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sb = greenapi_settings_sandbox::BlockingSandbox::start(
+        SandboxConfig::default()
+            .with_instance(7, SECRET)
+            .rate_limit(None)
+            .error_rate(0.5),
+    )
+    .unwrap();
+    tracing::subscriber::with_default(Capture(lines.clone()), || {
+        let c = greenapi_settings::blocking::Client::from_builder(
+            Client::builder()
+                .api_url(sb.url())
+                .id_instance(7)
+                .api_token(SECRET)
+                .min_interval(Duration::ZERO)
+                .retry(RetryPolicy::default().base_delay(Duration::from_millis(5))),
+        )
+        .unwrap();
+        for _ in 0..4 {
+            let _ = c.get_settings();
+        }
+        let _ = c.set_settings(&SettingsPatch::new().device_webhook(true));
+    });
+    let lines = lines.lock().unwrap();
+    assert!(lines.len() >= 4, "events were logged: {lines:?}");
+    assert!(lines.iter().any(|l| l.contains("retrying")), "{lines:?}");
+    for l in lines.iter() {
+        assert!(!l.contains(SECRET), "log line leaks the token: {l}");
+    }
+}
