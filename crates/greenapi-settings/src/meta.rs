@@ -80,6 +80,17 @@ impl FieldInfo {
             .iter()
             .find(|f| f.name == name || f.snake == name)
     }
+
+    /// Up to three writable settings whose name (API or snake_case spelling, whichever is
+    /// closer) is near `name`, closest first: for "did you mean" hints.
+    ///
+    /// ```
+    /// assert_eq!(greenapi_settings::FieldInfo::suggest("webhookURL"), ["webhookUrl"]);
+    /// assert_eq!(greenapi_settings::FieldInfo::suggest("incoming_webhok")[0], "incoming_webhook");
+    /// ```
+    pub fn suggest(name: &str) -> Vec<&'static str> {
+        crate::__private::suggest(name, crate::FIELDS)
+    }
 }
 
 /// How a cross-field rule relates its fields.
