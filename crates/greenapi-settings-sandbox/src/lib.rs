@@ -1,1 +1,65 @@
-//! placeholder
+//! A local server that behaves like the GREEN-API `getSettings` / `setSettings` endpoints, so
+//! tests, demos and the CLI run with no account and no network.
+//!
+//! It serves the real URL shape, `/waInstance{idInstance}/{method}/{apiTokenInstance}`, on
+//! `127.0.0.1`, and answers the way the API does: the same status codes in the same order
+//! (404 wrong method, 403 unknown instance, 401 wrong token, 429 rate limit, 400 "starting",
+//! 466 quota, 413/400 bad bodies), the same validation as the client (from the one spec file),
+//! and `{"saveSettings":true}` on success. On top of that it can inject faults (latency, 5xx),
+//! delay when settings become visible, persist its state to a file, and shows what happened
+//! under `/sandbox/instances` (never showing a token).
+//!
+//! Use [`Sandbox::start`] from async code and [`BlockingSandbox`] from everything else:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use greenapi_settings_sandbox::{BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN};
+//!
+//! let sandbox = BlockingSandbox::start(SandboxConfig::default())?;
+//!
+//! // Any HTTP client works; std's TcpStream keeps the example free of dependencies.
+//! let body = r#"{"delaySendMessagesMilliseconds": 15000}"#;
+//! let mut stream = std::net::TcpStream::connect(sandbox.addr())?;
+//! write!(
+//!     stream,
+//!     "POST /waInstance{DEFAULT_INSTANCE_ID}/setSettings/{DEFAULT_TOKEN} HTTP/1.1\r\n\
+//!      Host: sandbox\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+//!      Connection: close\r\n\r\n{body}",
+//!     body.len()
+//! )?;
+//! let mut response = String::new();
+//! stream.read_to_string(&mut response)?;
+//! assert!(response.starts_with("HTTP/1.1 200"));
+//! assert!(response.ends_with(r#"{"saveSettings":true}"#));
+//!
+//! // What the server saw, without going through HTTP (and without any token).
+//! let stats = sandbox.stats(DEFAULT_INSTANCE_ID).expect("configured instance");
+//! assert_eq!(stats.settings.delay_send_messages_milliseconds, 15_000);
+//! assert_eq!(stats.restarts, 1);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The binary `greenapi-settings-sandbox` runs the same server from the command line
+//! (`--help` lists its flags).
+
+mod auth;
+mod blocking;
+mod body;
+mod config;
+mod faults;
+mod persist;
+mod ratelimit;
+mod request;
+mod response;
+mod routes;
+mod server;
+mod state;
+mod stats;
+
+pub use blocking::BlockingSandbox;
+pub use config::{
+    generated_token, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID, DEFAULT_SEED,
+    DEFAULT_TOKEN,
+};
+pub use server::{Sandbox, SandboxHandle};
+pub use stats::InstanceStats;

@@ -86,6 +86,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     min_interval: Duration,
+    http: Option<reqwest::Client>,
 }
 
 impl Default for ClientBuilder {
@@ -98,6 +99,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
+            http: None,
         }
     }
 }
@@ -153,6 +155,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares `other`'s connection pool (and TLS set-up) instead of creating a new one: for
+    /// many clients of one process, e.g. one per instance of a fleet. Pacing stays per client.
+    #[must_use]
+    pub fn share_connections_with(mut self, other: &Client) -> Self {
+        self.http = Some(other.inner.http.clone());
+        self
+    }
+
     /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
     pub fn from_env(mut self) -> Result<Self, Error> {
         if self.api_url.is_none() {
@@ -202,14 +212,18 @@ impl ClientBuilder {
                 "the API token contains characters that cannot appear in a URL path segment (value not shown)".into(),
             ));
         }
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(e.without_url().to_string()))?;
+        let http = match self.http {
+            Some(shared) => shared,
+            None => {
+                install_crypto_provider();
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| Error::Config(e.without_url().to_string()))?
+            }
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -368,16 +382,25 @@ impl Client {
         })
     }
 
-    /// Waits for the pacing slot, so requests of this client keep the API's rate limit.
-    async fn pace(&self) {
+    /// One attempt, paced: waits until `min_interval` has passed since the previous attempt of
+    /// this client *finished*, and holds the pacer while the request runs. Counting from the
+    /// end (not the start) keeps the gap the server sees at least `min_interval`, even when the
+    /// earlier request spent time connecting.
+    async fn paced_once(
+        &self,
+        method: Method,
+        body: Option<&[u8]>,
+    ) -> Result<(u16, Vec<u8>), Error> {
         if self.inner.min_interval.is_zero() {
-            return;
+            return self.once(method, body).await;
         }
         let mut next = self.inner.next_slot.lock().await;
         if let Some(at) = *next {
             tokio::time::sleep_until(at).await;
         }
+        let result = self.once(method, body).await;
         *next = Some(Instant::now() + self.inner.min_interval);
+        result
     }
 
     /// One logical call with retries. Returns the status and body of a successful response.
@@ -386,8 +409,7 @@ impl Client {
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
-            self.pace().await;
-            let result = self.once(method, body.as_deref()).await;
+            let result = self.paced_once(method, body.as_deref()).await;
             let err = match result {
                 Ok(ok) => return Ok(ok),
                 Err(e) => e,
@@ -428,10 +450,11 @@ impl Client {
             inner.token.expose()
         );
         let req = match method {
-            Method::Get => inner.http.get(url),
+            Method::Get => inner.http.get(url).timeout(inner.timeout),
             Method::Set => inner
                 .http
                 .post(url)
+                .timeout(inner.timeout)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.unwrap_or_default().to_vec()),
         };

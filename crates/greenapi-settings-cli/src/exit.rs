@@ -1,0 +1,134 @@
+//! Exit codes and the one-line error the CLI prints.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything worked.
+    Ok = 0,
+    /// The API or the network failed (for a fleet: at least one instance failed).
+    Failed = 1,
+    /// Invalid input or usage: bad flags, unreadable or invalid settings file. Nothing was sent.
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// A failure of a command: what to print, and with which exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// The exit code.
+    pub exit: Exit,
+    /// One line saying what went wrong.
+    pub message: String,
+    /// More lines: every violation, or details shown with `--verbose`.
+    pub details: Vec<String>,
+    /// Whether `details` are shown without `--verbose` (e.g. every validation problem).
+    pub always_show_details: bool,
+}
+
+impl CliError {
+    /// Invalid input or usage (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::Usage,
+            message: message.into(),
+            details: Vec::new(),
+            always_show_details: false,
+        }
+    }
+
+    /// A failure talking to the API (exit 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::Failed,
+            message: message.into(),
+            details: Vec::new(),
+            always_show_details: false,
+        }
+    }
+
+    /// Adds lines shown always (every problem of invalid input).
+    pub fn with_problems(mut self, lines: Vec<String>) -> Self {
+        self.details = lines;
+        self.always_show_details = true;
+        self
+    }
+
+    /// Adds lines shown with `--verbose`.
+    pub fn with_details(mut self, lines: Vec<String>) -> Self {
+        self.details = lines;
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<greenapi_settings::ValidationError> for CliError {
+    fn from(e: greenapi_settings::ValidationError) -> Self {
+        greenapi_settings::Error::Validation(e).into()
+    }
+}
+
+impl From<greenapi_settings::Error> for CliError {
+    fn from(e: greenapi_settings::Error) -> Self {
+        use greenapi_settings::Error as E;
+        match e {
+            E::Validation(v) => CliError::usage(format!(
+                "invalid settings ({} problem{}); nothing was sent",
+                v.violations.len(),
+                if v.violations.len() == 1 { "" } else { "s" }
+            ))
+            .with_problems(v.violations.iter().map(ToString::to_string).collect()),
+            E::Config(m) => CliError::usage(format!("invalid configuration: {m}")),
+            other => {
+                let hint = match &other {
+                    E::Auth => Some("check the API token (GREEN_API_TOKEN or --api-token)"),
+                    E::Forbidden => Some("check the instance id and the API URL"),
+                    E::RateLimited { .. } => {
+                        Some("the API allows 1 request per second per instance; try again shortly")
+                    }
+                    E::QuotaExceeded { .. } => Some("the plan's quota is used up"),
+                    E::Timeout(_) => Some("raise --timeout or try again"),
+                    _ => None,
+                };
+                let mut err = CliError::failed(other.to_string());
+                if let Some(h) = hint {
+                    err.details.push(format!("hint: {h}"));
+                }
+                err.details.push(format!("kind: {}", kind(&other)));
+                err
+            }
+        }
+    }
+}
+
+/// A short, stable name for an error kind (used in fleet reports).
+pub fn kind(e: &greenapi_settings::Error) -> &'static str {
+    use greenapi_settings::Error as E;
+    match e {
+        E::Validation(_) => "validation",
+        E::Auth => "auth",
+        E::Forbidden => "forbidden",
+        E::RateLimited { .. } => "rateLimited",
+        E::QuotaExceeded { .. } => "quotaExceeded",
+        E::InstanceNotReady { .. } => "instanceNotReady",
+        E::Rejected { .. } => "rejected",
+        E::Server { .. } => "server",
+        E::Transport(_) => "transport",
+        E::Timeout(_) => "timeout",
+        E::Decode { .. } => "decode",
+        E::Config(_) => "config",
+        _ => "other",
+    }
+}

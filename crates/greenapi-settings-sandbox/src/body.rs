@@ -1,0 +1,199 @@
+//! The `setSettings` body: read with a size limit, parsed as JSON, turned into a
+//! [`SettingsPatch`] with every problem collected.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+
+use axum::body::{Body, HttpBody};
+use axum::http::{header, HeaderMap};
+use greenapi_settings::{FieldInfo, SettingsPatch, Violation};
+use serde_json::Value;
+
+/// Why a body could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Larger than the limit (by `Content-Length` or by what arrived).
+    TooLarge,
+    /// The connection failed or the framing was broken.
+    Unreadable,
+}
+
+/// Reads at most `limit` bytes; stops reading as soon as the limit is passed.
+pub(crate) async fn read_limited(
+    mut body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf = Vec::new();
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|_| BodyError::Unreadable)?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len().saturating_add(data.len()) > limit {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
+}
+
+/// Why a body is not a valid patch.
+#[derive(Debug)]
+pub(crate) enum PatchError {
+    /// Not JSON at all (the parser's message; it never quotes the input).
+    Malformed(String),
+    /// JSON, but wrong: every problem, parse errors first, then validation errors.
+    Invalid(Vec<Violation>),
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses and validates a `setSettings` body the way the real API's rules (from the spec)
+/// say. Only API spellings are accepted on the wire: a snake_case name is an unknown field
+/// that points to the right one, so client bugs show up here rather than in production.
+pub(crate) fn parse_patch(bytes: &[u8]) -> Result<SettingsPatch, PatchError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| PatchError::Malformed(e.to_string()))?;
+    let Value::Object(map) = &value else {
+        return Err(PatchError::Invalid(vec![Violation::error(
+            None,
+            None,
+            "object",
+            format!(
+                "expected a JSON object of settings, found {}",
+                kind_of(&value)
+            ),
+        )]));
+    };
+    let mut patch = SettingsPatch::new();
+    let mut problems = Vec::new();
+    for (name, v) in map {
+        if let Some(info) = FieldInfo::find(name).filter(|f| f.name != name) {
+            problems.push(Violation::error(
+                Some(name),
+                None,
+                "unknownField",
+                format!(
+                    "unknown setting `{name}`; the API spells it `{}`",
+                    info.name
+                ),
+            ));
+            continue;
+        }
+        if let Err(e) = patch.set_json(name, v) {
+            problems.push(e);
+        }
+    }
+    let report = patch.validate();
+    // When every given field was wrong the patch is empty too; saying so again adds nothing.
+    problems.extend(
+        report
+            .errors
+            .into_iter()
+            .filter(|e| map.is_empty() || e.rule != "atLeastOneParameter"),
+    );
+    if problems.is_empty() {
+        Ok(patch)
+    } else {
+        Err(PatchError::Invalid(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(body: &str) -> Vec<Violation> {
+        match parse_patch(body.as_bytes()) {
+            Err(PatchError::Invalid(v)) => v,
+            other => panic!("expected violations, got {other:?}"),
+        }
+    }
+
+    fn fields(v: &[Violation]) -> Vec<Option<&str>> {
+        v.iter().map(|v| v.field.as_deref()).collect()
+    }
+
+    #[test]
+    fn a_valid_body_becomes_the_patch() {
+        let patch =
+            parse_patch(br#"{"delaySendMessagesMilliseconds":15000,"incomingWebhook":"yes"}"#)
+                .unwrap();
+        assert_eq!(
+            patch,
+            SettingsPatch::new()
+                .delay_send_messages_milliseconds(15_000)
+                .incoming_webhook(true)
+        );
+    }
+
+    #[test]
+    fn range_and_url_errors_are_reported_together() {
+        let v = invalid(r#"{"delaySendMessagesMilliseconds":100,"webhookUrl":"ftp://x"}"#);
+        let mut f = fields(&v);
+        f.sort();
+        assert_eq!(
+            f,
+            [Some("delaySendMessagesMilliseconds"), Some("webhookUrl")]
+        );
+    }
+
+    #[test]
+    fn type_errors_and_validation_errors_are_reported_together() {
+        let v = invalid(r#"{"incomingWebhook":"maybe","webhookUrl":"ftp://x"}"#);
+        assert_eq!(fields(&v), [Some("incomingWebhook"), Some("webhookUrl")]);
+    }
+
+    #[test]
+    fn empty_object_needs_at_least_one_parameter() {
+        let v = invalid("{}");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].rule, "atLeastOneParameter");
+    }
+
+    #[test]
+    fn snake_case_and_unknown_names_are_unknown_fields() {
+        let v = invalid(r#"{"incoming_webhook":"yes","bogus":1}"#);
+        assert_eq!(fields(&v), [Some("incoming_webhook"), Some("bogus")]);
+        assert!(v[0].message.contains("incomingWebhook"), "{}", v[0].message);
+        assert!(v.iter().all(|v| v.rule != "atLeastOneParameter"));
+    }
+
+    #[test]
+    fn non_objects_and_non_json_are_refused() {
+        assert_eq!(invalid("[1,2]")[0].rule, "object");
+        assert!(matches!(parse_patch(b"{"), Err(PatchError::Malformed(_))));
+        assert!(matches!(parse_patch(b""), Err(PatchError::Malformed(_))));
+        assert!(matches!(
+            parse_patch(&[0xff, 0xfe]),
+            Err(PatchError::Malformed(_))
+        ));
+        let deep = "[".repeat(100_000);
+        assert!(matches!(
+            parse_patch(deep.as_bytes()),
+            Err(PatchError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_wrong_webhook_token_type_is_not_echoed() {
+        let v = invalid(r#"{"webhookUrlToken":12345678}"#);
+        assert!(!format!("{v:?}").contains("12345678"));
+    }
+}

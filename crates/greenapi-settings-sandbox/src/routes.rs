@@ -1,0 +1,202 @@
+//! The HTTP surface: the API endpoints (checked in the API's order) and the inspection
+//! endpoints under `/sandbox/`.
+//!
+//! API paths are matched by hand in the fallback: axum cannot capture the digits after the
+//! `waInstance` prefix, and doing it here keeps every answer — even to a malformed path — in
+//! the API's JSON error shape.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::auth::{percent_decode, token_matches};
+use crate::body::{self, BodyError, PatchError};
+use crate::ratelimit::retry_after_secs;
+use crate::request::{parse_instance_segment, split_api_path, ApiMethod};
+use crate::response;
+use crate::state::{Admission, Shared};
+
+/// The router, with state.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/sandbox/instances", get(list_instances))
+        .route("/sandbox/instances/{id}", get(one_instance))
+        .route("/sandbox/reset", post(reset))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(api)
+        .with_state(shared)
+}
+
+/// Every API request, in the order the real API checks: method and verb (404), instance
+/// (403), token (401), rate limit (429), "starting" (400), injected latency and faults, quota
+/// (466), then the body.
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    verb: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some((instance_segment, method_segment, token_segment)) = split_api_path(uri.path()) else {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            "no such endpoint; API paths are /waInstance{idInstance}/{method}/{apiTokenInstance}",
+        );
+    };
+    // Segments are never echoed: a token put in the wrong place must not show up in an answer.
+    let Some(method) = ApiMethod::parse(method_segment) else {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            "unknown method; this sandbox serves getSettings (GET) and setSettings (POST)",
+        );
+    };
+    if verb != method.verb() {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            format!("{} must be called with {}", method.name(), method.verb()),
+        );
+    }
+    let Some(id) = parse_instance_segment(instance_segment) else {
+        return response::error(
+            StatusCode::FORBIDDEN,
+            "the first path segment must be waInstance followed by the idInstance digits",
+        );
+    };
+    let Some(expected) = shared.token(id) else {
+        return response::error(StatusCode::FORBIDDEN, "unknown idInstance");
+    };
+    if !token_matches(&percent_decode(token_segment), expected) {
+        shared.count_unauthorized(id);
+        return response::error(StatusCode::UNAUTHORIZED, "wrong apiTokenInstance");
+    }
+    match shared.admit(id, method, Instant::now()) {
+        Admission::Go => {}
+        Admission::RateLimited { wait, per_second } => {
+            return response::rate_limited(retry_after_secs(wait), per_second);
+        }
+        Admission::Starting => {
+            return response::error(
+                StatusCode::BAD_REQUEST,
+                "instance in starting process try later",
+            );
+        }
+    }
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
+    if let Some(status) = shared.roll_fault() {
+        shared.count_rejected(id);
+        return response::error(
+            status,
+            "injected fault: the sandbox answers this share of requests with a server error",
+        );
+    }
+    if let Err((used, total)) = shared.charge_quota(id) {
+        shared.count_rejected(id);
+        return response::quota_exceeded(method.name(), used, total);
+    }
+    match method {
+        ApiMethod::GetSettings => get_settings(&shared, id),
+        ApiMethod::SetSettings => set_settings(&shared, id, &headers, body).await,
+    }
+}
+
+/// The visible settings plus the read-only fields a real account reports.
+fn get_settings(shared: &Shared, id: u64) -> Response {
+    let Some(mut settings) = shared.visible_settings(id, Instant::now()) else {
+        return response::error(StatusCode::FORBIDDEN, "unknown idInstance");
+    };
+    settings.wid = Some(format!("7{id:010}@c.us"));
+    settings.type_account = Some("sandbox".into());
+    response::json(StatusCode::OK, settings.to_json_value())
+}
+
+async fn set_settings(shared: &Shared, id: u64, headers: &HeaderMap, body: Body) -> Response {
+    let limit = shared.config.body_limit;
+    let bytes = match body::read_limited(body, headers, limit).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            shared.count_rejected(id);
+            return response::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than the limit of {limit} bytes"),
+            );
+        }
+        Err(BodyError::Unreadable) => {
+            shared.count_rejected(id);
+            return response::error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+    };
+    let patch = match body::parse_patch(&bytes) {
+        Ok(patch) => patch,
+        Err(PatchError::Malformed(e)) => {
+            shared.count_rejected(id);
+            return response::error(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}"));
+        }
+        Err(PatchError::Invalid(violations)) => {
+            shared.count_rejected(id);
+            return response::invalid_settings(&violations);
+        }
+    };
+    match shared.accept(id, patch).await {
+        Ok(()) => response::json(StatusCode::OK, json!({ "saveSettings": true })),
+        Err(e) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the settings were not saved: {e}"),
+        ),
+    }
+}
+
+/// `GET /sandbox/instances`: every instance, by id.
+async fn list_instances(State(shared): State<Arc<Shared>>) -> Response {
+    let all: Vec<Value> = shared
+        .all_stats()
+        .iter()
+        .map(|s| s.to_json_value())
+        .collect();
+    response::json(StatusCode::OK, Value::Array(all))
+}
+
+/// `GET /sandbox/instances/{id}`.
+async fn one_instance(
+    State(shared): State<Arc<Shared>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let stats = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<u64>().ok())
+        .and_then(|id| shared.stats(id));
+    match stats {
+        Some(stats) => response::json(StatusCode::OK, stats.to_json_value()),
+        None => response::error(StatusCode::NOT_FOUND, "unknown instance"),
+    }
+}
+
+/// `POST /sandbox/reset`: default settings and zero counters everywhere.
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.reset().await {
+        Ok(()) => response::json(StatusCode::OK, json!({ "reset": true })),
+        Err(e) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reset, but the state file was not written: {e}"),
+        ),
+    }
+}
+
+async fn method_not_allowed(verb: Method) -> Response {
+    response::error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}] and POST /sandbox/reset"),
+    )
+}

@@ -1,0 +1,398 @@
+//! The server's state: per-instance settings and counters behind one mutex, plus the fault
+//! injector and the lock that orders writes of the state file.
+//!
+//! The std mutex is never held across an `.await`; the async `persist_lock` is, so accepted
+//! changes reach the file in the order they were made.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use greenapi_settings::{Settings, SettingsPatch};
+
+use crate::config::SandboxConfig;
+use crate::faults::FaultInjector;
+use crate::persist;
+use crate::ratelimit::RateWindow;
+use crate::request::ApiMethod;
+use crate::stats::InstanceStats;
+
+/// One instance: what `getSettings` shows, what is still on its way, and what happened.
+#[derive(Debug, Default)]
+pub(crate) struct InstanceState {
+    settings: Settings,
+    /// Accepted patches not yet visible, oldest first, each with the moment it becomes visible.
+    pending: VecDeque<(Instant, SettingsPatch)>,
+    restarts: u64,
+    set_calls: u64,
+    get_calls: u64,
+    rejected: u64,
+    rate_limited: u64,
+    unauthorized: u64,
+    quota_used: u64,
+    window: RateWindow,
+    starting_until: Option<Instant>,
+}
+
+/// What an accepted change replaced, to undo it when the state file cannot be written.
+pub(crate) struct Checkpoint {
+    settings: Settings,
+    pending: VecDeque<(Instant, SettingsPatch)>,
+    restarts: u64,
+    starting_until: Option<Instant>,
+}
+
+impl InstanceState {
+    /// Makes every pending patch whose time has come visible.
+    fn promote(&mut self, now: Instant) {
+        while let Some((due, _)) = self.pending.front() {
+            if *due > now {
+                break;
+            }
+            if let Some((_, patch)) = self.pending.pop_front() {
+                patch.apply_to(&mut self.settings);
+            }
+        }
+    }
+
+    /// The settings once every pending patch is visible (what the state file keeps).
+    pub(crate) fn eventual_settings(&self) -> Settings {
+        let mut settings = self.settings.clone();
+        for (_, patch) in &self.pending {
+            patch.apply_to(&mut settings);
+        }
+        settings
+    }
+
+    /// Restarts persisted or counted so far.
+    pub(crate) fn restarts(&self) -> u64 {
+        self.restarts
+    }
+
+    fn pending_patch(&self) -> Option<SettingsPatch> {
+        let mut iter = self.pending.iter();
+        let (_, first) = iter.next()?;
+        let mut merged = first.clone();
+        for (_, patch) in iter {
+            merged.merge(patch);
+        }
+        Some(merged)
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            settings: self.settings.clone(),
+            pending: self.pending.clone(),
+            restarts: self.restarts,
+            starting_until: self.starting_until,
+        }
+    }
+
+    fn restore(&mut self, c: Checkpoint) {
+        self.settings = c.settings;
+        self.pending = c.pending;
+        self.restarts = c.restarts;
+        self.starting_until = c.starting_until;
+    }
+
+    fn stats(&mut self, id: u64, now: Instant) -> InstanceStats {
+        self.promote(now);
+        InstanceStats {
+            id_instance: id,
+            restarts: self.restarts,
+            set_settings_calls: self.set_calls,
+            get_settings_calls: self.get_calls,
+            rejected: self.rejected,
+            rate_limited: self.rate_limited,
+            unauthorized: self.unauthorized,
+            quota_used: self.quota_used,
+            settings: self.settings.clone(),
+            pending: self.pending_patch(),
+        }
+    }
+}
+
+/// Whether a request may go on past the rate limit and the "starting" check.
+pub(crate) enum Admission {
+    /// Go on.
+    Go,
+    /// Over the rate limit; retry after `wait`.
+    RateLimited {
+        /// Time until one more request would be admitted.
+        wait: Duration,
+        /// The configured limit, for the message.
+        per_second: u32,
+    },
+    /// The instance is restarting after a `setSettings`.
+    Starting,
+}
+
+/// Everything the request handlers share.
+pub(crate) struct Shared {
+    /// Behaviour (its instance list is emptied: tokens live in `tokens` only).
+    pub(crate) config: SandboxConfig,
+    tokens: HashMap<u64, Box<[u8]>>,
+    instances: Mutex<BTreeMap<u64, InstanceState>>,
+    faults: Mutex<FaultInjector>,
+    persist_lock: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the whole sandbox down with it.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Builds the state from `config`, loading the state file when there is one.
+    pub(crate) fn new(mut config: SandboxConfig) -> io::Result<Self> {
+        let mut tokens = HashMap::new();
+        let mut instances = BTreeMap::new();
+        for (id, token) in config.effective_instances() {
+            if token.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("instance {id} has an empty token"),
+                ));
+            }
+            tokens.insert(id, token.into_bytes().into_boxed_slice());
+            instances.insert(id, InstanceState::default());
+        }
+        config.instances.clear();
+        if let Some(path) = &config.state_file {
+            for saved in persist::load(path)?.unwrap_or_default() {
+                // Instances no longer configured are dropped: there is no token to serve them.
+                if let Some(state) = instances.get_mut(&saved.id) {
+                    state.settings = saved.settings;
+                    state.restarts = saved.restarts;
+                }
+            }
+        }
+        let faults = FaultInjector::new(config.error_rate, config.seed);
+        Ok(Shared {
+            config,
+            tokens,
+            instances: Mutex::new(instances),
+            faults: Mutex::new(faults),
+            persist_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The token of a configured instance.
+    pub(crate) fn token(&self, id: u64) -> Option<&[u8]> {
+        self.tokens.get(&id).map(|t| &t[..])
+    }
+
+    /// Ids of every instance, ascending.
+    pub(crate) fn instance_ids(&self) -> Vec<u64> {
+        lock(&self.instances).keys().copied().collect()
+    }
+
+    fn with_instance<R>(&self, id: u64, f: impl FnOnce(&mut InstanceState) -> R) -> Option<R> {
+        lock(&self.instances).get_mut(&id).map(f)
+    }
+
+    /// Counts an authenticated call, then applies the rate limit and the "starting" check.
+    pub(crate) fn admit(&self, id: u64, method: ApiMethod, now: Instant) -> Admission {
+        let limit = self.config.rate_limit;
+        self.with_instance(id, |inst| {
+            match method {
+                ApiMethod::GetSettings => inst.get_calls += 1,
+                ApiMethod::SetSettings => inst.set_calls += 1,
+            }
+            if let Some(per_second) = limit {
+                if let Err(wait) = inst.window.admit(now, per_second) {
+                    inst.rate_limited += 1;
+                    return Admission::RateLimited { wait, per_second };
+                }
+            }
+            if inst.starting_until.is_some_and(|until| now < until) {
+                inst.rejected += 1;
+                return Admission::Starting;
+            }
+            Admission::Go
+        })
+        .unwrap_or(Admission::Go)
+    }
+
+    /// Counts a request with a wrong token.
+    pub(crate) fn count_unauthorized(&self, id: u64) {
+        self.with_instance(id, |inst| inst.unauthorized += 1);
+    }
+
+    /// Counts a request answered with an error (other than 401 and 429).
+    pub(crate) fn count_rejected(&self, id: u64) {
+        self.with_instance(id, |inst| inst.rejected += 1);
+    }
+
+    /// The injected fault for this request, if any.
+    pub(crate) fn roll_fault(&self) -> Option<StatusCode> {
+        lock(&self.faults).roll()
+    }
+
+    /// Uses one call of the quota; `Err((used, total))` once it is spent.
+    pub(crate) fn charge_quota(&self, id: u64) -> Result<(), (u64, u64)> {
+        let Some(total) = self.config.quota else {
+            return Ok(());
+        };
+        self.with_instance(id, |inst| {
+            if inst.quota_used >= total {
+                Err((inst.quota_used, total))
+            } else {
+                inst.quota_used += 1;
+                Ok(())
+            }
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// The settings `getSettings` shows now.
+    pub(crate) fn visible_settings(&self, id: u64, now: Instant) -> Option<Settings> {
+        self.with_instance(id, |inst| {
+            inst.promote(now);
+            inst.settings.clone()
+        })
+    }
+
+    /// Accepts a valid patch: merges it (now or after the apply delay), counts a restart,
+    /// and writes the state file before returning. If the file cannot be written the change
+    /// is undone and the error returned.
+    pub(crate) async fn accept(&self, id: u64, patch: SettingsPatch) -> io::Result<()> {
+        let _order = match self.config.state_file {
+            Some(_) => Some(self.persist_lock.lock().await),
+            None => None,
+        };
+        let (undo, snapshot) = {
+            let mut map = lock(&self.instances);
+            let now = Instant::now();
+            let Some(inst) = map.get_mut(&id) else {
+                return Err(io::Error::new(io::ErrorKind::NotFound, "unknown instance"));
+            };
+            let undo = inst.checkpoint();
+            inst.promote(now);
+            if self.config.apply_delay.is_zero() {
+                patch.apply_to(&mut inst.settings);
+            } else {
+                inst.pending
+                    .push_back((now + self.config.apply_delay, patch));
+            }
+            inst.restarts += 1;
+            if !self.config.restart_duration.is_zero() {
+                inst.starting_until = Some(now + self.config.restart_duration);
+            }
+            (
+                undo,
+                self.config
+                    .state_file
+                    .as_ref()
+                    .map(|_| persist::snapshot(&map)),
+            )
+        };
+        if let Err(e) = self.save(snapshot).await {
+            self.with_instance(id, |inst| {
+                inst.restore(undo);
+                inst.rejected += 1;
+            });
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Every instance back to default settings and zero counters; faults start over.
+    pub(crate) async fn reset(&self) -> io::Result<()> {
+        let _order = match self.config.state_file {
+            Some(_) => Some(self.persist_lock.lock().await),
+            None => None,
+        };
+        let snapshot = {
+            let mut map = lock(&self.instances);
+            for inst in map.values_mut() {
+                *inst = InstanceState::default();
+            }
+            self.config
+                .state_file
+                .as_ref()
+                .map(|_| persist::snapshot(&map))
+        };
+        lock(&self.faults).reset();
+        self.save(snapshot).await
+    }
+
+    async fn save(&self, snapshot: Option<persist::Snapshot>) -> io::Result<()> {
+        let (Some(path), Some(snapshot)) = (self.config.state_file.clone(), snapshot) else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || persist::save(&path, &snapshot))
+            .await
+            .unwrap_or_else(|e| Err(io::Error::other(e)))
+    }
+
+    /// Inspection data of one instance.
+    pub(crate) fn stats(&self, id: u64) -> Option<InstanceStats> {
+        let now = Instant::now();
+        self.with_instance(id, |inst| inst.stats(id, now))
+    }
+
+    /// Inspection data of every instance, by ascending id.
+    pub(crate) fn all_stats(&self) -> Vec<InstanceStats> {
+        let now = Instant::now();
+        lock(&self.instances)
+            .iter_mut()
+            .map(|(id, inst)| inst.stats(*id, now))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_patches_become_visible_in_order_when_due() {
+        let t0 = Instant::now();
+        let mut inst = InstanceState::default();
+        inst.pending.push_back((
+            t0 + Duration::from_secs(1),
+            SettingsPatch::new().delay_send_messages_milliseconds(1000),
+        ));
+        inst.pending.push_back((
+            t0 + Duration::from_secs(2),
+            SettingsPatch::new()
+                .delay_send_messages_milliseconds(2000)
+                .incoming_webhook(true),
+        ));
+        assert_eq!(
+            inst.eventual_settings().delay_send_messages_milliseconds,
+            2000
+        );
+        inst.promote(t0);
+        assert_eq!(inst.settings.delay_send_messages_milliseconds, 0);
+        let pending = inst.pending_patch().unwrap();
+        assert_eq!(pending.delay_send_messages_milliseconds, Some(2000));
+        assert_eq!(pending.incoming_webhook, Some(true));
+        inst.promote(t0 + Duration::from_secs(1));
+        assert_eq!(inst.settings.delay_send_messages_milliseconds, 1000);
+        inst.promote(t0 + Duration::from_secs(5));
+        assert_eq!(inst.settings.delay_send_messages_milliseconds, 2000);
+        assert!(inst.settings.incoming_webhook);
+        assert!(inst.pending_patch().is_none());
+    }
+
+    #[test]
+    fn an_empty_token_is_refused_at_start() {
+        let err = Shared::new(SandboxConfig::default().with_instance(1, ""))
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn quota_counts_calls_until_spent() {
+        let shared = Shared::new(SandboxConfig::default().quota(Some(2))).unwrap();
+        let id = crate::DEFAULT_INSTANCE_ID;
+        assert_eq!(shared.charge_quota(id), Ok(()));
+        assert_eq!(shared.charge_quota(id), Ok(()));
+        assert_eq!(shared.charge_quota(id), Err((2, 2)));
+    }
+}

@@ -1,0 +1,229 @@
+//! The `greenapi-settings-sandbox` binary, driven as a user would: flags, output, signals,
+//! the seed's curl example, and state surviving `kill -9`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_greenapi-settings-sandbox");
+const SECRET: &str = "tok-bin-9d3e1f";
+
+/// A running binary; killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stdout: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the binary");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    let second = lines.next().expect("a second line").unwrap();
+    let url = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{first}"));
+    let addr: SocketAddr = url.parse().unwrap();
+    Server {
+        child,
+        addr,
+        stdout: vec![first, second],
+    }
+}
+
+#[test]
+fn binary_prints_its_url_and_instance_ids_but_no_token() {
+    let server = spawn(&[
+        "--instance",
+        &format!("5:{SECRET}"),
+        "--instance",
+        "6:tok-bin-other",
+        "--rate-limit",
+        "off",
+    ]);
+    assert!(
+        server.stdout[0].starts_with("listening on http://127.0.0.1:"),
+        "{:?}",
+        server.stdout
+    );
+    assert_eq!(server.stdout[1], "instances: 5, 6");
+    assert!(!server.stdout.join("\n").contains("tok-bin"));
+    assert_eq!(get(server.addr, &get_path(5, SECRET)).status, 200);
+}
+
+#[test]
+fn the_seed_curl_example_succeeds_with_real_curl() {
+    let server = spawn(&["--instance", &format!("1101000001:{SECRET}")]);
+    let url = format!(
+        "http://{}/waInstance1101000001/setSettings/{SECRET}",
+        server.addr
+    );
+    let output = Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            &url,
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            r#"{"delaySendMessagesMilliseconds": 15000}"#,
+        ])
+        .output()
+        .expect("curl must be installed for this test");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        r#"{"saveSettings":true}"#
+    );
+}
+
+#[test]
+fn binary_state_survives_kill_dash_nine() {
+    let dir = temp_dir("kill9");
+    let file = dir.join("state.json");
+    let file_arg = file.to_str().unwrap();
+    let instance = format!("5:{SECRET}");
+    let mut server = spawn(&[
+        "--instance",
+        &instance,
+        "--state",
+        file_arg,
+        "--rate-limit",
+        "off",
+    ]);
+    let reply = post(
+        server.addr,
+        &set_path(5, SECRET),
+        r#"{"delaySendMessagesMilliseconds":15000,"pollMessageWebhook":"yes"}"#,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.child.wait().unwrap();
+    drop(server);
+
+    let server = spawn(&["--instance", &instance, "--state", file_arg]);
+    let body = get(server.addr, &get_path(5, SECRET)).json();
+    assert_eq!(body["delaySendMessagesMilliseconds"], 15000);
+    assert_eq!(body["pollMessageWebhook"], "yes");
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(SECRET));
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn binary_stops_cleanly_on_sigterm() {
+    let mut server = spawn(&[]);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bad_arguments_print_one_line_and_exit_2() {
+    for args in [
+        &["--port", "banana"][..],
+        &["--instance", "nocolon"],
+        &["--instance", "abc:tok-bin-leak"],
+        &["--error-rate", "2"],
+        &["--rate-limit"],
+        &["--frobnicate"],
+        &["tok-bin-positional"],
+    ] {
+        let output = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("tok-bin"), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_lists_every_flag_and_exits_0() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--port",
+        "--instance ID:TOKEN",
+        "--rate-limit N|off",
+        "--apply-delay-ms",
+        "--latency-ms",
+        "--error-rate",
+        "--quota",
+        "--state FILE",
+        "--help",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn a_taken_port_exits_1_with_a_message() {
+    let first = spawn(&[]);
+    let port = first.addr.port().to_string();
+    let mut child = Command::new(BIN)
+        .args(["--port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the second server did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.starts_with("greenapi-settings-sandbox: "),
+        "{stderr}"
+    );
+}
