@@ -511,3 +511,40 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
         "nothing is sent to instances already in the desired state"
     );
 }
+
+#[test]
+fn the_sandbox_command_serves_the_api_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    let exe = assert_cmd::cargo::cargo_bin("greenapi-settings");
+    let mut child = std::process::Command::new(exe)
+        .args(["sandbox", "--rate-limit", "off", "--instances", "3"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("first line names the URL")
+        .to_string();
+    let second = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert!(
+        second.contains("1101000001") && !second.contains("sandbox-token"),
+        "{second}"
+    );
+    let id = DEFAULT_INSTANCE_ID + 2;
+    let client =
+        greenapi_settings::blocking::Client::new(url, id, generated_token(id).as_str()).unwrap();
+    let applied = client
+        .apply(&SettingsPatch::new().state_webhook(true))
+        .unwrap();
+    assert!(applied.sent());
+    let _ = child.kill();
+    let _ = child.wait();
+}
