@@ -1,6 +1,6 @@
 //! Loads the greenapi-settings spec (`spec/settings.json`), checks it — reporting **every**
 //! problem with its JSON path — and renders it as Rust tokens (for the proc-macro), Markdown
-//! (`docs/settings.md`) and Python stub classes.
+//! (`docs/settings.md`) and the Python type stub (`_native.pyi`).
 //!
 //! ```
 //! let text = include_str!("../../../spec/settings.json");

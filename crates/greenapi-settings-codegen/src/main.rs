@@ -28,10 +28,7 @@ fn main() -> ExitCode {
     match what {
         "rust" => print!("{}", greenapi_settings_codegen::rust::render(&spec)),
         "markdown" | "md" => print!("{}", greenapi_settings_codegen::markdown::render(&spec)),
-        "pyi" => print!(
-            "{}",
-            greenapi_settings_codegen::pyi::render_settings_classes(&spec)
-        ),
+        "pyi" => print!("{}", greenapi_settings_codegen::pyi::render(&spec)),
         "check" => println!(
             "{}: ok ({} settings, {} rules)",
             path.display(),

@@ -1,4 +1,5 @@
-//! The checked-in generated files are current: the golden Rust expansion, `docs/settings.md`.
+//! The checked-in generated files are current: the golden Rust expansion, `docs/settings.md`,
+//! the Python stub `bindings/python/python/greenapi_settings/_native.pyi`.
 //! Refresh them with `UPDATE_GOLDEN=1 cargo test -p greenapi-settings-codegen --test golden`.
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,14 @@ fn settings_reference_docs_are_current() {
     check(
         "docs/settings.md",
         &greenapi_settings_codegen::markdown::render(&spec()),
+    );
+}
+
+#[test]
+fn python_stub_is_current() {
+    check(
+        "bindings/python/python/greenapi_settings/_native.pyi",
+        &greenapi_settings_codegen::pyi::render(&spec()),
     );
 }
 

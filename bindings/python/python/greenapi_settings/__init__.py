@@ -1,0 +1,69 @@
+"""Typed, validated access to the settings of a GREEN-API WhatsApp instance
+(setSettings / getSettings), backed by the Rust crate `greenapi-settings`.
+
+    from greenapi_settings import Client, Sandbox
+
+    with Sandbox() as sandbox:  # a local look-alike of the API: no account, no network
+        client = Client(sandbox.url, sandbox.id_instance, sandbox.api_token)
+        plan = client.plan(incoming_webhook=True, delay_send_messages_milliseconds=15_000)
+        for change in plan.changes:
+            print(change)
+        client.apply(plan.desired)
+
+Everything lives in the native module `greenapi_settings._native`; its stub `_native.pyi` is
+generated from the same spec as the Rust types.
+"""
+
+from greenapi_settings._native import (
+    Applied,
+    AsyncClient,
+    AuthError,
+    Change,
+    Client,
+    ConfigError,
+    DecodeError,
+    ForbiddenError,
+    GreenApiError,
+    InstanceNotReadyError,
+    Plan,
+    QuotaExceededError,
+    RateLimitError,
+    RejectedError,
+    Sandbox,
+    SandboxStats,
+    ServerError,
+    Settings,
+    SettingsPatch,
+    TimeoutError,
+    TransportError,
+    ValidationError,
+    Violation,
+    __version__,
+)
+
+__all__ = [
+    "Applied",
+    "AsyncClient",
+    "AuthError",
+    "Change",
+    "Client",
+    "ConfigError",
+    "DecodeError",
+    "ForbiddenError",
+    "GreenApiError",
+    "InstanceNotReadyError",
+    "Plan",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RejectedError",
+    "Sandbox",
+    "SandboxStats",
+    "ServerError",
+    "Settings",
+    "SettingsPatch",
+    "TimeoutError",
+    "TransportError",
+    "ValidationError",
+    "Violation",
+    "__version__",
+]

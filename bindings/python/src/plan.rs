@@ -1,0 +1,199 @@
+//! `Plan`, `Change` and `Applied`: what `plan` shows and `apply` did.
+
+use pyo3::prelude::*;
+
+use greenapi_settings::{Applied, Change, FieldInfo, Plan};
+
+use crate::convert::{field_to_py, json_to_py, repr_of};
+use crate::patch::PySettingsPatch;
+use crate::report::PyViolation;
+use crate::settings::PySettings;
+
+/// One field whose desired value differs from the current one.
+#[pyclass(module = "greenapi_settings", name = "Change", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyChange {
+    inner: Change,
+}
+
+impl PyChange {
+    fn value<'py>(&self, py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+        match FieldInfo::find(self.inner.field) {
+            Some(f) => field_to_py(py, f, v),
+            None => json_to_py(py, v),
+        }
+    }
+
+    fn shown(&self, py: Python<'_>, v: &serde_json::Value) -> String {
+        if self.inner.secret {
+            return "<redacted>".into();
+        }
+        self.value(py, v)
+            .and_then(|o| o.repr().map(|r| r.to_string()))
+            .unwrap_or_else(|_| v.to_string())
+    }
+}
+
+#[pymethods]
+impl PyChange {
+    /// API name of the setting.
+    #[getter]
+    fn field(&self) -> &'static str {
+        self.inner.field
+    }
+
+    /// The value now (bool for yes/no settings).
+    #[getter]
+    fn current<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.value(py, &self.inner.current)
+    }
+
+    /// The value wanted (bool for yes/no settings).
+    #[getter]
+    fn desired<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.value(py, &self.inner.desired)
+    }
+
+    /// Whether the values are secrets (then `repr` and `str` hide them).
+    #[getter]
+    fn secret(&self) -> bool {
+        self.inner.secret
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Change(field={}, current={}, desired={})",
+            repr_of(py, &self.inner.field.into()),
+            self.shown(py, &self.inner.current),
+            self.shown(py, &self.inner.desired)
+        )
+    }
+}
+
+fn changes_repr(py: Python<'_>, changes: &[Change]) -> String {
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|c| PyChange { inner: c.clone() }.__repr__(py))
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// What applying a desired state would change, computed from the current settings.
+#[pyclass(module = "greenapi_settings", name = "Plan", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyPlan {
+    pub inner: Plan,
+}
+
+impl From<Plan> for PyPlan {
+    fn from(inner: Plan) -> Self {
+        PyPlan { inner }
+    }
+}
+
+#[pymethods]
+impl PyPlan {
+    /// The settings read from the instance.
+    #[getter]
+    fn current(&self) -> PySettings {
+        self.inner.current.clone().into()
+    }
+
+    /// The desired state (unset fields are left alone).
+    #[getter]
+    fn desired(&self) -> PySettingsPatch {
+        self.inner.desired.clone().into()
+    }
+
+    /// Fields whose value would change, in spec order.
+    #[getter]
+    fn changes(&self) -> Vec<PyChange> {
+        self.inner
+            .changes
+            .iter()
+            .map(|c| PyChange { inner: c.clone() })
+            .collect()
+    }
+
+    /// The patch `apply` sends: only the changed fields.
+    #[getter]
+    fn to_send(&self) -> PySettingsPatch {
+        self.inner.to_send.clone().into()
+    }
+
+    /// Unused-field, broken-field and cross-field warnings on current settings + desired.
+    #[getter]
+    fn warnings(&self) -> Vec<PyViolation> {
+        self.inner
+            .warnings
+            .iter()
+            .cloned()
+            .map(Into::into)
+            .collect()
+    }
+
+    /// Whether the instance already matches (apply would send nothing).
+    #[getter]
+    fn is_noop(&self) -> bool {
+        self.inner.is_noop()
+    }
+
+    /// The settings the instance would have after applying.
+    fn after(&self) -> PySettings {
+        self.inner.after().into()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Plan(changes={}, warnings={})",
+            changes_repr(py, &self.inner.changes),
+            self.inner.warnings.len()
+        )
+    }
+}
+
+/// The result of `apply`.
+#[pyclass(module = "greenapi_settings", name = "Applied", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyApplied {
+    inner: Applied,
+}
+
+impl From<Applied> for PyApplied {
+    fn from(inner: Applied) -> Self {
+        PyApplied { inner }
+    }
+}
+
+#[pymethods]
+impl PyApplied {
+    /// The plan that was carried out.
+    #[getter]
+    fn plan(&self) -> PyPlan {
+        self.inner.plan.clone().into()
+    }
+
+    /// Whether a setSettings request was sent (and so the instance restarted).
+    #[getter]
+    fn sent(&self) -> bool {
+        self.inner.sent()
+    }
+
+    /// The server's `saveSettings`, or None when nothing was sent.
+    #[getter]
+    fn save_settings(&self) -> Option<bool> {
+        self.inner.response.as_ref().map(|r| r.save_settings)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Applied(sent={}, changes={})",
+            if self.sent() { "True" } else { "False" },
+            changes_repr(py, &self.inner.plan.changes)
+        )
+    }
+}

@@ -1,0 +1,251 @@
+//! `Sandbox`: the local GREEN-API look-alike server (greenapi_settings_sandbox), for examples
+//! and tests with no account and no network. A context manager; `close()` stops it.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use greenapi_settings::facts::RATE_LIMIT_REQUESTS_PER_SECOND;
+use greenapi_settings_sandbox::{
+    BlockingSandbox, InstanceStats, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID,
+    DEFAULT_TOKEN,
+};
+
+use crate::convert::json_to_py;
+use crate::patch::PySettingsPatch;
+use crate::settings::PySettings;
+
+fn seconds(name: &str, v: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        PyValueError::new_err(format!("{name} must be a number of seconds >= 0, got {v}"))
+    })
+}
+
+/// A local server that answers getSettings / setSettings like the API, on 127.0.0.1.
+#[pyclass(module = "greenapi_settings", name = "Sandbox", frozen)]
+pub struct PySandbox {
+    server: Mutex<Option<BlockingSandbox>>,
+    url: String,
+    id_instance: u64,
+    api_token: String,
+}
+
+impl PySandbox {
+    fn with_server<T>(&self, f: impl FnOnce(&BlockingSandbox) -> T) -> PyResult<T> {
+        let guard = self
+            .server
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the sandbox lock is poisoned"))?;
+        match guard.as_ref() {
+            Some(s) => Ok(f(s)),
+            None => Err(PyRuntimeError::new_err("the sandbox is closed")),
+        }
+    }
+}
+
+#[pymethods]
+impl PySandbox {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        id_instance = DEFAULT_INSTANCE_ID,
+        api_token = DEFAULT_TOKEN.to_string(),
+        rate_limit = Some(RATE_LIMIT_REQUESTS_PER_SECOND),
+        latency = 0.0,
+        error_rate = 0.0,
+        seed = None,
+        quota = None,
+        apply_delay = 0.0,
+        restart_duration = 0.0,
+        body_limit = DEFAULT_BODY_LIMIT,
+        port = 0,
+        state_file = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        id_instance: u64,
+        api_token: String,
+        rate_limit: Option<u32>,
+        latency: f64,
+        error_rate: f64,
+        seed: Option<u64>,
+        quota: Option<u64>,
+        apply_delay: f64,
+        restart_duration: f64,
+        body_limit: usize,
+        port: u16,
+        state_file: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
+        let mut config = SandboxConfig::default()
+            .with_instance(id_instance, api_token.clone())
+            .rate_limit(rate_limit)
+            .latency(seconds("latency", latency)?)
+            .error_rate(error_rate)
+            .quota(quota)
+            .apply_delay(seconds("apply_delay", apply_delay)?)
+            .restart_duration(seconds("restart_duration", restart_duration)?)
+            .body_limit(body_limit)
+            .port(port);
+        if let Some(seed) = seed {
+            config = config.seed(seed);
+        }
+        if let Some(path) = state_file {
+            config = config.state_file(path);
+        }
+        let server = py
+            .detach(move || BlockingSandbox::start(config))
+            .map_err(|e| PyOSError::new_err(format!("cannot start the sandbox: {e}")))?;
+        Ok(PySandbox {
+            url: server.url(),
+            server: Mutex::new(Some(server)),
+            id_instance,
+            api_token,
+        })
+    }
+
+    /// The apiUrl to give a client: http://127.0.0.1:PORT.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The instance id it serves.
+    #[getter]
+    fn id_instance(&self) -> u64 {
+        self.id_instance
+    }
+
+    /// The instance's API token (a test credential; `repr` still hides it).
+    #[getter]
+    fn api_token(&self) -> &str {
+        &self.api_token
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> PyResult<bool> {
+        Ok(self
+            .server
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the sandbox lock is poisoned"))?
+            .is_none())
+    }
+
+    /// What happened to the instance so far (counters, current settings).
+    fn stats(&self) -> PyResult<PySandboxStats> {
+        let id = self.id_instance;
+        let stats = self.with_server(|s| s.stats(id))?;
+        stats
+            .map(|inner| PySandboxStats { inner })
+            .ok_or_else(|| PyRuntimeError::new_err("the sandbox does not serve its instance"))
+    }
+
+    /// Default settings and zero counters again.
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        let result = py.detach(|| self.with_server(|s| s.reset()))?;
+        result.map_err(|e| PyOSError::new_err(format!("cannot reset the sandbox: {e}")))
+    }
+
+    /// Stops the server (waits for requests in flight). Calling it again does nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let server = self
+            .server
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the sandbox lock is poisoned"))?
+            .take();
+        match server {
+            Some(s) => py
+                .detach(move || s.shutdown())
+                .map_err(|e| PyOSError::new_err(format!("cannot stop the sandbox: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
+        self.close(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Sandbox(url='{}', id_instance={}, api_token=<redacted>)",
+            self.url, self.id_instance
+        )
+    }
+}
+
+/// What the sandbox saw for its instance.
+#[pyclass(module = "greenapi_settings", name = "SandboxStats", frozen)]
+pub struct PySandboxStats {
+    inner: InstanceStats,
+}
+
+#[pymethods]
+impl PySandboxStats {
+    #[getter]
+    fn id_instance(&self) -> u64 {
+        self.inner.id_instance
+    }
+    /// Accepted setSettings calls (each restarts the instance).
+    #[getter]
+    fn restarts(&self) -> u64 {
+        self.inner.restarts
+    }
+    #[getter]
+    fn set_settings_calls(&self) -> u64 {
+        self.inner.set_settings_calls
+    }
+    // Named explicitly: pyo3 strips a `get_` prefix from getter names.
+    #[getter(get_settings_calls)]
+    fn get_settings_calls(&self) -> u64 {
+        self.inner.get_settings_calls
+    }
+    /// Authenticated calls answered with an error other than 429.
+    #[getter]
+    fn rejected(&self) -> u64 {
+        self.inner.rejected
+    }
+    #[getter]
+    fn rate_limited(&self) -> u64 {
+        self.inner.rate_limited
+    }
+    /// Calls with a wrong token.
+    #[getter]
+    fn unauthorized(&self) -> u64 {
+        self.inner.unauthorized
+    }
+    #[getter]
+    fn quota_used(&self) -> u64 {
+        self.inner.quota_used
+    }
+    /// The settings getSettings shows now.
+    #[getter]
+    fn settings(&self) -> PySettings {
+        self.inner.settings.clone().into()
+    }
+    /// Accepted changes not visible yet (see `apply_delay`), merged; or None.
+    #[getter]
+    fn pending(&self) -> Option<PySettingsPatch> {
+        self.inner.pending.clone().map(Into::into)
+    }
+
+    /// The sandbox's inspection JSON (secret values redacted).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value())
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "SandboxStats(id_instance={}, restarts={}, set_settings_calls={}, get_settings_calls={}, rejected={}, rate_limited={}, unauthorized={}, quota_used={})",
+            s.id_instance, s.restarts, s.set_settings_calls, s.get_settings_calls, s.rejected, s.rate_limited, s.unauthorized, s.quota_used
+        )
+    }
+}

@@ -1,0 +1,100 @@
+//! `Settings`: what getSettings returns, read-only from Python.
+
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+use greenapi_settings::{FieldInfo, Settings, FIELDS, READ_ONLY_FIELDS};
+
+use crate::convert::{field_repr, field_to_py, json_to_py, py_to_json};
+use crate::errors::validation_error;
+use crate::patch::{no_attribute, PySettingsPatch};
+
+/// The full settings of an instance, as getSettings returns them.
+#[pyclass(module = "greenapi_settings", name = "Settings", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PySettings {
+    pub inner: Settings,
+}
+
+impl From<Settings> for PySettings {
+    fn from(inner: Settings) -> Self {
+        PySettings { inner }
+    }
+}
+
+fn known(name: &str) -> Option<&'static FieldInfo> {
+    FIELDS
+        .iter()
+        .chain(READ_ONLY_FIELDS)
+        .find(|f| f.snake == name)
+}
+
+#[pymethods]
+impl PySettings {
+    /// Reads a getSettings body (API spelling). Unknown fields are kept in `extra`.
+    #[classmethod]
+    fn from_dict(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let value = py_to_json(data)?;
+        Settings::from_json_value(&value)
+            .map(Self::from)
+            .map_err(|vs| validation_error(py, vs))
+    }
+
+    /// The wire form: API spelling, "yes"/"no", read-only and unknown fields included.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value())
+    }
+
+    /// Every writable setting as a patch (all fields set).
+    fn to_patch(&self) -> PySettingsPatch {
+        self.inner.to_patch().into()
+    }
+
+    /// Fields this version does not know, as the API sent them.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &serde_json::Value::Object(self.inner.extra.clone()))
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let Some(field) = known(name) else {
+            return Err(no_attribute("Settings", name));
+        };
+        match self.inner.get_json(field.name) {
+            Some(v) => field_to_py(py, field, &v),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    fn __dir__(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
+        let mut names: Vec<String> = slf.get_type().dir()?.extract()?;
+        names.extend(
+            FIELDS
+                .iter()
+                .chain(READ_ONLY_FIELDS)
+                .map(|f| f.snake.to_string()),
+        );
+        Ok(names)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let mut parts: Vec<String> = FIELDS
+            .iter()
+            .chain(READ_ONLY_FIELDS)
+            .filter_map(|f| {
+                let v = self.inner.get_json(f.name)?;
+                Some(format!("{}={}", f.snake, field_repr(py, f, &v)))
+            })
+            .collect();
+        if !self.inner.extra.is_empty() {
+            // Names only: a field this version does not know might hold a secret.
+            let keys: Vec<&str> = self.inner.extra.keys().map(String::as_str).collect();
+            parts.push(format!("extra_fields={keys:?}"));
+        }
+        format!("Settings({})", parts.join(", "))
+    }
+}

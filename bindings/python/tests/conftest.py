@@ -1,0 +1,85 @@
+"""Fixtures: a real sandbox server on loopback, clients for it, and a tiny echo server for
+answers the sandbox never gives (garbage bodies, server text that repeats the request path).
+
+The tests import the *installed* package (`pip install ./bindings/python`), never the source
+tree: pytest runs with `--import-mode=importlib`, so nothing here is put on `sys.path`.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import greenapi_settings as gs
+
+# Distinctive, so that a leak anywhere is found by a plain substring search.
+TOKEN = "tok-SECRET-4f1c9a"
+WRONG_TOKEN = "tok-WRONG-77aa0b"
+ID = 1101000001
+
+
+@pytest.fixture
+def sandbox() -> Iterator[gs.Sandbox]:
+    """A fresh sandbox without rate limit, so tests run at full speed."""
+    with gs.Sandbox(id_instance=ID, api_token=TOKEN, rate_limit=None) as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox: gs.Sandbox) -> gs.Client:
+    return gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0)
+
+
+@pytest.fixture
+def aclient(sandbox: gs.Sandbox) -> gs.AsyncClient:
+    return gs.AsyncClient(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0)
+
+
+EchoServer = Callable[[int, str], str]
+
+
+@pytest.fixture
+def echo_server() -> Iterator[EchoServer]:
+    """`start(status, body)` serves `body` (with `{path}` replaced by the request path, token
+    included) with `status` to every request; returns the base URL."""
+    servers: list[http.server.HTTPServer] = []
+
+    def start(status: int, body: str) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                data = body.replace("{path}", self.path).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = answer
+            do_POST = answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.fixture
+def token() -> str:
+    """The sandbox's API token."""
+    return TOKEN
+
+
+@pytest.fixture
+def wrong_token() -> str:
+    return WRONG_TOKEN
