@@ -75,3 +75,79 @@ pub fn http_response(status: &str, body: &[u8]) -> Vec<u8> {
     r.extend_from_slice(body);
     r
 }
+
+pub mod arb;
+
+/// Sends raw bytes to `addr` and reads until the server closes (bounded by `timeout` per
+/// read), for requests no HTTP client would make. The request should say
+/// `Connection: close`.
+pub fn send_raw(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Vec<u8>> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    // The server may answer (413, 400) before it has read everything; a failed write is
+    // fine then, the answer is still there to read.
+    let _ = stream.write_all(request);
+    let mut data = Vec::new();
+    match stream.read_to_end(&mut data) {
+        Ok(_) => Ok(data),
+        // A reset after the answer was sent (the server closed with our bytes unread).
+        Err(e) if !data.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => Ok(data),
+        Err(e) => Err(e),
+    }
+}
+
+/// The status code of a raw HTTP/1.x answer, if it starts with a status line.
+pub fn raw_status(answer: &[u8]) -> Option<u16> {
+    let line_end = answer.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&answer[..line_end]).ok()?;
+    let mut parts = line.split(' ');
+    if !parts.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    parts.next()?.parse().ok()
+}
+
+/// This process's resident memory in KiB (Linux: `VmRSS` in /proc/self/status).
+pub fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A raw server that runs `script` on each of up to `n` connections (each on the accepting
+/// thread, one after another), for faults no real server makes on purpose: resets, trickled
+/// bodies, endless streams. Returns its URL and a count of the connections accepted.
+pub fn scripted_server<F>(
+    n: usize,
+    script: F,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(std::net::TcpStream) + Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().take(n) {
+            let Ok(s) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            script(s);
+        }
+    });
+    (url, accepted)
+}
+
+/// Waits until the client's request has arrived, without reading it: closing a socket with
+/// unread input makes the kernel answer with a reset (RST) instead of a clean close (FIN).
+pub fn wait_for_request(s: &std::net::TcpStream) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 1];
+    let _ = s.peek(&mut buf);
+}
