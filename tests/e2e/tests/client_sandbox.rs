@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client_for, fast_client, sandbox, TOKEN};
+use common::{client_for, default_builder, fast_client, sandbox, TOKEN};
 use greenapi_settings::{Client, Error, RetryPolicy, Settings, SettingsPatch};
 use greenapi_settings_sandbox::{SandboxConfig, DEFAULT_INSTANCE_ID};
 
@@ -165,11 +165,7 @@ async fn wrong_token_is_auth_and_unknown_instance_is_forbidden() {
 #[tokio::test]
 async fn rate_limit_is_a_typed_error_without_retries_and_retried_with_them() {
     let sb = sandbox(SandboxConfig::default().rate_limit(Some(1))).await;
-    let no_retry = Client::builder()
-        .api_url(sb.url())
-        .id_instance(DEFAULT_INSTANCE_ID)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
+    let no_retry = default_builder(&sb.url())
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -179,11 +175,7 @@ async fn rate_limit_is_a_typed_error_without_retries_and_retried_with_them() {
         e => panic!("{e:?}"),
     }
     // With retries, the Retry-After wait is honoured and the call succeeds.
-    let retrying = Client::builder()
-        .api_url(sb.url())
-        .id_instance(DEFAULT_INSTANCE_ID)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
+    let retrying = default_builder(&sb.url())
         .retry(RetryPolicy::default().base_delay(Duration::from_millis(10)))
         .build()
         .unwrap();
@@ -232,11 +224,7 @@ async fn quota_exceeded_carries_used_and_total() {
 #[tokio::test]
 async fn injected_gateway_errors_are_retried_and_500_is_reported() {
     let sb = sandbox(SandboxConfig::default().rate_limit(None).error_rate(1.0)).await;
-    let no_retry = Client::builder()
-        .api_url(sb.url())
-        .id_instance(DEFAULT_INSTANCE_ID)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
+    let no_retry = default_builder(&sb.url())
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -280,11 +268,7 @@ async fn a_slow_server_gives_a_timeout() {
             .latency(Duration::from_millis(400)),
     )
     .await;
-    let client = Client::builder()
-        .api_url(sb.url())
-        .id_instance(DEFAULT_INSTANCE_ID)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
+    let client = default_builder(&sb.url())
         .timeout(Duration::from_millis(100))
         .retry(RetryPolicy::none())
         .build()
@@ -305,11 +289,7 @@ async fn a_restarting_instance_is_not_ready() {
             .restart_duration(Duration::from_millis(500)),
     )
     .await;
-    let client = Client::builder()
-        .api_url(sb.url())
-        .id_instance(DEFAULT_INSTANCE_ID)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
+    let client = default_builder(&sb.url())
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -369,14 +349,8 @@ fn the_blocking_client_round_trips_and_refuses_to_run_inside_a_runtime() {
         SandboxConfig::default().rate_limit(None),
     )
     .unwrap();
-    let client = greenapi_settings::blocking::Client::from_builder(
-        Client::builder()
-            .api_url(sb.url())
-            .id_instance(DEFAULT_INSTANCE_ID)
-            .api_token(TOKEN)
-            .min_interval(Duration::ZERO),
-    )
-    .unwrap();
+    let client =
+        greenapi_settings::blocking::Client::from_builder(default_builder(&sb.url())).unwrap();
     let applied = client
         .apply(&SettingsPatch::new().outgoing_webhook(true))
         .unwrap();

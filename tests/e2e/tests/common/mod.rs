@@ -18,6 +18,15 @@ pub async fn sandbox(config: SandboxConfig) -> SandboxHandle {
     Sandbox::start(config).await.expect("sandbox starts")
 }
 
+/// A builder for the default instance with pacing off (tests set retries and timeouts).
+pub fn default_builder(url: &str) -> greenapi_settings::ClientBuilder {
+    Client::builder()
+        .api_url(url)
+        .id_instance(DEFAULT_INSTANCE_ID)
+        .api_token(TOKEN)
+        .min_interval(Duration::ZERO)
+}
+
 /// A client for the default instance with pacing off and quick retries.
 pub fn fast_client(url: &str) -> Client {
     client_for(url, DEFAULT_INSTANCE_ID, TOKEN)
