@@ -136,6 +136,33 @@ fn set_flags_come_from_the_spec_and_are_sent_after_validation() {
 }
 
 #[test]
+fn set_accepts_a_json_object_or_file() {
+    let sb = quiet_sandbox();
+    let r = against(
+        &sb,
+        &[
+            "set",
+            "--json",
+            r#"{"stateWebhook": "yes", "incoming_webhook": true}"#,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let file = tmp("set.json", r#"{"delaySendMessagesMilliseconds": 1500}"#);
+    let r = against(&sb, &["set", "--json", &format!("@{}", file.display())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = sb.stats(DEFAULT_INSTANCE_ID).unwrap().settings;
+    assert!(s.state_webhook && s.incoming_webhook);
+    assert_eq!(s.delay_send_messages_milliseconds, 1500);
+    let r = against(&sb, &["set", "--json", r#"{"stateWebhok": "yes"}"#]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `stateWebhook`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn invalid_set_exits_2_listing_every_problem_and_sends_nothing() {
     let sb = quiet_sandbox();
     let r = against(

@@ -104,6 +104,12 @@ async fn no_error_kind_shows_the_token() {
         "rejected (server echoes the URL)",
         client(&echo_url, 7).get_settings().await.unwrap_err(),
     ));
+    let starting = format!("{{\"message\": \"instance in starting process try later (/waInstance7/getSettings/{SECRET})\"}}");
+    let starting_url = raw_server(http_response("400 Bad Request", starting.as_bytes()), 1);
+    errors.push((
+        "instance not ready",
+        client(&starting_url, 7).get_settings().await.unwrap_err(),
+    ));
     let garbage = format!("<html>proxy error at /waInstance7/getSettings/{SECRET}</html>");
     let garbage_url = raw_server(http_response("200 OK", garbage.as_bytes()), 1);
     errors.push((
@@ -128,7 +134,12 @@ async fn no_error_kind_shows_the_token() {
     assert!(matches!(errors[6].1, Error::Timeout(_)));
     assert!(matches!(errors[7].1, Error::Transport(_)));
     assert!(matches!(errors[8].1, Error::Rejected { status: 400, .. }));
-    assert!(matches!(errors[9].1, Error::Decode { status: 200, .. }));
+    assert!(
+        matches!(errors[9].1, Error::InstanceNotReady { .. }),
+        "{:?}",
+        errors[9].1
+    );
+    assert!(matches!(errors[10].1, Error::Decode { status: 200, .. }));
 }
 
 #[test]
