@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use greenapi_settings::{ApiToken, Client, SettingsPatch};
+use std::future::Future;
+
+use greenapi_settings::{ApiToken, Client, Error, SettingsPatch};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
@@ -275,7 +277,83 @@ pub struct FleetRun<'a> {
     pub min_interval: Option<Duration>,
 }
 
-/// Runs the fleet operation. Per-instance failures are results, not errors.
+/// Runs `op` on every instance, at most `concurrency` at once, each with its own client (one
+/// connection pool shared by all) and its own 1 request/second pacing unless `min_interval`
+/// says otherwise. Shows a progress line on a terminal. Returns each instance's outcome and
+/// the time it took, in instance order.
+pub async fn for_each<T, F, Fut>(
+    instances: &[Instance],
+    concurrency: usize,
+    conn: &ConnArgs,
+    min_interval: Option<Duration>,
+    op: F,
+) -> Result<Vec<(Instance, Result<T, Error>, Duration)>, CliError>
+where
+    T: Send + 'static,
+    F: Fn(Client) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let Some(first) = instances.first() else {
+        return Ok(Vec::new());
+    };
+    let base = conn
+        .tune(
+            Client::builder()
+                .api_url(&first.api_url)
+                .id_instance(first.id)
+                .api_token(first.token.clone()),
+        )
+        .build()?;
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let progress = spawn_progress(instances.len(), finished.clone(), failed.clone());
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, inst) in instances.iter().cloned().enumerate() {
+        let mut builder = conn.tune(Client::builder()).share_connections_with(&base);
+        if let Some(mi) = min_interval {
+            builder = builder.min_interval(mi);
+        }
+        let builder = builder
+            .api_url(&inst.api_url)
+            .id_instance(inst.id)
+            .api_token(inst.token.clone());
+        let (sem, finished, failed, op) =
+            (sem.clone(), finished.clone(), failed.clone(), op.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let t0 = Instant::now();
+            let outcome = match builder.build() {
+                Ok(client) => op(client).await,
+                Err(e) => Err(e),
+            };
+            if outcome.is_err() {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+            finished.fetch_add(1, Ordering::Relaxed);
+            (index, inst, outcome, t0.elapsed())
+        });
+    }
+    let mut out = Vec::with_capacity(instances.len());
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(r) => out.push(r),
+            Err(e) => return Err(CliError::failed(format!("a worker task failed: {e}"))),
+        }
+    }
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    out.sort_by_key(|r| r.0);
+    Ok(out
+        .into_iter()
+        .map(|(_, inst, outcome, took)| (inst, outcome, took))
+        .collect())
+}
+
+/// Runs the fleet plan or apply. Per-instance failures are results, not errors.
 pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut done = opts.done;
@@ -290,95 +368,49 @@ pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
         .iter()
         .filter_map(|i| done.remove(&i.id))
         .collect();
-
-    let first = &opts.instances[0];
-    let base = opts
-        .conn
-        .tune(
-            Client::builder()
-                .api_url(&first.api_url)
-                .id_instance(first.id)
-                .api_token(first.token.clone()),
-        )
-        .build()?;
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let finished = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let total = todo.len();
-    let progress = spawn_progress(total, finished.clone(), failed.clone());
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for inst in todo {
-        let mut builder = opts
-            .conn
-            .tune(Client::builder())
-            .share_connections_with(&base);
-        if let Some(mi) = opts.min_interval {
-            builder = builder.min_interval(mi);
-        }
-        let builder = builder
-            .api_url(&inst.api_url)
-            .id_instance(inst.id)
-            .api_token(inst.token.clone());
-        let (sem, finished, failed) = (sem.clone(), finished.clone(), failed.clone());
-        let desired = opts.desired.clone();
-        let dry_run = opts.dry_run;
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            let t0 = Instant::now();
-            let outcome = match builder.build() {
-                Ok(client) => {
-                    if dry_run {
-                        client.plan(&desired).await.map(|p| (p, false))
-                    } else {
-                        client.apply(&desired).await.map(|a| {
-                            let sent = a.sent();
-                            (a.plan, sent)
-                        })
-                    }
-                }
-                Err(e) => Err(e),
-            };
-            let mut r = InstanceResult {
-                id: inst.id,
-                api_url: inst.api_url.clone(),
-                status: "failed",
-                changes: Vec::new(),
-                warnings: Vec::new(),
-                error: None,
-                duration_ms: 0,
-                from_previous_run: false,
-            };
-            match outcome {
-                Ok((plan, sent)) => {
-                    r.changes = plan.changes.iter().map(|c| c.field.to_string()).collect();
-                    r.warnings = plan.warnings.iter().map(ToString::to_string).collect();
-                    r.status = match (plan.is_noop(), dry_run, sent) {
-                        (true, _, _) => "unchanged",
-                        (false, true, _) => "planned",
-                        (false, false, _) => "applied",
-                    };
-                }
-                Err(e) => {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    r.error = Some((kind(&e).to_string(), e.to_string()));
+    let (desired, dry_run) = (opts.desired.clone(), opts.dry_run);
+    let outcomes = for_each(
+        &todo,
+        opts.concurrency,
+        opts.conn,
+        opts.min_interval,
+        move |client: Client| {
+            let desired = desired.clone();
+            async move {
+                if dry_run {
+                    client.plan(&desired).await
+                } else {
+                    client.apply(&desired).await.map(|a| a.plan)
                 }
             }
-            r.duration_ms = t0.elapsed().as_millis() as u64;
-            finished.fetch_add(1, Ordering::Relaxed);
-            r
-        });
-    }
+        },
+    )
+    .await?;
     let mut results = carried;
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(r) => results.push(r),
-            Err(e) => return Err(CliError::failed(format!("a worker task failed: {e}"))),
+    for (inst, outcome, took) in outcomes {
+        let mut r = InstanceResult {
+            id: inst.id,
+            api_url: inst.api_url,
+            status: "failed",
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            error: None,
+            duration_ms: took.as_millis() as u64,
+            from_previous_run: false,
+        };
+        match outcome {
+            Ok(plan) => {
+                r.changes = plan.changes.iter().map(|c| c.field.to_string()).collect();
+                r.warnings = plan.warnings.iter().map(ToString::to_string).collect();
+                r.status = match (plan.is_noop(), dry_run) {
+                    (true, _) => "unchanged",
+                    (false, true) => "planned",
+                    (false, false) => "applied",
+                };
+            }
+            Err(e) => r.error = Some((kind(&e).to_string(), e.to_string())),
         }
-    }
-    progress.abort();
-    if std::io::stderr().is_terminal() && total > 0 {
-        eprintln!();
+        results.push(r);
     }
     results.sort_by_key(|r| r.id);
     Ok(Report {

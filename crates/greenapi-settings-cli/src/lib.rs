@@ -123,7 +123,8 @@ pub fn command() -> Command {
             Command::new("get")
                 .about("Show the instance's settings")
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON (API spelling)"))
-                .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>")),
+                .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>"))
+                .args(fleet_args().into_iter().take(2)),
         )
         .subcommand(set)
         .subcommand(Command::new("plan").about("Show what applying FILE would change (sends nothing)").arg(file()).args(fleet_args()))
@@ -242,6 +243,9 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
 }
 
 async fn get(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
+    if let Some(csv) = m.get_one::<PathBuf>("instances") {
+        return fleet_get(conn, m, csv).await;
+    }
     let target = conn.resolve().await?;
     let settings = target.client.get_settings().await?;
     let reveal = m.get_flag("show-secrets");
@@ -255,6 +259,47 @@ async fn get(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliE
         print!("{}", render::settings_table(&settings, style, reveal));
     }
     Ok(Exit::Ok)
+}
+
+/// `get --instances`: every instance's settings as one JSON document on stdout, a summary on
+/// stderr, exit 1 if any instance failed.
+async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, CliError> {
+    let shown = csv.display().to_string();
+    let text = std::fs::read_to_string(csv)
+        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let instances = fleet::parse_instances(&text, &shown)?;
+    let reveal = m.get_flag("show-secrets");
+    let concurrency = m.get_one::<usize>("concurrency").copied().unwrap_or(32);
+    let outcomes = fleet::for_each(
+        &instances,
+        concurrency,
+        conn,
+        None,
+        |client: greenapi_settings::Client| async move { client.get_settings().await },
+    )
+    .await?;
+    let failed = outcomes.iter().filter(|o| o.1.is_err()).count();
+    let results: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|(inst, outcome, _)| {
+            let (settings, error) = match outcome {
+                Ok(s) => (render::settings_json(s, reveal), serde_json::Value::Null),
+                Err(e) => (serde_json::Value::Null, serde_json::json!({"kind": exit::kind(e), "message": e.to_string()})),
+            };
+            serde_json::json!({"idInstance": inst.id, "apiUrl": inst.api_url, "settings": settings, "error": error})
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "summary": {"total": results.len(), "ok": results.len() - failed, "failed": failed},
+        "results": results,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    eprintln!(
+        "{} instance(s): {} read, {failed} failed",
+        instances.len(),
+        instances.len() - failed
+    );
+    Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })
 }
 
 async fn set(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliError> {

@@ -575,3 +575,34 @@ fn the_sandbox_command_serves_the_api_until_stopped() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn get_across_a_fleet_prints_every_instance_and_fails_if_one_does() {
+    let sb = BlockingSandbox::start(SandboxConfig::instances_generated(5)).unwrap();
+    let ids = sb.instance_ids();
+    let mut csv = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let token = if i == 3 {
+            "wrong-token-SECRET".to_string()
+        } else {
+            generated_token(*id)
+        };
+        csv.push_str(&format!("{id},{token},{}\n", sb.url()));
+    }
+    let csv = tmp("get-fleet.csv", &csv);
+    let mut c = bin();
+    c.args(["get", "--instances", csv.to_str().unwrap()]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    assert_eq!(v["summary"]["failed"], 1);
+    assert_eq!(results[3]["error"]["kind"], "auth");
+    assert_eq!(results[0]["settings"]["incomingWebhook"], "no");
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        !out.contains("SECRET") && !out.contains("sandbox-token"),
+        "no token printed"
+    );
+}
