@@ -298,6 +298,17 @@ fn parse_fn(ty: FieldType) -> TokenStream {
     }
 }
 
+/// Parsers for values read back from `getSettings`: lenient in form (`"Yes"`, `"5000"`), never
+/// range-checked (fresh instances report a delay of 0), so a server's quirk is not an outage.
+fn read_fn(ty: FieldType) -> TokenStream {
+    let p = private();
+    match ty {
+        FieldType::YesNo => quote!(#p::read_yes_no),
+        FieldType::Integer => quote!(#p::read_integer),
+        FieldType::String | FieldType::Url | FieldType::Token => quote!(#p::parse_string),
+    }
+}
+
 fn check_expr(s: &Setting) -> TokenStream {
     let p = private();
     let id = ident(&s.snake);
@@ -618,11 +629,7 @@ fn settings_struct(spec: &Spec) -> TokenStream {
     let parse_fns: Vec<TokenStream> = spec
         .settings
         .iter()
-        .map(|s| match s.ty {
-            // Values read back are never range-checked (fresh instances report a delay of 0).
-            FieldType::Token => parse_fn(FieldType::String),
-            t => parse_fn(t),
-        })
+        .map(|s| read_fn(s.ty))
         .collect();
     let ro_ids: Vec<Ident> = spec.read_only.iter().map(|f| ident(&f.snake)).collect();
     let ro_names: Vec<&String> = spec.read_only.iter().map(|f| &f.name).collect();
@@ -632,7 +639,7 @@ fn settings_struct(spec: &Spec) -> TokenStream {
         .iter()
         .map(|f| name_pattern(&f.name, &f.snake))
         .collect();
-    let ro_parse: Vec<TokenStream> = spec.read_only.iter().map(|f| parse_fn(f.ty)).collect();
+    let ro_parse: Vec<TokenStream> = spec.read_only.iter().map(|f| read_fn(f.ty)).collect();
     let ro_to_json: Vec<TokenStream> = spec
         .read_only
         .iter()

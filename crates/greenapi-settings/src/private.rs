@@ -82,6 +82,35 @@ pub fn parse_integer(field: &'static str, v: &Value) -> Result<i64, Violation> {
     }
 }
 
+/// Reads back a yes/no field leniently: `"yes"`/`"no"` in any case, `"true"`/`"false"`, or a
+/// boolean.
+pub fn read_yes_no(field: &'static str, v: &Value) -> Result<bool, Violation> {
+    if let Value::String(s) = v {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "yes" | "true" => return Ok(true),
+            "no" | "false" => return Ok(false),
+            _ => {}
+        }
+    }
+    parse_yes_no(field, v)
+}
+
+/// Reads back an integer field leniently: a JSON integer, an integral float (`5000.0`) or a
+/// string of digits (`"5000"`).
+pub fn read_integer(field: &'static str, v: &Value) -> Result<i64, Violation> {
+    match v {
+        Value::String(s) => match s.trim().parse::<i64>() {
+            Ok(i) => Ok(i),
+            Err(_) => parse_integer(field, v),
+        },
+        Value::Number(n) if n.as_i64().is_none() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+            _ => parse_integer(field, v),
+        },
+        _ => parse_integer(field, v),
+    }
+}
+
 /// Reads a string field.
 pub fn parse_string(field: &'static str, v: &Value) -> Result<String, Violation> {
     match v {

@@ -300,7 +300,7 @@ fn snake_case_names_and_booleans_are_accepted_on_input() {
 }
 
 #[test]
-fn settings_read_back_keep_unknown_fields_and_accept_out_of_range_values() {
+fn settings_read_back_keep_unknown_fields_and_accept_out_of_range_and_quirky_values() {
     let body = json!({
         "wid": "79001234567@c.us",
         "typeAccount": "trial",
@@ -319,6 +319,15 @@ fn settings_read_back_keep_unknown_fields_and_accept_out_of_range_values() {
     assert_eq!(back["editedMessageWebhook"], "yes");
     assert_eq!(back["incomingWebhook"], "yes");
     assert_eq!(Settings::from_json_value(&back).unwrap(), s);
+    // Quirky forms of known values are read, not rejected.
+    let quirky = Settings::from_json_value(&json!({
+        "incomingWebhook": "Yes", "stateWebhook": false, "delaySendMessagesMilliseconds": "5000"
+    }))
+    .unwrap();
+    assert!(quirky.incoming_webhook && !quirky.state_webhook);
+    assert_eq!(quirky.delay_send_messages_milliseconds, 5000);
+    let float = Settings::from_json_value(&json!({"delaySendMessagesMilliseconds": 1000.0}));
+    assert_eq!(float.unwrap().delay_send_messages_milliseconds, 1000);
     let bad = Settings::from_json_value(
         &json!({"incomingWebhook": 3, "delaySendMessagesMilliseconds": "x"}),
     )

@@ -2603,28 +2603,28 @@ impl Settings {
                         .map(|x| out.webhook_url_token = x)
                 }
                 "delaySendMessagesMilliseconds" => {
-                    ::greenapi_settings::__private::parse_integer(
+                    ::greenapi_settings::__private::read_integer(
                             "delaySendMessagesMilliseconds",
                             v,
                         )
                         .map(|x| out.delay_send_messages_milliseconds = x)
                 }
                 "markIncomingMessagesReaded" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "markIncomingMessagesReaded",
                             v,
                         )
                         .map(|x| out.mark_incoming_messages_readed = x)
                 }
                 "markIncomingMessagesReadedOnReply" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "markIncomingMessagesReadedOnReply",
                             v,
                         )
                         .map(|x| out.mark_incoming_messages_readed_on_reply = x)
                 }
                 "sharedSession" => {
-                    ::greenapi_settings::__private::parse_yes_no("sharedSession", v)
+                    ::greenapi_settings::__private::read_yes_no("sharedSession", v)
                         .map(|x| out.shared_session = x)
                 }
                 "countryInstance" => {
@@ -2632,69 +2632,66 @@ impl Settings {
                         .map(|x| out.country_instance = x)
                 }
                 "outgoingWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no("outgoingWebhook", v)
+                    ::greenapi_settings::__private::read_yes_no("outgoingWebhook", v)
                         .map(|x| out.outgoing_webhook = x)
                 }
                 "outgoingMessageWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "outgoingMessageWebhook",
                             v,
                         )
                         .map(|x| out.outgoing_message_webhook = x)
                 }
                 "outgoingAPIMessageWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "outgoingAPIMessageWebhook",
                             v,
                         )
                         .map(|x| out.outgoing_api_message_webhook = x)
                 }
                 "stateWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no("stateWebhook", v)
+                    ::greenapi_settings::__private::read_yes_no("stateWebhook", v)
                         .map(|x| out.state_webhook = x)
                 }
                 "incomingWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no("incomingWebhook", v)
+                    ::greenapi_settings::__private::read_yes_no("incomingWebhook", v)
                         .map(|x| out.incoming_webhook = x)
                 }
                 "deviceWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no("deviceWebhook", v)
+                    ::greenapi_settings::__private::read_yes_no("deviceWebhook", v)
                         .map(|x| out.device_webhook = x)
                 }
                 "statusInstanceWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "statusInstanceWebhook",
                             v,
                         )
                         .map(|x| out.status_instance_webhook = x)
                 }
                 "enableMessagesHistory" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "enableMessagesHistory",
                             v,
                         )
                         .map(|x| out.enable_messages_history = x)
                 }
                 "keepOnlineStatus" => {
-                    ::greenapi_settings::__private::parse_yes_no("keepOnlineStatus", v)
+                    ::greenapi_settings::__private::read_yes_no("keepOnlineStatus", v)
                         .map(|x| out.keep_online_status = x)
                 }
                 "pollMessageWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no("pollMessageWebhook", v)
+                    ::greenapi_settings::__private::read_yes_no("pollMessageWebhook", v)
                         .map(|x| out.poll_message_webhook = x)
                 }
                 "incomingBlockWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no(
+                    ::greenapi_settings::__private::read_yes_no(
                             "incomingBlockWebhook",
                             v,
                         )
                         .map(|x| out.incoming_block_webhook = x)
                 }
                 "incomingCallWebhook" => {
-                    ::greenapi_settings::__private::parse_yes_no(
-                            "incomingCallWebhook",
-                            v,
-                        )
+                    ::greenapi_settings::__private::read_yes_no("incomingCallWebhook", v)
                         .map(|x| out.incoming_call_webhook = x)
                 }
                 "wid" => {
