@@ -20,7 +20,7 @@ def test_ctrl_c_interrupts_a_slow_blocking_call_long_before_it_would_finish(toke
             client.get_settings()
     finally:
         timer.cancel()
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 2.5  # the call itself would take 5 s
     # The request was aborted, not left running: the server has nothing in flight to wait
     # for when it shuts down (it would wait out the 5 s latency otherwise).
     start = time.monotonic()

@@ -39,7 +39,7 @@ fn each_accepted_set_settings_counts_one_restart_and_rejected_ones_none() {
 
 #[test]
 fn apply_delay_hides_a_change_until_it_elapses() {
-    let sb = BlockingSandbox::start(unlimited().apply_delay(Duration::from_millis(300))).unwrap();
+    let sb = BlockingSandbox::start(unlimited().apply_delay(Duration::from_millis(1000))).unwrap();
     assert_eq!(
         set_default(sb.addr(), r#"{"delaySendMessagesMilliseconds":15000}"#).status,
         200
@@ -63,7 +63,7 @@ fn apply_delay_hides_a_change_until_it_elapses() {
         shown["pending"],
         json!({"delaySendMessagesMilliseconds": 15000})
     );
-    sleep(Duration::from_millis(350));
+    sleep(Duration::from_millis(1050));
     assert_eq!(
         get_default(sb.addr()).json()["delaySendMessagesMilliseconds"],
         15000

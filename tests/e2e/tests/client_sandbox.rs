@@ -286,7 +286,7 @@ async fn a_restarting_instance_is_not_ready() {
     let sb = sandbox(
         SandboxConfig::default()
             .rate_limit(None)
-            .restart_duration(Duration::from_millis(500)),
+            .restart_duration(Duration::from_millis(2000)),
     )
     .await;
     let client = default_builder(&sb.url())
@@ -306,7 +306,7 @@ async fn apply_delay_models_settings_taking_effect_later() {
     let sb = sandbox(
         SandboxConfig::default()
             .rate_limit(None)
-            .apply_delay(Duration::from_millis(300)),
+            .apply_delay(Duration::from_millis(1000)),
     )
     .await;
     let client = fast_client(&sb.url());
@@ -318,7 +318,7 @@ async fn apply_delay_models_settings_taking_effect_later() {
         !client.get_settings().await.unwrap().keep_online_status,
         "not visible yet"
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
     assert!(client.get_settings().await.unwrap().keep_online_status);
 }
 
