@@ -626,11 +626,7 @@ fn settings_struct(spec: &Spec) -> TokenStream {
         .iter()
         .map(|s| to_json(s.ty, quote!(v)))
         .collect();
-    let parse_fns: Vec<TokenStream> = spec
-        .settings
-        .iter()
-        .map(|s| read_fn(s.ty))
-        .collect();
+    let parse_fns: Vec<TokenStream> = spec.settings.iter().map(|s| read_fn(s.ty)).collect();
     let ro_ids: Vec<Ident> = spec.read_only.iter().map(|f| ident(&f.snake)).collect();
     let ro_names: Vec<&String> = spec.read_only.iter().map(|f| &f.name).collect();
     let ro_snakes: Vec<&String> = spec.read_only.iter().map(|f| &f.snake).collect();
