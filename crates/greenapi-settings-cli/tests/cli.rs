@@ -374,6 +374,19 @@ fn docs_prints_the_reference_generated_from_the_spec() {
     );
 }
 
+/// `apply DESIRED --instances CSV --report REPORT` plus `extra` flags, without colours.
+fn fleet_apply(desired: &Path, csv: &Path, report: &Path, extra: &[&str]) -> Run {
+    let mut c = bin();
+    c.args(["--color", "never", "apply"])
+        .arg(desired)
+        .arg("--instances")
+        .arg(csv)
+        .arg("--report")
+        .arg(report)
+        .args(extra);
+    run(c)
+}
+
 fn report(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -396,22 +409,12 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
         .delay_send_messages_milliseconds(3000);
     let report1 = tmp("report1.json", "");
 
-    let mut c = bin();
-    c.args([
-        "--color",
-        "never",
-        "--retries",
-        "1",
-        "apply",
-        desired.to_str().unwrap(),
-        "--instances",
-        csv.to_str().unwrap(),
-        "--concurrency",
-        "64",
-        "--report",
-        report1.to_str().unwrap(),
-    ]);
-    let r = run(c);
+    let r = fleet_apply(
+        &desired,
+        &csv,
+        &report1,
+        &["--retries", "1", "--concurrency", "64"],
+    );
     let rep = report(&report1);
     let results = rep["results"].as_array().unwrap();
     // Complete: every instance exactly once.
@@ -476,22 +479,8 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
             .map(|r| r["idInstance"].as_u64().unwrap())
             .collect();
         let next = tmp(&format!("report-resume-{round}.json"), "");
-        let mut c = bin();
-        c.args([
-            "--color",
-            "never",
-            "--retries",
-            "1",
-            "apply",
-            desired.to_str().unwrap(),
-            "--instances",
-            csv.to_str().unwrap(),
-            "--resume",
-            previous.to_str().unwrap(),
-            "--report",
-            next.to_str().unwrap(),
-        ]);
-        let r = run(c);
+        let resume = ["--retries", "1", "--resume", previous.to_str().unwrap()];
+        let r = fleet_apply(&desired, &csv, &next, &resume);
         for (i, id) in ids.iter().enumerate() {
             let now = sb.stats(*id).unwrap();
             if done.contains(id) {
@@ -514,20 +503,7 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
     // Everything is in place now: a plain apply sends nothing anywhere.
     let sets_before: u64 = sb.all_stats().iter().map(|s| s.set_settings_calls).sum();
     let report3 = tmp("report3.json", "");
-    let mut c = bin();
-    c.args([
-        "--color",
-        "never",
-        "apply",
-        desired.to_str().unwrap(),
-        "--instances",
-        csv.to_str().unwrap(),
-        "--concurrency",
-        "100",
-        "--report",
-        report3.to_str().unwrap(),
-    ]);
-    let r = run(c);
+    let r = fleet_apply(&desired, &csv, &report3, &["--concurrency", "100"]);
     let rep = report(&report3);
     let failed_now = rep["summary"]["failed"].as_u64().unwrap();
     let unchanged = rep["summary"]["unchanged"].as_u64().unwrap();
