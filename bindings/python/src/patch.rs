@@ -178,13 +178,9 @@ impl PySettingsPatch {
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        let Some(field) = by_snake(name) else {
-            return Err(no_attribute("SettingsPatch", name));
-        };
-        match self.inner.get_json(field.name) {
-            Some(v) => field_to_py(py, field, &v),
-            None => Ok(py.None().into_bound(py)),
-        }
+        field_attr(py, "SettingsPatch", by_snake(name), name, |n| {
+            self.inner.get_json(n)
+        })
     }
 
     fn __dir__(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
@@ -202,6 +198,24 @@ impl PySettingsPatch {
             })
             .collect();
         format!("SettingsPatch({})", parts.join(", "))
+    }
+}
+
+/// `obj.<snake_case name>` of a settings class: the field's value as its Python type, `None`
+/// when unset, `AttributeError` (with "did you mean") for a name that is no field.
+pub fn field_attr<'py>(
+    py: Python<'py>,
+    class: &str,
+    field: Option<&FieldInfo>,
+    name: &str,
+    get_json: impl FnOnce(&str) -> Option<serde_json::Value>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(field) = field else {
+        return Err(no_attribute(class, name));
+    };
+    match get_json(field.name) {
+        Some(v) => field_to_py(py, field, &v),
+        None => Ok(py.None().into_bound(py)),
     }
 }
 

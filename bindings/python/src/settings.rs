@@ -5,9 +5,9 @@ use pyo3::types::PyType;
 
 use greenapi_settings::{FieldInfo, Settings, FIELDS, READ_ONLY_FIELDS};
 
-use crate::convert::{field_repr, field_to_py, json_to_py, py_to_json};
+use crate::convert::{field_repr, json_to_py, py_to_json};
 use crate::errors::validation_error;
-use crate::patch::{no_attribute, PySettingsPatch};
+use crate::patch::{field_attr, PySettingsPatch};
 
 /// The full settings of an instance, as getSettings returns them.
 #[pyclass(module = "greenapi_settings", name = "Settings", frozen, eq)]
@@ -61,13 +61,9 @@ impl PySettings {
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        let Some(field) = known(name) else {
-            return Err(no_attribute("Settings", name));
-        };
-        match self.inner.get_json(field.name) {
-            Some(v) => field_to_py(py, field, &v),
-            None => Ok(py.None().into_bound(py)),
-        }
+        field_attr(py, "Settings", known(name), name, |n| {
+            self.inner.get_json(n)
+        })
     }
 
     fn __dir__(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
