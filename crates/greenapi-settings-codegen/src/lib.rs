@@ -17,6 +17,7 @@
 //! assert_eq!(errs.0[0].to_string(), "$.formatVersion: unsupported format version 2 (this generator reads 1)");
 //! ```
 
+pub mod constraint;
 pub mod load;
 pub mod markdown;
 pub mod model;

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
+use crate::constraint;
 use crate::model::{RuleKind, Spec, Status};
-use crate::rust::constraint;
 
 /// Renders the settings reference. Deterministic: the same spec gives the same bytes.
 pub fn render(spec: &Spec) -> String {
@@ -69,7 +69,7 @@ pub fn render(spec: &Spec) -> String {
             s.name,
             s.name.to_lowercase(),
             s.snake,
-            constraint(s),
+            constraint::docs(s),
             status_text(s.status)
         );
     }
@@ -77,7 +77,7 @@ pub fn render(spec: &Spec) -> String {
         let _ = writeln!(w, "\n### {}\n", s.name);
         let _ = writeln!(w, "{}\n", s.description.en);
         let _ = writeln!(w, "> {}\n", s.description.ru);
-        let _ = writeln!(w, "- Allowed: {}", constraint(s));
+        let _ = writeln!(w, "- Allowed: {}", constraint::docs(s));
         let _ = writeln!(w, "- Status: {}", status_text(s.status));
         for n in &s.notes {
             let _ = writeln!(w, "- Note: {n}");

@@ -53,6 +53,11 @@ impl FieldType {
 
     /// All spellings, for error messages.
     pub const ALL: &'static [&'static str] = &["yesNo", "integer", "string", "url", "token"];
+
+    /// Whether values are text (`string`, `url`, `token`): these have a `maxLength`.
+    pub fn is_text(self) -> bool {
+        matches!(self, FieldType::String | FieldType::Url | FieldType::Token)
+    }
 }
 
 /// Whether a setting does anything today.
@@ -111,6 +116,8 @@ pub struct Setting {
     pub allow_empty: bool,
     /// Whether the value is a secret that must never be shown.
     pub secret: bool,
+    /// The most characters a text value (`string`, `url`, `token`) may have.
+    pub max_length: Option<u64>,
     /// What the setting does.
     pub description: Text,
     /// Facts worth knowing: source differences, quirks.

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use crate::constraint;
 use crate::model::{FieldType, Setting, Spec, Status};
 
 const TEMPLATE: &str = include_str!("native.pyi.in");
@@ -29,31 +30,12 @@ fn doc(text: &str) -> String {
         .replace('`', "")
 }
 
-/// What values a setting takes, in Python terms.
-fn constraint(s: &Setting) -> String {
-    match s.ty {
-        FieldType::YesNo => "bool (\"yes\"/\"no\" on the wire)".into(),
-        FieldType::Integer => match (s.range, &s.unit) {
-            (Some((lo, hi)), Some(u)) => format!("int from {lo} to {hi} ({u})"),
-            (Some((lo, hi)), None) => format!("int from {lo} to {hi}"),
-            (None, _) => "int".into(),
-        },
-        FieldType::String => "str".into(),
-        FieldType::Url if s.allow_empty => format!(
-            "absolute {} URL, or \"\" to turn it off",
-            s.schemes.join("/")
-        ),
-        FieldType::Url => format!("absolute {} URL", s.schemes.join("/")),
-        FieldType::Token => "str without control characters; a secret, never shown".into(),
-    }
-}
-
 fn setting_doc(s: &Setting) -> String {
     let mut d = format!(
         "{} API name: {}. Allowed: {}.",
         s.description.en,
         s.name,
-        constraint(s)
+        constraint::python(s)
     );
     match s.status {
         Status::Active => {}

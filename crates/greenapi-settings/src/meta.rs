@@ -65,6 +65,8 @@ pub struct FieldInfo {
     pub allow_empty: bool,
     /// Whether the value is a secret that is never shown.
     pub secret: bool,
+    /// The most characters a text value may have (text settings).
+    pub max_length: Option<usize>,
     /// What it does, in English.
     pub description: &'static str,
     /// What it does, in Russian (the source document's language).

@@ -69,17 +69,28 @@ pub fn parse_yes_no(field: &'static str, v: &Value) -> Result<bool, Violation> {
     }
 }
 
-/// Reads an integer field (no strings, no fractions).
+/// Reads an integer field (no strings, no fractions, nothing beyond 64 bits).
 pub fn parse_integer(field: &'static str, v: &Value) -> Result<i64, Violation> {
-    match v.as_i64() {
-        Some(i) => Ok(i),
-        None => Err(Violation::error(
-            Some(field),
-            Some(v.clone()),
-            "integer",
-            format!("expected an integer, found {}", describe(v)),
-        )),
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
     }
+    let message = match v {
+        Value::Number(n) if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+            format!(
+                "{n} is beyond the 64-bit integer range ({}..={})",
+                i64::MIN,
+                i64::MAX
+            )
+        }
+        Value::Number(n) => format!("expected an integer, found the fraction {n}"),
+        other => format!("expected an integer, found {}", describe(other)),
+    };
+    Err(Violation::error(
+        Some(field),
+        Some(v.clone()),
+        "integer",
+        message,
+    ))
 }
 
 /// Reads back a yes/no field leniently: `"yes"`/`"no"` in any case, `"true"`/`"false"`, or a
@@ -183,6 +194,63 @@ pub fn check_range(
     }
 }
 
+/// Characters that make text lie about itself when displayed or end a header line on some
+/// stacks: Unicode line/paragraph separators and the bidirectional controls (U+202E and kin).
+fn is_deceptive(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A string value as shown in messages: JSON-quoted, cut to 60 characters.
+fn shown_text(v: &str) -> Value {
+    if v.chars().count() > 60 {
+        let short: String = v.chars().take(57).collect();
+        Value::String(format!("{short}..."))
+    } else {
+        Value::String(v.to_string())
+    }
+}
+
+/// Length check for text settings, in characters; a secret's value is never shown.
+pub fn check_length(report: &mut Report, field: &'static str, v: &str, max: usize, secret: bool) {
+    let len = v.chars().count();
+    if len > max {
+        let shown = if secret {
+            Value::String(REDACTED.into())
+        } else {
+            shown_text(v)
+        };
+        report.push(Violation::error(
+            Some(field),
+            Some(shown),
+            "maxLength",
+            format!("is {len} characters long; at most {max} are allowed"),
+        ));
+    }
+}
+
+/// Which field each key of one JSON object set, to reject an object that sets a field twice
+/// under two spellings (`incomingWebhook` and `incoming_webhook`): which one should win?
+#[derive(Default)]
+pub struct Spellings(Vec<(&'static str, String)>);
+
+impl Spellings {
+    /// Records `key`; a violation if its field was already given under another spelling.
+    pub fn conflict(&mut self, key: &str, fields: &[FieldInfo]) -> Option<Violation> {
+        let field = fields.iter().find(|f| f.name == key || f.snake == key)?;
+        if let Some((_, first)) = self.0.iter().find(|(name, _)| *name == field.name) {
+            return Some(Violation::error(
+                Some(field.name),
+                None,
+                "duplicate",
+                format!("is given twice, as `{first}` and as `{key}`; give it once"),
+            ));
+        }
+        self.0.push((field.name, key.to_string()));
+        None
+    }
+}
+
 /// URL check: empty (when allowed) or an absolute URL with an allowed scheme and a host.
 pub fn check_url(
     report: &mut Report,
@@ -196,11 +264,13 @@ pub fn check_url(
     } else {
         format!("must be an absolute {} URL", schemes.join("/"))
     };
-    let shown = Value::String(v.to_string());
+    let shown = shown_text(v);
     let problem = if v.is_empty() {
         (!allow_empty).then(|| "is empty".to_string())
     } else if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
         Some("contains whitespace or control characters".to_string())
+    } else if v.chars().any(|c| is_deceptive(c) || c.is_control()) {
+        Some("contains bidirectional-override or line-separator characters".to_string())
     } else {
         match url::Url::parse(v) {
             Err(e) => Some(format!("is not an absolute URL ({e})")),
@@ -221,12 +291,12 @@ pub fn check_url(
 
 /// Token check: it is sent on in an HTTP header, so no control characters (CR, LF, ...).
 pub fn check_token(report: &mut Report, field: &'static str, v: &str) {
-    if v.chars().any(char::is_control) {
+    if v.chars().any(|c| c.is_control() || is_deceptive(c)) {
         report.push(Violation::error(
             Some(field),
             Some(Value::String(REDACTED.into())),
             "controlCharacters",
-            "contains control characters (CR, LF or others), which cannot be sent in an HTTP header (value not shown: secret)",
+            "contains control characters (CR, LF or others), line/paragraph separators or bidirectional overrides, which cannot be sent safely in an HTTP header (value not shown: secret)",
         ));
     }
 }

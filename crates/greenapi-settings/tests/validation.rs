@@ -393,3 +393,126 @@ fn set_settings_response_parses_the_seed_example() {
     assert!(r.save_settings);
     assert!(serde_json::from_str::<greenapi_settings::SetSettingsResponse>("{}").is_err());
 }
+
+#[test]
+fn a_one_mebibyte_webhook_url_is_refused_by_its_spec_length_and_not_echoed() {
+    let huge = format!("https://example.com/{}", "a".repeat(1 << 20));
+    let report = SettingsPatch::new()
+        .webhook_url(huge.clone())
+        .webhook_url_token("t".repeat(1025))
+        .validate();
+    assert_eq!(
+        rules(&report.errors),
+        ["maxLength", "maxLength"],
+        "{:?}",
+        report.errors
+    );
+    let url = &report.errors[0];
+    assert_eq!(url.field.as_deref(), Some("webhookUrl"));
+    let shown = url.to_string();
+    assert!(shown.contains("at most 2048"), "{shown}");
+    assert!(
+        shown.len() < 300,
+        "the message echoes the whole value: {} bytes",
+        shown.len()
+    );
+    assert!(url.value.as_ref().unwrap().as_str().unwrap().len() < 100);
+    let token = &report.errors[1];
+    assert_eq!(token.value, Some(json!("<redacted>")));
+    assert!(!token.to_string().contains("ttt"), "{token}");
+    // At the limit is fine.
+    let ok = format!("https://example.com/{}", "a".repeat(2048 - 20));
+    assert!(SettingsPatch::new().webhook_url(ok).validate().is_ok());
+}
+
+#[test]
+fn bidi_overrides_and_line_separators_are_rejected_in_the_webhook_url_and_token() {
+    for bad in [
+        "ab\u{202E}cd",
+        "ab\u{2028}cd",
+        "ab\u{2029}cd",
+        "ab\u{2066}cd",
+    ] {
+        let report = SettingsPatch::new()
+            .webhook_url(format!("https://example.com/{bad}"))
+            .webhook_url_token(bad)
+            .validate();
+        assert_eq!(
+            fields(&report.errors),
+            ["webhookUrl", "webhookUrlToken"],
+            "{bad:?}: {:?}",
+            report.errors
+        );
+        assert!(
+            !report.errors[1].to_string().contains("ab"),
+            "{}",
+            report.errors[1]
+        );
+    }
+}
+
+#[test]
+fn one_field_given_under_both_spellings_is_rejected_naming_both() {
+    let problems = SettingsPatch::from_json_value(&json!({
+        "incomingWebhook": "yes",
+        "incoming_webhook": false,
+        "stateWebhook": "yes"
+    }))
+    .unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let shown = problems[0].to_string();
+    assert!(
+        shown.contains("`incomingWebhook`") && shown.contains("`incoming_webhook`"),
+        "{shown}"
+    );
+    assert_eq!(problems[0].field.as_deref(), Some("incomingWebhook"));
+}
+
+#[test]
+fn a_non_string_webhook_token_read_back_is_not_echoed() {
+    let problems = Settings::from_json_value(&json!({"webhookUrlToken": 987654321})).unwrap_err();
+    let shown = format!("{problems:?} {}", problems[0]);
+    assert!(!shown.contains("987654321"), "{shown}");
+    assert_eq!(problems[0].field.as_deref(), Some("webhookUrlToken"));
+}
+
+#[test]
+fn every_text_setting_of_the_spec_has_a_maximum_length() {
+    for f in greenapi_settings::FIELDS {
+        if matches!(
+            f.kind,
+            greenapi_settings::FieldKind::String
+                | greenapi_settings::FieldKind::Url
+                | greenapi_settings::FieldKind::Token
+        ) {
+            assert!(f.max_length.is_some(), "{} has no maxLength", f.name);
+        }
+    }
+}
+
+#[test]
+fn integers_beyond_64_bits_and_fractions_are_named_as_such() {
+    let problems = SettingsPatch::from_json_value(&json!({
+        "delaySendMessagesMilliseconds": u64::MAX
+    }))
+    .unwrap_err();
+    let shown = problems[0].to_string();
+    assert!(
+        shown.contains("18446744073709551615 is beyond the 64-bit integer range"),
+        "{shown}"
+    );
+    let problems = SettingsPatch::from_json_value(&json!({"delaySendMessagesMilliseconds": 1e300}))
+        .unwrap_err();
+    assert!(
+        problems[0].to_string().contains("beyond the 64-bit"),
+        "{}",
+        problems[0]
+    );
+    let problems =
+        SettingsPatch::from_json_value(&json!({"delaySendMessagesMilliseconds": 2.5})).unwrap_err();
+    assert!(
+        problems[0].to_string().contains("the fraction 2.5"),
+        "{}",
+        problems[0]
+    );
+}

@@ -22,7 +22,9 @@ const SPEC: &str = include_str!("../../../spec/settings.json");
 fn valid_url(schemes: &'static [&'static str]) -> impl Strategy<Value = String> {
     (
         select(schemes.to_vec()),
-        "[a-z]([a-z0-9-]{0,14}[a-z0-9])?(\\.[a-z]{2,6}){0,2}",
+        // Labels never hold `--`: `xn--a` (punycode) and other reserved R-LDH labels are
+        // hosts the URL parser rightly rejects, and made this property flaky.
+        "[a-z]([a-z0-9]{0,7}(-[a-z0-9]{1,6})?)?(\\.[a-z]{2,6}){0,2}",
         prop::option::of(1u16..),
         "(/[A-Za-z0-9._~-]{0,10}){0,4}",
         prop::option::of("[a-z]{1,5}=[A-Za-z0-9]{0,6}"),
@@ -43,7 +45,9 @@ fn valid_value(f: &'static FieldInfo) -> BoxedStrategy<Value> {
         FieldKind::Integer => (f.min.unwrap_or(i64::MIN)..=f.max.unwrap_or(i64::MAX))
             .prop_map(Value::from)
             .boxed(),
-        FieldKind::String => any::<String>().prop_map(Value::String).boxed(),
+        FieldKind::String => prop::collection::vec(any::<char>(), 0..=f.max_length.unwrap_or(200))
+            .prop_map(|cs| Value::String(cs.into_iter().collect()))
+            .boxed(),
         FieldKind::Url if f.allow_empty => prop_oneof![
             1 => Just(String::new()),
             4 => valid_url(f.schemes),
@@ -51,7 +55,12 @@ fn valid_value(f: &'static FieldInfo) -> BoxedStrategy<Value> {
         .prop_map(Value::String)
         .boxed(),
         FieldKind::Url => valid_url(f.schemes).prop_map(Value::String).boxed(),
-        FieldKind::Token => "[^\\p{Cc}]{0,40}".prop_map(Value::String).boxed(),
+        // No control, line-separator or bidirectional-override characters.
+        FieldKind::Token => {
+            "[^\\p{Cc}\\x{2028}\\x{2029}\\x{061C}\\x{200E}\\x{200F}\\x{202A}-\\x{202E}\\x{2066}-\\x{2069}]{0,40}"
+                .prop_map(Value::String)
+                .boxed()
+        }
         other => panic!("field kind {other:?} is new: teach valid_value about it"),
     }
 }
@@ -341,5 +350,19 @@ proptest! {
         ],
     ) {
         check_loader(&text)?;
+    }
+}
+
+#[test]
+fn the_url_generator_makes_only_urls_the_validator_accepts() {
+    // `http://xn--a` once came out of it about once in a hundred runs and failed CI.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config::default());
+    let urls = valid_url(&["http", "https"]);
+    for _ in 0..5_000 {
+        let url = urls.new_tree(&mut runner).unwrap().current();
+        let report = SettingsPatch::new().webhook_url(url.clone()).validate();
+        assert!(report.is_ok(), "{url}: {:?}", report.errors);
     }
 }

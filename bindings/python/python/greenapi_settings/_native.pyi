@@ -154,10 +154,10 @@ class SettingsPatch:
     def __eq__(self, other: object) -> bool: ...
     @property
     def webhook_url(self) -> str | None:
-        """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off."""
+        """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off, at most 2048 characters."""
     @property
     def webhook_url_token(self) -> str | None:
-        """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown."""
+        """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown, at most 1024 characters."""
     @property
     def delay_send_messages_milliseconds(self) -> int | None:
         """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 86400000 (ms)."""
@@ -172,7 +172,7 @@ class SettingsPatch:
         """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
     @property
     def country_instance(self) -> str | None:
-        """Not used. API name: countryInstance. Allowed: str. Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Not used by the API: sending it emits DeprecationWarning."""
     @property
     def outgoing_webhook(self) -> bool | None:
         """Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory. API name: outgoingWebhook. Allowed: bool ("yes"/"no" on the wire)."""
@@ -226,10 +226,10 @@ class Settings:
     def __eq__(self, other: object) -> bool: ...
     @property
     def webhook_url(self) -> str:
-        """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off."""
+        """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off, at most 2048 characters."""
     @property
     def webhook_url_token(self) -> str:
-        """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown."""
+        """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown, at most 1024 characters."""
     @property
     def delay_send_messages_milliseconds(self) -> int:
         """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 86400000 (ms)."""
@@ -244,7 +244,7 @@ class Settings:
         """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
     @property
     def country_instance(self) -> str:
-        """Not used. API name: countryInstance. Allowed: str. Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Not used by the API: sending it emits DeprecationWarning."""
     @property
     def outgoing_webhook(self) -> bool:
         """Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory. API name: outgoingWebhook. Allowed: bool ("yes"/"no" on the wire)."""

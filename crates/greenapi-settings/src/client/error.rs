@@ -68,6 +68,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A 3xx answer. The API never redirects, so this is a wrong API URL or a hostile server
+    /// in between: the redirect is not followed and nothing is re-sent anywhere.
+    #[error("the server answered HTTP {status} redirecting to {target}; the API never redirects: check the API URL (the redirect was not followed, nothing was re-sent)")]
+    Redirect {
+        /// HTTP status (300..=399).
+        status: u16,
+        /// Where it pointed: `scheme://host[:port]` only (never a path or query), or
+        /// `the same host`, or `nowhere` when the answer had no usable `Location`.
+        target: String,
+    },
+
     /// The request did not complete: connection refused or reset, DNS, TLS, ...
     #[error("transport error: {0}")]
     Transport(String),
@@ -110,6 +121,74 @@ impl Error {
         }
     }
 
+    /// The same error with `secret` scrubbed from every text the server supplied (for the
+    /// webhook token of a setSettings body that a server might echo back).
+    pub(crate) fn scrubbed(self, secret: &super::ApiToken) -> Error {
+        let s = |t: String| secret.scrub(&t);
+        match self {
+            Error::QuotaExceeded {
+                method,
+                used,
+                total,
+                status,
+                description,
+            } => Error::QuotaExceeded {
+                method: s(method),
+                used,
+                total,
+                status: s(status),
+                description: s(description),
+            },
+            Error::InstanceNotReady { message } => Error::InstanceNotReady {
+                message: s(message),
+            },
+            Error::Rejected { status, message } => Error::Rejected {
+                status,
+                message: s(message),
+            },
+            Error::Server { status, message } => Error::Server {
+                status,
+                message: s(message),
+            },
+            Error::Redirect { status, target } => Error::Redirect {
+                status,
+                target: s(target),
+            },
+            Error::Transport(m) => Error::Transport(s(m)),
+            Error::Decode {
+                status,
+                reason,
+                body,
+            } => Error::Decode {
+                status,
+                reason: s(reason),
+                body: s(body),
+            },
+            other => other,
+        }
+    }
+
+    /// A short, stable name of the error kind, e.g. for reports and logs: `validation`,
+    /// `auth`, `forbidden`, `rateLimited`, `quotaExceeded`, `instanceNotReady`, `rejected`,
+    /// `server`, `redirect`, `transport`, `timeout`, `decode`, `config`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation",
+            Error::Auth => "auth",
+            Error::Forbidden => "forbidden",
+            Error::RateLimited { .. } => "rateLimited",
+            Error::QuotaExceeded { .. } => "quotaExceeded",
+            Error::InstanceNotReady { .. } => "instanceNotReady",
+            Error::Rejected { .. } => "rejected",
+            Error::Server { .. } => "server",
+            Error::Redirect { .. } => "redirect",
+            Error::Transport(_) => "transport",
+            Error::Timeout(_) => "timeout",
+            Error::Decode { .. } => "decode",
+            Error::Config(_) => "config",
+        }
+    }
+
     /// The HTTP status behind this error, if the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -120,7 +199,8 @@ impl Error {
             Error::InstanceNotReady { .. } => Some(400),
             Error::Rejected { status, .. }
             | Error::Server { status, .. }
-            | Error::Decode { status, .. } => Some(*status),
+            | Error::Decode { status, .. }
+            | Error::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -164,20 +164,25 @@ impl ClientBuilder {
     }
 
     /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
+    /// An empty (or all-blank) variable counts as unset.
     pub fn from_env(mut self) -> Result<Self, Error> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         if self.api_url.is_none() {
-            self.api_url = std::env::var(ENV_API_URL).ok();
+            self.api_url = var(ENV_API_URL);
         }
         if self.id_instance.is_none() {
-            if let Ok(v) = std::env::var(ENV_ID_INSTANCE) {
+            if let Some(v) = var(ENV_ID_INSTANCE) {
+                // The value is not echoed: a token pasted into the wrong variable would leak.
                 let id = v.trim().parse().map_err(|_| {
-                    Error::Config(format!("{ENV_ID_INSTANCE} must be a number, found {v:?}"))
+                    Error::Config(format!(
+                        "{ENV_ID_INSTANCE} must be a number (the instance id; value not shown)"
+                    ))
                 })?;
                 self.id_instance = Some(id);
             }
         }
         if self.token.is_none() {
-            self.token = std::env::var(ENV_TOKEN).ok().map(ApiToken::new);
+            self.token = var(ENV_TOKEN).map(ApiToken::new);
         }
         Ok(self)
     }
@@ -202,7 +207,10 @@ impl ClientBuilder {
         else {
             return Err(Error::Config("missing credentials".into()));
         };
-        let api_url = check_api_url(&api_url)?;
+        let api_url = check_api_url(&api_url).map_err(|e| match e {
+            Error::Config(m) => Error::Config(token.scrub(&m)),
+            other => other,
+        })?;
         if token
             .expose()
             .chars()
@@ -217,6 +225,11 @@ impl ClientBuilder {
             None => {
                 install_crypto_provider();
                 reqwest::Client::builder()
+                    // The API never redirects. Following one would send the URL (token
+                    // included) in `Referer` and re-send a setSettings body to another host,
+                    // or turn the POST into a GET and report success: a 3xx is an error.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false)
                     .connect_timeout(self.connect_timeout)
                     .pool_idle_timeout(Duration::from_secs(60))
                     .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
@@ -245,18 +258,36 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Checks the API URL. Messages never quote it whole: a URL copied from a request line holds
+/// the token (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
 fn check_api_url(raw: &str) -> Result<String, Error> {
+    const EXAMPLE: &str = "e.g. https://1101.api.greenapi.com";
     let trimmed = raw.trim().trim_end_matches('/');
-    let url = url::Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("api_url {trimmed:?} is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+    let url = url::Url::parse(trimmed).map_err(|e| {
+        Error::Config(format!(
+            "api_url is not a URL ({e}; value not shown); {EXAMPLE}"
+        ))
+    })?;
+    let host = url.host_str().unwrap_or_default();
+    if !matches!(url.scheme(), "http" | "https") || host.is_empty() {
         return Err(Error::Config(format!(
-            "api_url {trimmed:?} must be an absolute http(s) URL"
+            "api_url must be an absolute http(s) URL (value not shown); {EXAMPLE}"
+        )));
+    }
+    let at = format!("{}://{host}", url.scheme());
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "api_url {at} must not carry a user name or password"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!(
-            "api_url {trimmed:?} must not have a query or fragment"
+            "api_url {at} must not have a query or fragment"
+        )));
+    }
+    if url.path().to_ascii_lowercase().contains("/wainstance") {
+        return Err(Error::Config(format!(
+            "api_url {at} must be the instance's base URL, not a method URL (it has a /waInstance... path; the rest is not shown, it may hold the token); {EXAMPLE}"
         )));
     }
     Ok(trimmed.to_string())
@@ -322,6 +353,14 @@ impl Client {
                 &self.inner.token,
             )
         })?;
+        if let Some(reason) = response::not_a_settings_body(&value) {
+            return Err(response::decode_error(
+                status,
+                reason,
+                &body,
+                &self.inner.token,
+            ));
+        }
         Settings::from_json_value(&value).map_err(|vs| {
             let reason = vs
                 .iter()
@@ -346,9 +385,21 @@ impl Client {
     async fn send_unchecked(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
         let body =
             serde_json::to_vec(&patch.to_json_value()).map_err(|e| Error::Config(e.to_string()))?;
-        let (status, resp) = self.call(Method::Set, Some(body)).await?;
-        serde_json::from_slice::<SetSettingsResponse>(&resp)
+        // A server that echoes the request body must not put the webhook secret into an error.
+        let hook_secret = patch
+            .webhook_url_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(ApiToken::new);
+        let scrub = |e: Error| match &hook_secret {
+            Some(secret) => e.scrubbed(secret),
+            None => e,
+        };
+        let (status, resp) = self.call(Method::Set, Some(body)).await.map_err(scrub)?;
+        let answer = serde_json::from_slice::<SetSettingsResponse>(&resp)
             .map_err(|e| response::decode_error(status, e.to_string(), &resp, &self.inner.token))
+            .map_err(scrub)?;
+        Ok(answer)
     }
 
     /// Reads the current settings and shows what `desired` would change. `desired` is validated
@@ -460,11 +511,20 @@ impl Client {
         };
         let mut resp = req.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
-        let retry_after = response::retry_after(
-            resp.headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-        );
+        let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
+        let retry_after = response::retry_after(header(reqwest::header::RETRY_AFTER));
+        if (300..400).contains(&status) {
+            // Not `to_str`: a Location with non-ASCII bytes still names its host.
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let target = response::redirect_target(location.as_deref());
+            return Err(Error::Redirect {
+                status,
+                target: inner.token.scrub(&target),
+            });
+        }
         let mut buf = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(e))? {
             if buf.len() + chunk.len() > MAX_RESPONSE_BYTES {

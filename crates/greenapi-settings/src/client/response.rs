@@ -95,14 +95,62 @@ fn quota(json: Option<&Value>, token: &ApiToken) -> Error {
     }
 }
 
-/// The start of a body as text, for error messages.
+/// The start of a body as text, for error messages, with the values of secret settings
+/// (`webhookUrlToken`) replaced by `<redacted>`.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_SNIPPET)]);
+    let text = redact_secret_values(&String::from_utf8_lossy(
+        &body[..body.len().min(BODY_SNIPPET)],
+    ));
     let mut s: String = text.trim().to_string();
     if body.len() > BODY_SNIPPET {
         s.push_str("...");
     }
     s
+}
+
+/// Replaces the value after every `"<secret field>"` key in JSON-ish text, whether or not the
+/// text parses (a body cut at the snippet length, or broken JSON, must not show it either).
+pub(crate) fn redact_secret_values(text: &str) -> String {
+    let mut out = text.to_string();
+    for field in crate::FIELDS.iter().filter(|f| f.secret) {
+        let key = format!("\"{}\"", field.name);
+        let mut from = 0;
+        while let Some(at) = out[from..].find(&key).map(|i| i + from) {
+            let after_key = at + key.len();
+            let rest = &out[after_key..];
+            let colon = rest.len() - rest.trim_start().len();
+            if !rest[colon..].starts_with(':') {
+                from = after_key;
+                continue;
+            }
+            let value_start = after_key + colon + 1;
+            let rest = &out[value_start..];
+            let value_start = value_start + (rest.len() - rest.trim_start().len());
+            let value_end = json_value_end(&out[value_start..]) + value_start;
+            out.replace_range(value_start..value_end, "\"<redacted>\"");
+            from = value_start + "\"<redacted>\"".len();
+        }
+    }
+    out
+}
+
+/// The length of the JSON value at the start of `s`: a string up to its closing quote, any
+/// other value up to the next `,` `}` `]` or line end; the rest of `s` if it never ends.
+fn json_value_end(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    if bytes.first() == Some(&b'"') {
+        let mut escaped = false;
+        for (i, &b) in bytes.iter().enumerate().skip(1) {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => return i + 1,
+                _ => {}
+            }
+        }
+        return s.len();
+    }
+    s.find([',', '}', ']', '\n']).unwrap_or(s.len())
 }
 
 /// A `Decode` error for a body that did not parse.
@@ -116,6 +164,53 @@ pub(crate) fn decode_error(
         status,
         reason: token.scrub(&reason.into()),
         body: token.scrub(&snippet(body)),
+    }
+}
+
+/// Why a successfully parsed getSettings body is not the settings object it claims to be, or
+/// `None` if it is one. The rule: a JSON object carrying every active, settable setting of the
+/// spec (the API's getSettings returns all of them). An empty object, an error object or a
+/// setSettings answer would otherwise read as "every setting off", and `apply` would act on
+/// values the server never sent.
+pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
+    let Some(obj) = value.as_object() else {
+        return Some("expected a JSON object of settings".to_string());
+    };
+    let missing: Vec<&str> = crate::FIELDS
+        .iter()
+        .filter(|f| f.status == crate::Status::Active && !f.read_only)
+        .filter(|f| !obj.contains_key(f.name))
+        .map(|f| f.name)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 5;
+    let mut names = missing[..missing.len().min(SHOWN)].join(", ");
+    if missing.len() > SHOWN {
+        names.push_str(&format!(" and {} more", missing.len() - SHOWN));
+    }
+    Some(format!(
+        "not a settings object: {} of the settings every getSettings answer carries {} missing ({names})",
+        missing.len(),
+        if missing.len() == 1 { "is" } else { "are" }
+    ))
+}
+
+/// Where a redirect pointed, without path, query or credentials: `scheme://host[:port]`,
+/// `the same host` for a relative `Location`, or `nowhere`.
+pub(crate) fn redirect_target(location: Option<&str>) -> String {
+    let Some(location) = location.map(str::trim).filter(|l| !l.is_empty()) else {
+        return "nowhere".to_string();
+    };
+    match url::Url::parse(location) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!("{}://{h}", u.scheme()),
+            (None, _) => "nowhere".to_string(),
+        },
+        Err(url::ParseError::RelativeUrlWithoutBase) => "the same host".to_string(),
+        Err(_) => "nowhere".to_string(),
     }
 }
 
@@ -193,6 +288,56 @@ mod tests {
         )
         .unwrap_err();
         assert!(!e.to_string().contains("tok-12345"), "{e}");
+    }
+
+    #[test]
+    fn secret_setting_values_are_redacted_in_body_snippets() {
+        for body in [
+            r#"{"webhookUrl":"https://x.example","webhookUrlToken" : "s3cr\"et","a":1}"#,
+            r#"{"webhookUrlToken": 12345, "a": 1}"#,
+            r#"{"webhookUrlToken":"s3cr\"et-cut-off"#,
+        ] {
+            let shown = snippet(body.as_bytes());
+            assert!(
+                !shown.contains("s3cr") && !shown.contains("12345"),
+                "{shown}"
+            );
+            assert!(shown.contains(r#""webhookUrlToken""#), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert_eq!(
+            snippet(br#"{"a":"webhookUrlToken"}"#),
+            r#"{"a":"webhookUrlToken"}"#
+        );
+    }
+
+    #[test]
+    fn redirect_targets_show_only_scheme_host_and_port() {
+        assert_eq!(
+            redirect_target(Some(
+                "https://evil.example:8443/waInstance1/getSettings/tok?x=1"
+            )),
+            "https://evil.example:8443"
+        );
+        assert_eq!(redirect_target(Some("/elsewhere/tok")), "the same host");
+        assert_eq!(
+            redirect_target(Some("https://user:pw@h.example/")),
+            "https://h.example"
+        );
+        assert_eq!(redirect_target(None), "nowhere");
+    }
+
+    #[test]
+    fn a_body_without_the_settings_is_not_a_settings_body() {
+        for body in [
+            "{}",
+            r#"{"error": "no such instance"}"#,
+            r#"{"saveSettings": true}"#,
+            "[]",
+        ] {
+            let v: Value = serde_json::from_str(body).unwrap();
+            assert!(not_a_settings_body(&v).is_some(), "{body}");
+        }
     }
 
     #[test]

@@ -20,15 +20,80 @@ impl ApiToken {
         &self.0
     }
 
-    /// Replaces every occurrence of the token in `text` (server messages may echo the URL).
+    /// Replaces every occurrence of the token in `text` (server messages may echo the URL):
+    /// as given, percent-encoded (as it travels in the URL path, or with every byte encoded),
+    /// or JSON-escaped, in any ASCII letter case. Tokens of any length are scrubbed, even if
+    /// that blanks an ordinary word that happens to equal a very short token.
+    ///
+    /// ```
+    /// use greenapi_settings::ApiToken;
+    /// let t = ApiToken::new("<É>");
+    /// assert_eq!(t.scrub("path /x/%3c%C3%89%3E/y"), "path /x/<redacted>/y");
+    /// ```
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            // Too short to scrub without mangling ordinary words; such tokens never leave
-            // the URL, and the URL is never put into messages.
+        if self.0.is_empty() {
             return text.to_string();
         }
-        text.replace(&self.0, REDACTED)
+        let mut out = replace_matches(text, |h, i| encoded_match(h, i, self.0.as_bytes()));
+        if let Ok(quoted) = serde_json::to_string(&self.0) {
+            let escaped = quoted[1..quoted.len() - 1].as_bytes();
+            if escaped != self.0.as_bytes() {
+                out = replace_matches(&out, |h, i| {
+                    (h.len() - i >= escaped.len() && h[i..i + escaped.len()] == *escaped)
+                        .then_some(escaped.len())
+                });
+            }
+        }
+        out
     }
+
+    /// Whether `text` contains the token in any of the forms [`scrub`](Self::scrub) removes.
+    pub fn appears_in(&self, text: &str) -> bool {
+        !self.0.is_empty() && self.scrub(text) != text
+    }
+}
+
+/// The length of the match of `token` at `h[i..]`, where each byte of the token may appear as
+/// itself (ASCII letters in any case) or percent-encoded (`%3c`, `%3C`).
+fn encoded_match(h: &[u8], i: usize, token: &[u8]) -> Option<usize> {
+    let mut at = i;
+    for &b in token {
+        let here = *h.get(at)?;
+        if here.eq_ignore_ascii_case(&b) {
+            at += 1;
+        } else if here == b'%' {
+            let hex = std::str::from_utf8(h.get(at + 1..at + 3)?).ok()?;
+            if u8::from_str_radix(hex, 16).ok()? != b {
+                return None;
+            }
+            at += 3;
+        } else {
+            return None;
+        }
+    }
+    Some(at - i)
+}
+
+/// Replaces each non-overlapping match (found by `at`, which returns its length) with
+/// `<redacted>`. Matches start on a char boundary of valid UTF-8 and cover whole chars, so
+/// the result stays valid UTF-8.
+fn replace_matches(text: &str, at: impl Fn(&[u8], usize) -> Option<usize>) -> String {
+    let h = text.as_bytes();
+    let mut out = Vec::with_capacity(h.len());
+    let mut i = 0;
+    while i < h.len() {
+        match at(h, i).filter(|n| *n > 0) {
+            Some(n) => {
+                out.extend_from_slice(REDACTED.as_bytes());
+                i += n;
+            }
+            None => {
+                out.push(h[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl fmt::Debug for ApiToken {
@@ -52,5 +117,47 @@ impl From<&str> for ApiToken {
 impl From<String> for ApiToken {
     fn from(s: String) -> Self {
         ApiToken::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_scrubbed_as_given_encoded_and_in_any_case() {
+        let t = ApiToken::new("Ab<{É}>9");
+        for shown in [
+            "x Ab<{É}>9 y",
+            "x aB<{É}>9 y",
+            "x Ab%3C%7B%C3%89%7D%3E9 y",
+            "x ab%3c%7b%c3%89%7d%3e9 y",
+            "x %41%62%3C%7B%C3%89%7D%3E%39 y",
+        ] {
+            assert_eq!(t.scrub(shown), "x <redacted> y", "{shown}");
+            assert!(t.appears_in(shown));
+        }
+        assert!(!t.appears_in("nothing here"));
+    }
+
+    #[test]
+    fn a_three_character_token_is_scrubbed() {
+        let t = ApiToken::new("q7z");
+        assert_eq!(
+            t.scrub("/waInstance1/getSettings/Q7Z"),
+            "/waInstance1/getSettings/<redacted>"
+        );
+    }
+
+    #[test]
+    fn a_json_escaped_token_is_scrubbed() {
+        let t = ApiToken::new("a\"b\\c");
+        assert_eq!(t.scrub(r#"{"m":"a\"b\\c"}"#), r#"{"m":"<redacted>"}"#);
+    }
+
+    #[test]
+    fn scrubbing_keeps_other_non_ascii_text_intact() {
+        let t = ApiToken::new("tok");
+        assert_eq!(t.scrub("Ошибка: TOK и ещё"), "Ошибка: <redacted> и ещё");
     }
 }

@@ -15,9 +15,12 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &["http", "https"],
         allow_empty: true,
         secret: false,
+        max_length: ::core::option::Option::Some(2048usize),
         description: "URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.",
         description_ru: "URL для отправки уведомлений. Если требуется отключить получение уведомлений, то укажите пустую строку. При получении уведомлений технологией HTTP API, поле должно быть пустым.",
-        notes: &[],
+        notes: &[
+            "The API documents no maximum length; this project allows at most 2048 characters (the length every HTTP stack accepts in a URL), so that a runaway value is never uploaded.",
+        ],
     },
     ::greenapi_settings::FieldInfo {
         name: "webhookUrlToken",
@@ -31,10 +34,11 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: true,
+        max_length: ::core::option::Option::Some(1024usize),
         description: "Token for access to your notification server; an empty string if it is not needed.",
         description_ru: "Токен для доступа к вашему серверу уведомлений, если не требуется, то укажите пустую строку.",
         notes: &[
-            "The value is sent to your server in an HTTP header, so control characters (including CR and LF) are rejected. It is a secret and is never shown in messages.",
+            "The value is sent to your server in an HTTP header, so control characters (including CR and LF), Unicode line/paragraph separators and bidirectional-override characters are rejected. It is a secret and is never shown in messages. The API documents no maximum length; this project allows at most 1024 characters.",
         ],
     },
     ::greenapi_settings::FieldInfo {
@@ -49,6 +53,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Interval between sent messages, in milliseconds.",
         description_ru: "Интервал отправки сообщений в миллисекундах.",
         notes: &[
@@ -68,6 +73,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes.",
         description_ru: "Отмечать входящие сообщения прочитанными или нет. Игнорируется, если markIncomingMessagesReadedOnReply в значении 'yes'.",
         notes: &[],
@@ -84,6 +90,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Mark incoming messages as read when a message is sent to the chat through the API. When yes, markIncomingMessagesReaded is ignored.",
         description_ru: "Отмечать входящие сообщения прочитанными при отправке сообщения в чат через API. Если в значении 'yes', то настройка markIncomingMessagesReaded игнорируется.",
         notes: &[],
@@ -100,6 +107,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
@@ -118,6 +126,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::Some(64usize),
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[],
@@ -134,6 +143,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory.",
         description_ru: "Получать уведомления о статусах отправки/доставки/прочтении исходящих сообщений. Статусы noAccount и failed отключить невозможно, необходимо обязательно реализовать обработку данного уведомления.",
         notes: &[],
@@ -150,6 +160,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about messages sent from the phone.",
         description_ru: "Получать уведомления о сообщениях, отправленных с телефона.",
         notes: &[],
@@ -166,6 +177,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about messages sent through the API. No notification comes when sending to a non-existent WhatsApp account.",
         description_ru: "Получать уведомления о сообщениях, отправленных через API. При отправке сообщения на несуществующий аккаунт WhatsApp, уведомление не придет.",
         notes: &[],
@@ -182,6 +194,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about changes of the instance's authorization state.",
         description_ru: "Получать уведомления об изменении состояния авторизации инстанса.",
         notes: &[],
@@ -198,6 +211,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about incoming messages and files.",
         description_ru: "Получать уведомления о входящих сообщениях и файлах.",
         notes: &[],
@@ -214,6 +228,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Temporarily not working. Notifications about the device (phone) and its battery level.",
         description_ru: "Временно не работает. Получать уведомления об устройстве (телефоне) и уровне заряда батареи.",
         notes: &[],
@@ -230,6 +245,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
@@ -248,6 +264,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
@@ -266,6 +283,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Sets the 'Online' status for your account.",
         description_ru: "Выставляет статус 'В сети' для вашего аккаунта.",
         notes: &["The seed lists no values; its example body uses yes/no."],
@@ -282,6 +300,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about poll creation and poll votes.",
         description_ru: "Получать уведомления о создании опроса и голосовании в опросе.",
         notes: &[],
@@ -298,6 +317,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Temporarily not working. Notifications about a chat being added to the blocked contacts.",
         description_ru: "Временно не работает. Получать уведомления о добавлении чата в список заблокированных контактов.",
         notes: &[],
@@ -314,6 +334,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: false,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Notifications about incoming call statuses.",
         description_ru: "Получать уведомления о статусах входящего звонка.",
         notes: &[],
@@ -333,6 +354,7 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: true,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Account id, e.g. 79001234567@c.us.",
         description_ru: "Идентификатор аккаунта, например 79001234567@c.us.",
         notes: &[],
@@ -349,6 +371,7 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: true,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Type of the instance's account.",
         description_ru: "Тип аккаунта инстанса.",
         notes: &[],
@@ -365,6 +388,7 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         schemes: &[],
         allow_empty: true,
         secret: false,
+        max_length: ::core::option::Option::None,
         description: "Proxy used by the instance, if any.",
         description_ru: "Прокси инстанса, если задан.",
         notes: &[],
@@ -451,13 +475,14 @@ pub struct SettingsPatch {
     /// URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.
     ///
     /// - API name: `webhookUrl`
-    /// - Allowed: absolute http/https URL, or empty to turn it off
+    /// - Allowed: absolute http/https URL, or empty to turn it off; at most 2048 characters
+    /// - Note: The API documents no maximum length; this project allows at most 2048 characters (the length every HTTP stack accepts in a URL), so that a runaway value is never uploaded.
     pub webhook_url: ::core::option::Option<::std::string::String>,
     /// Token for access to your notification server; an empty string if it is not needed.
     ///
     /// - API name: `webhookUrlToken`
-    /// - Allowed: string without control characters (secret: never shown)
-    /// - Note: The value is sent to your server in an HTTP header, so control characters (including CR and LF) are rejected. It is a secret and is never shown in messages.
+    /// - Allowed: string without control characters (secret: never shown); at most 1024 characters
+    /// - Note: The value is sent to your server in an HTTP header, so control characters (including CR and LF), Unicode line/paragraph separators and bidirectional-override characters are rejected. It is a secret and is never shown in messages. The API documents no maximum length; this project allows at most 1024 characters.
     pub webhook_url_token: ::core::option::Option<::std::string::String>,
     /// Interval between sent messages, in milliseconds.
     ///
@@ -487,7 +512,7 @@ pub struct SettingsPatch {
     /// Not used.
     ///
     /// - API name: `countryInstance`
-    /// - Allowed: string
+    /// - Allowed: string; at most 64 characters
     /// - Status: **not used** by the API; setting it has no effect.
     #[deprecated(note = "not used by the API; setting it has no effect")]
     pub country_instance: ::core::option::Option<::std::string::String>,
@@ -567,7 +592,7 @@ impl SettingsPatch {
     pub fn new() -> Self {
         ::core::default::Default::default()
     }
-    /// Sets `webhookUrl` (absolute http/https URL, or empty to turn it off).
+    /// Sets `webhookUrl` (absolute http/https URL, or empty to turn it off; at most 2048 characters).
     #[must_use]
     pub fn webhook_url(
         mut self,
@@ -579,7 +604,7 @@ impl SettingsPatch {
         }
         self
     }
-    /// Sets `webhookUrlToken` (string without control characters (secret: never shown)).
+    /// Sets `webhookUrlToken` (string without control characters (secret: never shown); at most 1024 characters).
     #[must_use]
     pub fn webhook_url_token(
         mut self,
@@ -630,7 +655,7 @@ impl SettingsPatch {
         }
         self
     }
-    /// Sets `countryInstance` (string).
+    /// Sets `countryInstance` (string; at most 64 characters).
     #[deprecated(note = "not used by the API; setting it has no effect")]
     #[must_use]
     pub fn country_instance(
@@ -860,6 +885,13 @@ impl SettingsPatch {
             ::greenapi_settings::__private::too_few_parameters(&mut report, 1usize);
         }
         if let ::core::option::Option::Some(v) = &self.webhook_url {
+            ::greenapi_settings::__private::check_length(
+                &mut report,
+                "webhookUrl",
+                v,
+                2048usize,
+                false,
+            );
             ::greenapi_settings::__private::check_url(
                 &mut report,
                 "webhookUrl",
@@ -869,6 +901,13 @@ impl SettingsPatch {
             );
         }
         if let ::core::option::Option::Some(v) = &self.webhook_url_token {
+            ::greenapi_settings::__private::check_length(
+                &mut report,
+                "webhookUrlToken",
+                v,
+                1024usize,
+                true,
+            );
             ::greenapi_settings::__private::check_token(
                 &mut report,
                 "webhookUrlToken",
@@ -883,6 +922,15 @@ impl SettingsPatch {
                 500i64,
                 86400000i64,
                 ::core::option::Option::Some("ms"),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.country_instance {
+            ::greenapi_settings::__private::check_length(
+                &mut report,
+                "countryInstance",
+                v,
+                64usize,
+                false,
             );
         }
         if self.shared_session.is_some() {
@@ -1968,8 +2016,11 @@ impl SettingsPatch {
         let map = ::greenapi_settings::__private::expect_object(value)?;
         let mut patch = SettingsPatch::default();
         let mut problems = ::std::vec::Vec::new();
+        let mut seen = ::greenapi_settings::__private::Spellings::default();
         for (k, v) in map {
-            if let ::core::result::Result::Err(e) = patch.set_json(k, v) {
+            if let ::core::option::Option::Some(e) = seen.conflict(k, FIELDS) {
+                problems.push(e);
+            } else if let ::core::result::Result::Err(e) = patch.set_json(k, v) {
                 problems.push(e);
             }
         }
@@ -2078,13 +2129,14 @@ pub struct Settings {
     /// URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.
     ///
     /// - API name: `webhookUrl`
-    /// - Allowed: absolute http/https URL, or empty to turn it off
+    /// - Allowed: absolute http/https URL, or empty to turn it off; at most 2048 characters
+    /// - Note: The API documents no maximum length; this project allows at most 2048 characters (the length every HTTP stack accepts in a URL), so that a runaway value is never uploaded.
     pub webhook_url: ::std::string::String,
     /// Token for access to your notification server; an empty string if it is not needed.
     ///
     /// - API name: `webhookUrlToken`
-    /// - Allowed: string without control characters (secret: never shown)
-    /// - Note: The value is sent to your server in an HTTP header, so control characters (including CR and LF) are rejected. It is a secret and is never shown in messages.
+    /// - Allowed: string without control characters (secret: never shown); at most 1024 characters
+    /// - Note: The value is sent to your server in an HTTP header, so control characters (including CR and LF), Unicode line/paragraph separators and bidirectional-override characters are rejected. It is a secret and is never shown in messages. The API documents no maximum length; this project allows at most 1024 characters.
     pub webhook_url_token: ::std::string::String,
     /// Interval between sent messages, in milliseconds.
     ///
@@ -2113,7 +2165,7 @@ pub struct Settings {
     /// Not used.
     ///
     /// - API name: `countryInstance`
-    /// - Allowed: string
+    /// - Allowed: string; at most 64 characters
     /// - Status: **not used** by the API; setting it has no effect.
     pub country_instance: ::std::string::String,
     /// Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory.
@@ -2599,7 +2651,7 @@ impl Settings {
                         .map(|x| out.webhook_url = x)
                 }
                 "webhookUrlToken" => {
-                    ::greenapi_settings::__private::parse_string("webhookUrlToken", v)
+                    ::greenapi_settings::__private::parse_secret("webhookUrlToken", v)
                         .map(|x| out.webhook_url_token = x)
                 }
                 "delaySendMessagesMilliseconds" => {

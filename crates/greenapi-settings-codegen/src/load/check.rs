@@ -1,247 +1,16 @@
-//! Loading a spec: JSON text → checked [`Spec`], collecting *every* problem with its JSON path
-//! (the serde_derive `Ctxt` pattern: record, carry on, report all at the end).
+//! One `check_*` function per part of the spec: each reads its part through [`Ctxt`],
+//! records every problem and returns what it could build.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::ctxt::{index, join, kind, Ctxt};
 use crate::model::{
     snake_case, FieldType, Method, RateLimit, ReadOnlyField, Rule, RuleKind, Setting, Spec, Status,
-    Text,
 };
 
-/// One problem in a spec file: where (a JSON path such as `$.settings[2].range`) and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpecError {
-    /// JSON path of the offending value, `$` for the document itself.
-    pub path: String,
-    /// What is wrong, in one sentence.
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
-/// Every problem found in one spec, in document order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpecErrors(pub Vec<SpecError>);
-
-impl fmt::Display for SpecErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SpecErrors {}
-
-/// Reads and checks a spec file from disk. `display` is how the path is shown in messages.
-pub fn load_file(path: &std::path::Path) -> Result<Spec, SpecErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        SpecErrors(vec![SpecError {
-            path: "$".into(),
-            message: format!("cannot read the spec file: {}", io_kind(&e)),
-        }])
-    })?;
-    load_str(&text)
-}
-
-/// A stable description of an I/O error (no OS-specific wording, no absolute paths).
-pub fn io_kind(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "file not found",
-        std::io::ErrorKind::PermissionDenied => "permission denied",
-        std::io::ErrorKind::InvalidData => "not valid UTF-8",
-        std::io::ErrorKind::IsADirectory => "is a directory",
-        _ => "I/O error",
-    }
-}
-
-/// Parses and checks spec text, reporting every problem at once.
-pub fn load_str(text: &str) -> Result<Spec, SpecErrors> {
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        let full = e.to_string();
-        let what = full.split(" at line ").next().unwrap_or(&full).to_string();
-        SpecErrors(vec![SpecError {
-            path: "$".into(),
-            message: format!(
-                "invalid JSON at line {}, column {}: {what}",
-                e.line(),
-                e.column()
-            ),
-        }])
-    })?;
-    let mut cx = Ctxt::default();
-    let spec = check_root(&mut cx, &root);
-    match (spec, cx.errors.is_empty()) {
-        (Some(spec), true) => Ok(spec),
-        _ => Err(SpecErrors(cx.errors)),
-    }
-}
-
-#[derive(Default)]
-struct Ctxt {
-    errors: Vec<SpecError>,
-}
-
-impl Ctxt {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
-        self.errors.push(SpecError {
-            path: path.to_string(),
-            message: message.into(),
-        });
-    }
-
-    fn object<'v>(&mut self, path: &str, v: &'v Value) -> Option<&'v Map<String, Value>> {
-        match v {
-            Value::Object(m) => Some(m),
-            other => {
-                self.error(path, format!("expected an object, found {}", kind(other)));
-                None
-            }
-        }
-    }
-
-    /// Reports keys that the format does not define (catches typos such as `rnage`).
-    fn known_keys(&mut self, path: &str, m: &Map<String, Value>, allowed: &[&str]) {
-        for k in m.keys() {
-            if !allowed.contains(&k.as_str()) {
-                self.error(
-                    &join(path, k),
-                    format!(
-                        "unknown key `{k}` (expected one of: {})",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-
-    fn required<'v>(
-        &mut self,
-        path: &str,
-        m: &'v Map<String, Value>,
-        key: &str,
-    ) -> Option<&'v Value> {
-        let v = m.get(key);
-        if v.is_none() {
-            self.error(path, format!("missing required key `{key}`"));
-        }
-        v
-    }
-
-    fn string(&mut self, path: &str, m: &Map<String, Value>, key: &str) -> Option<String> {
-        let v = self.required(path, m, key)?;
-        self.as_string(&join(path, key), v)
-    }
-
-    fn as_string(&mut self, path: &str, v: &Value) -> Option<String> {
-        match v {
-            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-            Value::String(_) => {
-                self.error(path, "must not be empty");
-                None
-            }
-            other => {
-                self.error(path, format!("expected a string, found {}", kind(other)));
-                None
-            }
-        }
-    }
-
-    fn opt_bool(&mut self, path: &str, m: &Map<String, Value>, key: &str) -> Option<bool> {
-        match m.get(key)? {
-            Value::Bool(b) => Some(*b),
-            other => {
-                self.error(
-                    &join(path, key),
-                    format!("expected true or false, found {}", kind(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_u64(&mut self, path: &str, m: &Map<String, Value>, key: &str) -> Option<u64> {
-        match m.get(key)? {
-            Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
-            other => {
-                self.error(
-                    &join(path, key),
-                    format!("expected a non-negative integer, found {}", kind(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn string_list(
-        &mut self,
-        path: &str,
-        m: &Map<String, Value>,
-        key: &str,
-    ) -> Option<Vec<String>> {
-        let p = join(path, key);
-        match m.get(key)? {
-            Value::Array(items) => {
-                let mut out = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(s) = self.as_string(&index(&p, i), item) {
-                        out.push(s);
-                    }
-                }
-                Some(out)
-            }
-            other => {
-                self.error(
-                    &p,
-                    format!("expected an array of strings, found {}", kind(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn text(&mut self, path: &str, m: &Map<String, Value>, key: &str) -> Option<Text> {
-        let v = self.required(path, m, key)?;
-        let p = join(path, key);
-        let t = self.object(&p, v)?;
-        self.known_keys(&p, t, &["en", "ru"]);
-        let en = self.string(&p, t, "en");
-        let ru = self.string(&p, t, "ru");
-        Some(Text { en: en?, ru: ru? })
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    format!("{path}.{key}")
-}
-
-fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
-}
-
-fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
+pub(super) fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
     let m = cx.object("$", root)?;
     cx.known_keys(
         "$",
@@ -309,6 +78,7 @@ const SETTING_KEYS: &[&str] = &[
     "schemes",
     "allowEmpty",
     "secret",
+    "maxLength",
     "description",
     "notes",
     "since",
@@ -376,6 +146,10 @@ fn check_settings(cx: &mut Ctxt, root: &Map<String, Value>) -> Vec<Setting> {
         let schemes = cx.string_list(&path, m, "schemes");
         let allow_empty = cx.opt_bool(&path, m, "allowEmpty");
         let secret = cx.opt_bool(&path, m, "secret").unwrap_or(false);
+        let max_length = cx.opt_u64(&path, m, "maxLength");
+        if max_length == Some(0) {
+            cx.error(&join(&path, "maxLength"), "must be at least 1");
+        }
         let description = cx.text(&path, m, "description");
         let notes = cx.string_list(&path, m, "notes").unwrap_or_default();
         if m.contains_key("since") {
@@ -389,6 +163,12 @@ fn check_settings(cx: &mut Ctxt, root: &Map<String, Value>) -> Vec<Setting> {
                 cx.error(
                     &join(&path, "unit"),
                     "`unit` applies only to type `integer`",
+                );
+            }
+            if max_length.is_some() && !ty.is_text() {
+                cx.error(
+                    &join(&path, "maxLength"),
+                    "`maxLength` applies only to types `string`, `url` and `token`",
                 );
             }
             if ty == FieldType::Url && schemes.as_ref().is_none_or(|s| s.is_empty()) {
@@ -408,6 +188,7 @@ fn check_settings(cx: &mut Ctxt, root: &Map<String, Value>) -> Vec<Setting> {
                 schemes: schemes.unwrap_or_default(),
                 allow_empty: allow_empty.unwrap_or(false),
                 secret,
+                max_length,
                 description,
                 notes,
             });
@@ -769,150 +550,6 @@ fn check_rule_field(
         cx.error(
             path,
             format!("rules relate yes/no settings; `{name}` is not one"),
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn errors(text: &str) -> Vec<String> {
-        load_str(text)
-            .unwrap_err()
-            .0
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
-    }
-
-    const SPEC: &str = include_str!("../../../spec/settings.json");
-
-    fn with(f: impl FnOnce(&mut Value)) -> String {
-        let mut v: Value = serde_json::from_str(SPEC).unwrap();
-        f(&mut v);
-        v.to_string()
-    }
-
-    #[test]
-    fn the_project_spec_loads_with_all_19_settings() {
-        let spec = load_str(SPEC).unwrap();
-        assert_eq!(spec.settings.len(), 19);
-        assert_eq!(spec.rules.len(), 5);
-        assert!(spec.set_settings.restarts_instance);
-        assert_eq!(spec.set_settings.min_parameters, Some(1));
-        assert_eq!(spec.set_settings.applies_within_seconds, Some(300));
-        let delay = spec.setting("delaySendMessagesMilliseconds").unwrap();
-        assert_eq!(delay.range, Some((500, 86_400_000)));
-    }
-
-    #[test]
-    fn invalid_json_reports_line_and_column() {
-        let e = errors("{\n  \"settings\": [,]\n}");
-        assert_eq!(e.len(), 1);
-        assert!(
-            e[0].starts_with("$: invalid JSON at line 2, column 16"),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn every_problem_is_reported_in_one_pass() {
-        let text = with(|v| {
-            v["settings"][2]["range"]["min"] = 900_000_000.into();
-            v["settings"][3]["type"] = "boolean".into();
-            v["settings"][4]["name"] = "webhookUrl".into();
-            v["rules"][0]["field"] = "noSuchField".into();
-        });
-        let e = errors(&text);
-        assert!(
-            e.contains(
-                &"$.settings[2].range: min (900000000) is greater than max (86400000)".to_string()
-            ),
-            "{e:?}"
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.starts_with("$.settings[3].type: unknown type `boolean`")),
-            "{e:?}"
-        );
-        assert!(e.contains(&"$.settings[4].name: duplicate field `webhookUrl` (first defined at $.settings[0].name)".to_string()), "{e:?}");
-        assert!(
-            e.contains(&"$.rules[0].field: rule names unknown field `noSuchField`".to_string()),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn unknown_keys_are_reported_as_typos() {
-        let text = with(|v| v["settings"][2]["rnage"] = Value::Null);
-        assert!(errors(&text)[0].starts_with("$.settings[2].rnage: unknown key `rnage`"));
-    }
-
-    #[test]
-    fn missing_descriptions_and_bad_statuses_are_reported() {
-        let text = with(|v| {
-            v["settings"][0]
-                .as_object_mut()
-                .unwrap()
-                .remove("description");
-            v["settings"][1]["status"] = "retired".into();
-        });
-        let e = errors(&text);
-        assert!(
-            e.contains(&"$.settings[0]: missing required key `description`".to_string()),
-            "{e:?}"
-        );
-        assert!(
-            e.iter()
-                .any(|m| m.starts_with("$.settings[1].status: unknown status `retired`")),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn rules_must_relate_yes_no_settings_and_not_themselves() {
-        let text = with(|v| {
-            v["rules"][1]["allOf"] =
-                serde_json::json!(["delaySendMessagesMilliseconds", "outgoingMessageWebhook"]);
-        });
-        let e = errors(&text);
-        assert!(e.contains(&"$.rules[1].allOf[0]: rules relate yes/no settings; `delaySendMessagesMilliseconds` is not one".to_string()), "{e:?}");
-        assert!(e.contains(&"$.rules[1].allOf[1]: a rule cannot depend on its own field `outgoingMessageWebhook`".to_string()), "{e:?}");
-    }
-
-    #[test]
-    fn example_body_may_only_name_known_settings() {
-        let text = with(|v| v["methods"]["setSettings"]["exampleBody"]["webhookURL"] = "x".into());
-        assert_eq!(errors(&text), vec!["$.methods.setSettings.exampleBody.webhookURL: `webhookURL` is not a setting of this spec"]);
-    }
-
-    #[test]
-    fn path_templates_must_carry_the_credentials() {
-        let text = with(|v| v["methods"]["getSettings"]["path"] = "{apiUrl}/getSettings".into());
-        let e = errors(&text);
-        assert!(
-            e.contains(
-                &"$.methods.getSettings.path: the path template must contain `{idInstance}`"
-                    .to_string()
-            ),
-            "{e:?}"
-        );
-        assert!(
-            e.contains(
-                &"$.methods.getSettings.path: the path template must contain `{apiTokenInstance}`"
-                    .to_string()
-            ),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn a_missing_file_is_a_clear_error() {
-        let e = load_file(std::path::Path::new("/nonexistent/spec.json")).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "$: cannot read the spec file: file not found"
         );
     }
 }

@@ -7,7 +7,7 @@ import pathlib
 import jsonschema
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "spec" / "settings.schema.json").read_text(encoding="utf-8"))
 UI = ROOT / "crates" / "greenapi-settings" / "tests"
 
