@@ -28,9 +28,12 @@ extern crate self as greenapi_settings;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+mod checks;
 mod client;
 mod meta;
+pub mod redact;
 mod settings;
+mod suggest;
 mod validation;
 
 #[cfg(feature = "blocking")]

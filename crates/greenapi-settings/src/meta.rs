@@ -91,7 +91,7 @@ impl FieldInfo {
     /// assert_eq!(greenapi_settings::FieldInfo::suggest("incoming_webhok")[0], "incoming_webhook");
     /// ```
     pub fn suggest(name: &str) -> Vec<&'static str> {
-        crate::__private::suggest(name, crate::FIELDS)
+        crate::suggest::suggest(name, crate::FIELDS)
     }
 }
 

@@ -152,7 +152,12 @@ pub struct Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.secret {
-            write!(f, "{}: <redacted> -> <redacted>", self.field)
+            write!(
+                f,
+                "{}: {REDACTED} -> {REDACTED}",
+                self.field,
+                REDACTED = crate::redact::REDACTED
+            )
         } else {
             write!(f, "{}: {} -> {}", self.field, self.current, self.desired)
         }
@@ -164,8 +169,8 @@ impl fmt::Debug for Change {
         let mut d = f.debug_struct("Change");
         d.field("field", &self.field);
         if self.secret {
-            d.field("current", &crate::__private::Redacted)
-                .field("desired", &crate::__private::Redacted);
+            d.field("current", &crate::redact::Redacted)
+                .field("desired", &crate::redact::Redacted);
         } else {
             d.field("current", &self.current)
                 .field("desired", &self.desired);

@@ -235,10 +235,13 @@ async fn a_200_that_is_not_a_settings_object_is_a_decode_error_and_apply_sends_n
     }
 }
 
+/// Builds a raw answer from the request path.
+type Echo = Box<dyn Fn(&str) -> Vec<u8> + Send + Sync>;
+
 #[tokio::test]
 async fn servers_echoing_the_path_never_get_the_token_into_an_error() {
     for token in TOKENS {
-        let echoes: Vec<(&str, Box<dyn Fn(&str) -> Vec<u8> + Send + Sync>)> = vec![
+        let echoes: Vec<(&str, Echo)> = vec![
             (
                 "400 message",
                 Box::new(|p| {

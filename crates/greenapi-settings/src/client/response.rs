@@ -98,7 +98,7 @@ fn quota(json: Option<&Value>, token: &ApiToken) -> Error {
 /// The start of a body as text, for error messages, with the values of secret settings
 /// (`webhookUrlToken`) replaced by `<redacted>`.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = redact_secret_values(&String::from_utf8_lossy(
+    let text = crate::redact::secret_values_in_text(&String::from_utf8_lossy(
         &body[..body.len().min(BODY_SNIPPET)],
     ));
     let mut s: String = text.trim().to_string();
@@ -106,51 +106,6 @@ pub(crate) fn snippet(body: &[u8]) -> String {
         s.push_str("...");
     }
     s
-}
-
-/// Replaces the value after every `"<secret field>"` key in JSON-ish text, whether or not the
-/// text parses (a body cut at the snippet length, or broken JSON, must not show it either).
-pub(crate) fn redact_secret_values(text: &str) -> String {
-    let mut out = text.to_string();
-    for field in crate::FIELDS.iter().filter(|f| f.secret) {
-        let key = format!("\"{}\"", field.name);
-        let mut from = 0;
-        while let Some(at) = out[from..].find(&key).map(|i| i + from) {
-            let after_key = at + key.len();
-            let rest = &out[after_key..];
-            let colon = rest.len() - rest.trim_start().len();
-            if !rest[colon..].starts_with(':') {
-                from = after_key;
-                continue;
-            }
-            let value_start = after_key + colon + 1;
-            let rest = &out[value_start..];
-            let value_start = value_start + (rest.len() - rest.trim_start().len());
-            let value_end = json_value_end(&out[value_start..]) + value_start;
-            out.replace_range(value_start..value_end, "\"<redacted>\"");
-            from = value_start + "\"<redacted>\"".len();
-        }
-    }
-    out
-}
-
-/// The length of the JSON value at the start of `s`: a string up to its closing quote, any
-/// other value up to the next `,` `}` `]` or line end; the rest of `s` if it never ends.
-fn json_value_end(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    if bytes.first() == Some(&b'"') {
-        let mut escaped = false;
-        for (i, &b) in bytes.iter().enumerate().skip(1) {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => return i + 1,
-                _ => {}
-            }
-        }
-        return s.len();
-    }
-    s.find([',', '}', ']', '\n']).unwrap_or(s.len())
 }
 
 /// A `Decode` error for a body that did not parse.

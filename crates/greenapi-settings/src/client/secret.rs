@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::__private::REDACTED;
+use crate::redact::REDACTED;
 
 /// An API token (`apiTokenInstance`). It can only be read back with [`ApiToken::expose`];
 /// `Debug` and `Display` show `<redacted>`.
@@ -36,7 +36,7 @@ impl ApiToken {
         }
         let mut out = replace_matches(text, |h, i| encoded_match(h, i, self.0.as_bytes()));
         if let Ok(quoted) = serde_json::to_string(&self.0) {
-            let escaped = quoted[1..quoted.len() - 1].as_bytes();
+            let escaped = &quoted.as_bytes()[1..quoted.len() - 1];
             if escaped != self.0.as_bytes() {
                 out = replace_matches(&out, |h, i| {
                     (h.len() - i >= escaped.len() && h[i..i + escaped.len()] == *escaped)
