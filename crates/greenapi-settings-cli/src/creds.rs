@@ -13,6 +13,8 @@ use greenapi_settings_sandbox::{
 use serde_json::Value;
 
 use crate::exit::CliError;
+use crate::input::{read_capped, SMALL_FILE_CAP};
+use crate::parse::toml_table;
 
 /// Environment variable naming the profile file (default `~/.config/greenapi-settings/profiles.toml`).
 pub const ENV_PROFILES: &str = "GREENAPI_SETTINGS_PROFILES";
@@ -45,8 +47,14 @@ pub struct Target {
 impl ConnArgs {
     /// Applies timeout and retries to a builder.
     pub fn tune(&self, mut b: ClientBuilder) -> ClientBuilder {
+        // The CLI refuses bad values with a message (`args::timeout`); a library caller's
+        // nonsense is clamped here instead of panicking in `Duration`.
         if let Some(t) = self.timeout {
-            b = b.timeout(Duration::from_secs_f64(t.max(0.001)));
+            if let Ok(d) =
+                Duration::try_from_secs_f64(t.clamp(0.001, crate::args::MAX_TIMEOUT_SECS))
+            {
+                b = b.timeout(d);
+            }
         }
         if let Some(r) = self.retries {
             b = b.retry(RetryPolicy::default().max_attempts(r.saturating_add(1)));
@@ -60,9 +68,7 @@ impl ConnArgs {
         let mut id = self.id_instance;
         if id.is_none() {
             if let Some(v) = env(ENV_ID_INSTANCE) {
-                id = Some(v.trim().parse().map_err(|_| {
-                    CliError::usage(format!("{ENV_ID_INSTANCE} must be a number, found {v:?}"))
-                })?);
+                id = Some(crate::args::id_instance(ENV_ID_INSTANCE, &v)?);
             }
         }
         let mut token = self
@@ -102,14 +108,17 @@ impl ConnArgs {
                 })
             }
             (Some(url), Some(id), Some(token)) => {
+                check_api_url(&url, Some(&token))
+                    .map_err(|p| CliError::usage(format!("the API URL {p}")))?;
                 let client = self
                     .tune(
                         Client::builder()
-                            .api_url(url)
+                            .api_url(url.as_str())
                             .id_instance(id)
-                            .api_token(token),
+                            .api_token(token.clone()),
                     )
-                    .build()?;
+                    .build()
+                    .map_err(|e| hide_secrets(e.into(), &url, &token))?;
                 Ok(Target {
                     client,
                     sandbox: None,
@@ -135,6 +144,99 @@ impl ConnArgs {
     }
 }
 
+/// Checks an API URL before it is used or printed. The problem returned never quotes the URL:
+/// a URL may carry the token (`https://host/waInstance1101/getSettings/TOKEN`, a user name
+/// and password), and the URL is printed in progress lines and written to fleet reports.
+pub fn check_api_url(url: &str, token: Option<&ApiToken>) -> Result<(), String> {
+    const HIDDEN: &str = "(the value is not shown: it may contain a secret)";
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("is empty".into());
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("contains spaces or control characters {HIDDEN}"));
+    }
+    let lower = url.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return Err(format!("must start with http:// or https:// {HIDDEN}"));
+    };
+    if rest.contains(['?', '#']) {
+        return Err(format!("must not have a query or fragment {HIDDEN}"));
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if authority.contains('@') {
+        return Err(format!("must not contain a user name or password {HIDDEN}"));
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err(format!("has no host {HIDDEN}"));
+    }
+    let decoded_path = percent_decode(path).to_lowercase();
+    if decoded_path
+        .split('/')
+        .any(|seg| seg.starts_with("wainstance"))
+    {
+        return Err(format!(
+            "must be the API's base URL (like https://1101.api.greenapi.com), not the URL of a method {HIDDEN}"
+        ));
+    }
+    if let Some(t) = token.map(ApiToken::expose).filter(|t| !t.is_empty()) {
+        let t = t.to_lowercase();
+        // The URL as written and percent-decoded, in any case.
+        let forms = [lower.to_lowercase(), percent_decode(&lower).to_lowercase()];
+        let paths = [path.to_lowercase(), decoded_path.clone()];
+        // Short tokens (test tokens) are only looked for as whole path segments: as substrings
+        // they would match ordinary host names.
+        let in_path = paths.iter().any(|p| p.split('/').any(|seg| seg == t));
+        if in_path || (t.chars().count() >= 8 && forms.iter().any(|f| f.contains(&t))) {
+            return Err(format!(
+                "contains the API token; give the API's base URL (like https://1101.api.greenapi.com) {HIDDEN}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `%XX` sequences decoded (invalid ones kept as they are), lossily as UTF-8.
+fn percent_decode(s: &str) -> String {
+    let hex = |c: u8| char::from(c).to_digit(16);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if let (b'%', Some(&h), Some(&l)) = (b[i], b.get(i + 1), b.get(i + 2)) {
+            if let (Some(h), Some(l)) = (hex(h), hex(l)) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A core error about this URL and token with both removed from its text (the core quotes a
+/// URL it cannot parse).
+pub fn hide_secrets(mut e: CliError, url: &str, token: &ApiToken) -> CliError {
+    let quoted = format!("{:?}", url.trim().trim_end_matches('/'));
+    let clean = |s: &str| {
+        let s = s.replace(&quoted, "<api_url>");
+        let s = if url.is_empty() {
+            s
+        } else {
+            s.replace(url, "<api_url>")
+        };
+        token.scrub(&s)
+    };
+    e.message = clean(&e.message);
+    e.details = e.details.iter().map(|d| clean(d)).collect();
+    e
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -158,17 +260,16 @@ fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
         return Ok(None);
     };
     let shown = path.display().to_string();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(_) if name.is_none() => return Ok(None),
-        Err(e) => {
-            return Err(CliError::usage(format!(
-                "cannot read the profile file {shown}: {e}"
-            )))
-        }
-    };
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|e| CliError::usage(format!("{shown}: invalid TOML: {}", e.to_string().trim())))?;
+    if name.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let text = read_capped(&path, SMALL_FILE_CAP).map_err(|mut e| {
+        e.message = format!("profile file: {}", e.message);
+        e
+    })?;
+    // The message says where, never what: the line may be the token's.
+    let table =
+        toml_table(&text).map_err(|e| CliError::usage(format!("{shown}: invalid TOML: {e}")))?;
     let wanted = name.unwrap_or("default");
     let profile = table.get("profiles").and_then(|p| p.get(wanted));
     let Some(profile) = profile else {
@@ -182,9 +283,20 @@ fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
     let v: Value = serde_json::to_value(profile).unwrap_or_default();
     let id = match v.get("id_instance") {
         None => None,
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        Some(_) => None,
+        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
+            CliError::usage(format!(
+                "{shown}: [profiles.{wanted}] id_instance must be a positive whole number"
+            ))
+        })?),
+        Some(Value::String(s)) => Some(crate::args::id_instance(
+            &format!("{shown}: [profiles.{wanted}] id_instance"),
+            s,
+        )?),
+        Some(_) => {
+            return Err(CliError::usage(format!(
+                "{shown}: [profiles.{wanted}] id_instance must be a number"
+            )))
+        }
     };
     Ok(Some((
         v.get("api_url").and_then(Value::as_str).map(str::to_string),
@@ -193,4 +305,41 @@ fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
             .and_then(Value::as_str)
             .map(ApiToken::new),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_urls_with_a_method_path_credentials_or_the_token_are_refused() {
+        let t = ApiToken::new("SEKRIT<>{}É-0123456789");
+        for bad in [
+            "https://h.example/waInstance1/getSettings/x",
+            "https://h.example/%57aInstance1",
+            "https://h.example/p/sekrit%3C%3E%7B%7D%C3%A9-0123456789",
+            "https://SEKRIT<>{}É-0123456789.h.example",
+            "https://u:p@h.example",
+            "https://h.example/?a=b",
+            "h.example",
+            "https://",
+            "https://:80",
+        ] {
+            let p = check_api_url(bad, Some(&t)).unwrap_err();
+            assert!(!p.to_lowercase().contains("sekrit"), "{p}");
+        }
+        assert!(check_api_url("https://1101.api.greenapi.com", Some(&t)).is_ok());
+        assert!(
+            check_api_url("http://127.0.0.1:8080/prefix/", Some(&ApiToken::new("abc"))).is_ok()
+        );
+        assert!(check_api_url("http://127.0.0.1:8080/ABC", Some(&ApiToken::new("abc"))).is_err());
+    }
+
+    #[test]
+    fn core_errors_lose_the_url_and_token() {
+        let url = "https://h.example/SEKRITTOKEN";
+        let e = CliError::usage(format!("api_url {:?} is odd; SEKRITTOKEN", url));
+        let e = hide_secrets(e, url, &ApiToken::new("SEKRITTOKEN"));
+        assert!(!e.message.contains("SEKRIT"), "{}", e.message);
+    }
 }

@@ -12,6 +12,9 @@ pub enum Exit {
     Failed = 1,
     /// Invalid input or usage: bad flags, unreadable or invalid settings file. Nothing was sent.
     Usage = 2,
+    /// Interrupted (Ctrl-C, 128 + SIGINT): a fleet run stopped early; its report lists the
+    /// instances not started, and `--resume` carries on.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -106,29 +109,9 @@ impl From<greenapi_settings::Error> for CliError {
                 if let Some(h) = hint {
                     err.details.push(format!("hint: {h}"));
                 }
-                err.details.push(format!("kind: {}", kind(&other)));
+                err.details.push(format!("kind: {}", other.kind()));
                 err
             }
         }
-    }
-}
-
-/// A short, stable name for an error kind (used in fleet reports).
-pub fn kind(e: &greenapi_settings::Error) -> &'static str {
-    use greenapi_settings::Error as E;
-    match e {
-        E::Validation(_) => "validation",
-        E::Auth => "auth",
-        E::Forbidden => "forbidden",
-        E::RateLimited { .. } => "rateLimited",
-        E::QuotaExceeded { .. } => "quotaExceeded",
-        E::InstanceNotReady { .. } => "instanceNotReady",
-        E::Rejected { .. } => "rejected",
-        E::Server { .. } => "server",
-        E::Transport(_) => "transport",
-        E::Timeout(_) => "timeout",
-        E::Decode { .. } => "decode",
-        E::Config(_) => "config",
-        _ => "other",
     }
 }

@@ -3,17 +3,21 @@
 //! sandbox, print the settings reference, and a demo against an embedded sandbox.
 //!
 //! Exit codes: 0 ok, 1 the API or network failed (fleet: any instance failed), 2 invalid input
-//! or usage (nothing was sent).
+//! or usage (nothing was sent), 130 a fleet run interrupted by Ctrl-C (its report lists the
+//! instances not started; `--resume` carries on).
 //!
 //! ```
 //! let code = greenapi_settings_cli::main(["greenapi-settings", "validate", "--help"]);
 //! assert_eq!(code, std::process::ExitCode::SUCCESS);
 //! ```
 
+mod args;
 pub mod creds;
 mod demo;
 pub mod exit;
 pub mod fleet;
+pub mod input;
+mod parse;
 pub mod render;
 pub mod settings_file;
 pub mod style;
@@ -21,11 +25,10 @@ pub mod style;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use greenapi_settings::{ApiToken, SettingsPatch, Status, FIELDS};
-use greenapi_settings_sandbox::{Sandbox, SandboxConfig};
+use greenapi_settings_sandbox::{options as sandbox_options, Sandbox};
 
 use creds::ConnArgs;
 use exit::{CliError, Exit};
@@ -46,7 +49,6 @@ pub fn command() -> Command {
             .long("id-instance")
             .global(true)
             .value_name("ID")
-            .value_parser(clap::value_parser!(u64))
             .help("Instance id [env: GREEN_API_ID_INSTANCE]"),
         Arg::new("api-token")
             .long("api-token")
@@ -55,8 +57,8 @@ pub fn command() -> Command {
             .hide_env_values(true)
             .help("API token; prefer GREEN_API_TOKEN or a profile (command lines are visible to other users)"),
         Arg::new("profile").long("profile").global(true).value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
-        Arg::new("timeout").long("timeout").global(true).value_name("SECONDS").value_parser(clap::value_parser!(f64)).help("Timeout per request (default 30)"),
-        Arg::new("retries").long("retries").global(true).value_name("N").value_parser(clap::value_parser!(u32)).help("Retries of retryable failures (default 3)"),
+        Arg::new("timeout").long("timeout").global(true).value_name("SECONDS").allow_negative_numbers(true).help("Timeout per request, more than 0 and at most 3600 (default 30)"),
+        Arg::new("retries").long("retries").global(true).value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
         Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help("Colour output"),
         Arg::new("verbose").long("verbose").short('v').global(true).action(ArgAction::SetTrue).help("Show error details"),
     ];
@@ -65,7 +67,7 @@ pub fn command() -> Command {
             .required(true)
             .value_name("FILE")
             .value_parser(clap::value_parser!(PathBuf))
-            .help("Settings file (.toml or .json; API or snake_case names)")
+            .help("Settings file (.toml or .json, at most 1 MiB; API or snake_case names)")
     };
     let fleet_args = || {
         [
@@ -73,13 +75,13 @@ pub fn command() -> Command {
                 .long("instances")
                 .value_name("CSV")
                 .value_parser(clap::value_parser!(PathBuf))
-                .help("Fleet mode: a file of `id,token,api_url` lines"),
+                .help("Fleet mode: a file of `id,token,api_url` lines (at most 64 MiB)"),
             Arg::new("concurrency")
                 .long("concurrency")
                 .value_name("N")
-                .value_parser(clap::value_parser!(usize))
+                .allow_negative_numbers(true)
                 .default_value("32")
-                .help("Fleet mode: instances worked on at once (each instance still gets at most 1 request/second)"),
+                .help("Fleet mode: instances worked on at once, 1 to 1000 (each instance still gets at most 1 request/second)"),
             Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Fleet mode: write a JSON report here"),
         ]
     };
@@ -115,7 +117,8 @@ pub fn command() -> Command {
         .about("Read and change GREEN-API instance settings, for one instance or a fleet")
         .after_help(
             "With no credentials at all, commands run against an embedded sandbox (and say so).\n\
-             Exit codes: 0 ok, 1 API or network failure (fleet: any instance failed), 2 invalid input or usage.",
+             Exit codes: 0 ok, 1 API or network failure (fleet: any instance failed), 2 invalid input or usage,\n\
+             130 fleet run interrupted by Ctrl-C (the report marks instances not started; --resume carries on).",
         )
         .subcommand_required(true)
         .args(conn)
@@ -139,19 +142,16 @@ pub fn command() -> Command {
                         .value_name("REPORT")
                         .value_parser(clap::value_parser!(PathBuf))
                         .requires("instances")
-                        .help("Fleet mode: retry only the instances that failed in this earlier report"),
+                        .help("Fleet mode: retry only the instances that failed or were not started in this earlier report (an instance whose api_url changed is contacted again)"),
                 ),
         )
         .subcommand(Command::new("validate").about("Check a settings file offline; exit 2 listing every problem").arg(file()))
         .subcommand(
             Command::new("sandbox")
                 .about("Run the local sandbox server (same URLs, auth, validation, errors and rate limit as the API)")
-                .arg(Arg::new("port").long("port").value_parser(clap::value_parser!(u16)).default_value("0"))
-                .arg(Arg::new("instances").long("instances").value_name("N").value_parser(clap::value_parser!(usize)).help("Create N instances with generated tokens (sandbox-token-<id>)"))
-                .arg(Arg::new("rate-limit").long("rate-limit").value_name("N|off").help("Requests per second per instance (default 1)"))
-                .arg(Arg::new("latency-ms").long("latency-ms").value_parser(clap::value_parser!(u64)))
-                .arg(Arg::new("error-rate").long("error-rate").value_parser(clap::value_parser!(f64)))
-                .arg(Arg::new("state").long("state").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Persist state to this JSON file")),
+                // The same options, rules and messages as the `greenapi-settings-sandbox` binary.
+                .args(sandbox_options::args())
+                .after_help(sandbox_options::AFTER_HELP),
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
@@ -211,21 +211,33 @@ fn style_err() -> &'static str {
     "error:"
 }
 
-fn conn_args(m: &ArgMatches) -> ConnArgs {
-    ConnArgs {
+fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
+    let text = |name: &str| m.get_one::<String>(name).map(String::as_str);
+    Ok(ConnArgs {
         api_url: m.get_one::<String>("api-url").cloned(),
-        id_instance: m.get_one::<u64>("id-instance").copied(),
+        id_instance: text("id-instance")
+            .map(|v| args::id_instance("--id-instance", v))
+            .transpose()?,
         api_token: m
             .get_one::<String>("api-token")
             .map(|t| ApiToken::new(t.as_str())),
         profile: m.get_one::<String>("profile").cloned(),
-        timeout: m.get_one::<f64>("timeout").copied(),
-        retries: m.get_one::<u32>("retries").copied(),
-    }
+        timeout: text("timeout").map(args::timeout).transpose()?,
+        retries: text("retries")
+            .map(|v| args::whole("--retries", v, 0, args::MAX_RETRIES))
+            .transpose()?,
+    })
+}
+
+/// `--concurrency` (fleet mode), checked.
+fn concurrency(m: &ArgMatches) -> Result<usize, CliError> {
+    m.get_one::<String>("concurrency").map_or(Ok(32), |v| {
+        args::whole("--concurrency", v, 1, args::MAX_CONCURRENCY)
+    })
 }
 
 async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
-    let conn = conn_args(m);
+    let conn = conn_args(m)?;
     match m.subcommand() {
         Some(("get", sub)) => get(&conn, sub, style).await,
         Some(("set", sub)) => set(&conn, sub, style).await,
@@ -265,11 +277,10 @@ async fn get(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliE
 /// stderr, exit 1 if any instance failed.
 async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, CliError> {
     let shown = csv.display().to_string();
-    let text = std::fs::read_to_string(csv)
-        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let concurrency = concurrency(m)?;
+    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
     let instances = fleet::parse_instances(&text, &shown)?;
     let reveal = m.get_flag("show-secrets");
-    let concurrency = m.get_one::<usize>("concurrency").copied().unwrap_or(32);
     let outcomes = fleet::for_each(
         &instances,
         concurrency,
@@ -284,7 +295,7 @@ async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, 
         .map(|(inst, outcome, _)| {
             let (settings, error) = match outcome {
                 Ok(s) => (render::settings_json(s, reveal), serde_json::Value::Null),
-                Err(e) => (serde_json::Value::Null, serde_json::json!({"kind": exit::kind(e), "message": e.to_string()})),
+                Err(e) => (serde_json::Value::Null, serde_json::json!({"kind": e.kind(), "message": inst.token.scrub(&e.to_string())})),
             };
             serde_json::json!({"idInstance": inst.id, "apiUrl": inst.api_url, "settings": settings, "error": error})
         })
@@ -310,6 +321,14 @@ async fn set(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliE
     let mut problems = Vec::new();
     for f in FIELDS {
         if let Some(raw) = m.get_one::<String>(f.snake) {
+            if patch.get_json(f.name).is_some() {
+                problems.push(format!(
+                    "{} is given twice: in --json and as --{}; give it once",
+                    f.name,
+                    kebab(f.snake)
+                ));
+                continue;
+            }
             match render::flag_value(f.kind, raw)
                 .map_err(|e| format!("--{}: {e}", kebab(f.snake)))
                 .and_then(|v| patch.set_json(f.name, &v).map_err(|e| e.to_string()))
@@ -348,17 +367,18 @@ async fn set(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliE
     }
 }
 
+/// `--json` given inline or as `@FILE` (at most 1 MiB): duplicate keys are an error, a UTF-8
+/// byte order mark is allowed, and `{"settings": {...}}` is accepted as in settings files.
 fn patch_from_json_arg(raw: &str) -> Result<SettingsPatch, CliError> {
     let text = match raw.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| CliError::usage(format!("cannot read {path}: {e}")))?,
-        None => raw.to_string(),
+        Some(path) => input::read_capped(Path::new(path), input::SMALL_FILE_CAP)?,
+        None => input::strip_bom(raw).to_string(),
     };
-    let v: serde_json::Value = serde_json::from_str(&text)
+    let v = parse::json_strict(&text)
         .map_err(|e| CliError::usage(format!("--json: invalid JSON: {e}")))?;
-    SettingsPatch::from_json_value(&v).map_err(|ps| {
+    settings_file::patch_from_value(v).map_err(|ps| {
         CliError::usage(format!("--json: {} problem(s); nothing was sent", ps.len()))
-            .with_problems(ps.iter().map(ToString::to_string).collect())
+            .with_problems(ps)
     })
 }
 
@@ -456,6 +476,9 @@ async fn plan_or_apply(
     }
 }
 
+/// Fleet `plan` / `apply`: every input is checked (instances file, report path, resume report)
+/// before anything is sent; each instance's line is printed as it finishes; Ctrl-C stops
+/// starting instances, lets those in flight finish, writes the report and exits 130.
 async fn fleet_command(
     conn: &ConnArgs,
     m: &ArgMatches,
@@ -465,78 +488,90 @@ async fn fleet_command(
     dry_run: bool,
 ) -> Result<Exit, CliError> {
     let shown = csv.display().to_string();
-    let text = std::fs::read_to_string(csv)
-        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let concurrency = concurrency(m)?;
+    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
     let instances = fleet::parse_instances(&text, &shown)?;
     let done = match m.try_get_one::<PathBuf>("resume").ok().flatten() {
         Some(p) => fleet::load_resume(p, desired)?,
         None => Default::default(),
     };
-    let report = fleet::run(fleet::FleetRun {
-        desired,
-        instances,
-        concurrency: m.get_one::<usize>("concurrency").copied().unwrap_or(32),
-        dry_run,
-        done,
-        conn,
-        min_interval: None,
-    })
-    .await?;
-    for r in &report.results {
-        let status = match r.status {
-            "failed" => style.red("failed"),
-            "applied" => style.green("applied"),
-            "planned" => style.yellow("planned"),
-            other => style.dim(other),
-        };
-        let detail = match &r.error {
-            Some((kind, msg)) => format!("{kind}: {msg}"),
-            None if r.changes.is_empty() => String::new(),
-            None => r.changes.join(", "),
-        };
-        let prev = if r.from_previous_run {
-            style.dim(" (previous run)")
-        } else {
-            String::new()
-        };
-        println!("{:>12}  {status:<9}  {detail}{prev}", r.id);
+    let report_path = m.get_one::<PathBuf>("report");
+    if let Some(path) = report_path {
+        fleet::check_report_path(path)?;
     }
+    let (tx, interrupts) = tokio::sync::mpsc::unbounded_channel();
+    let ctrl_c = tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let report = fleet::run_until(
+        fleet::FleetRun {
+            desired,
+            instances,
+            concurrency,
+            dry_run,
+            done,
+            conn,
+            min_interval: None,
+        },
+        interrupts,
+        |r| {
+            fleet::clear_progress_line();
+            println!("{}", fleet_line(r, style));
+        },
+    )
+    .await;
+    ctrl_c.abort();
+    let report = report?;
     println!("{}", style.bold(&report.summary()));
-    if let Some(path) = m.get_one::<PathBuf>("report") {
+    if let Some(path) = report_path {
         report.write(path)?;
         println!("report written to {}", path.display());
     }
-    Ok(if report.any_failed() {
+    Ok(if report.interrupted {
+        let how = match report_path {
+            Some(p) => format!("run again with --resume {} to carry on", p.display()),
+            None => "no --report was given, so there is no report to --resume from".into(),
+        };
+        eprintln!(
+            "interrupted: {} instance(s) not started; {how}",
+            report.count("notStarted")
+        );
+        Exit::Interrupted
+    } else if report.any_failed() {
         Exit::Failed
     } else {
         Exit::Ok
     })
 }
 
+/// One instance's line of a fleet run.
+fn fleet_line(r: &fleet::InstanceResult, style: Style) -> String {
+    let status = match r.status {
+        "failed" => style.red("failed"),
+        "applied" => style.green("applied"),
+        "planned" => style.yellow("planned"),
+        other => style.dim(other),
+    };
+    let detail = match &r.error {
+        Some((kind, msg)) => format!("{kind}: {msg}"),
+        None if r.changes.is_empty() => String::new(),
+        None => r.changes.join(", "),
+    };
+    let prev = if r.from_previous_run {
+        style.dim(" (previous run)")
+    } else {
+        String::new()
+    };
+    format!("{:>12}  {status:<9}  {detail}{prev}", r.id)
+}
+
 async fn sandbox(m: &ArgMatches) -> Result<Exit, CliError> {
-    let mut config = SandboxConfig::default().port(m.get_one::<u16>("port").copied().unwrap_or(0));
-    if let Some(n) = m.get_one::<usize>("instances") {
-        config = config.with_generated_instances(*n);
-    }
-    if let Some(rl) = m.get_one::<String>("rate-limit") {
-        config = match rl.as_str() {
-            "off" | "0" => config.rate_limit(None),
-            n => config.rate_limit(Some(n.parse().map_err(|_| {
-                CliError::usage(format!(
-                    "--rate-limit: expected a number or off, found {n:?}"
-                ))
-            })?)),
-        };
-    }
-    if let Some(ms) = m.get_one::<u64>("latency-ms") {
-        config = config.latency(Duration::from_millis(*ms));
-    }
-    if let Some(r) = m.get_one::<f64>("error-rate") {
-        config = config.error_rate(*r);
-    }
-    if let Some(p) = m.get_one::<PathBuf>("state") {
-        config = config.state_file(p.clone());
-    }
+    // Every option was checked while parsing (bad ones exit 2 there).
+    let config = sandbox_options::config(m);
     let ids = config.instance_ids();
     let handle = Sandbox::start(config)
         .await

@@ -1,5 +1,6 @@
 //! Human output: the settings table, the plan diff, warnings.
 
+use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{FieldKind, Plan, Settings, Status, Violation, FIELDS, READ_ONLY_FIELDS};
 use serde_json::Value;
 
@@ -7,7 +8,7 @@ use crate::style::Style;
 
 fn shown(v: &Value, secret: bool, reveal: bool) -> String {
     match v {
-        Value::String(s) if secret && !s.is_empty() && !reveal => "<redacted>".into(),
+        Value::String(s) if secret && !s.is_empty() && !reveal => REDACTED.into(),
         Value::String(s) if s.is_empty() => "\"\"".into(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -62,13 +63,7 @@ pub fn settings_table(s: &Settings, style: Style, reveal_secrets: bool) -> Strin
 pub fn settings_json(s: &Settings, reveal_secrets: bool) -> Value {
     let mut v = s.to_json_value();
     if !reveal_secrets {
-        for f in FIELDS.iter().filter(|f| f.secret) {
-            if let Some(Value::String(x)) = v.get_mut(f.name) {
-                if !x.is_empty() {
-                    *x = "<redacted>".into();
-                }
-            }
-        }
+        greenapi_settings::redact::secret_settings(&mut v);
     }
     v
 }
@@ -111,13 +106,16 @@ pub fn flag_value(kind: FieldKind, raw: &str) -> Result<Value, String> {
         FieldKind::YesNo => match raw.to_ascii_lowercase().as_str() {
             "yes" | "true" | "on" | "1" => Ok(Value::Bool(true)),
             "no" | "false" | "off" | "0" => Ok(Value::Bool(false)),
-            _ => Err(format!("expected yes or no, found {raw:?}")),
+            _ => Err(format!(
+                "expected yes or no, found {}",
+                crate::input::clip(raw)
+            )),
         },
         FieldKind::Integer => raw
             .trim()
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| format!("expected an integer, found {raw:?}")),
+            .map_err(|_| format!("expected an integer, found {}", crate::input::clip(raw))),
         _ => Ok(Value::String(raw.to_string())),
     }
 }

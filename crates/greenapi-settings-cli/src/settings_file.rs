@@ -7,21 +7,25 @@ use greenapi_settings::SettingsPatch;
 use serde_json::Value;
 
 use crate::exit::CliError;
+use crate::input::{read_capped, SMALL_FILE_CAP};
+use crate::parse::{json_strict, toml_table, toml_to_json};
 
-/// Reads a settings file into a patch, reporting every problem (unknown names, wrong types)
-/// at once. Ranges and rules are checked by `validate`, not here.
+/// Reads a settings file (at most [`SMALL_FILE_CAP`] bytes; a UTF-8 byte order mark is
+/// allowed) into a patch, reporting every problem (unknown names, wrong types, duplicate keys)
+/// at once. Ranges and rules are checked by `validate`, not here. No message quotes the file's
+/// lines, which may hold the webhookUrlToken.
 pub fn load(path: &Path) -> Result<SettingsPatch, CliError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
-    let value = parse(&text, path).map_err(|m| CliError::usage(format!("{shown}: {m}")))?;
-    let value = match value {
-        Value::Object(mut m) if m.len() == 1 && m.contains_key("settings") => {
-            m.remove("settings").unwrap_or_default()
-        }
-        v => v,
-    };
-    SettingsPatch::from_json_value(&value).map_err(|problems| {
+    let text = read_capped(path, SMALL_FILE_CAP)?;
+    let value = parse(&text, path).map_err(|problems| match problems.as_slice() {
+        [one] => CliError::usage(format!("{shown}: {one}")),
+        _ => CliError::usage(format!(
+            "{shown}: {} problem(s); nothing was sent",
+            problems.len()
+        ))
+        .with_problems(problems.iter().map(|p| format!("{shown}: {p}")).collect()),
+    })?;
+    patch_from_value(value).map_err(|problems| {
         CliError::usage(format!(
             "{shown}: {} problem(s); nothing was sent",
             problems.len()
@@ -30,25 +34,40 @@ pub fn load(path: &Path) -> Result<SettingsPatch, CliError> {
     })
 }
 
-fn parse(text: &str, path: &Path) -> Result<Value, String> {
+/// A patch from a parsed settings document (optionally under `settings`).
+pub fn patch_from_value(value: Value) -> Result<SettingsPatch, Vec<String>> {
+    let value = match value {
+        Value::Object(mut m) if m.len() == 1 && m.contains_key("settings") => {
+            m.remove("settings").unwrap_or_default()
+        }
+        v => v,
+    };
+    SettingsPatch::from_json_value(&value)
+        .map_err(|problems| problems.iter().map(ToString::to_string).collect())
+}
+
+fn parse(text: &str, path: &Path) -> Result<Value, Vec<String>> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     match ext.as_str() {
-        "json" => serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}")),
+        "json" => json_strict(text).map_err(|e| vec![format!("invalid JSON: {e}")]),
         "toml" => from_toml(text),
-        _ => serde_json::from_str(text).or_else(|_| from_toml(text)).map_err(|e| {
-            format!("neither JSON nor TOML (name the file .json or .toml for a precise message): {e}")
+        _ => json_strict(text).or_else(|json_err| {
+            if text.trim_start().starts_with(['{', '[']) {
+                Err(vec![format!("invalid JSON: {json_err}")])
+            } else {
+                from_toml(text)
+            }
         }),
     }
 }
 
-fn from_toml(text: &str) -> Result<Value, String> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.to_string().trim()))?;
-    serde_json::to_value(table).map_err(|e| format!("invalid TOML value: {e}"))
+fn from_toml(text: &str) -> Result<Value, Vec<String>> {
+    let table = toml_table(text).map_err(|e| vec![format!("invalid TOML: {e}")])?;
+    toml_to_json(table)
 }
 
 #[cfg(test)]

@@ -267,6 +267,16 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// The text before `{idInstance}` in the first path segment of a method's path template
+/// (`waInstance`), if the template has the shape
+/// `{apiUrl}/<letters>{idInstance}/<method>/{apiTokenInstance}`.
+pub fn instance_prefix<'a>(template: &'a str, method: &str) -> Option<&'a str> {
+    let rest = template.strip_prefix("{apiUrl}/")?;
+    let tail = format!("{{idInstance}}/{method}/{{apiTokenInstance}}");
+    let prefix = rest.strip_suffix(tail.as_str())?;
+    (!prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_alphabetic())).then_some(prefix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::snake_case;

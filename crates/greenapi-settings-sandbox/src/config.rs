@@ -17,6 +17,14 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// Seed of the fault injector unless [`SandboxConfig::seed`] sets another.
 pub const DEFAULT_SEED: u64 = 0x5EED_0000_6A9E_0001;
 
+/// Connections served at once unless [`SandboxConfig::max_connections`] sets another number;
+/// further ones wait (in the kernel's queue) until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// Time a client has to send a request's headers, and again its body, unless
+/// [`SandboxConfig::read_timeout`] sets another.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The token [`SandboxConfig::instances_generated`] gives instance `id`:
 /// `sandbox-token-<id>`. Fleet tests derive tokens with it instead of passing them around.
 pub fn generated_token(id: u64) -> String {
@@ -26,7 +34,9 @@ pub fn generated_token(id: u64) -> String {
 /// How a sandbox behaves. `Default` is one instance ([`DEFAULT_INSTANCE_ID`] /
 /// [`DEFAULT_TOKEN`]), any free port, the API's rate limit
 /// ([`facts::RATE_LIMIT_REQUESTS_PER_SECOND`](greenapi_settings::facts::RATE_LIMIT_REQUESTS_PER_SECOND)),
-/// no faults, no quota, settings applied at once, a 64 KiB body limit and no persistence.
+/// no faults, no quota, settings applied at once, a 64 KiB body limit, no persistence, at most
+/// [`DEFAULT_MAX_CONNECTIONS`] connections at once and [`DEFAULT_READ_TIMEOUT`] to send a
+/// request.
 ///
 /// `Debug` lists instance ids only, never tokens.
 ///
@@ -54,6 +64,8 @@ pub struct SandboxConfig {
     pub(crate) restart_duration: Duration,
     pub(crate) body_limit: usize,
     pub(crate) state_file: Option<PathBuf>,
+    pub(crate) max_connections: usize,
+    pub(crate) read_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -70,6 +82,8 @@ impl Default for SandboxConfig {
             restart_duration: Duration::ZERO,
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -176,6 +190,24 @@ impl SandboxConfig {
         self
     }
 
+    /// Most connections served at once ([`DEFAULT_MAX_CONNECTIONS`]; 0 counts as 1). Further
+    /// clients wait until a connection closes, which [`read_timeout`](Self::read_timeout)
+    /// bounds for clients that send nothing or send slowly.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long a client may take to send a request's headers (counted from the connection,
+    /// or from the previous answer on a kept-alive one) and then its `setSettings` body
+    /// ([`DEFAULT_READ_TIMEOUT`]; at least 1 ms). Past it, a connection still sending headers
+    /// is closed and a body still arriving gets 408, so slow or silent clients cannot hold
+    /// the server.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -220,6 +252,8 @@ impl fmt::Debug for SandboxConfig {
             .field("restart_duration", &self.restart_duration)
             .field("body_limit", &self.body_limit)
             .field("state_file", &self.state_file)
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
             .finish()
     }
 }

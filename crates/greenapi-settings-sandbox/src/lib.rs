@@ -9,6 +9,11 @@
 //! delay when settings become visible, persist its state to a file, and shows what happened
 //! under `/sandbox/instances` (never showing a token).
 //!
+//! It is safe to leave running on a developer machine: it listens on 127.0.0.1 only, refuses
+//! what a web page could send it (a request from another `Origin`: 403; a `setSettings` or
+//! `/sandbox/` request whose body is not declared `application/json`: 415), and bounds slow
+//! clients (a read timeout for headers and bodies, and a cap on connections served at once).
+//!
 //! Use [`Sandbox::start`] from async code and [`BlockingSandbox`] from everything else:
 //!
 //! ```
@@ -40,13 +45,16 @@
 //! ```
 //!
 //! The binary `greenapi-settings-sandbox` runs the same server from the command line
-//! (`--help` lists its flags).
+//! (`--help` lists its flags); [`options`] defines those flags, for it and for the
+//! `greenapi-settings sandbox` subcommand.
 
 mod auth;
 mod blocking;
 mod body;
 mod config;
 mod faults;
+mod guard;
+pub mod options;
 mod persist;
 mod ratelimit;
 mod request;
@@ -58,8 +66,8 @@ mod stats;
 
 pub use blocking::BlockingSandbox;
 pub use config::{
-    generated_token, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID, DEFAULT_SEED,
-    DEFAULT_TOKEN,
+    generated_token, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, DEFAULT_SEED, DEFAULT_TOKEN,
 };
 pub use server::{Sandbox, SandboxHandle};
 pub use stats::InstanceStats;

@@ -53,13 +53,38 @@ pub(crate) fn split_api_path(path: &str) -> Option<(&str, &str, &str)> {
     well_formed.then_some((instance, method, token))
 }
 
-/// The id in a `waInstance<digits>` segment. The prefix is matched exactly, as the API does.
-pub(crate) fn parse_instance_segment(segment: &str) -> Option<u64> {
-    let digits = segment.strip_prefix("waInstance")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+/// What the first segment of an API path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InstanceSegment {
+    /// `waInstance` and an id written the one way the API writes it.
+    Id(u64),
+    /// `waInstance` and digits that are no id this sandbox can serve: a leading zero
+    /// (`01101000001` is not `1101000001`) or too many digits.
+    Unknown,
+    /// Not `waInstance<digits>` at all.
+    Malformed,
+}
+
+/// An id written in canonical decimal: digits only, no sign, no leading zero (except `0`),
+/// within `u64`.
+pub(crate) fn canonical_id(digits: &str) -> Option<u64> {
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    let leading_zero = digits.len() > 1 && digits.starts_with('0');
+    if !all_digits || leading_zero {
         return None;
     }
     digits.parse().ok()
+}
+
+/// Reads a `waInstance<digits>` segment. The prefix is matched exactly, as the API does.
+pub(crate) fn parse_instance_segment(segment: &str) -> InstanceSegment {
+    let Some(digits) = segment.strip_prefix("waInstance") else {
+        return InstanceSegment::Malformed;
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return InstanceSegment::Malformed;
+    }
+    canonical_id(digits).map_or(InstanceSegment::Unknown, InstanceSegment::Id)
 }
 
 #[cfg(test)]
@@ -100,18 +125,36 @@ mod tests {
 
     #[test]
     fn instance_segment_needs_the_prefix_and_only_digits() {
+        use InstanceSegment::{Id, Malformed, Unknown};
         assert_eq!(
             parse_instance_segment("waInstance1101000001"),
-            Some(1_101_000_001)
+            Id(1_101_000_001)
         );
-        assert_eq!(parse_instance_segment("wainstance1"), None);
-        assert_eq!(parse_instance_segment("waInstance"), None);
-        assert_eq!(parse_instance_segment("waInstance+1"), None);
-        assert_eq!(parse_instance_segment("waInstance12a"), None);
+        assert_eq!(parse_instance_segment("waInstance0"), Id(0));
+        assert_eq!(parse_instance_segment("wainstance1"), Malformed);
+        assert_eq!(parse_instance_segment("waInstance"), Malformed);
+        assert_eq!(parse_instance_segment("waInstance+1"), Malformed);
+        assert_eq!(parse_instance_segment("waInstance12a"), Malformed);
         assert_eq!(
             parse_instance_segment("waInstance99999999999999999999999"),
-            None
+            Unknown
         );
-        assert_eq!(parse_instance_segment("1101000001"), None);
+        assert_eq!(parse_instance_segment("1101000001"), Malformed);
+    }
+
+    #[test]
+    fn a_leading_zero_makes_another_id() {
+        assert_eq!(
+            parse_instance_segment("waInstance01101000001"),
+            InstanceSegment::Unknown
+        );
+        assert_eq!(
+            parse_instance_segment("waInstance00"),
+            InstanceSegment::Unknown
+        );
+        assert_eq!(canonical_id("01101000001"), None);
+        assert_eq!(canonical_id("+1101000001"), None);
+        assert_eq!(canonical_id("1101000001"), Some(1_101_000_001));
+        assert_eq!(canonical_id("0"), Some(0));
     }
 }

@@ -5,6 +5,7 @@
 //! `waInstance` prefix, and doing it here keeps every answer — even to a malformed path — in
 //! the API's JSON error shape.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,13 +20,17 @@ use serde_json::{json, Value};
 
 use crate::auth::{percent_decode, token_matches};
 use crate::body::{self, BodyError, PatchError};
+use crate::guard::{self, OwnOrigins};
 use crate::ratelimit::retry_after_secs;
-use crate::request::{parse_instance_segment, split_api_path, ApiMethod};
+use crate::request::{
+    canonical_id, parse_instance_segment, split_api_path, ApiMethod, InstanceSegment,
+};
 use crate::response;
 use crate::state::{Admission, Shared};
 
-/// The router, with state.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The router, with state, for a sandbox listening on `addr`; every request passes the
+/// [`guard`] first.
+pub(crate) fn router(shared: Arc<Shared>, addr: SocketAddr) -> Router {
     Router::new()
         .route("/sandbox/instances", get(list_instances))
         .route("/sandbox/instances/{id}", get(one_instance))
@@ -33,6 +38,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(api)
         .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(OwnOrigins::new(addr.port())),
+            guard::guard,
+        ))
 }
 
 /// Every API request, in the order the real API checks: method and verb (404), instance
@@ -64,11 +73,18 @@ async fn api(
             format!("{} must be called with {}", method.name(), method.verb()),
         );
     }
-    let Some(id) = parse_instance_segment(instance_segment) else {
-        return response::error(
-            StatusCode::FORBIDDEN,
-            "the first path segment must be waInstance followed by the idInstance digits",
-        );
+    let id = match parse_instance_segment(instance_segment) {
+        InstanceSegment::Id(id) => id,
+        // `01101000001` is another idInstance than `1101000001`, one that does not exist.
+        InstanceSegment::Unknown => {
+            return response::error(StatusCode::FORBIDDEN, "unknown idInstance")
+        }
+        InstanceSegment::Malformed => {
+            return response::error(
+                StatusCode::FORBIDDEN,
+                "the first path segment must be waInstance followed by the idInstance digits",
+            )
+        }
     };
     let Some(expected) = shared.token(id) else {
         return response::error(StatusCode::FORBIDDEN, "unknown idInstance");
@@ -119,9 +135,21 @@ fn get_settings(shared: &Shared, id: u64) -> Response {
     response::json(StatusCode::OK, settings.to_json_value())
 }
 
-async fn set_settings(shared: &Shared, id: u64, headers: &HeaderMap, body: Body) -> Response {
+async fn set_settings(shared: &Arc<Shared>, id: u64, headers: &HeaderMap, body: Body) -> Response {
     let limit = shared.config.body_limit;
-    let bytes = match body::read_limited(body, headers, limit).await {
+    let timeout = shared.config.read_timeout;
+    let read = tokio::time::timeout(timeout, body::read_limited(body, headers, limit)).await;
+    let Ok(read) = read else {
+        shared.count_rejected(id);
+        return response::error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+        );
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
             shared.count_rejected(id);
@@ -175,7 +203,7 @@ async fn one_instance(
 ) -> Response {
     let stats = id
         .ok()
-        .and_then(|Path(id)| id.parse::<u64>().ok())
+        .and_then(|Path(id)| canonical_id(&id))
         .and_then(|id| shared.stats(id));
     match stats {
         Some(stats) => response::json(StatusCode::OK, stats.to_json_value()),

@@ -5,9 +5,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::SandboxConfig;
 use crate::routes;
@@ -28,6 +32,88 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// Errors of `accept` that concern one connection only (it was reset before we took it);
+/// anything else, such as running out of file descriptors, is worth a pause.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// The accept loop: at most `max_connections` at once (a connection is taken only when a
+/// slot is free, so the others wait in the kernel's queue), each with the header read
+/// timeout. On `stop` it stops accepting, asks every connection to finish its request in
+/// flight, and returns once all are closed.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    max_connections: usize,
+    read_timeout: Duration,
+    mut stop: oneshot::Receiver<()>,
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let (closing, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    loop {
+        let slot = tokio::select! {
+            // A dropped sender stops the server just like a sent signal.
+            _ = &mut stop => break,
+            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(io::Error::other)?,
+        };
+        let stream = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    if !is_connection_error(&e) {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        connections.spawn(serve_connection(
+            stream,
+            app.clone(),
+            read_timeout,
+            closing_rx.clone(),
+            slot,
+        ));
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// One HTTP/1.1 connection; its slot is given back when it closes.
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    read_timeout: Duration,
+    mut closing: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        // Errors are the client's (a reset, a malformed request, a header timeout): nothing
+        // to do but close.
+        _ = connection.as_mut() => return,
+        _ = closing.wait_for(|closing| *closing) => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }
 
 /// Entry point of the async API; see [`Sandbox::start`].
@@ -54,19 +140,13 @@ impl Sandbox {
     /// ```
     pub async fn start(config: SandboxConfig) -> io::Result<SandboxHandle> {
         let port = config.port;
+        let (max_connections, read_timeout) = (config.max_connections, config.read_timeout);
         let shared = Arc::new(Shared::new(config)?);
         let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = routes::router(Arc::clone(&shared));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    // A dropped sender stops the server just like a sent signal.
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let app = routes::router(Arc::clone(&shared), addr);
+        let task = tokio::spawn(serve(listener, app, max_connections, read_timeout, stopped));
         Ok(SandboxHandle {
             addr,
             shared,
@@ -126,8 +206,8 @@ impl SandboxHandle {
         self.shared.reset().await
     }
 
-    /// Stops accepting connections, lets requests in flight finish (up to 5 s), and returns
-    /// once the server is gone.
+    /// Stops accepting connections, lets requests in flight and state-file writes finish (up
+    /// to 5 s), and returns once the server is gone.
     pub async fn shutdown(mut self) -> io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -135,14 +215,19 @@ impl SandboxHandle {
         let Some(mut task) = self.task.take() else {
             return Ok(());
         };
-        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let result = match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(result)) => result,
             Ok(Err(join_error)) => Err(io::Error::other(join_error)),
             Err(_elapsed) => {
                 task.abort();
                 Ok(())
             }
-        }
+        };
+        // Changes of requests whose clients hung up may still be on their way to the state
+        // file; whoever starts a sandbox from it next expects them there.
+        let _ = tokio::time::timeout_at(deadline, self.shared.flushed()).await;
+        result
     }
 }
 
@@ -151,5 +236,76 @@ impl Drop for SandboxHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::thread::sleep;
+
+    use super::*;
+    use crate::config::generated_token;
+    use crate::persist;
+
+    fn send_set(addr: SocketAddr, id: u64, delay: u64) -> TcpStream {
+        let body = format!(r#"{{"delaySendMessagesMilliseconds":{delay}}}"#);
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "POST /waInstance{id}/setSettings/{} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            generated_token(id),
+            body.len()
+        )
+        .expect("write");
+        stream
+    }
+
+    /// A client hangs up while the state file is being written for its request (made slow
+    /// by the test hook); another client's change is acknowledged meanwhile. The slow, older
+    /// write must not land after the newer one.
+    #[test]
+    fn a_write_for_an_abandoned_request_never_overwrites_a_newer_acknowledged_one() {
+        let dir = std::env::temp_dir().join(format!("gas-server-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("state.json");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = SandboxConfig::instances_generated(2)
+            .rate_limit(None)
+            .state_file(&state);
+        let handle = runtime.block_on(Sandbox::start(config)).expect("start");
+        let ids = handle.instance_ids();
+        crate::state::lock(&handle.shared.slow_writes).push_back(Duration::from_millis(700));
+
+        let abandoned = send_set(handle.addr(), ids[0], 11_000);
+        sleep(Duration::from_millis(200));
+        drop(abandoned);
+
+        let mut acknowledged = send_set(handle.addr(), ids[1], 22_000);
+        let mut answer = String::new();
+        acknowledged.read_to_string(&mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+        runtime.block_on(handle.shutdown()).expect("shutdown");
+        // Long enough for the slow write to land, wherever it runs.
+        sleep(Duration::from_millis(1_000));
+        drop(runtime);
+        let saved = persist::load(&state).expect("readable").expect("written");
+        let shown = saved
+            .iter()
+            .find(|s| s.id == ids[1])
+            .map(|s| s.settings.delay_send_messages_milliseconds);
+        assert_eq!(shown, Some(22_000), "the acknowledged write was lost");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -2,11 +2,14 @@
 //! injector and the lock that orders writes of the state file.
 //!
 //! The std mutex is never held across an `.await`; the async `persist_lock` is, so accepted
-//! changes reach the file in the order they were made.
+//! changes reach the file in the order they were made. With a state file, each change is made
+//! and written by a task of its own that the request only waits for: when a client hangs up,
+//! its request is dropped, but the task keeps the lock until its write has landed, so an
+//! older snapshot can never overwrite a newer, acknowledged one.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -137,9 +140,13 @@ pub(crate) struct Shared {
     instances: Mutex<BTreeMap<u64, InstanceState>>,
     faults: Mutex<FaultInjector>,
     persist_lock: tokio::sync::Mutex<()>,
+    /// Test hook: delays of the next state-file writes, oldest first, so tests can make a
+    /// write slow and race it against a newer one.
+    #[cfg(test)]
+    pub(crate) slow_writes: Mutex<VecDeque<Duration>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not take the whole sandbox down with it.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -176,6 +183,8 @@ impl Shared {
             instances: Mutex::new(instances),
             faults: Mutex::new(faults),
             persist_lock: tokio::sync::Mutex::new(()),
+            #[cfg(test)]
+            slow_writes: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -258,7 +267,18 @@ impl Shared {
     /// Accepts a valid patch: merges it (now or after the apply delay), counts a restart,
     /// and writes the state file before returning. If the file cannot be written the change
     /// is undone and the error returned.
-    pub(crate) async fn accept(&self, id: u64, patch: SettingsPatch) -> io::Result<()> {
+    ///
+    /// With a state file the work runs in a task of its own (see the module docs), which
+    /// finishes even if the caller is dropped.
+    pub(crate) async fn accept(self: &Arc<Self>, id: u64, patch: SettingsPatch) -> io::Result<()> {
+        if self.config.state_file.is_none() {
+            return self.accept_in_order(id, patch).await;
+        }
+        let shared = Arc::clone(self);
+        detached(async move { shared.accept_in_order(id, patch).await }).await
+    }
+
+    async fn accept_in_order(&self, id: u64, patch: SettingsPatch) -> io::Result<()> {
         let _order = match self.config.state_file {
             Some(_) => Some(self.persist_lock.lock().await),
             None => None,
@@ -300,7 +320,21 @@ impl Shared {
     }
 
     /// Every instance back to default settings and zero counters; faults start over.
-    pub(crate) async fn reset(&self) -> io::Result<()> {
+    /// Like [`accept`](Self::accept), runs to the end even if the caller is dropped.
+    pub(crate) async fn reset(self: &Arc<Self>) -> io::Result<()> {
+        if self.config.state_file.is_none() {
+            return self.reset_in_order().await;
+        }
+        let shared = Arc::clone(self);
+        detached(async move { shared.reset_in_order().await }).await
+    }
+
+    /// Waits until every change made so far is in the state file.
+    pub(crate) async fn flushed(&self) {
+        drop(self.persist_lock.lock().await);
+    }
+
+    async fn reset_in_order(&self) -> io::Result<()> {
         let _order = match self.config.state_file {
             Some(_) => Some(self.persist_lock.lock().await),
             None => None,
@@ -323,9 +357,17 @@ impl Shared {
         let (Some(path), Some(snapshot)) = (self.config.state_file.clone(), snapshot) else {
             return Ok(());
         };
-        tokio::task::spawn_blocking(move || persist::save(&path, &snapshot))
-            .await
-            .unwrap_or_else(|e| Err(io::Error::other(e)))
+        #[cfg(test)]
+        let slow = lock(&self.slow_writes).pop_front();
+        tokio::task::spawn_blocking(move || {
+            #[cfg(test)]
+            if let Some(delay) = slow {
+                std::thread::sleep(delay);
+            }
+            persist::save(&path, &snapshot)
+        })
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
     }
 
     /// Inspection data of one instance.
@@ -342,6 +384,16 @@ impl Shared {
             .map(|(id, inst)| inst.stats(*id, now))
             .collect()
     }
+}
+
+/// Runs `work` as a task of its own and waits for it; dropping the returned future leaves
+/// the task running to its end.
+async fn detached(
+    work: impl std::future::Future<Output = io::Result<()>> + Send + 'static,
+) -> io::Result<()> {
+    tokio::spawn(work)
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ fn malformed_json_is_400() {
         sb.addr(),
         "POST",
         &set_path(DEFAULT_INSTANCE_ID, DEFAULT_TOKEN),
-        &[],
+        &[("Content-Type", "application/json")],
         &[0xff, 0xfe, b'{'],
     );
     error_message(&reply, 400, "Bad Request");
@@ -294,7 +294,8 @@ fn body_over_the_limit_is_413_by_content_length_and_by_streamed_size() {
     // Chunked: no Content-Length, the size is only known while reading.
     let chunk = "b".repeat(1500);
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
         chunk.len()
     );
     error_message(

@@ -150,7 +150,7 @@ fn binary_stops_cleanly_on_sigterm() {
 }
 
 #[test]
-fn bad_arguments_print_one_line_and_exit_2() {
+fn bad_arguments_print_an_error_and_the_usage_and_exit_2() {
     for args in [
         &["--port", "banana"][..],
         &["--instance", "nocolon"],
@@ -167,7 +167,8 @@ fn bad_arguments_print_one_line_and_exit_2() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{args:?}: {stderr}");
         assert!(!stderr.contains("tok-bin"), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty());
     }
@@ -180,13 +181,15 @@ fn help_lists_every_flag_and_exits_0() {
     let text = String::from_utf8(output.stdout).unwrap();
     for flag in [
         "--port",
-        "--instance ID:TOKEN",
-        "--rate-limit N|off",
+        "--instance <ID:TOKEN>",
+        "--rate-limit <N|off>",
         "--apply-delay-ms",
         "--latency-ms",
         "--error-rate",
         "--quota",
-        "--state FILE",
+        "--state <FILE>",
+        "--max-connections",
+        "--read-timeout-ms",
         "--help",
     ] {
         assert!(text.contains(flag), "{flag} missing from:\n{text}");
@@ -226,4 +229,30 @@ fn a_taken_port_exits_1_with_a_message() {
         stderr.starts_with("greenapi-settings-sandbox: "),
         "{stderr}"
     );
+}
+
+#[test]
+fn bad_options_exit_2_with_the_message_of_the_shared_option_set() {
+    for args in [
+        &["--error-rate", "5"][..],
+        &["--rate-limit", "0"],
+        &["--instances", "0"],
+        &["--instance", "x:secret-token-1"],
+        &["stray-secret-token-2"],
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the binary");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let argv = std::iter::once("greenapi-settings-sandbox").chain(args.iter().copied());
+        let expected = greenapi_settings_sandbox::options::command("greenapi-settings-sandbox")
+            .try_get_matches_from(argv)
+            .expect_err("a usage error")
+            .to_string();
+        assert_eq!(stderr, expected, "{args:?}");
+        assert!(!stderr.contains("secret"), "{args:?}: {stderr}");
+    }
 }

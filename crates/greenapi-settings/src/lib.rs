@@ -29,6 +29,7 @@ extern crate self as greenapi_settings;
 #[path = "private.rs"]
 pub mod __private;
 mod checks;
+#[cfg(feature = "client")]
 mod client;
 mod meta;
 pub mod redact;
@@ -38,12 +39,14 @@ mod validation;
 
 #[cfg(feature = "blocking")]
 pub use client::blocking;
+#[cfg(feature = "client")]
 pub use client::{
     ApiToken, Applied, Client, ClientBuilder, Error, Plan, RetryPolicy, ENV_API_URL,
     ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES,
 };
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
 pub use settings::{
-    facts, SetSettingsResponse, Settings, SettingsPatch, FIELDS, READ_ONLY_FIELDS, RULES,
+    facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch, FIELDS,
+    INSTANCE_SEGMENT_PREFIX, READ_ONLY_FIELDS, RULES,
 };
 pub use validation::{Change, Report, Severity, ValidationError, Violation};

@@ -373,6 +373,16 @@ fn check_method(
                 );
             }
         }
+        // The client builds URLs and the sandbox routes requests from this template, so its
+        // shape is fixed: `{apiUrl}/<prefix>{idInstance}/<method>/{apiTokenInstance}`.
+        if crate::model::instance_prefix(t, name).is_none() {
+            cx.error(
+                &join(&path, "path"),
+                format!(
+                    "the path template must have the shape `{{apiUrl}}/<letters>{{idInstance}}/{name}/{{apiTokenInstance}}`"
+                ),
+            );
+        }
     }
     let restarts_instance = cx.opt_bool(&path, m, "restartsInstance").unwrap_or(false);
     let applies_within_seconds = cx.opt_u64(&path, m, "appliesWithinSeconds");

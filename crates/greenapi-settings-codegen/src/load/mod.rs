@@ -237,4 +237,18 @@ mod tests {
             "$: cannot read the spec file: file not found"
         );
     }
+
+    #[test]
+    fn a_path_template_of_another_shape_is_an_error() {
+        let mut v: serde_json::Value = serde_json::from_str(SPEC).unwrap();
+        v["methods"]["getSettings"]["path"] =
+            "{apiUrl}/getSettings/{idInstance}/{apiTokenInstance}".into();
+        let errs = errors(&v.to_string());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0]
+                .starts_with("$.methods.getSettings.path: the path template must have the shape"),
+            "{errs:?}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The static tables (`FIELDS`, `READ_ONLY_FIELDS`, `RULES`) and `facts`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::*;
@@ -95,7 +95,10 @@ pub(super) fn facts(spec: &Spec) -> TokenStream {
         .map(|b| b.to_string())
         .unwrap_or_default();
     let (set_doc, get_doc) = (&set.description.en, &get.description.en);
+    let api_method = api_method(spec);
     quote! {
+        #api_method
+
         /// Method-level facts of the API, from the spec.
         pub mod facts {
             /// Path template of `setSettings` (POST).
@@ -118,6 +121,73 @@ pub(super) fn facts(spec: &Spec) -> TokenStream {
             pub const SET_SETTINGS_EXAMPLE_BODY: &str = #body;
             /// The documented example response of `setSettings`.
             pub const SET_SETTINGS_EXAMPLE_RESPONSE: &str = #resp;
+        }
+    }
+}
+
+/// `ApiMethod`: the methods of the spec with their wire facts. The client builds its URLs with
+/// it and the sandbox routes by it, so a path exists in code only as generated from the spec.
+fn api_method(spec: &Spec) -> TokenStream {
+    let methods = [&spec.get_settings, &spec.set_settings];
+    let variants: Vec<Ident> = methods
+        .iter()
+        .map(|m| {
+            let mut name = m.name.clone();
+            name[..1].make_ascii_uppercase();
+            Ident::new(&name, Span::call_site())
+        })
+        .collect();
+    let names: Vec<&String> = methods.iter().map(|m| &m.name).collect();
+    let http: Vec<&String> = methods.iter().map(|m| &m.http_method).collect();
+    let paths: Vec<&String> = methods.iter().map(|m| &m.path).collect();
+    let prefix = crate::model::instance_prefix(&spec.get_settings.path, &spec.get_settings.name)
+        .expect("checked by the loader")
+        .to_string();
+    let docs: Vec<String> = methods
+        .iter()
+        .map(|m| format!("`{}` ({}): {}", m.name, m.http_method, m.description.en))
+        .collect();
+    quote! {
+        /// The text before the instance id in the first segment of every API path
+        /// (`waInstance` in `/waInstance1101000001/getSettings/…`).
+        pub const INSTANCE_SEGMENT_PREFIX: &str = #prefix;
+
+        /// One method of the API, with its wire facts from the spec.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ApiMethod {
+            #(#[doc = #docs] #variants,)*
+        }
+
+        impl ApiMethod {
+            /// Every method, in spec order.
+            pub const ALL: &'static [ApiMethod] = &[#(ApiMethod::#variants),*];
+
+            /// The API spelling, e.g. `getSettings`.
+            pub fn name(self) -> &'static str {
+                match self { #(ApiMethod::#variants => #names,)* }
+            }
+
+            /// The HTTP method: `GET` or `POST`.
+            pub fn http_method(self) -> &'static str {
+                match self { #(ApiMethod::#variants => #http,)* }
+            }
+
+            /// The path template, e.g. `{apiUrl}/waInstance{idInstance}/getSettings/{apiTokenInstance}`.
+            pub fn path_template(self) -> &'static str {
+                match self { #(ApiMethod::#variants => #paths,)* }
+            }
+
+            /// The method with this API name, ignoring ASCII case (as the API does).
+            pub fn from_name(name: &str) -> ::core::option::Option<ApiMethod> {
+                ApiMethod::ALL.iter().copied().find(|m| m.name().eq_ignore_ascii_case(name))
+            }
+
+            /// The request URL: the path template filled in (the loader checked its shape,
+            /// `{apiUrl}/<prefix>{idInstance}/<method>/{apiTokenInstance}`). `api_url` has no
+            /// trailing `/`; nothing is substituted twice.
+            pub fn url(self, api_url: &str, id_instance: u64, api_token: &str) -> ::std::string::String {
+                ::std::format!("{api_url}/{INSTANCE_SEGMENT_PREFIX}{id_instance}/{}/{api_token}", self.name())
+            }
         }
     }
 }

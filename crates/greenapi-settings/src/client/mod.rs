@@ -21,7 +21,7 @@ pub use plan::{Applied, Plan};
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 
-use crate::{facts, SetSettingsResponse, Settings, SettingsPatch};
+use crate::{facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch};
 
 /// Responses larger than this are refused (a settings body is a few hundred bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -293,21 +293,6 @@ fn check_api_url(raw: &str) -> Result<String, Error> {
     Ok(trimmed.to_string())
 }
 
-#[derive(Clone, Copy)]
-enum Method {
-    Get,
-    Set,
-}
-
-impl Method {
-    fn name(self) -> &'static str {
-        match self {
-            Method::Get => "getSettings",
-            Method::Set => "setSettings",
-        }
-    }
-}
-
 impl Client {
     /// A client with default timeouts, retries and pacing.
     pub fn new(
@@ -344,7 +329,7 @@ impl Client {
 
     /// Reads every setting of the instance (`getSettings`).
     pub async fn get_settings(&self) -> Result<Settings, Error> {
-        let (status, body) = self.call(Method::Get, None).await?;
+        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
         let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
             response::decode_error(
                 status,
@@ -395,7 +380,10 @@ impl Client {
             Some(secret) => e.scrubbed(secret),
             None => e,
         };
-        let (status, resp) = self.call(Method::Set, Some(body)).await.map_err(scrub)?;
+        let (status, resp) = self
+            .call(ApiMethod::SetSettings, Some(body))
+            .await
+            .map_err(scrub)?;
         let answer = serde_json::from_slice::<SetSettingsResponse>(&resp)
             .map_err(|e| response::decode_error(status, e.to_string(), &resp, &self.inner.token))
             .map_err(scrub)?;
@@ -439,7 +427,7 @@ impl Client {
     /// earlier request spent time connecting.
     async fn paced_once(
         &self,
-        method: Method,
+        method: ApiMethod,
         body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>), Error> {
         if self.inner.min_interval.is_zero() {
@@ -455,7 +443,11 @@ impl Client {
     }
 
     /// One logical call with retries. Returns the status and body of a successful response.
-    async fn call(&self, method: Method, body: Option<Vec<u8>>) -> Result<(u16, Vec<u8>), Error> {
+    async fn call(
+        &self,
+        method: ApiMethod,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), Error> {
         let policy = &self.inner.retry;
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
@@ -491,18 +483,12 @@ impl Client {
         }
     }
 
-    async fn once(&self, method: Method, body: Option<&[u8]>) -> Result<(u16, Vec<u8>), Error> {
+    async fn once(&self, method: ApiMethod, body: Option<&[u8]>) -> Result<(u16, Vec<u8>), Error> {
         let inner = &self.inner;
-        let url = format!(
-            "{}/waInstance{}/{}/{}",
-            inner.api_url,
-            inner.id_instance,
-            method.name(),
-            inner.token.expose()
-        );
+        let url = method.url(&inner.api_url, inner.id_instance, inner.token.expose());
         let req = match method {
-            Method::Get => inner.http.get(url).timeout(inner.timeout),
-            Method::Set => inner
+            ApiMethod::GetSettings => inner.http.get(url).timeout(inner.timeout),
+            ApiMethod::SetSettings => inner
                 .http
                 .post(url)
                 .timeout(inner.timeout)

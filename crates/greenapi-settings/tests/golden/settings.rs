@@ -441,6 +441,67 @@ pub const RULES: &[::greenapi_settings::RuleInfo] = &[
         description_ru: "Если телефон и связанные устройства выключены, требуется включить keepOnlineStatus, чтобы выставлять статус 'В сети' для аккаунта и отправлять статус сообщения delivered.",
     },
 ];
+/// The text before the instance id in the first segment of every API path
+/// (`waInstance` in `/waInstance1101000001/getSettings/…`).
+pub const INSTANCE_SEGMENT_PREFIX: &str = "waInstance";
+/// One method of the API, with its wire facts from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApiMethod {
+    ///`getSettings` (GET): Returns every setting of the instance plus read-only account fields. Fields the spec does not know yet are kept, not dropped.
+    GetSettings,
+    ///`setSettings` (POST): Sets the settings of an instance. Parameters may be given selectively; at least one must be given. Calling the method restarts the instance, and the settings take effect within 5 minutes.
+    SetSettings,
+}
+impl ApiMethod {
+    /// Every method, in spec order.
+    pub const ALL: &'static [ApiMethod] = &[
+        ApiMethod::GetSettings,
+        ApiMethod::SetSettings,
+    ];
+    /// The API spelling, e.g. `getSettings`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiMethod::GetSettings => "getSettings",
+            ApiMethod::SetSettings => "setSettings",
+        }
+    }
+    /// The HTTP method: `GET` or `POST`.
+    pub fn http_method(self) -> &'static str {
+        match self {
+            ApiMethod::GetSettings => "GET",
+            ApiMethod::SetSettings => "POST",
+        }
+    }
+    /// The path template, e.g. `{apiUrl}/waInstance{idInstance}/getSettings/{apiTokenInstance}`.
+    pub fn path_template(self) -> &'static str {
+        match self {
+            ApiMethod::GetSettings => {
+                "{apiUrl}/waInstance{idInstance}/getSettings/{apiTokenInstance}"
+            }
+            ApiMethod::SetSettings => {
+                "{apiUrl}/waInstance{idInstance}/setSettings/{apiTokenInstance}"
+            }
+        }
+    }
+    /// The method with this API name, ignoring ASCII case (as the API does).
+    pub fn from_name(name: &str) -> ::core::option::Option<ApiMethod> {
+        ApiMethod::ALL.iter().copied().find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+    /// The request URL: the path template filled in (the loader checked its shape,
+    /// `{apiUrl}/<prefix>{idInstance}/<method>/{apiTokenInstance}`). `api_url` has no
+    /// trailing `/`; nothing is substituted twice.
+    pub fn url(
+        self,
+        api_url: &str,
+        id_instance: u64,
+        api_token: &str,
+    ) -> ::std::string::String {
+        ::std::format!(
+            "{api_url}/{INSTANCE_SEGMENT_PREFIX}{id_instance}/{}/{api_token}", self
+            .name()
+        )
+    }
+}
 /// Method-level facts of the API, from the spec.
 pub mod facts {
     /// Path template of `setSettings` (POST).

@@ -1,26 +1,20 @@
 //! `greenapi-settings-sandbox`: runs the sandbox server until Ctrl-C (or SIGTERM).
 //!
 //! Prints `listening on http://127.0.0.1:PORT` and the instance ids (never tokens). Bad
-//! arguments: one line on stderr, exit code 2; a server that cannot start: exit code 1.
-
-mod args;
+//! arguments: the error and the usage on stderr, exit code 2 (the same rules and messages
+//! as `greenapi-settings sandbox`, from [`greenapi_settings_sandbox::options`]); a server
+//! that cannot start: exit code 1.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use greenapi_settings_sandbox::{Sandbox, SandboxConfig};
+use greenapi_settings_sandbox::{options, Sandbox, SandboxConfig};
 
 fn main() -> ExitCode {
-    let config = match args::parse(std::env::args_os().skip(1)) {
-        Ok(args::Command::Help) => {
-            print!("{}", args::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Ok(args::Command::Run(config)) => config,
-        Err(message) => {
-            eprintln!("greenapi-settings-sandbox: {message} (see --help)");
-            return ExitCode::from(2);
-        }
+    let config = match options::command("greenapi-settings-sandbox").try_get_matches() {
+        Ok(matches) => options::config(&matches),
+        // `--help` and `--version` (exit 0) or a usage error (exit 2).
+        Err(e) => e.exit(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

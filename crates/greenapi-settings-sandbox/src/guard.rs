@@ -1,0 +1,230 @@
+//! What a web page must not be able to do to a sandbox on the same machine: change or reset
+//! it. Browsers send cross-site "simple" requests (a form post, `fetch` in `no-cors` mode)
+//! without asking first, so the server has to refuse them itself, before anything counts:
+//!
+//! - a request with an `Origin` header other than the sandbox's own (`http://127.0.0.1:PORT`
+//!   or `http://localhost:PORT`) gets 403, on every endpoint;
+//! - `setSettings` needs `Content-Type: application/json`, and the `/sandbox/` endpoints
+//!   refuse any other content type they are sent (a form's `text/plain`,
+//!   `application/x-www-form-urlencoded`, `multipart/form-data`): 415.
+//!
+//! Clients that are not browsers send no `Origin`; the project's client and
+//! `curl -H 'Content-Type: application/json'` pass unchanged.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::request::{split_api_path, ApiMethod};
+use crate::response;
+
+/// The origins a page served by the sandbox itself would send.
+#[derive(Debug)]
+pub(crate) struct OwnOrigins {
+    allowed: [String; 2],
+}
+
+impl OwnOrigins {
+    /// The origins of a sandbox listening on `port`.
+    pub(crate) fn new(port: u16) -> Self {
+        OwnOrigins {
+            allowed: [
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+            ],
+        }
+    }
+
+    fn contains(&self, origin: &str) -> bool {
+        self.allowed
+            .iter()
+            .any(|own| own.eq_ignore_ascii_case(origin.trim()))
+    }
+}
+
+/// Whether a `Content-Type` value names JSON (`application/json`, `application/*+json`,
+/// parameters such as `charset` allowed).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Which content types a request may carry.
+#[derive(Debug, PartialEq, Eq)]
+enum BodyRule {
+    /// Anything (other API requests; they read no body).
+    Any,
+    /// JSON, and the header is required (`setSettings`).
+    Json,
+    /// JSON if a content type is sent at all (`/sandbox/…`, which read no body).
+    JsonOrNone,
+}
+
+fn body_rule(verb: &Method, path: &str) -> BodyRule {
+    if path == "/sandbox" || path.starts_with("/sandbox/") {
+        return BodyRule::JsonOrNone;
+    }
+    let set_settings = split_api_path(path)
+        .and_then(|(_, method, _)| ApiMethod::parse(method))
+        .is_some_and(|m| m == ApiMethod::SetSettings);
+    if set_settings && verb == Method::POST {
+        BodyRule::Json
+    } else {
+        BodyRule::Any
+    }
+}
+
+/// The refusal for a request a browser page may have sent, if it is one.
+fn refusal(
+    origins: &OwnOrigins,
+    verb: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    for origin in headers.get_all(header::ORIGIN) {
+        // Not echoed: the value comes from whoever sent the request.
+        if !origin.to_str().is_ok_and(|o| origins.contains(o)) {
+            return Some(response::error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "cross-origin request refused: the Origin header names another site; \
+                     the sandbox only answers clients that send no Origin or its own ({})",
+                    origins.allowed[0]
+                ),
+            ));
+        }
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or(""));
+    let ok = match (body_rule(verb, path), content_type) {
+        (BodyRule::Any, _) | (BodyRule::JsonOrNone, None) => true,
+        (BodyRule::Json, None) => false,
+        (_, Some(ct)) => is_json(ct),
+    };
+    (!ok).then(|| {
+        response::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the request body must be JSON: send `Content-Type: application/json`",
+        )
+    })
+}
+
+/// Middleware in front of every route: refuses what [`refusal`] finds, before any handler
+/// runs (so nothing is counted or changed).
+pub(crate) async fn guard(
+    State(origins): State<Arc<OwnOrigins>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match refusal(
+        &origins,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    ) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    const SET: &str = "/waInstance1/setSettings/t";
+
+    fn status(verb: Method, path: &str, pairs: &[(header::HeaderName, &str)]) -> u16 {
+        refusal(&OwnOrigins::new(8080), &verb, path, &headers(pairs))
+            .map_or(200, |r| r.status().as_u16())
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+        assert!(!is_json("multipart/form-data; boundary=x"));
+        assert!(!is_json("text/json+plain"));
+        assert!(!is_json(""));
+    }
+
+    #[test]
+    fn only_the_sandbox_own_origin_or_none_passes() {
+        let ct = (header::CONTENT_TYPE, "application/json");
+        assert_eq!(status(Method::POST, SET, std::slice::from_ref(&ct)), 200);
+        for own in ["http://127.0.0.1:8080", "http://localhost:8080"] {
+            assert_eq!(
+                status(Method::POST, SET, &[ct.clone(), (header::ORIGIN, own)]),
+                200
+            );
+        }
+        for other in [
+            "http://evil.example",
+            "http://127.0.0.1:8081",
+            "https://127.0.0.1:8080",
+            "null",
+        ] {
+            assert_eq!(
+                status(Method::POST, SET, &[ct.clone(), (header::ORIGIN, other)]),
+                403,
+                "{other}"
+            );
+            assert_eq!(
+                status(
+                    Method::GET,
+                    "/sandbox/instances",
+                    &[(header::ORIGIN, other)]
+                ),
+                403
+            );
+        }
+    }
+
+    #[test]
+    fn set_settings_needs_json_and_sandbox_endpoints_refuse_other_types() {
+        assert_eq!(status(Method::POST, SET, &[]), 415);
+        assert_eq!(
+            status(Method::POST, SET, &[(header::CONTENT_TYPE, "text/plain")]),
+            415
+        );
+        assert_eq!(status(Method::POST, "/sandbox/reset", &[]), 200);
+        assert_eq!(
+            status(
+                Method::POST,
+                "/sandbox/reset",
+                &[(header::CONTENT_TYPE, "application/x-www-form-urlencoded")]
+            ),
+            415
+        );
+        // getSettings reads no body: its content type does not matter.
+        assert_eq!(
+            status(
+                Method::GET,
+                "/waInstance1/getSettings/t",
+                &[(header::CONTENT_TYPE, "text/plain")]
+            ),
+            200
+        );
+    }
+}

@@ -1,0 +1,409 @@
+//! The sandbox's command-line options, defined once: the `greenapi-settings-sandbox` binary
+//! and the `greenapi-settings sandbox` subcommand both parse them with [`args`] and build the
+//! server's [`SandboxConfig`] with [`config`], so the same flags follow the same rules and a
+//! bad one gets the same message (and exit code 2) from either.
+//!
+//! Every rule is checked while parsing, by the flags' value parsers: a value that parsed is a
+//! valid one. No error shows the token of an `--instance` or a stray positional argument
+//! (which may well be a token pasted in the wrong place).
+//!
+//! ```
+//! use greenapi_settings_sandbox::options;
+//!
+//! let cmd = clap::Command::new("my-tool").args(options::args());
+//! let matches = cmd.clone().try_get_matches_from(["my-tool", "--instances", "3"]).unwrap();
+//! assert_eq!(options::config(&matches).instance_ids().len(), 3);
+//!
+//! let err = cmd.try_get_matches_from(["my-tool", "--error-rate", "5"]).unwrap_err();
+//! assert_eq!(err.exit_code(), 2);
+//! assert!(err.to_string().contains("from 0 to 1"), "{err}");
+//! ```
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::config::{SandboxConfig, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT};
+
+/// Text shown after the options in `--help`: the inspection endpoints.
+pub const AFTER_HELP: &str = "\
+Inspection (no token needed, never shows tokens):
+  GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset";
+
+/// Most instances `--instances` creates.
+pub const MAX_GENERATED_INSTANCES: u64 = 100_000;
+
+/// An error that says `message` and nothing of the value it is about.
+fn refuse(cmd: &Command, message: impl std::fmt::Display) -> clap::Error {
+    clap::Error::raw(ErrorKind::ValueValidation, message).format(&mut cmd.clone())
+}
+
+/// `ID:TOKEN`, the token non-empty and without `/` or control characters. Never echoed.
+#[derive(Clone, Copy, Debug)]
+struct InstanceParser;
+
+impl clap::builder::TypedValueParser for InstanceParser {
+    type Value = (u64, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let value = value
+            .to_str()
+            .ok_or_else(|| refuse(cmd, "--instance expects ID:TOKEN in UTF-8"))?;
+        let (id, token) = value.split_once(':').ok_or_else(|| {
+            refuse(
+                cmd,
+                "--instance expects ID:TOKEN (e.g. 1101000001:sandbox-token)",
+            )
+        })?;
+        let id: u64 = crate::request::canonical_id(id)
+            .ok_or_else(|| refuse(cmd, "--instance expects ID:TOKEN with a numeric ID"))?;
+        if token.is_empty() || token.chars().any(|c| c.is_control() || c == '/') {
+            return Err(refuse(
+                cmd,
+                format!(
+                    "--instance {id}: the token must be non-empty, without `/` or control characters"
+                ),
+            ));
+        }
+        Ok((id, token.to_string()))
+    }
+}
+
+/// Refuses any positional argument, without showing it.
+#[derive(Clone, Copy, Debug)]
+struct NoPositional;
+
+impl clap::builder::TypedValueParser for NoPositional {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        _value: &OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        Err(refuse(
+            cmd,
+            "unexpected positional argument (not shown: it may be a token); options start with --",
+        ))
+    }
+}
+
+fn rate_limit(value: &str) -> Result<Option<u32>, String> {
+    if value == "off" {
+        return Ok(None);
+    }
+    match value.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err("expects a positive number of requests per second, or `off`".into()),
+    }
+}
+
+fn error_rate(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| "expects a number from 0 to 1".into())
+}
+
+fn state_file(value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        Err("expects a file name".into())
+    } else {
+        Ok(PathBuf::from(value))
+    }
+}
+
+fn number(id: &'static str, value_name: &'static str, help: impl Into<String>) -> Arg {
+    Arg::new(id)
+        .long(id)
+        .value_name(value_name)
+        .value_parser(clap::value_parser!(u64))
+        .help(help.into())
+}
+
+/// Every option of the sandbox, for a `clap::Command` (`Command::args`). Read the result
+/// with [`config`].
+pub fn args() -> Vec<Arg> {
+    vec![
+        Arg::new("port")
+            .long("port")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u16))
+            .help("Port on 127.0.0.1 (default 0: any free port)"),
+        Arg::new("instance")
+            .long("instance")
+            .value_name("ID:TOKEN")
+            .action(ArgAction::Append)
+            .value_parser(InstanceParser)
+            .conflicts_with("instances")
+            .help("Serve this instance (repeatable; default: 1101000001 with token sandbox-token)"),
+        Arg::new("instances")
+            .long("instances")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u64).range(1..=MAX_GENERATED_INSTANCES))
+            .help("Serve N instances 1101000001.. with tokens sandbox-token-<id>"),
+        Arg::new("rate-limit")
+            .long("rate-limit")
+            .value_name("N|off")
+            .value_parser(rate_limit)
+            .help("Requests per second per instance (default 1)"),
+        number(
+            "apply-delay-ms",
+            "MS",
+            "setSettings becomes visible after MS milliseconds (default 0)",
+        ),
+        number(
+            "restart-ms",
+            "MS",
+            "Answer 400 \"starting\" for MS milliseconds after setSettings (default 0)",
+        ),
+        number(
+            "latency-ms",
+            "MS",
+            "Delay every answer by MS milliseconds (default 0)",
+        ),
+        Arg::new("error-rate")
+            .long("error-rate")
+            .value_name("F")
+            .value_parser(error_rate)
+            .help("Answer this share (0 to 1) of requests with 5xx (default 0)"),
+        number("seed", "N", "Seed of the fault injection"),
+        number(
+            "quota",
+            "N",
+            "Total calls allowed per instance, then 466 (default: none)",
+        ),
+        Arg::new("body-limit")
+            .long("body-limit")
+            .value_name("BYTES")
+            .value_parser(clap::value_parser!(u64).range(1..=usize::MAX as u64))
+            .help("Largest setSettings body in bytes (default 65536)"),
+        Arg::new("state")
+            .long("state")
+            .value_name("FILE")
+            .value_parser(state_file)
+            .help("Keep settings in FILE across restarts"),
+        Arg::new("max-connections")
+            .long("max-connections")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u64).range(1..=1_000_000))
+            .help(format!(
+                "Connections served at once; more wait (default {DEFAULT_MAX_CONNECTIONS})"
+            )),
+        Arg::new("read-timeout-ms")
+            .long("read-timeout-ms")
+            .value_name("MS")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .help(format!(
+                "Time a client has to send a request's headers, then its body (default {})",
+                DEFAULT_READ_TIMEOUT.as_millis()
+            )),
+        Arg::new("unexpected")
+            .action(ArgAction::Append)
+            .value_parser(NoPositional)
+            .hide(true),
+    ]
+}
+
+/// The standalone binary's command line: `name` with [`args`], `--help` and `--version`.
+pub fn command(name: &'static str) -> Command {
+    Command::new(name)
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(
+            "A local server that behaves like the GREEN-API getSettings / setSettings endpoints \
+             (no account, no network)",
+        )
+        .args(args())
+        .after_help(AFTER_HELP)
+}
+
+/// The configuration `matches` (parsed with [`args`]) ask for; options not given keep
+/// [`SandboxConfig::default`]'s values.
+pub fn config(matches: &ArgMatches) -> SandboxConfig {
+    let mut config = SandboxConfig::default();
+    let ms = |id: &str| {
+        matches
+            .get_one::<u64>(id)
+            .map(|ms| Duration::from_millis(*ms))
+    };
+    if let Some(port) = matches.get_one::<u16>("port") {
+        config = config.port(*port);
+    }
+    if let Some(n) = matches.get_one::<u64>("instances") {
+        config = config.with_generated_instances(*n as usize);
+    }
+    for (id, token) in matches
+        .get_many::<(u64, String)>("instance")
+        .into_iter()
+        .flatten()
+    {
+        config = config.with_instance(*id, token.clone());
+    }
+    if let Some(limit) = matches.get_one::<Option<u32>>("rate-limit") {
+        config = config.rate_limit(*limit);
+    }
+    if let Some(delay) = ms("apply-delay-ms") {
+        config = config.apply_delay(delay);
+    }
+    if let Some(duration) = ms("restart-ms") {
+        config = config.restart_duration(duration);
+    }
+    if let Some(latency) = ms("latency-ms") {
+        config = config.latency(latency);
+    }
+    if let Some(rate) = matches.get_one::<f64>("error-rate") {
+        config = config.error_rate(*rate);
+    }
+    if let Some(seed) = matches.get_one::<u64>("seed") {
+        config = config.seed(*seed);
+    }
+    if let Some(quota) = matches.get_one::<u64>("quota") {
+        config = config.quota(Some(*quota));
+    }
+    if let Some(bytes) = matches.get_one::<u64>("body-limit") {
+        config = config.body_limit(usize::try_from(*bytes).unwrap_or(usize::MAX));
+    }
+    if let Some(path) = matches.get_one::<PathBuf>("state") {
+        config = config.state_file(path.clone());
+    }
+    if let Some(n) = matches.get_one::<u64>("max-connections") {
+        config = config.max_connections(usize::try_from(*n).unwrap_or(usize::MAX));
+    }
+    if let Some(timeout) = ms("read-timeout-ms") {
+        config = config.read_timeout(timeout);
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<SandboxConfig, clap::Error> {
+        let argv = std::iter::once("greenapi-settings-sandbox").chain(args.iter().copied());
+        command("greenapi-settings-sandbox")
+            .try_get_matches_from(argv)
+            .map(|m| config(&m))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        command("greenapi-settings-sandbox").debug_assert();
+    }
+
+    #[test]
+    fn no_arguments_serve_the_default_instance() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.instance_ids(), [crate::DEFAULT_INSTANCE_ID]);
+    }
+
+    #[test]
+    fn every_option_is_understood_in_both_spellings() {
+        let config = parse(&[
+            "--port",
+            "0",
+            "--instance",
+            "5:zq-one",
+            "--instance=6:zq-two",
+            "--rate-limit",
+            "off",
+            "--apply-delay-ms=10",
+            "--restart-ms",
+            "5",
+            "--latency-ms",
+            "1",
+            "--error-rate",
+            "0.5",
+            "--seed",
+            "9",
+            "--quota",
+            "3",
+            "--body-limit",
+            "100",
+            "--state",
+            "/tmp/x.json",
+            "--max-connections",
+            "7",
+            "--read-timeout-ms",
+            "1500",
+        ])
+        .unwrap();
+        assert_eq!(config.instance_ids(), [5, 6]);
+        assert_eq!(
+            config.state_file_path(),
+            Some(std::path::Path::new("/tmp/x.json"))
+        );
+        let shown = format!("{config:?}");
+        for part in [
+            "rate_limit: None",
+            "error_rate: 0.5",
+            "max_connections: 7",
+            "read_timeout: 1.5s",
+            "body_limit: 100",
+            "quota: Some(3)",
+        ] {
+            assert!(shown.contains(part), "{part} in {shown}");
+        }
+        assert!(!shown.contains("zq-"), "{shown}");
+    }
+
+    #[test]
+    fn generated_instances_keep_the_other_options() {
+        let config = parse(&["--rate-limit", "off", "--instances", "3"]).unwrap();
+        assert_eq!(config.instance_ids().len(), 3);
+        assert!(format!("{config:?}").contains("rate_limit: None"));
+    }
+
+    #[test]
+    fn help_is_not_an_error() {
+        let err = parse(&["--port", "1", "--help"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DisplayHelp);
+        assert_eq!(err.exit_code(), 0);
+        assert!(err.to_string().contains("/sandbox/instances"), "{err}");
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors_that_show_no_token() {
+        for args in [
+            &["--port"][..],
+            &["--port", "x"],
+            &["--port", "70000"],
+            &["--instance", "abc"],
+            &["--instance", "x:secret-token-1"],
+            &["--instance", "01:secret-token-1"],
+            &["--instance", "1:"],
+            &["--instance", "1:secret/token"],
+            &["--rate-limit", "0"],
+            &["--rate-limit", "-1"],
+            &["--error-rate", "5"],
+            &["--error-rate", "1.5"],
+            &["--error-rate", "NaN"],
+            &["--error-rate", "-0.1"],
+            &["--bogus"],
+            &["secret-token-2"],
+            &["--instances", "0"],
+            &["--instances", "100001"],
+            &["--instance", "1:a", "--instances", "2"],
+            &["--state", ""],
+            &["--max-connections", "0"],
+            &["--read-timeout-ms", "0"],
+            &["--body-limit", "0"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+            let text = err.to_string();
+            assert!(text.starts_with("error: "), "{args:?}: {text}");
+            assert!(!text.contains("secret"), "{args:?}: {text}");
+        }
+    }
+}
