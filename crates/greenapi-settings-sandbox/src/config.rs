@@ -241,7 +241,7 @@ impl fmt::Debug for SandboxConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxConfig")
             .field("instances", &self.instance_ids())
-            .field("tokens", &"<redacted>")
+            .field("tokens", &greenapi_settings::redact::Redacted)
             .field("port", &self.port)
             .field("rate_limit", &self.rate_limit)
             .field("latency", &self.latency)

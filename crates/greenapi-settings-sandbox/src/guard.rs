@@ -74,7 +74,7 @@ fn body_rule(verb: &Method, path: &str) -> BodyRule {
         return BodyRule::JsonOrNone;
     }
     let set_settings = split_api_path(path)
-        .and_then(|(_, method, _)| ApiMethod::parse(method))
+        .and_then(|(_, method, _)| ApiMethod::from_name(method))
         .is_some_and(|m| m == ApiMethod::SetSettings);
     if set_settings && verb == Method::POST {
         BodyRule::Json

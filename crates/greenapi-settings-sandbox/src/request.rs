@@ -3,42 +3,13 @@
 
 use axum::http::Method;
 
-/// The two methods this sandbox serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ApiMethod {
-    /// `GET …/getSettings/…`
-    GetSettings,
-    /// `POST …/setSettings/…`
-    SetSettings,
-}
+/// The methods this sandbox serves: the spec's, generated into the core crate, so a path
+/// exists in code only as the spec gives it.
+pub(crate) use greenapi_settings::ApiMethod;
 
-impl ApiMethod {
-    /// The method named by a path segment, case-insensitively (the API accepts any case).
-    pub(crate) fn parse(segment: &str) -> Option<Self> {
-        if segment.eq_ignore_ascii_case("getSettings") {
-            Some(ApiMethod::GetSettings)
-        } else if segment.eq_ignore_ascii_case("setSettings") {
-            Some(ApiMethod::SetSettings)
-        } else {
-            None
-        }
-    }
-
-    /// The API spelling.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            ApiMethod::GetSettings => "getSettings",
-            ApiMethod::SetSettings => "setSettings",
-        }
-    }
-
-    /// The only HTTP verb the method answers to.
-    pub(crate) fn verb(self) -> Method {
-        match self {
-            ApiMethod::GetSettings => Method::GET,
-            ApiMethod::SetSettings => Method::POST,
-        }
-    }
+/// The only HTTP verb `method` answers to (from the spec's `httpMethod`).
+pub(crate) fn verb(method: ApiMethod) -> Method {
+    Method::from_bytes(method.http_method().as_bytes()).unwrap_or(Method::GET)
 }
 
 /// The three segments of an API path, or `None` for any other shape (including empty
@@ -76,9 +47,9 @@ pub(crate) fn canonical_id(digits: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Reads a `waInstance<digits>` segment. The prefix is matched exactly, as the API does.
+/// Reads a `waInstance<digits>` segment (the prefix comes from the spec). The prefix is matched exactly, as the API does.
 pub(crate) fn parse_instance_segment(segment: &str) -> InstanceSegment {
-    let Some(digits) = segment.strip_prefix("waInstance") else {
+    let Some(digits) = segment.strip_prefix(greenapi_settings::INSTANCE_SEGMENT_PREFIX) else {
         return InstanceSegment::Malformed;
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -94,19 +65,19 @@ mod tests {
     #[test]
     fn method_names_are_case_insensitive() {
         assert_eq!(
-            ApiMethod::parse("getSettings"),
+            ApiMethod::from_name("getSettings"),
             Some(ApiMethod::GetSettings)
         );
         assert_eq!(
-            ApiMethod::parse("GETSETTINGS"),
+            ApiMethod::from_name("GETSETTINGS"),
             Some(ApiMethod::GetSettings)
         );
         assert_eq!(
-            ApiMethod::parse("setsettings"),
+            ApiMethod::from_name("setsettings"),
             Some(ApiMethod::SetSettings)
         );
-        assert_eq!(ApiMethod::parse("getSettingz"), None);
-        assert_eq!(ApiMethod::parse(""), None);
+        assert_eq!(ApiMethod::from_name("getSettingz"), None);
+        assert_eq!(ApiMethod::from_name(""), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::body::{self, BodyError, PatchError};
 use crate::guard::{self, OwnOrigins};
 use crate::ratelimit::retry_after_secs;
 use crate::request::{
-    canonical_id, parse_instance_segment, split_api_path, ApiMethod, InstanceSegment,
+    self, canonical_id, parse_instance_segment, split_api_path, ApiMethod, InstanceSegment,
 };
 use crate::response;
 use crate::state::{Admission, Shared};
@@ -57,20 +57,34 @@ async fn api(
     let Some((instance_segment, method_segment, token_segment)) = split_api_path(uri.path()) else {
         return response::error(
             StatusCode::NOT_FOUND,
-            "no such endpoint; API paths are /waInstance{idInstance}/{method}/{apiTokenInstance}",
+            format!(
+                "no such endpoint; API paths are /{}{{idInstance}}/{{method}}/{{apiTokenInstance}}",
+                greenapi_settings::INSTANCE_SEGMENT_PREFIX
+            ),
         );
     };
     // Segments are never echoed: a token put in the wrong place must not show up in an answer.
-    let Some(method) = ApiMethod::parse(method_segment) else {
+    let Some(method) = ApiMethod::from_name(method_segment) else {
+        let served: Vec<String> = ApiMethod::ALL
+            .iter()
+            .map(|m| format!("{} ({})", m.name(), m.http_method()))
+            .collect();
         return response::error(
             StatusCode::NOT_FOUND,
-            "unknown method; this sandbox serves getSettings (GET) and setSettings (POST)",
+            format!(
+                "unknown method; this sandbox serves {}",
+                served.join(" and ")
+            ),
         );
     };
-    if verb != method.verb() {
+    if verb != request::verb(method) {
         return response::error(
             StatusCode::NOT_FOUND,
-            format!("{} must be called with {}", method.name(), method.verb()),
+            format!(
+                "{} must be called with {}",
+                method.name(),
+                method.http_method()
+            ),
         );
     }
     let id = match parse_instance_segment(instance_segment) {

@@ -1,7 +1,7 @@
 //! [`InstanceStats`]: what the sandbox knows about one instance, for tests and for
 //! `GET /sandbox/instances`.
 
-use greenapi_settings::{Settings, SettingsPatch, FIELDS};
+use greenapi_settings::{Settings, SettingsPatch};
 use serde_json::{json, Value};
 
 /// What happened to one instance. Counters start at zero (and again after a reset).
@@ -56,18 +56,9 @@ impl InstanceStats {
     }
 }
 
-/// Replaces non-empty secret values (e.g. `webhookUrlToken`); an empty one stays visible,
-/// since "not set" is not a secret.
+/// The settings object with non-empty secret values (e.g. `webhookUrlToken`) redacted.
 fn redact(mut value: Value) -> Value {
-    if let Value::Object(map) = &mut value {
-        for field in FIELDS.iter().filter(|f| f.secret) {
-            if let Some(v) = map.get_mut(field.name) {
-                if v.as_str() != Some("") {
-                    *v = Value::String("<redacted>".into());
-                }
-            }
-        }
-    }
+    greenapi_settings::redact::secret_settings(&mut value);
     value
 }
 
