@@ -78,7 +78,7 @@ pub struct FieldInfo {
 impl FieldInfo {
     /// Finds a writable setting by API or snake_case name.
     pub fn find(name: &str) -> Option<&'static FieldInfo> {
-        crate::FIELDS
+        crate::settings::FIELDS
             .iter()
             .find(|f| f.name == name || f.snake == name)
     }
@@ -91,7 +91,7 @@ impl FieldInfo {
     /// assert_eq!(greenapi_settings::FieldInfo::suggest("incoming_webhok")[0], "incoming_webhook");
     /// ```
     pub fn suggest(name: &str) -> Vec<&'static str> {
-        crate::suggest::suggest(name, crate::FIELDS)
+        crate::suggest::suggest(name, crate::settings::FIELDS)
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::FIELDS;
+use crate::settings::FIELDS;
 
 /// Placeholder shown instead of a secret.
 pub const REDACTED: &str = "<redacted>";

@@ -9,6 +9,7 @@
 
 mod check;
 mod ctxt;
+mod rules;
 
 use std::fmt;
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::{Applied, ClientBuilder, Error, Plan};
-use crate::{SetSettingsResponse, Settings, SettingsPatch};
+use crate::settings::{SetSettingsResponse, Settings, SettingsPatch};
 
 /// A blocking client for one instance. Do not use it from inside an async runtime (it returns
 /// [`Error::Config`] there instead of blocking the runtime); use the async client instead.

@@ -1,5 +1,6 @@
 //! The HTTP client for `getSettings` / `setSettings`, with `plan` / `apply` on top.
 
+mod builder;
 mod error;
 mod plan;
 mod response;
@@ -16,12 +17,13 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+pub use builder::ClientBuilder;
 pub use error::Error;
 pub use plan::{Applied, Plan};
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 
-use crate::{facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch};
+use crate::settings::{ApiMethod, SetSettingsResponse, Settings, SettingsPatch};
 
 /// Responses larger than this are refused (a settings body is a few hundred bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -74,223 +76,6 @@ impl fmt::Debug for Client {
             .field("min_interval", &self.inner.min_interval)
             .finish()
     }
-}
-
-/// Configures a [`Client`]. `Debug` never shows the token.
-#[derive(Clone, Debug)]
-pub struct ClientBuilder {
-    api_url: Option<String>,
-    id_instance: Option<u64>,
-    token: Option<ApiToken>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    retry: RetryPolicy,
-    min_interval: Duration,
-    http: Option<reqwest::Client>,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            api_url: None,
-            id_instance: None,
-            token: None,
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            retry: RetryPolicy::default(),
-            min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
-            http: None,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// The instance's API URL from the console, e.g. `https://1101.api.greenapi.com`.
-    #[must_use]
-    pub fn api_url(mut self, url: impl Into<String>) -> Self {
-        self.api_url = Some(url.into());
-        self
-    }
-
-    /// The instance id (`idInstance`).
-    #[must_use]
-    pub fn id_instance(mut self, id: u64) -> Self {
-        self.id_instance = Some(id);
-        self
-    }
-
-    /// The API token (`apiTokenInstance`).
-    #[must_use]
-    pub fn api_token(mut self, token: impl Into<ApiToken>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
-    /// Time allowed for one attempt, from sending to the last body byte (default 30 s).
-    #[must_use]
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-
-    /// Time allowed to connect (default 10 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-
-    /// How retryable failures are retried (default: [`RetryPolicy::default`]).
-    #[must_use]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The least time between two requests of this client. Defaults to the API's documented
-    /// limit (1 request per second per instance); `Duration::ZERO` turns pacing off.
-    #[must_use]
-    pub fn min_interval(mut self, d: Duration) -> Self {
-        self.min_interval = d;
-        self
-    }
-
-    /// Shares `other`'s connection pool (and TLS set-up) instead of creating a new one: for
-    /// many clients of one process, e.g. one per instance of a fleet. Pacing stays per client.
-    #[must_use]
-    pub fn share_connections_with(mut self, other: &Client) -> Self {
-        self.http = Some(other.inner.http.clone());
-        self
-    }
-
-    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
-    /// An empty (or all-blank) variable counts as unset.
-    pub fn from_env(mut self) -> Result<Self, Error> {
-        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        if self.api_url.is_none() {
-            self.api_url = var(ENV_API_URL);
-        }
-        if self.id_instance.is_none() {
-            if let Some(v) = var(ENV_ID_INSTANCE) {
-                // The value is not echoed: a token pasted into the wrong variable would leak.
-                let id = v.trim().parse().map_err(|_| {
-                    Error::Config(format!(
-                        "{ENV_ID_INSTANCE} must be a number (the instance id; value not shown)"
-                    ))
-                })?;
-                self.id_instance = Some(id);
-            }
-        }
-        if self.token.is_none() {
-            self.token = var(ENV_TOKEN).map(ApiToken::new);
-        }
-        Ok(self)
-    }
-
-    /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
-        let mut missing = Vec::new();
-        if self.api_url.is_none() {
-            missing.push(format!("api_url ({ENV_API_URL})"));
-        }
-        if self.id_instance.is_none() {
-            missing.push(format!("id_instance ({ENV_ID_INSTANCE})"));
-        }
-        if self.token.as_ref().is_none_or(|t| t.expose().is_empty()) {
-            missing.push(format!("api_token ({ENV_TOKEN})"));
-        }
-        if !missing.is_empty() {
-            return Err(Error::Config(format!("missing {}", missing.join(", "))));
-        }
-        let (Some(api_url), Some(id_instance), Some(token)) =
-            (self.api_url, self.id_instance, self.token)
-        else {
-            return Err(Error::Config("missing credentials".into()));
-        };
-        let api_url = check_api_url(&api_url).map_err(|e| match e {
-            Error::Config(m) => Error::Config(token.scrub(&m)),
-            other => other,
-        })?;
-        if token
-            .expose()
-            .chars()
-            .any(|c| c.is_control() || c == '/' || c == '?' || c == '#' || c.is_whitespace())
-        {
-            return Err(Error::Config(
-                "the API token contains characters that cannot appear in a URL path segment (value not shown)".into(),
-            ));
-        }
-        let http = match self.http {
-            Some(shared) => shared,
-            None => {
-                install_crypto_provider();
-                reqwest::Client::builder()
-                    // The API never redirects. Following one would send the URL (token
-                    // included) in `Referer` and re-send a setSettings body to another host,
-                    // or turn the POST into a GET and report success: a 3xx is an error.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .referer(false)
-                    .connect_timeout(self.connect_timeout)
-                    .pool_idle_timeout(Duration::from_secs(60))
-                    .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| Error::Config(e.without_url().to_string()))?
-            }
-        };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                api_url,
-                id_instance,
-                token,
-                timeout: self.timeout,
-                retry: self.retry,
-                min_interval: self.min_interval,
-                next_slot: Mutex::new(None),
-            }),
-        })
-    }
-}
-
-fn install_crypto_provider() {
-    // reqwest is built without a default provider (aws-lc would be a heavy C build); ring is
-    // installed once per process. An already-installed provider (the application's) wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Checks the API URL. Messages never quote it whole: a URL copied from a request line holds
-/// the token (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
-fn check_api_url(raw: &str) -> Result<String, Error> {
-    const EXAMPLE: &str = "e.g. https://1101.api.greenapi.com";
-    let trimmed = raw.trim().trim_end_matches('/');
-    let url = url::Url::parse(trimmed).map_err(|e| {
-        Error::Config(format!(
-            "api_url is not a URL ({e}; value not shown); {EXAMPLE}"
-        ))
-    })?;
-    let host = url.host_str().unwrap_or_default();
-    if !matches!(url.scheme(), "http" | "https") || host.is_empty() {
-        return Err(Error::Config(format!(
-            "api_url must be an absolute http(s) URL (value not shown); {EXAMPLE}"
-        )));
-    }
-    let at = format!("{}://{host}", url.scheme());
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config(format!(
-            "api_url {at} must not carry a user name or password"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "api_url {at} must not have a query or fragment"
-        )));
-    }
-    if url.path().to_ascii_lowercase().contains("/wainstance") {
-        return Err(Error::Config(format!(
-            "api_url {at} must be the instance's base URL, not a method URL (it has a /waInstance... path; the rest is not shown, it may hold the token); {EXAMPLE}"
-        )));
-    }
-    Ok(trimmed.to_string())
 }
 
 impl Client {

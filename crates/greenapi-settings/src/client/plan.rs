@@ -1,6 +1,7 @@
 //! `plan` / `apply`: compare desired settings with the current ones and send only the difference.
 
-use crate::{Change, SetSettingsResponse, Settings, SettingsPatch, Violation};
+use crate::settings::{SetSettingsResponse, Settings, SettingsPatch};
+use crate::validation::{Change, Violation};
 
 /// What applying a desired state would change, computed from the instance's current settings.
 #[derive(Clone, Debug, PartialEq)]

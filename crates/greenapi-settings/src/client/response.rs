@@ -131,9 +131,9 @@ pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
     let Some(obj) = value.as_object() else {
         return Some("expected a JSON object of settings".to_string());
     };
-    let missing: Vec<&str> = crate::FIELDS
+    let missing: Vec<&str> = crate::settings::FIELDS
         .iter()
-        .filter(|f| f.status == crate::Status::Active && !f.read_only)
+        .filter(|f| f.status == crate::meta::Status::Active && !f.read_only)
         .filter(|f| !obj.contains_key(f.name))
         .map(|f| f.name)
         .collect();
