@@ -49,4 +49,4 @@ pub use settings::{
     facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch, FIELDS,
     INSTANCE_SEGMENT_PREFIX, READ_ONLY_FIELDS, RULES,
 };
-pub use validation::{Change, Report, Severity, ValidationError, Violation};
+pub use validation::{Change, CheckedPatch, Report, Severity, ValidationError, Violation};

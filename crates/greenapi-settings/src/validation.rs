@@ -178,3 +178,44 @@ impl fmt::Debug for Change {
         d.field("secret", &self.secret).finish()
     }
 }
+
+/// A patch that passed validation, with the warnings validation found: made only by
+/// [`SettingsPatch::check`], so that a front end validates once, reports the warnings on its
+/// own channel (Python `warnings`, CLI output) and sends with
+/// [`Client::send_checked`](crate::Client::send_checked), which does not validate or log again.
+///
+/// ```
+/// use greenapi_settings::SettingsPatch;
+/// let checked = SettingsPatch::new().device_webhook(true).check().unwrap();
+/// assert_eq!(checked.warnings()[0].rule, "temporarilyBroken");
+/// assert!(SettingsPatch::new().delay_send_messages_milliseconds(1).check().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedPatch {
+    patch: crate::settings::SettingsPatch,
+    warnings: Vec<Violation>,
+}
+
+impl CheckedPatch {
+    /// The validated patch.
+    pub fn patch(&self) -> &crate::settings::SettingsPatch {
+        &self.patch
+    }
+
+    /// The warnings validation found (unused or broken fields, cross-field rules).
+    pub fn warnings(&self) -> &[Violation] {
+        &self.warnings
+    }
+}
+
+impl crate::settings::SettingsPatch {
+    /// Validates the patch once: every error as a [`ValidationError`], or a [`CheckedPatch`]
+    /// that carries the warnings and can be sent without validating again.
+    pub fn check(&self) -> Result<CheckedPatch, ValidationError> {
+        let warnings = self.validate().into_result()?;
+        Ok(CheckedPatch {
+            patch: self.clone(),
+            warnings,
+        })
+    }
+}

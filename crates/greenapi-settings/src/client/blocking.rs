@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::{Applied, ClientBuilder, Error, Plan};
 use crate::settings::{SetSettingsResponse, Settings, SettingsPatch};
+use crate::validation::CheckedPatch;
 
 /// A blocking client for one instance. Do not use it from inside an async runtime (it returns
 /// [`Error::Config`] there instead of blocking the runtime); use the async client instead.
@@ -74,6 +75,11 @@ impl Client {
     /// See [`Client::set_settings`](super::Client::set_settings).
     pub fn set_settings(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
         self.run(self.inner.set_settings(patch))
+    }
+
+    /// See [`Client::send_checked`](super::Client::send_checked).
+    pub fn send_checked(&self, patch: &CheckedPatch) -> Result<SetSettingsResponse, Error> {
+        self.run(self.inner.send_checked(patch))
     }
 
     /// See [`Client::plan`](super::Client::plan).

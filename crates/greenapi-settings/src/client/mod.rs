@@ -24,6 +24,7 @@ pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 
 use crate::settings::{ApiMethod, SetSettingsResponse, Settings, SettingsPatch};
+use crate::validation::CheckedPatch;
 
 /// Responses larger than this are refused (a settings body is a few hundred bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -144,12 +145,20 @@ impl Client {
     /// Validates `patch` and, if it has no errors, sends it (`setSettings`). An invalid patch
     /// returns [`Error::Validation`] with every problem, and nothing is sent. Each accepted call
     /// restarts the instance; prefer [`apply`](Self::apply), which sends only what changed.
+    /// Warnings are logged (`tracing`, target `greenapi_settings`); to report them on another
+    /// channel instead, use [`SettingsPatch::check`] and [`send_checked`](Self::send_checked).
     pub async fn set_settings(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
-        let warnings = patch.validate().into_result()?;
-        for w in &warnings {
+        let checked = patch.check()?;
+        for w in checked.warnings() {
             tracing::warn!(target: "greenapi_settings", id_instance = self.inner.id_instance, "{w}");
         }
-        self.send_unchecked(patch).await
+        self.send_unchecked(checked.patch()).await
+    }
+
+    /// Sends a patch validated earlier with [`SettingsPatch::check`] (`setSettings`), without
+    /// validating it again or logging its warnings: the caller has reported them.
+    pub async fn send_checked(&self, patch: &CheckedPatch) -> Result<SetSettingsResponse, Error> {
+        self.send_unchecked(patch.patch()).await
     }
 
     async fn send_unchecked(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
