@@ -1,94 +1,160 @@
-//! Numeric command-line options, checked here rather than by clap so that a bad value gets a
-//! message saying what is allowed, the echoed value is clipped, and a value that may be a
-//! misplaced token (an instance id) is not echoed at all.
+//! The command line's shape: the clap definitions of every command and option (including one
+//! `set` flag per writable setting of the spec), and the reading back of the options that more
+//! than one command shares (connection options, `--concurrency`) into checked values.
 
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use greenapi_settings::{ApiToken, Status, FIELDS};
+use greenapi_settings_sandbox::options as sandbox_options;
+
+use crate::creds::ConnArgs;
 use crate::exit::CliError;
-use crate::input::clip;
+use crate::numbers;
 
-/// Longest `--timeout`, in seconds (one hour; a request that takes longer is not coming back).
-pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+/// The flag name of a setting: its snake_case name in kebab-case (`--webhook-url`).
+pub(crate) fn kebab(snake: &str) -> String {
+    snake.replace('_', "-")
+}
 
-/// Most `--retries`.
-pub const MAX_RETRIES: u32 = 100;
-
-/// Most `--concurrency` (each instance worked on holds a connection; more would exhaust file
-/// descriptors before it helped).
-pub const MAX_CONCURRENCY: usize = 1000;
-
-/// `--timeout SECONDS`: a finite number of seconds, more than 0 and at most an hour.
-pub fn timeout(raw: &str) -> Result<f64, CliError> {
-    let bad = || {
-        CliError::usage(format!(
-            "--timeout: expected a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
-            clip(raw)
-        ))
+/// The command line, with one `set` flag per writable setting of the spec.
+pub fn command() -> Command {
+    let conn = [
+        Arg::new("api-url").long("api-url").global(true).value_name("URL").help("API URL of the instance [env: GREEN_API_URL]"),
+        Arg::new("id-instance")
+            .long("id-instance")
+            .global(true)
+            .value_name("ID")
+            .help("Instance id [env: GREEN_API_ID_INSTANCE]"),
+        Arg::new("api-token")
+            .long("api-token")
+            .global(true)
+            .value_name("TOKEN")
+            .hide_env_values(true)
+            .help("API token; prefer GREEN_API_TOKEN or a profile (command lines are visible to other users)"),
+        Arg::new("profile").long("profile").global(true).value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
+        Arg::new("timeout").long("timeout").global(true).value_name("SECONDS").allow_negative_numbers(true).help("Timeout per request, more than 0 and at most 3600 (default 30)"),
+        Arg::new("retries").long("retries").global(true).value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
+        Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help("Colour output"),
+        Arg::new("verbose").long("verbose").short('v').global(true).action(ArgAction::SetTrue).help("Show error details"),
+    ];
+    let file = || {
+        Arg::new("file")
+            .required(true)
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Settings file (.toml or .json, at most 1 MiB; API or snake_case names)")
     };
-    let v: f64 = raw.trim().parse().map_err(|_| bad())?;
-    if !v.is_finite() || v <= 0.0 || v > MAX_TIMEOUT_SECS {
-        return Err(bad());
+    let fleet_args = || {
+        [
+            Arg::new("instances")
+                .long("instances")
+                .value_name("CSV")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Fleet mode: a file of `id,token,api_url` lines (at most 64 MiB)"),
+            Arg::new("concurrency")
+                .long("concurrency")
+                .value_name("N")
+                .allow_negative_numbers(true)
+                .default_value("32")
+                .help("Fleet mode: instances worked on at once, 1 to 1000 (each instance still gets at most 1 request/second)"),
+            Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Fleet mode: write a JSON report here"),
+        ]
+    };
+    let mut set = Command::new("set")
+        .about("Set settings directly (validated first; restarts the instance)")
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .value_name("JSON|@FILE")
+                .help("Settings as a JSON object (or @file)"),
+        );
+    for f in FIELDS {
+        let mut help = f.description.to_string();
+        if f.status == Status::Unused {
+            help.push_str(" [not used]");
+        }
+        let value_name = match f.kind {
+            greenapi_settings::FieldKind::YesNo => "yes|no",
+            greenapi_settings::FieldKind::Integer => "N",
+            greenapi_settings::FieldKind::Url => "URL",
+            _ => "TEXT",
+        };
+        set = set.arg(
+            Arg::new(f.snake)
+                .long(kebab(f.snake))
+                .value_name(value_name)
+                .help(help)
+                .hide(f.status == Status::Unused),
+        );
     }
-    Ok(v)
+    Command::new("greenapi-settings")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Read and change GREEN-API instance settings, for one instance or a fleet")
+        .after_help(
+            "With no credentials at all, commands run against an embedded sandbox (and say so).\n\
+             Exit codes: 0 ok, 1 API or network failure (fleet: any instance failed), 2 invalid input or usage,\n\
+             130 fleet run interrupted by Ctrl-C (the report marks instances not started; --resume carries on).",
+        )
+        .subcommand_required(true)
+        .args(conn)
+        .subcommand(
+            Command::new("get")
+                .about("Show the instance's settings")
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON (API spelling)"))
+                .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>"))
+                .args(fleet_args().into_iter().take(2)),
+        )
+        .subcommand(set)
+        .subcommand(Command::new("plan").about("Show what applying FILE would change (sends nothing)").arg(file()).args(fleet_args()))
+        .subcommand(
+            Command::new("apply")
+                .about("Bring the instance(s) to FILE, sending only what changed (nothing if nothing did)")
+                .arg(file())
+                .args(fleet_args())
+                .arg(
+                    Arg::new("resume")
+                        .long("resume")
+                        .value_name("REPORT")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .requires("instances")
+                        .help("Fleet mode: retry only the instances that failed or were not started in this earlier report (an instance whose api_url changed is contacted again)"),
+                ),
+        )
+        .subcommand(Command::new("validate").about("Check a settings file offline; exit 2 listing every problem").arg(file()))
+        .subcommand(
+            Command::new("sandbox")
+                .about("Run the local sandbox server (same URLs, auth, validation, errors and rate limit as the API)")
+                // The same options, rules and messages as the `greenapi-settings-sandbox` binary.
+                .args(sandbox_options::args())
+                .after_help(sandbox_options::AFTER_HELP),
+        )
+        .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
+        .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
 }
 
-/// A whole-number option `name` between `min` and `max`.
-pub fn whole<T>(name: &str, raw: &str, min: T, max: T) -> Result<T, CliError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    match raw.trim().parse::<T>() {
-        Ok(v) if v >= min && v <= max => Ok(v),
-        _ => Err(CliError::usage(format!(
-            "{name}: expected a whole number from {min} to {max}, found {}",
-            clip(raw)
-        ))),
-    }
-}
-
-/// An instance id from `source` (`--id-instance`, `GREEN_API_ID_INSTANCE`, a profile). The
-/// value is not echoed: a token pasted into the wrong place must not be printed.
-pub fn id_instance(source: &str, raw: &str) -> Result<u64, CliError> {
-    raw.trim().parse::<u64>().map_err(|_| {
-        CliError::usage(format!(
-            "{source} must be a number (the value is not shown: it may be a misplaced token)"
-        ))
+/// The connection options (global: given before or after the command), checked.
+pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
+    let text = |name: &str| m.get_one::<String>(name).map(String::as_str);
+    Ok(ConnArgs {
+        api_url: m.get_one::<String>("api-url").cloned(),
+        id_instance: text("id-instance")
+            .map(|v| numbers::id_instance("--id-instance", v))
+            .transpose()?,
+        api_token: m
+            .get_one::<String>("api-token")
+            .map(|t| ApiToken::new(t.as_str())),
+        profile: m.get_one::<String>("profile").cloned(),
+        timeout: text("timeout").map(numbers::timeout).transpose()?,
+        retries: text("retries")
+            .map(|v| numbers::whole("--retries", v, 0, numbers::MAX_RETRIES))
+            .transpose()?,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_must_be_finite_positive_and_sane() {
-        for bad in [
-            "inf", "-inf", "1e20", "-1", "0", "nan", "NaN", "x", "", "3601",
-        ] {
-            let e = timeout(bad).unwrap_err();
-            assert_eq!(e.exit, crate::exit::Exit::Usage, "{bad}");
-            assert!(
-                e.message.starts_with("--timeout: expected"),
-                "{}",
-                e.message
-            );
-        }
-        assert_eq!(timeout("0.5").unwrap(), 0.5);
-        assert_eq!(timeout("3600").unwrap(), 3600.0);
-    }
-
-    #[test]
-    fn whole_numbers_are_bounded_and_long_values_clipped() {
-        assert_eq!(whole("--concurrency", "32", 1usize, 1000).unwrap(), 32);
-        for bad in ["0", "-1", "1001", "1e3", "18446744073709551616"] {
-            assert!(whole("--concurrency", bad, 1usize, 1000).is_err(), "{bad}");
-        }
-        let e = whole("--retries", &"9".repeat(500), 0u32, 100).unwrap_err();
-        assert!(e.message.len() < 200, "{}", e.message);
-    }
-
-    #[test]
-    fn a_bad_instance_id_is_not_echoed() {
-        let e = id_instance("GREEN_API_ID_INSTANCE", "SEKRIT<>{}É").unwrap_err();
-        assert!(!e.message.contains("SEKRIT"), "{}", e.message);
-        assert_eq!(id_instance("x", " 1101000001 ").unwrap(), 1_101_000_001);
-    }
+/// `--concurrency` (fleet mode), checked.
+pub(crate) fn concurrency(m: &ArgMatches) -> Result<usize, CliError> {
+    m.get_one::<String>("concurrency").map_or(Ok(32), |v| {
+        numbers::whole("--concurrency", v, 1, numbers::MAX_CONCURRENCY)
+    })
 }

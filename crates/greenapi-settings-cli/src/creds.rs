@@ -47,11 +47,11 @@ pub struct Target {
 impl ConnArgs {
     /// Applies timeout and retries to a builder.
     pub fn tune(&self, mut b: ClientBuilder) -> ClientBuilder {
-        // The CLI refuses bad values with a message (`args::timeout`); a library caller's
+        // The CLI refuses bad values with a message (`numbers::timeout`); a library caller's
         // nonsense is clamped here instead of panicking in `Duration`.
         if let Some(t) = self.timeout {
             if let Ok(d) =
-                Duration::try_from_secs_f64(t.clamp(0.001, crate::args::MAX_TIMEOUT_SECS))
+                Duration::try_from_secs_f64(t.clamp(0.001, crate::numbers::MAX_TIMEOUT_SECS))
             {
                 b = b.timeout(d);
             }
@@ -68,7 +68,7 @@ impl ConnArgs {
         let mut id = self.id_instance;
         if id.is_none() {
             if let Some(v) = env(ENV_ID_INSTANCE) {
-                id = Some(crate::args::id_instance(ENV_ID_INSTANCE, &v)?);
+                id = Some(crate::numbers::id_instance(ENV_ID_INSTANCE, &v)?);
             }
         }
         let mut token = self
@@ -288,7 +288,7 @@ fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
                 "{shown}: [profiles.{wanted}] id_instance must be a positive whole number"
             ))
         })?),
-        Some(Value::String(s)) => Some(crate::args::id_instance(
+        Some(Value::String(s)) => Some(crate::numbers::id_instance(
             &format!("{shown}: [profiles.{wanted}] id_instance"),
             s,
         )?),

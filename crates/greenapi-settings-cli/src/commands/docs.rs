@@ -1,0 +1,13 @@
+//! `docs`: the settings reference, as generated from the spec into `docs/settings.md` and
+//! embedded at build time.
+
+use crate::exit::{CliError, Exit};
+
+/// The reference printed by `docs` (generated from the spec; a test keeps it current).
+const SETTINGS_DOCS: &str = include_str!("../../../../docs/settings.md");
+
+/// Runs `docs`.
+pub(crate) fn run() -> Result<Exit, CliError> {
+    print!("{SETTINGS_DOCS}");
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,11 @@
+//! One handler per command, each in its own module with a `run` function that
+//! [`crate::main`]'s dispatch calls with the command's parsed arguments. Handlers return the
+//! exit code, or a [`crate::exit::CliError`] that `main` prints.
+
+pub(crate) mod demo;
+pub(crate) mod docs;
+pub(crate) mod get;
+pub(crate) mod plan_apply;
+pub(crate) mod sandbox;
+pub(crate) mod set;
+pub(crate) mod validate;

@@ -1,0 +1,35 @@
+//! `sandbox`: the local sandbox server in the foreground until Ctrl-C, with the same options
+//! as the `greenapi-settings-sandbox` binary.
+
+use clap::ArgMatches;
+use greenapi_settings_sandbox::{options as sandbox_options, Sandbox};
+
+use crate::exit::{CliError, Exit};
+
+/// Runs `sandbox`.
+pub(crate) async fn run(m: &ArgMatches) -> Result<Exit, CliError> {
+    // Every option was checked while parsing (bad ones exit 2 there).
+    let config = sandbox_options::config(m);
+    let ids = config.instance_ids();
+    let handle = Sandbox::start(config)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot start the sandbox: {e}")))?;
+    println!("listening on {}", handle.url());
+    let shown: Vec<String> = ids.iter().take(5).map(u64::to_string).collect();
+    let more = if ids.len() > 5 {
+        format!(" and {} more", ids.len() - 5)
+    } else {
+        String::new()
+    };
+    println!(
+        "instances: {}{more} (tokens are not printed; see --help)",
+        shown.join(", ")
+    );
+    println!("press Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    handle
+        .shutdown()
+        .await
+        .map_err(|e| CliError::failed(format!("shutdown: {e}")))?;
+    Ok(Exit::Ok)
+}

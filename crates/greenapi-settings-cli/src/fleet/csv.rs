@@ -1,0 +1,235 @@
+//! The instances file of a fleet run (`id,token,api_url` per line): read and checked whole,
+//! every bad line reported at once, before anything is sent.
+
+use std::collections::HashSet;
+
+use greenapi_settings::{ApiToken, Client};
+
+use super::Instance;
+use crate::creds::{check_api_url, hide_secrets};
+use crate::exit::CliError;
+use crate::input::strip_bom;
+
+/// Parses an instances file (`id,token,api_url` per line; `#` comments, blank lines, a UTF-8
+/// byte order mark and a first line that looks like a header (`id,token,api_url`) are skipped),
+/// checking every line's id, token and URL before anything is sent and reporting every bad
+/// line at once. No message quotes a token or a URL: a token in the wrong column is not echoed.
+pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliError> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    let mut first = true;
+    // Builds a throwaway client per line, so whatever the core would refuse is refused here,
+    // before the first request of the run.
+    let base = Client::builder()
+        .api_url("http://127.0.0.1")
+        .id_instance(1)
+        .api_token("check")
+        .build()?;
+    for (i, raw) in strip_bom(text).lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if std::mem::take(&mut first) && looks_like_header(&fields) {
+            continue;
+        }
+        let at = format!("{shown}:{}", i + 1);
+        let [id, token, url] = fields.as_slice() else {
+            problems.push(format!(
+                "{at}: expected 3 fields `id,token,api_url`, found {}",
+                fields.len()
+            ));
+            continue;
+        };
+        let Ok(id) = id.parse::<u64>() else {
+            problems.push(format!(
+                "{at}: the instance id must be a number (the value is not shown: it may be a misplaced token)"
+            ));
+            continue;
+        };
+        if token.is_empty() {
+            problems.push(format!("{at}: empty token for instance {id}"));
+            continue;
+        }
+        if token
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#'))
+        {
+            problems.push(format!(
+                "{at}: the token of instance {id} contains characters a token cannot have (the value is not shown)"
+            ));
+            continue;
+        }
+        let token = ApiToken::new(*token);
+        if let Err(p) = check_api_url(url, Some(&token)) {
+            problems.push(format!("{at}: the api_url of instance {id} {p}"));
+            continue;
+        }
+        if let Err(e) = Client::builder()
+            .share_connections_with(&base)
+            .api_url(*url)
+            .id_instance(id)
+            .api_token(token.clone())
+            .build()
+        {
+            let e = hide_secrets(e.into(), url, &token);
+            problems.push(format!("{at}: instance {id}: {}", e.message));
+            continue;
+        }
+        if !seen.insert(id) {
+            problems.push(format!("{at}: instance {id} is listed twice"));
+            continue;
+        }
+        out.push(Instance {
+            id,
+            token,
+            api_url: url.to_string(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(CliError::usage(format!(
+            "{shown}: {} bad line(s); nothing was sent",
+            problems.len()
+        ))
+        .with_problems(problems));
+    }
+    if out.is_empty() {
+        return Err(CliError::usage(format!("{shown}: no instances listed")));
+    }
+    Ok(out)
+}
+
+/// A header line names the columns: `id,token,api_url`, `idInstance,apiTokenInstance,apiUrl`…
+/// Anything else on the first line is data, and checked as such (a typo in the first id must
+/// not silently drop that instance).
+fn looks_like_header(fields: &[&str]) -> bool {
+    let norm = |f: &str| -> String {
+        f.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    fields.len() == 3
+        && matches!(
+            norm(fields[0]).as_str(),
+            "id" | "idinstance" | "instance" | "instanceid"
+        )
+        && norm(fields[1]).contains("token")
+        && norm(fields[2]).contains("url")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_file_skips_header_and_comments_and_reports_every_bad_line() {
+        let ok = parse_instances(
+            "id,token,api_url\n# prod\n1,tok1,https://a.example\n\n2, tok2 , http://127.0.0.1:9\n",
+            "i.csv",
+        )
+        .unwrap();
+        assert_eq!(ok.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(ok[1].token.expose(), "tok2");
+        let err = parse_instances("1,SEKRIT,https://a\nx,SEKRIT,https://a\n1,SEKRIT,https://a\n3,,https://a\n4,SEKRIT,ftp://a\n5,SEKRIT\n", "i.csv").unwrap_err();
+        assert_eq!(err.details.len(), 5, "{:?}", err.details);
+        assert!(err.details[0].starts_with("i.csv:2: the instance id must be a number"));
+        assert!(
+            err.details.iter().all(|d| !d.contains("SEKRIT")),
+            "{:?}",
+            err.details
+        );
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse_instances(text, "i.csv").unwrap_err().details
+    }
+
+    #[test]
+    fn only_a_line_that_looks_like_a_header_is_skipped() {
+        for header in [
+            "id,token,api_url",
+            "idInstance,apiTokenInstance,apiUrl",
+            "ID , Token , URL",
+        ] {
+            let ok =
+                parse_instances(&format!("{header}\n1,t,https://a.example\n"), "i.csv").unwrap();
+            assert_eq!(ok.len(), 1, "{header}");
+        }
+        // A typo in the first id, or a BOM the file should not have had, is not a header.
+        let p = problems("l101000001,tok,https://a.example\n2,tok,https://a.example\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("i.csv:1: the instance id must be a number"),
+            "{p:?}"
+        );
+        let ok = parse_instances("\u{feff}1,tok,https://a.example\n", "i.csv").unwrap();
+        assert_eq!(ok[0].id, 1);
+        let ok = parse_instances(
+            "\u{feff}id,token,api_url\n1,tok,https://a.example\n",
+            "i.csv",
+        )
+        .unwrap();
+        assert_eq!(ok[0].id, 1);
+    }
+
+    #[test]
+    fn every_token_and_url_is_checked_before_the_run() {
+        let p = problems(
+            "1,tok,https://a.example\n2,tok,https://a.example\n3,to k,https://a.example\n4,tok,https://a.example/x?y\n5,tok,https://a.example/waInstance5/getSettings/tok\n6,tok,https://u:p@a.example\n7,tok,https://\n",
+        );
+        assert_eq!(p.len(), 5, "{p:?}");
+        assert!(
+            p[0].starts_with("i.csv:3: the token of instance 3"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("i.csv:4: the api_url of instance 4 must not have a query"),
+            "{p:?}"
+        );
+        assert!(
+            p[2].starts_with("i.csv:5: the api_url of instance 5 must be the API's base URL"),
+            "{p:?}"
+        );
+        assert!(
+            p[3].starts_with("i.csv:6: the api_url of instance 6 must not contain a user"),
+            "{p:?}"
+        );
+        assert!(
+            p[4].starts_with("i.csv:7: the api_url of instance 7 has no host"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_token_in_the_id_or_url_column_is_not_echoed() {
+        for token in ["SEKRIT<>{}É-long-token-value", "SEK", "sekrit%3Cé"] {
+            let misplaced = [
+                format!("{token},1,https://a.example\n"),
+                format!("1,https://a.example,{token}\n"),
+                format!("1,{token},https://a.example/{token}\n"),
+                format!("1,{token},https://a.example/{}\n", token.to_uppercase()),
+                format!("1,{token},https://a.example/waInstance1/{token}\n"),
+                format!("1,{token},https://{token}@a.example\n"),
+                format!("1,{token},ftp://a.example/{token}\n"),
+                format!("1,{token},https://a.example/{token} x\n"),
+            ];
+            for text in misplaced {
+                let e = parse_instances(&text, "i.csv").unwrap_err();
+                let all = format!("{} {:?}", e.message, e.details);
+                assert!(
+                    !all.contains(token) && !all.to_lowercase().contains(&token.to_lowercase()),
+                    "{text}: {all}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_token_percent_encoded_in_the_url_is_found() {
+        let p = problems("1,SEKRIT<>{}É-long-token-value,https://a.example/p/SEKRIT%3C%3E%7B%7D%C3%89-long-token-value/q\n");
+        assert!(p[0].contains("contains the API token"), "{p:?}");
+    }
+}

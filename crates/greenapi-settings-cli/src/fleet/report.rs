@@ -1,0 +1,407 @@
+//! The result of a fleet run: each instance's [`Status`] and [`InstanceResult`], the JSON
+//! [`Report`] (written atomically, its path checked before the run), and reading an earlier
+//! report back for `--resume`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use greenapi_settings::SettingsPatch;
+use serde_json::{json, Value};
+
+use crate::exit::CliError;
+use crate::input::{read_capped, FLEET_FILE_CAP};
+
+/// Checks, before a run, that the report can be written where asked (so a long run does not
+/// end in "cannot write the report").
+pub fn check_report_path(path: &Path) -> Result<(), CliError> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(CliError::usage(format!(
+            "cannot write the report {shown}: it is a directory; nothing was sent"
+        )));
+    }
+    let tmp = report_tmp(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .and_then(|_| std::fs::remove_file(&tmp))
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot write the report {shown}: {e}; nothing was sent"
+            ))
+        })
+}
+
+fn report_tmp(path: &Path) -> std::path::PathBuf {
+    path.with_extension("json.tmp")
+}
+
+/// What became of one instance, as the report and the per-instance lines name it
+/// ([`Status::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// `apply` sent the changes.
+    Applied,
+    /// The instance already had the desired settings: nothing was (or would be) sent.
+    Unchanged,
+    /// `plan` found changes to send (plan mode sends nothing).
+    Planned,
+    /// The instance could not be read or changed (or was stopped by Ctrl-C while in progress).
+    Failed,
+    /// The run was interrupted before this instance was contacted.
+    NotStarted,
+}
+
+impl Status {
+    /// Every status, in the order of the report's summary.
+    pub const ALL: [Status; 5] = [
+        Status::Applied,
+        Status::Unchanged,
+        Status::Planned,
+        Status::Failed,
+        Status::NotStarted,
+    ];
+
+    /// The name used in the report (`status` and the summary's keys) and in each instance's
+    /// line: `applied`, `unchanged`, `planned`, `failed`, `notStarted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Applied => "applied",
+            Status::Unchanged => "unchanged",
+            Status::Planned => "planned",
+            Status::Failed => "failed",
+            Status::NotStarted => "notStarted",
+        }
+    }
+
+    /// The status named `name` (as [`Status::as_str`] spells it), if any.
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the instance is at the desired settings, so that `--resume` need not contact
+    /// it again (`applied` or `unchanged`).
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Applied | Status::Unchanged)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `status == "applied"`: a status compares equal to its name.
+impl PartialEq<&str> for Status {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
+/// What happened to one instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceResult {
+    /// The instance id.
+    pub id: u64,
+    /// Its API URL.
+    pub api_url: String,
+    /// What became of it.
+    pub status: Status,
+    /// API names of the changed (or to-be-changed) settings.
+    pub changes: Vec<String>,
+    /// Warning lines.
+    pub warnings: Vec<String>,
+    /// `(kind, message)` when failed.
+    pub error: Option<(String, String)>,
+    /// Time spent on this instance.
+    pub duration_ms: u64,
+    /// Carried over from the report given to `--resume` (not contacted again).
+    pub from_previous_run: bool,
+}
+
+impl InstanceResult {
+    fn to_json(&self) -> Value {
+        json!({
+            "idInstance": self.id,
+            "apiUrl": self.api_url,
+            "status": self.status.as_str(),
+            "changes": self.changes,
+            "warnings": self.warnings,
+            "error": self.error.as_ref().map(|(k, m)| json!({"kind": k, "message": m})),
+            "durationMs": self.duration_ms,
+            "fromPreviousRun": self.from_previous_run,
+        })
+    }
+
+    fn from_json(v: &Value) -> Option<InstanceResult> {
+        // An unknown status is a failure: `--resume` retries that instance.
+        let status = Status::from_name(v.get("status")?.as_str()?).unwrap_or(Status::Failed);
+        let strings = |k: &str| -> Vec<String> {
+            v.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(InstanceResult {
+            id: v.get("idInstance")?.as_u64()?,
+            api_url: v
+                .get("apiUrl")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            status,
+            changes: strings("changes"),
+            warnings: strings("warnings"),
+            error: None,
+            duration_ms: v.get("durationMs").and_then(Value::as_u64).unwrap_or(0),
+            from_previous_run: true,
+        })
+    }
+}
+
+/// The outcome of a fleet run.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// `apply` or `plan`.
+    pub mode: &'static str,
+    /// The desired settings, wire form.
+    pub desired: Value,
+    /// One result per instance, by id.
+    pub results: Vec<InstanceResult>,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// Whether the run was interrupted (Ctrl-C): instances not started are `notStarted`.
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// How many results have `status` (a [`Status`], or its name: `count("applied")`).
+    pub fn count<S>(&self, status: S) -> usize
+    where
+        Status: PartialEq<S>,
+    {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+
+    /// Whether any instance failed.
+    pub fn any_failed(&self) -> bool {
+        self.count(Status::Failed) > 0
+    }
+
+    /// The one-line summary.
+    pub fn summary(&self) -> String {
+        let not_started = match self.count(Status::NotStarted) {
+            0 => String::new(),
+            n => format!(", {n} not started"),
+        };
+        format!(
+            "{} instance(s): {} applied, {} unchanged, {} planned, {} failed{not_started} in {:.1} s{}",
+            self.results.len(),
+            self.count(Status::Applied),
+            self.count(Status::Unchanged),
+            self.count(Status::Planned),
+            self.count(Status::Failed),
+            self.duration.as_secs_f64(),
+            if self.interrupted { " (interrupted)" } else { "" }
+        )
+    }
+
+    /// The report as JSON (no tokens in it).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "mode": self.mode,
+            "desired": self.desired,
+            "summary": self.summary_json(),
+            "interrupted": self.interrupted,
+            "results": self.results.iter().map(InstanceResult::to_json).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The report's `summary`: the total, the count of each status, the wall time.
+    fn summary_json(&self) -> Value {
+        let mut summary = serde_json::Map::new();
+        summary.insert("total".into(), self.results.len().into());
+        for status in Status::ALL {
+            summary.insert(status.as_str().into(), self.count(status).into());
+        }
+        summary.insert(
+            "durationMs".into(),
+            (self.duration.as_millis() as u64).into(),
+        );
+        Value::Object(summary)
+    }
+
+    /// Writes the report atomically (temporary file, then rename).
+    pub fn write(&self, path: &Path) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
+        let tmp = report_tmp(path);
+        std::fs::write(&tmp, text + "\n")
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                CliError::failed(format!("cannot write the report {}: {e}", path.display()))
+            })
+    }
+}
+
+/// Reads a previous report (at most [`FLEET_FILE_CAP`] bytes): the results of instances
+/// already done (`applied` / `unchanged`). [`run`](super::run) contacts them again if their `api_url`
+/// changed since.
+pub fn load_resume(
+    path: &Path,
+    desired: &SettingsPatch,
+) -> Result<BTreeMap<u64, InstanceResult>, CliError> {
+    let shown = path.display().to_string();
+    let text = read_capped(path, FLEET_FILE_CAP)?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::usage(format!("{shown}: not a fleet report: {e}")))?;
+    if v.get("mode").and_then(Value::as_str) != Some("apply") {
+        return Err(CliError::usage(format!(
+            "{shown}: not the report of a fleet apply"
+        )));
+    }
+    if v.get("desired") != Some(&desired.to_json_value()) {
+        return Err(CliError::usage(format!(
+            "{shown}: the report was made for different desired settings; resume only with the same settings file"
+        )));
+    }
+    let results = v
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or_else(|| CliError::usage(format!("{shown}: no results")))?;
+    Ok(results
+        .iter()
+        .filter_map(InstanceResult::from_json)
+        .filter(|r| r.status.is_done())
+        .map(|r| (r.id, r))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: u64, status: Status) -> InstanceResult {
+        InstanceResult {
+            id,
+            api_url: format!("https://{id}.example"),
+            status,
+            changes: if status == Status::Applied {
+                vec!["webhookUrl".into()]
+            } else {
+                Vec::new()
+            },
+            warnings: Vec::new(),
+            error: (status == Status::Failed).then(|| ("http".into(), "boom".into())),
+            duration_ms: id,
+            from_previous_run: false,
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            mode: "apply",
+            desired: json!({"webhookUrl": "https://hook.example"}),
+            results: Status::ALL
+                .into_iter()
+                .zip(1..)
+                .map(|(s, id)| result(id, s))
+                .collect(),
+            duration: Duration::from_millis(1500),
+            interrupted: true,
+        }
+    }
+
+    #[test]
+    fn every_status_has_one_name_that_reads_back() {
+        let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            ["applied", "unchanged", "planned", "failed", "notStarted"]
+        );
+        for s in Status::ALL {
+            assert_eq!(Status::from_name(s.as_str()), Some(s));
+            assert_eq!(s.to_string(), s.as_str());
+            assert!(s == s.as_str());
+        }
+        assert_eq!(Status::from_name("Applied"), None);
+        assert_eq!(
+            Status::ALL
+                .into_iter()
+                .filter(|s| s.is_done())
+                .collect::<Vec<_>>(),
+            [Status::Applied, Status::Unchanged]
+        );
+    }
+
+    #[test]
+    fn the_report_format_is_unchanged() {
+        let text = serde_json::to_string(&report().to_json()).unwrap();
+        let expected = concat!(
+            r#"{"mode":"apply","desired":{"webhookUrl":"https://hook.example"},"#,
+            r#""summary":{"total":5,"applied":1,"unchanged":1,"planned":1,"failed":1,"notStarted":1,"durationMs":1500},"#,
+            r#""interrupted":true,"results":["#,
+            r#"{"idInstance":1,"apiUrl":"https://1.example","status":"applied","changes":["webhookUrl"],"warnings":[],"error":null,"durationMs":1,"fromPreviousRun":false},"#,
+            r#"{"idInstance":2,"apiUrl":"https://2.example","status":"unchanged","changes":[],"warnings":[],"error":null,"durationMs":2,"fromPreviousRun":false},"#,
+            r#"{"idInstance":3,"apiUrl":"https://3.example","status":"planned","changes":[],"warnings":[],"error":null,"durationMs":3,"fromPreviousRun":false},"#,
+            r#"{"idInstance":4,"apiUrl":"https://4.example","status":"failed","changes":[],"warnings":[],"error":{"kind":"http","message":"boom"},"durationMs":4,"fromPreviousRun":false},"#,
+            r#"{"idInstance":5,"apiUrl":"https://5.example","status":"notStarted","changes":[],"warnings":[],"error":null,"durationMs":5,"fromPreviousRun":false}"#,
+            "]}"
+        );
+        assert_eq!(text, expected);
+        assert_eq!(
+            report().summary(),
+            "5 instance(s): 1 applied, 1 unchanged, 1 planned, 1 failed, 1 not started in 1.5 s (interrupted)"
+        );
+    }
+
+    #[test]
+    fn counts_take_a_status_or_its_name() {
+        let r = report();
+        for s in Status::ALL {
+            assert_eq!(r.count(s), 1);
+            assert_eq!(r.count(s.as_str()), 1);
+        }
+        assert_eq!(r.count("bogus"), 0);
+        assert!(r.any_failed());
+    }
+
+    #[test]
+    fn a_report_reads_back_with_unknown_statuses_as_failed() {
+        let mut v = report().to_json();
+        let back: Vec<Status> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(InstanceResult::from_json)
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(back, Status::ALL);
+        v["results"][0]["status"] = json!("exploded");
+        let r = InstanceResult::from_json(&v["results"][0]).unwrap();
+        assert_eq!((r.status, r.from_previous_run), (Status::Failed, true));
+    }
+
+    #[test]
+    fn resume_keeps_only_the_instances_already_done() {
+        let dir = std::env::temp_dir().join(format!("fleet-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.json");
+        let desired = SettingsPatch::from_json_value(&json!({})).unwrap();
+        let mut r = report();
+        r.desired = desired.to_json_value();
+        check_report_path(&path).unwrap();
+        r.write(&path).unwrap();
+        let done = load_resume(&path, &desired).unwrap();
+        assert_eq!(done.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

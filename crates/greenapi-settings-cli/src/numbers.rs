@@ -1,0 +1,94 @@
+//! Numeric command-line options, checked here rather than by clap so that a bad value gets a
+//! message saying what is allowed, the echoed value is clipped, and a value that may be a
+//! misplaced token (an instance id) is not echoed at all.
+
+use crate::exit::CliError;
+use crate::input::clip;
+
+/// Longest `--timeout`, in seconds (one hour; a request that takes longer is not coming back).
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+/// Most `--retries`.
+pub const MAX_RETRIES: u32 = 100;
+
+/// Most `--concurrency` (each instance worked on holds a connection; more would exhaust file
+/// descriptors before it helped).
+pub const MAX_CONCURRENCY: usize = 1000;
+
+/// `--timeout SECONDS`: a finite number of seconds, more than 0 and at most an hour.
+pub fn timeout(raw: &str) -> Result<f64, CliError> {
+    let bad = || {
+        CliError::usage(format!(
+            "--timeout: expected a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
+            clip(raw)
+        ))
+    };
+    let v: f64 = raw.trim().parse().map_err(|_| bad())?;
+    if !v.is_finite() || v <= 0.0 || v > MAX_TIMEOUT_SECS {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// A whole-number option `name` between `min` and `max`.
+pub fn whole<T>(name: &str, raw: &str, min: T, max: T) -> Result<T, CliError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match raw.trim().parse::<T>() {
+        Ok(v) if v >= min && v <= max => Ok(v),
+        _ => Err(CliError::usage(format!(
+            "{name}: expected a whole number from {min} to {max}, found {}",
+            clip(raw)
+        ))),
+    }
+}
+
+/// An instance id from `source` (`--id-instance`, `GREEN_API_ID_INSTANCE`, a profile). The
+/// value is not echoed: a token pasted into the wrong place must not be printed.
+pub fn id_instance(source: &str, raw: &str) -> Result<u64, CliError> {
+    raw.trim().parse::<u64>().map_err(|_| {
+        CliError::usage(format!(
+            "{source} must be a number (the value is not shown: it may be a misplaced token)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_must_be_finite_positive_and_sane() {
+        for bad in [
+            "inf", "-inf", "1e20", "-1", "0", "nan", "NaN", "x", "", "3601",
+        ] {
+            let e = timeout(bad).unwrap_err();
+            assert_eq!(e.exit, crate::exit::Exit::Usage, "{bad}");
+            assert!(
+                e.message.starts_with("--timeout: expected"),
+                "{}",
+                e.message
+            );
+        }
+        assert_eq!(timeout("0.5").unwrap(), 0.5);
+        assert_eq!(timeout("3600").unwrap(), 3600.0);
+    }
+
+    #[test]
+    fn whole_numbers_are_bounded_and_long_values_clipped() {
+        assert_eq!(whole("--concurrency", "32", 1usize, 1000).unwrap(), 32);
+        for bad in ["0", "-1", "1001", "1e3", "18446744073709551616"] {
+            assert!(whole("--concurrency", bad, 1usize, 1000).is_err(), "{bad}");
+        }
+        let e = whole("--retries", &"9".repeat(500), 0u32, 100).unwrap_err();
+        assert!(e.message.len() < 200, "{}", e.message);
+    }
+
+    #[test]
+    fn a_bad_instance_id_is_not_echoed() {
+        let e = id_instance("GREEN_API_ID_INSTANCE", "SEKRIT<>{}É").unwrap_err();
+        assert!(!e.message.contains("SEKRIT"), "{}", e.message);
+        assert_eq!(id_instance("x", " 1101000001 ").unwrap(), 1_101_000_001);
+    }
+}
