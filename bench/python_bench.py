@@ -112,7 +112,7 @@ def pydantic_model() -> Any:
         model_config = ConfigDict(extra="forbid")
         webhook_url: Optional[str] = None
         webhook_url_token: Optional[str] = None
-        delay_send_messages_milliseconds: Optional[int] = Field(default=None, ge=500, le=86_400_000)
+        delay_send_messages_milliseconds: Optional[int] = Field(default=None, ge=500, le=600_000)
         mark_incoming_messages_readed: Optional[bool] = None
         mark_incoming_messages_readed_on_reply: Optional[bool] = None
         shared_session: Optional[bool] = None

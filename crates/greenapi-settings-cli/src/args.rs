@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use greenapi_settings::{ApiToken, Status, FIELDS};
+use greenapi_settings::{ApiToken, FIELDS};
 use greenapi_settings_sandbox::options as sandbox_options;
 
 use crate::creds::ConnArgs;
@@ -71,7 +71,7 @@ pub fn command() -> Command {
         );
     for f in FIELDS {
         let mut help = f.description.to_string();
-        if f.status == Status::Unused {
+        if f.status.is_ignored() {
             help.push_str(" [not used]");
         }
         let value_name = match f.kind {
@@ -85,7 +85,7 @@ pub fn command() -> Command {
                 .long(kebab(f.snake))
                 .value_name(value_name)
                 .help(help)
-                .hide(f.status == Status::Unused),
+                .hide(f.status.is_ignored()),
         );
     }
     Command::new("greenapi-settings")

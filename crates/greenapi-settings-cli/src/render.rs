@@ -29,7 +29,8 @@ pub fn settings_table(s: &Settings, style: Style, reveal_secrets: bool) -> Strin
     for f in FIELDS {
         let v = s.get_json(f.name).unwrap_or(Value::Null);
         let note = match f.status {
-            Status::Unused => style.dim("  (not used)"),
+            s if s.is_ignored() => style.dim("  (deprecated: ignored)"),
+            Status::Beta => style.dim("  (beta)"),
             Status::TemporarilyBroken => style.yellow("  (temporarily not working)"),
             _ => String::new(),
         };

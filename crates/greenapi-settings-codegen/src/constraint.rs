@@ -1,11 +1,22 @@
-//! The wording of a setting's constraint, in one place for every renderer: rustdoc and
-//! Markdown share [`docs`]; the Python stub's docstrings use [`python`] (Python type names).
+//! The wording of a setting's constraint and status, in one place for every renderer: rustdoc
+//! and Markdown share [`docs`] and [`status_docs`]; the Python stub's docstrings use
+//! [`python`] and [`status_python`] (Python type names, Python warning classes).
 
-use crate::model::{FieldType, Setting};
+use crate::model::{FieldType, Setting, Status};
 
 /// The one-line constraint shown in docs, e.g. `500..=86400000 ms` or `"yes" / "no"`.
 pub fn docs(s: &Setting) -> String {
-    let base = docs_base(s);
+    let mut base = docs_base(s);
+    if let Some(r) = s.recommended_max {
+        let unit = s
+            .unit
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        base.push_str(&format!(
+            " (recommended at most {r}{unit}; above it is a warning)"
+        ));
+    }
     match s.max_length {
         Some(n) => format!("{base}; at most {n} characters"),
         None => base,
@@ -35,7 +46,10 @@ fn docs_base(s: &Setting) -> String {
 
 /// What values a setting takes, in Python terms.
 pub fn python(s: &Setting) -> String {
-    let base = python_base(s);
+    let mut base = python_base(s);
+    if let Some(r) = s.recommended_max {
+        base.push_str(&format!(", recommended at most {r} (above it warns)"));
+    }
     match s.max_length {
         Some(n) => format!("{base}, at most {n} characters"),
         None => base,
@@ -57,5 +71,31 @@ fn python_base(s: &Setting) -> String {
         ),
         FieldType::Url => format!("absolute {} URL", s.schemes.join("/")),
         FieldType::Token => "str without control characters; a secret, never shown".into(),
+    }
+}
+
+/// The status line of rustdoc, or `None` for an active setting.
+pub fn status_docs(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Active => None,
+        Status::Beta => Some("**beta**: works, but new; it may change."),
+        Status::Unused => Some("**not used** by the API; setting it has no effect."),
+        Status::Deprecated => {
+            Some("**deprecated**: the server accepts and ignores it; setting it has no effect.")
+        }
+        Status::TemporarilyBroken => Some("**temporarily not working**."),
+    }
+}
+
+/// The status sentence of a Python docstring, or `None` for an active setting.
+pub fn status_python(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Active => None,
+        Status::Beta => Some("Beta: works, but new; it may change."),
+        Status::Unused => Some("Not used by the API: sending it emits DeprecationWarning."),
+        Status::Deprecated => {
+            Some("Deprecated, ignored by the server: sending it emits DeprecationWarning.")
+        }
+        Status::TemporarilyBroken => Some("Temporarily not working: sending it emits UserWarning."),
     }
 }

@@ -5,7 +5,7 @@
 //! ```
 //! let text = include_str!("../../../spec/settings.json");
 //! let spec = greenapi_settings_codegen::load_str(text).unwrap();
-//! assert_eq!(spec.settings.len(), 19);
+//! assert_eq!(spec.settings.len(), 24);
 //! let md = greenapi_settings_codegen::markdown::render(&spec);
 //! assert!(md.contains("### delaySendMessagesMilliseconds"));
 //! ```

@@ -134,7 +134,9 @@ fn list(names: &[String], sep: &str) -> String {
 fn status_text(s: Status) -> &'static str {
     match s {
         Status::Active => "active",
+        Status::Beta => "beta (works, but new; it may change)",
         Status::Unused => "not used",
+        Status::Deprecated => "deprecated (the server ignores it)",
         Status::TemporarilyBroken => "temporarily not working",
     }
 }

@@ -65,8 +65,12 @@ impl FieldType {
 pub enum Status {
     /// Works as described.
     Active,
-    /// Accepted by the API but not used.
+    /// Works, but is new and may change (documented as beta, or found only in the SDKs).
+    Beta,
+    /// Accepted by the API but not used (the seed's wording).
     Unused,
+    /// Deprecated: the server accepts and ignores it.
+    Deprecated,
     /// Documented as temporarily not working.
     TemporarilyBroken,
 }
@@ -76,7 +80,9 @@ impl Status {
     pub fn spec_name(self) -> &'static str {
         match self {
             Status::Active => "active",
+            Status::Beta => "beta",
             Status::Unused => "unused",
+            Status::Deprecated => "deprecated",
             Status::TemporarilyBroken => "temporarilyBroken",
         }
     }
@@ -85,14 +91,28 @@ impl Status {
     pub fn from_spec_name(s: &str) -> Option<Self> {
         Some(match s {
             "active" => Status::Active,
+            "beta" => Status::Beta,
             "unused" => Status::Unused,
+            "deprecated" => Status::Deprecated,
             "temporarilyBroken" => Status::TemporarilyBroken,
             _ => return None,
         })
     }
 
+    /// Whether setting it has no effect (`unused`, `deprecated`): the Rust field is
+    /// `#[deprecated]` and sending it warns.
+    pub fn is_ignored(self) -> bool {
+        matches!(self, Status::Unused | Status::Deprecated)
+    }
+
     /// All spellings, for error messages.
-    pub const ALL: &'static [&'static str] = &["active", "unused", "temporarilyBroken"];
+    pub const ALL: &'static [&'static str] = &[
+        "active",
+        "beta",
+        "unused",
+        "deprecated",
+        "temporarilyBroken",
+    ];
 }
 
 /// One writable setting of `setSettings`.
@@ -108,6 +128,11 @@ pub struct Setting {
     pub status: Status,
     /// Inclusive bounds for integers.
     pub range: Option<(i64, i64)>,
+    /// The largest value the API recommends (integers): above it validation warns.
+    pub recommended_max: Option<i64>,
+    /// Whether every getSettings answer carries it (`false` for settings newer servers added:
+    /// an older server may omit them).
+    pub always_returned: bool,
     /// Unit of an integer, e.g. `ms`.
     pub unit: Option<String>,
     /// Allowed URL schemes (for `url`).

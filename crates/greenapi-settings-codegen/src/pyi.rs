@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::constraint;
-use crate::model::{FieldType, Setting, Spec, Status};
+use crate::model::{FieldType, Setting, Spec};
 
 const TEMPLATE: &str = include_str!("native.pyi.in");
 
@@ -37,12 +37,9 @@ fn setting_doc(s: &Setting) -> String {
         s.name,
         constraint::python(s)
     );
-    match s.status {
-        Status::Active => {}
-        Status::Unused => d.push_str(" Not used by the API: sending it emits DeprecationWarning."),
-        Status::TemporarilyBroken => {
-            d.push_str(" Temporarily not working: sending it emits UserWarning.")
-        }
+    if let Some(status) = constraint::status_python(s.status) {
+        d.push(' ');
+        d.push_str(status);
     }
     doc(&d)
 }
@@ -137,9 +134,11 @@ mod tests {
     }
 
     #[test]
-    fn unused_and_broken_settings_say_which_warning_they_emit() {
+    fn deprecated_beta_and_broken_settings_say_what_they_do() {
         let stub = render(&spec());
-        assert!(stub.contains("Not used by the API: sending it emits DeprecationWarning."));
+        assert!(stub
+            .contains("Deprecated, ignored by the server: sending it emits DeprecationWarning."));
+        assert!(stub.contains("Beta: works, but new; it may change."));
         assert!(stub.contains("Temporarily not working: sending it emits UserWarning."));
     }
 }

@@ -225,6 +225,25 @@ impl Spellings {
     }
 }
 
+/// Warning for a value above the API's recommended maximum (still within the range).
+pub fn check_recommended_max(
+    report: &mut Report,
+    field: &'static str,
+    v: i64,
+    recommended: i64,
+    unit: Option<&str>,
+) {
+    if v > recommended {
+        let unit = unit.map(|u| format!(" {u}")).unwrap_or_default();
+        report.push(Violation::warning(
+            Some(field),
+            Some(v.into()),
+            "aboveRecommended",
+            format!("{v} is above the recommended maximum of {recommended}{unit}"),
+        ));
+    }
+}
+
 /// URL check: empty (when allowed) or an absolute URL with an allowed scheme and a host.
 pub fn check_url(
     report: &mut Report,
@@ -279,10 +298,11 @@ pub fn check_token(report: &mut Report, field: &'static str, v: &str) {
 pub fn status_warning(report: &mut Report, field: &'static str, status: Status) {
     let message = match status {
         Status::Unused => "is not used by the API; setting it has no effect",
+        Status::Deprecated => "is deprecated: the server accepts and ignores it",
         Status::TemporarilyBroken => {
             "is temporarily not working on the API side; the value is saved but may have no effect"
         }
-        Status::Active => return,
+        Status::Active | Status::Beta => return,
     };
     report.push(Violation::warning(
         Some(field),

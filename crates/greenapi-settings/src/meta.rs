@@ -23,20 +23,32 @@ pub enum FieldKind {
 pub enum Status {
     /// Works as described.
     Active,
+    /// Works, but is new and may change (documented as beta, or found only in the SDKs).
+    Beta,
     /// Accepted by the API but not used (the Rust field is `#[deprecated]`).
     Unused,
+    /// Deprecated: the server accepts and ignores it (the Rust field is `#[deprecated]`).
+    Deprecated,
     /// Documented as temporarily not working.
     TemporarilyBroken,
 }
 
 impl Status {
-    /// The spec's spelling: `active`, `unused`, `temporarilyBroken`.
+    /// The spec's spelling: `active`, `beta`, `unused`, `deprecated`, `temporarilyBroken`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Active => "active",
+            Status::Beta => "beta",
             Status::Unused => "unused",
+            Status::Deprecated => "deprecated",
             Status::TemporarilyBroken => "temporarilyBroken",
         }
+    }
+
+    /// Whether setting it has no effect (`unused` or `deprecated`): sending it warns, and
+    /// front ends hide it from completion and help.
+    pub fn is_ignored(self) -> bool {
+        matches!(self, Status::Unused | Status::Deprecated)
     }
 }
 
@@ -67,6 +79,11 @@ pub struct FieldInfo {
     pub secret: bool,
     /// The most characters a text value may have (text settings).
     pub max_length: Option<usize>,
+    /// The largest value the API recommends (integers); above it validation warns.
+    pub recommended_max: Option<i64>,
+    /// Whether every getSettings answer carries it (settings that newer servers added may be
+    /// missing from an older server's answer).
+    pub always_returned: bool,
     /// What it does, in English.
     pub description: &'static str,
     /// What it does, in Russian (the source document's language).

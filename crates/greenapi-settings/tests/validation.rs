@@ -28,7 +28,7 @@ fn delay_100_and_ftp_url_give_two_errors_in_one_call() {
     assert_eq!(delay.value, Some(json!(100)));
     assert_eq!(
         delay.to_string(),
-        "delaySendMessagesMilliseconds: 100 is out of range: must be between 500 and 86400000 ms [range]"
+        "delaySendMessagesMilliseconds: 100 is out of range: must be between 500 and 600000 ms [range]"
     );
     assert!(
         report.errors[0].message.contains("\"ftp://x\""),
@@ -51,7 +51,7 @@ fn an_empty_patch_is_an_error() {
 
 #[test]
 fn delay_bounds_are_inclusive() {
-    for ok in [500, 15_000, 86_400_000] {
+    for ok in [500, 15_000, 300_000, 600_000] {
         assert!(
             SettingsPatch::new()
                 .delay_send_messages_milliseconds(ok)
@@ -60,7 +60,7 @@ fn delay_bounds_are_inclusive() {
             "{ok}"
         );
     }
-    for bad in [i64::MIN, -1, 0, 499, 86_400_001, i64::MAX] {
+    for bad in [i64::MIN, -1, 0, 499, 600_001, 86_400_000, i64::MAX] {
         let r = SettingsPatch::new()
             .delay_send_messages_milliseconds(bad)
             .validate();
@@ -113,7 +113,7 @@ fn webhook_token_rejects_control_characters_without_echoing_the_secret() {
 
 #[test]
 #[allow(deprecated)]
-fn unused_and_broken_fields_validate_with_warnings() {
+fn deprecated_and_broken_fields_validate_with_warnings() {
     let r = SettingsPatch::new()
         .shared_session(true)
         .device_webhook(true)
@@ -126,7 +126,7 @@ fn unused_and_broken_fields_validate_with_warnings() {
     );
     assert_eq!(
         rules(&r.warnings),
-        ["unused", "temporarilyBroken", "temporarilyBroken"]
+        ["deprecated", "temporarilyBroken", "temporarilyBroken"]
     );
     assert!(r.warnings.iter().all(|w| w.severity == Severity::Warning));
 }
@@ -308,15 +308,15 @@ fn settings_read_back_keep_unknown_fields_and_accept_out_of_range_and_quirky_val
         "webhookUrl": "",
         "delaySendMessagesMilliseconds": 0,
         "incomingWebhook": "yes",
-        "editedMessageWebhook": "yes",
+        "futureWebhook": "yes",
     });
     let s = Settings::from_json_value(&body).unwrap();
     assert_eq!(s.delay_send_messages_milliseconds, 0);
     assert!(s.incoming_webhook);
     assert_eq!(s.wid.as_deref(), Some("79001234567@c.us"));
-    assert_eq!(s.extra.get("editedMessageWebhook"), Some(&json!("yes")));
+    assert_eq!(s.extra.get("futureWebhook"), Some(&json!("yes")));
     let back = s.to_json_value();
-    assert_eq!(back["editedMessageWebhook"], "yes");
+    assert_eq!(back["futureWebhook"], "yes");
     assert_eq!(back["incomingWebhook"], "yes");
     assert_eq!(Settings::from_json_value(&back).unwrap(), s);
     // Quirky forms of known values are read, not rejected.
@@ -514,5 +514,93 @@ fn integers_beyond_64_bits_and_fractions_are_named_as_such() {
         problems[0].to_string().contains("the fraction 2.5"),
         "{}",
         problems[0]
+    );
+}
+
+// ---- spec v2: today's API ----------------------------------------------------------------
+
+/// A getSettings body as today's servers send it: the 24 settable settings, the three
+/// read-only fields and `typeInstance`.
+fn todays_body() -> Value {
+    json!({
+        "wid": "79001234567@c.us", "typeAccount": "trial", "proxyInstance": "system proxy",
+        "typeInstance": "whatsapp",
+        "webhookUrl": "https://hooks.example.com/in", "webhookUrlToken": "",
+        "delaySendMessagesMilliseconds": 5000,
+        "markIncomingMessagesReaded": "no", "markIncomingMessagesReadedOnReply": "no",
+        "sharedSession": "no", "countryInstance": "", "outgoingWebhook": "yes",
+        "outgoingMessageWebhook": "yes", "outgoingAPIMessageWebhook": "yes",
+        "stateWebhook": "yes", "incomingWebhook": "yes", "deviceWebhook": "no",
+        "statusInstanceWebhook": "no", "enableMessagesHistory": "no", "keepOnlineStatus": "no",
+        "pollMessageWebhook": "no", "incomingBlockWebhook": "no", "incomingCallWebhook": "yes",
+        "editedMessageWebhook": "yes", "deletedMessageWebhook": "no", "autoTyping": 2,
+        "linkPreview": true, "enableLidMode": "no"
+    })
+}
+
+#[test]
+fn todays_getsettings_body_parses_with_every_field_typed_and_nothing_extra() {
+    let body = todays_body();
+    assert_eq!(body.as_object().unwrap().len(), 28);
+    let s = Settings::from_json_value(&body).unwrap();
+    assert!(s.extra.is_empty(), "{:?}", s.extra);
+    assert_eq!(s.auto_typing, 2);
+    assert!(s.edited_message_webhook && !s.deleted_message_webhook);
+    assert!(s.link_preview, "a JSON boolean is read as yes");
+    assert!(!s.enable_lid_mode);
+    assert_eq!(s.type_instance.as_deref(), Some("whatsapp"));
+    // linkPreview as "yes" reads the same; it is always written back as "yes"/"no".
+    let mut yes = body.clone();
+    yes["linkPreview"] = json!("yes");
+    assert!(Settings::from_json_value(&yes).unwrap().link_preview);
+    assert_eq!(s.to_json_value()["linkPreview"], "yes");
+}
+
+#[test]
+fn v2_limits_are_reported_together_naming_each_field() {
+    let r = SettingsPatch::new()
+        .auto_typing(5)
+        .delay_send_messages_milliseconds(700_000)
+        .validate();
+    assert_eq!(
+        fields(&r.errors),
+        ["delaySendMessagesMilliseconds", "autoTyping"]
+    );
+    assert_eq!(rules(&r.errors), ["range", "range"]);
+    let r = SettingsPatch::new()
+        .delay_send_messages_milliseconds(400_000)
+        .mark_incoming_messages_readed(true)
+        .mark_incoming_messages_readed_on_reply(true)
+        .validate();
+    assert!(r.is_ok());
+    assert_eq!(
+        rules(&r.warnings),
+        ["aboveRecommended", "markReadIgnoredOnReply"],
+        "{:?}",
+        r.warnings
+    );
+    assert!(r.warnings[0]
+        .message
+        .contains("recommended maximum of 300000 ms"));
+    assert!(r.warnings[1].message.contains("use one setting"));
+    for ok in [0, 1, 4] {
+        assert!(
+            SettingsPatch::new().auto_typing(ok).validate().is_ok(),
+            "{ok}"
+        );
+    }
+}
+
+#[test]
+fn a_new_beta_setting_sends_exactly_its_wire_form_and_warns_nothing() {
+    let patch = SettingsPatch::new().edited_message_webhook(true);
+    assert_eq!(
+        serde_json::to_string(&patch).unwrap(),
+        r#"{"editedMessageWebhook":"yes"}"#
+    );
+    assert!(patch.validate().warnings.is_empty());
+    assert_eq!(
+        serde_json::to_string(&SettingsPatch::new().auto_typing(2)).unwrap(),
+        r#"{"autoTyping":2}"#
     );
 }

@@ -137,6 +137,11 @@ class SettingsPatch:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> None: ...
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SettingsPatch:
@@ -160,7 +165,7 @@ class SettingsPatch:
         """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown, at most 1024 characters."""
     @property
     def delay_send_messages_milliseconds(self) -> int | None:
-        """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 86400000 (ms)."""
+        """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 600000 (ms), recommended at most 300000 (above it warns)."""
     @property
     def mark_incoming_messages_readed(self) -> bool | None:
         """Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes. API name: markIncomingMessagesReaded. Allowed: bool ("yes"/"no" on the wire)."""
@@ -169,10 +174,10 @@ class SettingsPatch:
         """Mark incoming messages as read when a message is sent to the chat through the API. When yes, markIncomingMessagesReaded is ignored. API name: markIncomingMessagesReadedOnReply. Allowed: bool ("yes"/"no" on the wire)."""
     @property
     def shared_session(self) -> bool | None:
-        """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def country_instance(self) -> str | None:
-        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def outgoing_webhook(self) -> bool | None:
         """Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory. API name: outgoingWebhook. Allowed: bool ("yes"/"no" on the wire)."""
@@ -193,10 +198,10 @@ class SettingsPatch:
         """Temporarily not working. Notifications about the device (phone) and its battery level. API name: deviceWebhook. Allowed: bool ("yes"/"no" on the wire). Temporarily not working: sending it emits UserWarning."""
     @property
     def status_instance_webhook(self) -> bool | None:
-        """Not used. API name: statusInstanceWebhook. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: statusInstanceWebhook. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def enable_messages_history(self) -> bool | None:
-        """Not used. API name: enableMessagesHistory. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: enableMessagesHistory. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def keep_online_status(self) -> bool | None:
         """Sets the 'Online' status for your account. API name: keepOnlineStatus. Allowed: bool ("yes"/"no" on the wire)."""
@@ -209,6 +214,21 @@ class SettingsPatch:
     @property
     def incoming_call_webhook(self) -> bool | None:
         """Notifications about incoming call statuses. API name: incomingCallWebhook. Allowed: bool ("yes"/"no" on the wire)."""
+    @property
+    def edited_message_webhook(self) -> bool | None:
+        """Receive notifications about messages edited in chats. Off by default. API name: editedMessageWebhook. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def deleted_message_webhook(self) -> bool | None:
+        """Receive notifications about messages deleted in chats. Off by default; the DeletedMessage notification also needs incomingWebhook. API name: deletedMessageWebhook. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def auto_typing(self) -> int | None:
+        """Show "typing..." before each message sent through the API: 0 turns it off, 1 to 4 turn it on. A typingTime given to SendMessage takes priority. API name: autoTyping. Allowed: int from 0 to 4."""
+    @property
+    def link_preview(self) -> bool | None:
+        """Show link previews in messages sent through the API. API name: linkPreview. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def enable_lid_mode(self) -> bool | None:
+        """Identify senders by their LID (…@lid ids) instead of phone-number ids. API name: enableLidMode. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
 
 class Settings:
     """The full settings of an instance, as getSettings returns them. Immutable."""
@@ -232,7 +252,7 @@ class Settings:
         """Token for access to your notification server; an empty string if it is not needed. API name: webhookUrlToken. Allowed: str without control characters; a secret, never shown, at most 1024 characters."""
     @property
     def delay_send_messages_milliseconds(self) -> int:
-        """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 86400000 (ms)."""
+        """Interval between sent messages, in milliseconds. API name: delaySendMessagesMilliseconds. Allowed: int from 500 to 600000 (ms), recommended at most 300000 (above it warns)."""
     @property
     def mark_incoming_messages_readed(self) -> bool:
         """Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes. API name: markIncomingMessagesReaded. Allowed: bool ("yes"/"no" on the wire)."""
@@ -241,10 +261,10 @@ class Settings:
         """Mark incoming messages as read when a message is sent to the chat through the API. When yes, markIncomingMessagesReaded is ignored. API name: markIncomingMessagesReadedOnReply. Allowed: bool ("yes"/"no" on the wire)."""
     @property
     def shared_session(self) -> bool:
-        """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: sharedSession. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def country_instance(self) -> str:
-        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: countryInstance. Allowed: str, at most 64 characters. Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def outgoing_webhook(self) -> bool:
         """Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory. API name: outgoingWebhook. Allowed: bool ("yes"/"no" on the wire)."""
@@ -265,10 +285,10 @@ class Settings:
         """Temporarily not working. Notifications about the device (phone) and its battery level. API name: deviceWebhook. Allowed: bool ("yes"/"no" on the wire). Temporarily not working: sending it emits UserWarning."""
     @property
     def status_instance_webhook(self) -> bool:
-        """Not used. API name: statusInstanceWebhook. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: statusInstanceWebhook. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def enable_messages_history(self) -> bool:
-        """Not used. API name: enableMessagesHistory. Allowed: bool ("yes"/"no" on the wire). Not used by the API: sending it emits DeprecationWarning."""
+        """Not used. API name: enableMessagesHistory. Allowed: bool ("yes"/"no" on the wire). Deprecated, ignored by the server: sending it emits DeprecationWarning."""
     @property
     def keep_online_status(self) -> bool:
         """Sets the 'Online' status for your account. API name: keepOnlineStatus. Allowed: bool ("yes"/"no" on the wire)."""
@@ -282,14 +302,32 @@ class Settings:
     def incoming_call_webhook(self) -> bool:
         """Notifications about incoming call statuses. API name: incomingCallWebhook. Allowed: bool ("yes"/"no" on the wire)."""
     @property
+    def edited_message_webhook(self) -> bool:
+        """Receive notifications about messages edited in chats. Off by default. API name: editedMessageWebhook. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def deleted_message_webhook(self) -> bool:
+        """Receive notifications about messages deleted in chats. Off by default; the DeletedMessage notification also needs incomingWebhook. API name: deletedMessageWebhook. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def auto_typing(self) -> int:
+        """Show "typing..." before each message sent through the API: 0 turns it off, 1 to 4 turn it on. A typingTime given to SendMessage takes priority. API name: autoTyping. Allowed: int from 0 to 4."""
+    @property
+    def link_preview(self) -> bool:
+        """Show link previews in messages sent through the API. API name: linkPreview. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
+    def enable_lid_mode(self) -> bool:
+        """Identify senders by their LID (…@lid ids) instead of phone-number ids. API name: enableLidMode. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
+    @property
     def wid(self) -> str | None:
         """Account id, e.g. 79001234567@c.us. Read-only; API name: wid."""
     @property
     def type_account(self) -> str | None:
-        """Type of the instance's account. Read-only; API name: typeAccount."""
+        """Type of the instance's account. Deprecated. Read-only; API name: typeAccount."""
     @property
     def proxy_instance(self) -> str | None:
-        """Proxy used by the instance, if any. Read-only; API name: proxyInstance."""
+        """Proxy used by the instance, if any. Deprecated. Read-only; API name: proxyInstance."""
+    @property
+    def type_instance(self) -> str | None:
+        """Product of the instance, e.g. "whatsapp", "telegram" or "v3"; only some servers return it. Read-only; API name: typeInstance."""
 
 class Change:
     """One field whose desired value differs from the current one."""
@@ -402,6 +440,11 @@ class Client:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> bool:
         """Validates and sends a change (setSettings); returns saveSettings.
 
@@ -431,6 +474,11 @@ class Client:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> Plan:
         """Reads the current settings and shows what `desired` would change. Sends nothing."""
     def apply(
@@ -456,6 +504,11 @@ class Client:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> Applied:
         """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
 
@@ -510,6 +563,11 @@ class AsyncClient:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> Awaitable[bool]:
         """Validates and sends a change (setSettings); resolves to saveSettings."""
     def plan(
@@ -535,6 +593,11 @@ class AsyncClient:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> Awaitable[Plan]:
         """Reads the current settings and shows what `desired` would change. Sends nothing."""
     def apply(
@@ -560,6 +623,11 @@ class AsyncClient:
         poll_message_webhook: bool | None = None,
         incoming_block_webhook: bool | None = None,
         incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
     ) -> Awaitable[Applied]:
         """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
 

@@ -80,6 +80,7 @@ const SETTING_KEYS: &[&str] = &[
     "allowEmpty",
     "secret",
     "maxLength",
+    "alwaysReturned",
     "description",
     "notes",
     "since",
@@ -140,7 +141,9 @@ fn check_settings(cx: &mut Ctxt, root: &Map<String, Value>) -> Vec<Setting> {
             }
             st
         });
-        let range = check_range(cx, &path, m, ty);
+        let (range, recommended_max) = check_range(cx, &path, m, ty).unzip();
+        let recommended_max = recommended_max.flatten();
+        let always_returned = cx.opt_bool(&path, m, "alwaysReturned").unwrap_or(true);
         let unit = m
             .get("unit")
             .and_then(|u| cx.as_string(&join(&path, "unit"), u));
@@ -185,6 +188,8 @@ fn check_settings(cx: &mut Ctxt, root: &Map<String, Value>) -> Vec<Setting> {
                 ty,
                 status,
                 range,
+                recommended_max,
+                always_returned,
                 unit,
                 schemes: schemes.unwrap_or_default(),
                 allow_empty: allow_empty.unwrap_or(false),
@@ -235,7 +240,7 @@ fn check_range(
     path: &str,
     m: &Map<String, Value>,
     ty: Option<FieldType>,
-) -> Option<(i64, i64)> {
+) -> Option<((i64, i64), Option<i64>)> {
     let v = m.get("range")?;
     let p = join(path, "range");
     if ty.is_some_and(|t| t != FieldType::Integer) {
@@ -243,7 +248,7 @@ fn check_range(
         return None;
     }
     let r = cx.object(&p, v)?;
-    cx.known_keys(&p, r, &["min", "max"]);
+    cx.known_keys(&p, r, &["min", "max", "recommendedMax"]);
     let mut bound = |key: &str| match cx.required(&p, r, key) {
         Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
         Some(other) => {
@@ -260,7 +265,20 @@ fn check_range(
         cx.error(&p, format!("min ({min}) is greater than max ({max})"));
         return None;
     }
-    Some((min, max))
+    let recommended = match r.get("recommendedMax") {
+        None => None,
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|v| (min..=max).contains(&v)) => {
+            n.as_i64()
+        }
+        Some(other) => {
+            cx.error(
+                &join(&p, "recommendedMax"),
+                format!("must be an integer between min ({min}) and max ({max}), found {other}"),
+            );
+            None
+        }
+    };
+    Some(((min, max), recommended))
 }
 
 fn check_read_only(

@@ -118,15 +118,38 @@ mod tests {
     }
 
     #[test]
-    fn the_project_spec_loads_with_all_19_settings() {
+    fn the_project_spec_loads_with_all_24_settings() {
         let spec = load_str(SPEC).unwrap();
-        assert_eq!(spec.settings.len(), 19);
+        assert_eq!(spec.settings.len(), 24);
         assert_eq!(spec.rules.len(), 5);
         assert!(spec.set_settings.restarts_instance);
         assert_eq!(spec.set_settings.min_parameters, Some(1));
         assert_eq!(spec.set_settings.applies_within_seconds, Some(300));
         let delay = spec.setting("delaySendMessagesMilliseconds").unwrap();
-        assert_eq!(delay.range, Some((500, 86_400_000)));
+        assert_eq!(delay.range, Some((500, 600_000)));
+        assert_eq!(delay.recommended_max, Some(300_000));
+        let typing = spec.setting("autoTyping").unwrap();
+        assert_eq!(
+            (typing.range, typing.always_returned),
+            (Some((0, 4)), false)
+        );
+    }
+
+    #[test]
+    fn the_v1_fixture_still_loads() {
+        let v1 = include_str!("../../tests/fixtures/settings-v1.json");
+        let spec = load_str(v1).unwrap();
+        assert_eq!(spec.settings.len(), 19);
+        assert!(spec.settings.iter().all(|s| s.always_returned));
+    }
+
+    #[test]
+    fn a_recommended_maximum_outside_the_range_is_an_error() {
+        let text = with(|v| v["settings"][2]["range"]["recommendedMax"] = 700_000.into());
+        assert_eq!(
+            errors(&text),
+            ["$.settings[2].range.recommendedMax: must be an integer between min (500) and max (600000), found 700000"]
+        );
     }
 
     #[test]
@@ -150,7 +173,7 @@ mod tests {
         let e = errors(&text);
         assert!(
             e.contains(
-                &"$.settings[2].range: min (900000000) is greater than max (86400000)".to_string()
+                &"$.settings[2].range: min (900000000) is greater than max (600000)".to_string()
             ),
             "{e:?}"
         );

@@ -18,6 +18,8 @@ pub(super) fn meta_tables(spec: &Spec) -> TokenStream {
         let allow_empty = s.allow_empty;
         let secret = s.secret;
         let max_length = opt(s.max_length.map(|n| n as usize));
+        let recommended_max = opt(s.recommended_max);
+        let always_returned = s.always_returned;
         let (en, ru) = (&s.description.en, &s.description.ru);
         let notes = &s.notes;
         quote! {
@@ -25,6 +27,7 @@ pub(super) fn meta_tables(spec: &Spec) -> TokenStream {
                 name: #name, snake: #snake, kind: #kind, status: #status, read_only: false,
                 min: #min, max: #max, unit: #unit, schemes: &[#(#schemes),*],
                 allow_empty: #allow_empty, secret: #secret, max_length: #max_length,
+                recommended_max: #recommended_max, always_returned: #always_returned,
                 description: #en, description_ru: #ru, notes: &[#(#notes),*],
             }
         }
@@ -40,6 +43,7 @@ pub(super) fn meta_tables(spec: &Spec) -> TokenStream {
                 min: ::core::option::Option::None, max: ::core::option::Option::None,
                 unit: ::core::option::Option::None, schemes: &[], allow_empty: true, secret: false,
                 max_length: ::core::option::Option::None,
+                recommended_max: ::core::option::Option::None, always_returned: false,
                 description: #en, description_ru: #ru, notes: &[],
             }
         }

@@ -81,7 +81,9 @@ pub(super) fn kind_tokens(ty: FieldType) -> TokenStream {
 pub(super) fn status_tokens(st: Status) -> TokenStream {
     match st {
         Status::Active => quote!(::greenapi_settings::Status::Active),
+        Status::Beta => quote!(::greenapi_settings::Status::Beta),
         Status::Unused => quote!(::greenapi_settings::Status::Unused),
+        Status::Deprecated => quote!(::greenapi_settings::Status::Deprecated),
         Status::TemporarilyBroken => quote!(::greenapi_settings::Status::TemporarilyBroken),
     }
 }
@@ -97,12 +99,8 @@ pub(super) fn field_docs(s: &Setting) -> Vec<String> {
     let mut lines = vec![s.description.en.clone(), String::new()];
     lines.push(format!("- API name: `{}`", s.name));
     lines.push(format!("- Allowed: {}", constraint::docs(s)));
-    match s.status {
-        Status::Active => {}
-        Status::Unused => {
-            lines.push("- Status: **not used** by the API; setting it has no effect.".into())
-        }
-        Status::TemporarilyBroken => lines.push("- Status: **temporarily not working**.".into()),
+    if let Some(status) = constraint::status_docs(s.status) {
+        lines.push(format!("- Status: {status}"));
     }
     for n in &s.notes {
         lines.push(format!("- Note: {n}"));
@@ -123,9 +121,13 @@ pub(super) fn doc_attrs(lines: &[String]) -> TokenStream {
 }
 
 pub(super) fn deprecated_attr(s: &Setting) -> TokenStream {
-    if s.status == Status::Unused {
-        quote!(#[deprecated(note = "not used by the API; setting it has no effect")])
-    } else {
-        TokenStream::new()
+    match s.status {
+        Status::Unused => {
+            quote!(#[deprecated(note = "not used by the API; setting it has no effect")])
+        }
+        Status::Deprecated => {
+            quote!(#[deprecated(note = "deprecated: the server ignores it; setting it has no effect")])
+        }
+        _ => TokenStream::new(),
     }
 }

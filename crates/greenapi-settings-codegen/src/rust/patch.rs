@@ -76,7 +76,13 @@ pub(super) fn check_expr(s: &Setting) -> TokenStream {
         FieldType::Integer => match s.range {
             Some((lo, hi)) => {
                 let unit = opt(s.unit.as_deref());
-                quote!(#p::check_range(&mut report, #name, *v, #lo, #hi, #unit);)
+                let recommended = match s.recommended_max {
+                    Some(r) => {
+                        quote!(#p::check_recommended_max(&mut report, #name, *v, #r, #unit);)
+                    }
+                    None => TokenStream::new(),
+                };
+                quote!(#p::check_range(&mut report, #name, *v, #lo, #hi, #unit); #recommended)
             }
             None => return TokenStream::new(),
         },
@@ -99,7 +105,7 @@ pub(super) fn status_expr(s: &Setting) -> TokenStream {
     let name = &s.name;
     let status = status_tokens(s.status);
     match s.status {
-        Status::Active => TokenStream::new(),
+        Status::Active | Status::Beta => TokenStream::new(),
         _ => quote! {
             if self.#id.is_some() { #p::status_warning(&mut report, #name, #status); }
         },

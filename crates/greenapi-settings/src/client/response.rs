@@ -124,7 +124,8 @@ pub(crate) fn decode_error(
 
 /// Why a successfully parsed getSettings body is not the settings object it claims to be, or
 /// `None` if it is one. The rule: a JSON object carrying every active, settable setting of the
-/// spec (the API's getSettings returns all of them). An empty object, an error object or a
+/// spec that every server returns (`alwaysReturned`; settings added by newer servers may be
+/// missing). An empty object, an error object or a
 /// setSettings answer would otherwise read as "every setting off", and `apply` would act on
 /// values the server never sent.
 pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
@@ -133,7 +134,7 @@ pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
     };
     let missing: Vec<&str> = crate::settings::FIELDS
         .iter()
-        .filter(|f| f.status == crate::meta::Status::Active && !f.read_only)
+        .filter(|f| f.status == crate::meta::Status::Active && f.always_returned && !f.read_only)
         .filter(|f| !obj.contains_key(f.name))
         .map(|f| f.name)
         .collect();

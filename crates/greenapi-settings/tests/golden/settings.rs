@@ -16,6 +16,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: true,
         secret: false,
         max_length: ::core::option::Option::Some(2048usize),
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.",
         description_ru: "URL для отправки уведомлений. Если требуется отключить получение уведомлений, то укажите пустую строку. При получении уведомлений технологией HTTP API, поле должно быть пустым.",
         notes: &[
@@ -35,6 +37,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: true,
         max_length: ::core::option::Option::Some(1024usize),
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Token for access to your notification server; an empty string if it is not needed.",
         description_ru: "Токен для доступа к вашему серверу уведомлений, если не требуется, то укажите пустую строку.",
         notes: &[
@@ -48,17 +52,19 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         status: ::greenapi_settings::Status::Active,
         read_only: false,
         min: ::core::option::Option::Some(500i64),
-        max: ::core::option::Option::Some(86400000i64),
+        max: ::core::option::Option::Some(600000i64),
         unit: ::core::option::Option::Some("ms"),
         schemes: &[],
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::Some(300000i64),
+        always_returned: true,
         description: "Interval between sent messages, in milliseconds.",
         description_ru: "Интервал отправки сообщений в миллисекундах.",
         notes: &[
-            "The seed document gives a maximum of 86400000 ms (24 h); newer public documents give 600000 ms. The seed's value is used.",
-            "Fresh instances report 0 from getSettings; values read back are never rejected.",
+            "Today's documentation (English and Russian) gives 500..=600000 ms (10 minutes) and recommends at most 300000 ms (5 minutes); above that validation warns. The seed document gave a maximum of 86400000 ms (24 h).",
+            "Fresh instances report 0 from getSettings, and defaults differ between pages (500 vs 3000); values read back are never rejected.",
         ],
     },
     ::greenapi_settings::FieldInfo {
@@ -74,6 +80,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes.",
         description_ru: "Отмечать входящие сообщения прочитанными или нет. Игнорируется, если markIncomingMessagesReadedOnReply в значении 'yes'.",
         notes: &[],
@@ -91,6 +99,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Mark incoming messages as read when a message is sent to the chat through the API. When yes, markIncomingMessagesReaded is ignored.",
         description_ru: "Отмечать входящие сообщения прочитанными при отправке сообщения в чат через API. Если в значении 'yes', то настройка markIncomingMessagesReaded игнорируется.",
         notes: &[],
@@ -99,7 +109,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         name: "sharedSession",
         snake: "shared_session",
         kind: ::greenapi_settings::FieldKind::YesNo,
-        status: ::greenapi_settings::Status::Unused,
+        status: ::greenapi_settings::Status::Deprecated,
         read_only: false,
         min: ::core::option::Option::None,
         max: ::core::option::Option::None,
@@ -108,17 +118,20 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
             "The seed types it as a string and lists no values; getSettings reports it as yes/no.",
+            "The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.",
         ],
     },
     ::greenapi_settings::FieldInfo {
         name: "countryInstance",
         snake: "country_instance",
         kind: ::greenapi_settings::FieldKind::String,
-        status: ::greenapi_settings::Status::Unused,
+        status: ::greenapi_settings::Status::Deprecated,
         read_only: false,
         min: ::core::option::Option::None,
         max: ::core::option::Option::None,
@@ -127,9 +140,13 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::Some(64usize),
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Not used.",
         description_ru: "Не используется.",
-        notes: &[],
+        notes: &[
+            "The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.",
+        ],
     },
     ::greenapi_settings::FieldInfo {
         name: "outgoingWebhook",
@@ -144,6 +161,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory.",
         description_ru: "Получать уведомления о статусах отправки/доставки/прочтении исходящих сообщений. Статусы noAccount и failed отключить невозможно, необходимо обязательно реализовать обработку данного уведомления.",
         notes: &[],
@@ -161,6 +180,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about messages sent from the phone.",
         description_ru: "Получать уведомления о сообщениях, отправленных с телефона.",
         notes: &[],
@@ -178,6 +199,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about messages sent through the API. No notification comes when sending to a non-existent WhatsApp account.",
         description_ru: "Получать уведомления о сообщениях, отправленных через API. При отправке сообщения на несуществующий аккаунт WhatsApp, уведомление не придет.",
         notes: &[],
@@ -195,6 +218,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about changes of the instance's authorization state.",
         description_ru: "Получать уведомления об изменении состояния авторизации инстанса.",
         notes: &[],
@@ -212,6 +237,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about incoming messages and files.",
         description_ru: "Получать уведомления о входящих сообщениях и файлах.",
         notes: &[],
@@ -229,6 +256,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Temporarily not working. Notifications about the device (phone) and its battery level.",
         description_ru: "Временно не работает. Получать уведомления об устройстве (телефоне) и уровне заряда батареи.",
         notes: &[],
@@ -237,7 +266,7 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         name: "statusInstanceWebhook",
         snake: "status_instance_webhook",
         kind: ::greenapi_settings::FieldKind::YesNo,
-        status: ::greenapi_settings::Status::Unused,
+        status: ::greenapi_settings::Status::Deprecated,
         read_only: false,
         min: ::core::option::Option::None,
         max: ::core::option::Option::None,
@@ -246,17 +275,20 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
             "The seed types it as a string and lists no values; getSettings reports it as yes/no.",
+            "The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.",
         ],
     },
     ::greenapi_settings::FieldInfo {
         name: "enableMessagesHistory",
         snake: "enable_messages_history",
         kind: ::greenapi_settings::FieldKind::YesNo,
-        status: ::greenapi_settings::Status::Unused,
+        status: ::greenapi_settings::Status::Deprecated,
         read_only: false,
         min: ::core::option::Option::None,
         max: ::core::option::Option::None,
@@ -265,10 +297,13 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Not used.",
         description_ru: "Не используется.",
         notes: &[
             "The seed types it as a string and lists no values; getSettings reports it as yes/no.",
+            "The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.",
         ],
     },
     ::greenapi_settings::FieldInfo {
@@ -284,6 +319,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Sets the 'Online' status for your account.",
         description_ru: "Выставляет статус 'В сети' для вашего аккаунта.",
         notes: &["The seed lists no values; its example body uses yes/no."],
@@ -301,6 +338,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about poll creation and poll votes.",
         description_ru: "Получать уведомления о создании опроса и голосовании в опросе.",
         notes: &[],
@@ -318,6 +357,8 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Temporarily not working. Notifications about a chat being added to the blocked contacts.",
         description_ru: "Временно не работает. Получать уведомления о добавлении чата в список заблокированных контактов.",
         notes: &[],
@@ -335,9 +376,116 @@ pub const FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: false,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: true,
         description: "Notifications about incoming call statuses.",
         description_ru: "Получать уведомления о статусах входящего звонка.",
         notes: &[],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "editedMessageWebhook",
+        snake: "edited_message_webhook",
+        kind: ::greenapi_settings::FieldKind::YesNo,
+        status: ::greenapi_settings::Status::Beta,
+        read_only: false,
+        min: ::core::option::Option::None,
+        max: ::core::option::Option::None,
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: false,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Receive notifications about messages edited in chats. Off by default.",
+        description_ru: "Получать уведомления об отредактированных сообщениях в чатах. По умолчанию выключено.",
+        notes: &[
+            "Documented as beta (working with edited and deleted messages); not in the seed.",
+        ],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "deletedMessageWebhook",
+        snake: "deleted_message_webhook",
+        kind: ::greenapi_settings::FieldKind::YesNo,
+        status: ::greenapi_settings::Status::Beta,
+        read_only: false,
+        min: ::core::option::Option::None,
+        max: ::core::option::Option::None,
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: false,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Receive notifications about messages deleted in chats. Off by default; the DeletedMessage notification also needs incomingWebhook.",
+        description_ru: "Получать уведомления об удалённых сообщениях в чатах. По умолчанию выключено; для уведомления DeletedMessage также требуется incomingWebhook.",
+        notes: &[
+            "Documented as beta (working with edited and deleted messages); not in the seed.",
+        ],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "autoTyping",
+        snake: "auto_typing",
+        kind: ::greenapi_settings::FieldKind::Integer,
+        status: ::greenapi_settings::Status::Active,
+        read_only: false,
+        min: ::core::option::Option::Some(0i64),
+        max: ::core::option::Option::Some(4i64),
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: false,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Show \"typing...\" before each message sent through the API: 0 turns it off, 1 to 4 turn it on. A typingTime given to SendMessage takes priority.",
+        description_ru: "Показывать «печатает...» перед каждым сообщением, отправленным через API: 0 выключает, значения от 1 до 4 включают. Параметр typingTime метода SendMessage имеет приоритет.",
+        notes: &[
+            "Docs: \"specify a value from 1 to 4; if the value is 0, the setting is disabled\". Off (0) by default. Not in the seed; newer servers only.",
+        ],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "linkPreview",
+        snake: "link_preview",
+        kind: ::greenapi_settings::FieldKind::YesNo,
+        status: ::greenapi_settings::Status::Beta,
+        read_only: false,
+        min: ::core::option::Option::None,
+        max: ::core::option::Option::None,
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: false,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Show link previews in messages sent through the API.",
+        description_ru: "Показывать превью ссылок в сообщениях, отправленных через API.",
+        notes: &[
+            "No official description exists: it appears only in the official JS and Java SDKs (since July 2026). Read back leniently from JSON booleans as well as \"yes\"/\"no\"; always sent as \"yes\"/\"no\".",
+        ],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "enableLidMode",
+        snake: "enable_lid_mode",
+        kind: ::greenapi_settings::FieldKind::YesNo,
+        status: ::greenapi_settings::Status::Beta,
+        read_only: false,
+        min: ::core::option::Option::None,
+        max: ::core::option::Option::None,
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: false,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Identify senders by their LID (…@lid ids) instead of phone-number ids.",
+        description_ru: "Идентифицировать отправителей по LID (идентификаторы …@lid) вместо идентификаторов по номеру телефона.",
+        notes: &[
+            "No official description exists: it appears only in the official JS and Java SDKs and in live getSettings answers (\"no\"). Turning it on needs a re-login. Read back leniently from JSON booleans as well as \"yes\"/\"no\"; always sent as \"yes\"/\"no\".",
+        ],
     },
 ];
 /// Fields that only `getSettings` returns.
@@ -355,6 +503,8 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: true,
         secret: false,
         max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
         description: "Account id, e.g. 79001234567@c.us.",
         description_ru: "Идентификатор аккаунта, например 79001234567@c.us.",
         notes: &[],
@@ -372,8 +522,10 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: true,
         secret: false,
         max_length: ::core::option::Option::None,
-        description: "Type of the instance's account.",
-        description_ru: "Тип аккаунта инстанса.",
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Type of the instance's account. Deprecated.",
+        description_ru: "Тип аккаунта инстанса. Устарело.",
         notes: &[],
     },
     ::greenapi_settings::FieldInfo {
@@ -389,8 +541,29 @@ pub const READ_ONLY_FIELDS: &[::greenapi_settings::FieldInfo] = &[
         allow_empty: true,
         secret: false,
         max_length: ::core::option::Option::None,
-        description: "Proxy used by the instance, if any.",
-        description_ru: "Прокси инстанса, если задан.",
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Proxy used by the instance, if any. Deprecated.",
+        description_ru: "Прокси инстанса, если задан. Устарело.",
+        notes: &[],
+    },
+    ::greenapi_settings::FieldInfo {
+        name: "typeInstance",
+        snake: "type_instance",
+        kind: ::greenapi_settings::FieldKind::String,
+        status: ::greenapi_settings::Status::Active,
+        read_only: true,
+        min: ::core::option::Option::None,
+        max: ::core::option::Option::None,
+        unit: ::core::option::Option::None,
+        schemes: &[],
+        allow_empty: true,
+        secret: false,
+        max_length: ::core::option::Option::None,
+        recommended_max: ::core::option::Option::None,
+        always_returned: false,
+        description: "Product of the instance, e.g. \"whatsapp\", \"telegram\" or \"v3\"; only some servers return it.",
+        description_ru: "Продукт инстанса, например \"whatsapp\", \"telegram\" или \"v3\"; возвращается не всеми серверами.",
         notes: &[],
     },
 ];
@@ -401,8 +574,8 @@ pub const RULES: &[::greenapi_settings::RuleInfo] = &[
         kind: ::greenapi_settings::RuleKind::IgnoredWhen,
         field: "markIncomingMessagesReaded",
         others: &["markIncomingMessagesReadedOnReply"],
-        description: "markIncomingMessagesReaded is ignored while markIncomingMessagesReadedOnReply is yes.",
-        description_ru: "Настройка markIncomingMessagesReaded игнорируется, если markIncomingMessagesReadedOnReply в значении 'yes'.",
+        description: "markIncomingMessagesReaded is ignored while markIncomingMessagesReadedOnReply is yes, and with both on the read notifications are suppressed: use one setting.",
+        description_ru: "Настройка markIncomingMessagesReaded игнорируется, если markIncomingMessagesReadedOnReply в значении 'yes', а при обеих включённых уведомления о прочтении подавляются: используйте одну настройку.",
     },
     ::greenapi_settings::RuleInfo {
         id: "phoneSentStatuses",
@@ -548,9 +721,9 @@ pub struct SettingsPatch {
     /// Interval between sent messages, in milliseconds.
     ///
     /// - API name: `delaySendMessagesMilliseconds`
-    /// - Allowed: integer in `500..=86400000` (ms)
-    /// - Note: The seed document gives a maximum of 86400000 ms (24 h); newer public documents give 600000 ms. The seed's value is used.
-    /// - Note: Fresh instances report 0 from getSettings; values read back are never rejected.
+    /// - Allowed: integer in `500..=600000` (ms) (recommended at most 300000 ms; above it is a warning)
+    /// - Note: Today's documentation (English and Russian) gives 500..=600000 ms (10 minutes) and recommends at most 300000 ms (5 minutes); above that validation warns. The seed document gave a maximum of 86400000 ms (24 h).
+    /// - Note: Fresh instances report 0 from getSettings, and defaults differ between pages (500 vs 3000); values read back are never rejected.
     pub delay_send_messages_milliseconds: ::core::option::Option<i64>,
     /// Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes.
     ///
@@ -566,16 +739,18 @@ pub struct SettingsPatch {
     ///
     /// - API name: `sharedSession`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     pub shared_session: ::core::option::Option<bool>,
     /// Not used.
     ///
     /// - API name: `countryInstance`
     /// - Allowed: string; at most 64 characters
-    /// - Status: **not used** by the API; setting it has no effect.
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     pub country_instance: ::core::option::Option<::std::string::String>,
     /// Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory.
     ///
@@ -612,17 +787,19 @@ pub struct SettingsPatch {
     ///
     /// - API name: `statusInstanceWebhook`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     pub status_instance_webhook: ::core::option::Option<bool>,
     /// Not used.
     ///
     /// - API name: `enableMessagesHistory`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     pub enable_messages_history: ::core::option::Option<bool>,
     /// Sets the 'Online' status for your account.
     ///
@@ -646,6 +823,40 @@ pub struct SettingsPatch {
     /// - API name: `incomingCallWebhook`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
     pub incoming_call_webhook: ::core::option::Option<bool>,
+    /// Receive notifications about messages edited in chats. Off by default.
+    ///
+    /// - API name: `editedMessageWebhook`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: Documented as beta (working with edited and deleted messages); not in the seed.
+    pub edited_message_webhook: ::core::option::Option<bool>,
+    /// Receive notifications about messages deleted in chats. Off by default; the DeletedMessage notification also needs incomingWebhook.
+    ///
+    /// - API name: `deletedMessageWebhook`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: Documented as beta (working with edited and deleted messages); not in the seed.
+    pub deleted_message_webhook: ::core::option::Option<bool>,
+    /// Show "typing..." before each message sent through the API: 0 turns it off, 1 to 4 turn it on. A typingTime given to SendMessage takes priority.
+    ///
+    /// - API name: `autoTyping`
+    /// - Allowed: integer in `0..=4`
+    /// - Note: Docs: "specify a value from 1 to 4; if the value is 0, the setting is disabled". Off (0) by default. Not in the seed; newer servers only.
+    pub auto_typing: ::core::option::Option<i64>,
+    /// Show link previews in messages sent through the API.
+    ///
+    /// - API name: `linkPreview`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: No official description exists: it appears only in the official JS and Java SDKs (since July 2026). Read back leniently from JSON booleans as well as "yes"/"no"; always sent as "yes"/"no".
+    pub link_preview: ::core::option::Option<bool>,
+    /// Identify senders by their LID (…@lid ids) instead of phone-number ids.
+    ///
+    /// - API name: `enableLidMode`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: No official description exists: it appears only in the official JS and Java SDKs and in live getSettings answers ("no"). Turning it on needs a re-login. Read back leniently from JSON booleans as well as "yes"/"no"; always sent as "yes"/"no".
+    pub enable_lid_mode: ::core::option::Option<bool>,
 }
 #[allow(deprecated)]
 impl SettingsPatch {
@@ -677,7 +888,7 @@ impl SettingsPatch {
         }
         self
     }
-    /// Sets `delaySendMessagesMilliseconds` (integer in `500..=86400000` (ms)).
+    /// Sets `delaySendMessagesMilliseconds` (integer in `500..=600000` (ms) (recommended at most 300000 ms; above it is a warning)).
     #[must_use]
     pub fn delay_send_messages_milliseconds(mut self, value: i64) -> Self {
         #[allow(deprecated)]
@@ -707,7 +918,7 @@ impl SettingsPatch {
         self
     }
     /// Sets `sharedSession` (`"yes"` / `"no"` (`bool` in Rust and Python)).
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     #[must_use]
     pub fn shared_session(mut self, value: bool) -> Self {
         #[allow(deprecated)]
@@ -717,7 +928,7 @@ impl SettingsPatch {
         self
     }
     /// Sets `countryInstance` (string; at most 64 characters).
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     #[must_use]
     pub fn country_instance(
         mut self,
@@ -784,7 +995,7 @@ impl SettingsPatch {
         self
     }
     /// Sets `statusInstanceWebhook` (`"yes"` / `"no"` (`bool` in Rust and Python)).
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     #[must_use]
     pub fn status_instance_webhook(mut self, value: bool) -> Self {
         #[allow(deprecated)]
@@ -794,7 +1005,7 @@ impl SettingsPatch {
         self
     }
     /// Sets `enableMessagesHistory` (`"yes"` / `"no"` (`bool` in Rust and Python)).
-    #[deprecated(note = "not used by the API; setting it has no effect")]
+    #[deprecated(note = "deprecated: the server ignores it; setting it has no effect")]
     #[must_use]
     pub fn enable_messages_history(mut self, value: bool) -> Self {
         #[allow(deprecated)]
@@ -839,6 +1050,51 @@ impl SettingsPatch {
         }
         self
     }
+    /// Sets `editedMessageWebhook` (`"yes"` / `"no"` (`bool` in Rust and Python)).
+    #[must_use]
+    pub fn edited_message_webhook(mut self, value: bool) -> Self {
+        #[allow(deprecated)]
+        {
+            self.edited_message_webhook = ::core::option::Option::Some(value);
+        }
+        self
+    }
+    /// Sets `deletedMessageWebhook` (`"yes"` / `"no"` (`bool` in Rust and Python)).
+    #[must_use]
+    pub fn deleted_message_webhook(mut self, value: bool) -> Self {
+        #[allow(deprecated)]
+        {
+            self.deleted_message_webhook = ::core::option::Option::Some(value);
+        }
+        self
+    }
+    /// Sets `autoTyping` (integer in `0..=4`).
+    #[must_use]
+    pub fn auto_typing(mut self, value: i64) -> Self {
+        #[allow(deprecated)]
+        {
+            self.auto_typing = ::core::option::Option::Some(value);
+        }
+        self
+    }
+    /// Sets `linkPreview` (`"yes"` / `"no"` (`bool` in Rust and Python)).
+    #[must_use]
+    pub fn link_preview(mut self, value: bool) -> Self {
+        #[allow(deprecated)]
+        {
+            self.link_preview = ::core::option::Option::Some(value);
+        }
+        self
+    }
+    /// Sets `enableLidMode` (`"yes"` / `"no"` (`bool` in Rust and Python)).
+    #[must_use]
+    pub fn enable_lid_mode(mut self, value: bool) -> Self {
+        #[allow(deprecated)]
+        {
+            self.enable_lid_mode = ::core::option::Option::Some(value);
+        }
+        self
+    }
     /// How many fields are set.
     pub fn len(&self) -> usize {
         usize::from(self.webhook_url.is_some())
@@ -860,6 +1116,11 @@ impl SettingsPatch {
             + usize::from(self.poll_message_webhook.is_some())
             + usize::from(self.incoming_block_webhook.is_some())
             + usize::from(self.incoming_call_webhook.is_some())
+            + usize::from(self.edited_message_webhook.is_some())
+            + usize::from(self.deleted_message_webhook.is_some())
+            + usize::from(self.auto_typing.is_some())
+            + usize::from(self.link_preview.is_some())
+            + usize::from(self.enable_lid_mode.is_some())
     }
     /// Whether no field is set.
     pub fn is_empty(&self) -> bool {
@@ -925,6 +1186,21 @@ impl SettingsPatch {
         if self.incoming_call_webhook.is_some() {
             out.push("incomingCallWebhook");
         }
+        if self.edited_message_webhook.is_some() {
+            out.push("editedMessageWebhook");
+        }
+        if self.deleted_message_webhook.is_some() {
+            out.push("deletedMessageWebhook");
+        }
+        if self.auto_typing.is_some() {
+            out.push("autoTyping");
+        }
+        if self.link_preview.is_some() {
+            out.push("linkPreview");
+        }
+        if self.enable_lid_mode.is_some() {
+            out.push("enableLidMode");
+        }
         out
     }
     /// Checks the patch on its own: every error (range, URL, empty patch, ...) and every
@@ -981,7 +1257,14 @@ impl SettingsPatch {
                 "delaySendMessagesMilliseconds",
                 *v,
                 500i64,
-                86400000i64,
+                600000i64,
+                ::core::option::Option::Some("ms"),
+            );
+            ::greenapi_settings::__private::check_recommended_max(
+                &mut report,
+                "delaySendMessagesMilliseconds",
+                *v,
+                300000i64,
                 ::core::option::Option::Some("ms"),
             );
         }
@@ -994,18 +1277,28 @@ impl SettingsPatch {
                 false,
             );
         }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            ::greenapi_settings::__private::check_range(
+                &mut report,
+                "autoTyping",
+                *v,
+                0i64,
+                4i64,
+                ::core::option::Option::None,
+            );
+        }
         if self.shared_session.is_some() {
             ::greenapi_settings::__private::status_warning(
                 &mut report,
                 "sharedSession",
-                ::greenapi_settings::Status::Unused,
+                ::greenapi_settings::Status::Deprecated,
             );
         }
         if self.country_instance.is_some() {
             ::greenapi_settings::__private::status_warning(
                 &mut report,
                 "countryInstance",
-                ::greenapi_settings::Status::Unused,
+                ::greenapi_settings::Status::Deprecated,
             );
         }
         if self.device_webhook.is_some() {
@@ -1019,14 +1312,14 @@ impl SettingsPatch {
             ::greenapi_settings::__private::status_warning(
                 &mut report,
                 "statusInstanceWebhook",
-                ::greenapi_settings::Status::Unused,
+                ::greenapi_settings::Status::Deprecated,
             );
         }
         if self.enable_messages_history.is_some() {
             ::greenapi_settings::__private::status_warning(
                 &mut report,
                 "enableMessagesHistory",
-                ::greenapi_settings::Status::Unused,
+                ::greenapi_settings::Status::Deprecated,
             );
         }
         if self.incoming_block_webhook.is_some() {
@@ -1058,7 +1351,7 @@ impl SettingsPatch {
                     state.mark_incoming_messages_readed_on_reply,
                 ),
             ],
-            "markIncomingMessagesReaded is ignored while markIncomingMessagesReadedOnReply is yes.",
+            "markIncomingMessagesReaded is ignored while markIncomingMessagesReadedOnReply is yes, and with both on the read notifications are suppressed: use one setting.",
         );
         ::greenapi_settings::__private::check_rule(
             &mut report,
@@ -1199,6 +1492,31 @@ impl SettingsPatch {
                 ::std::clone::Clone::clone(v),
             );
         }
+        if let ::core::option::Option::Some(v) = &other.edited_message_webhook {
+            self.edited_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &other.deleted_message_webhook {
+            self.deleted_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &other.auto_typing {
+            self.auto_typing = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &other.link_preview {
+            self.link_preview = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &other.enable_lid_mode {
+            self.enable_lid_mode = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(v),
+            );
+        }
     }
     /// Writes the fields set in this patch into `settings`.
     pub fn apply_to(&self, settings: &mut Settings) {
@@ -1262,6 +1580,21 @@ impl SettingsPatch {
         }
         if let ::core::option::Option::Some(v) = &self.incoming_call_webhook {
             settings.incoming_call_webhook = ::std::clone::Clone::clone(v);
+        }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            settings.edited_message_webhook = ::std::clone::Clone::clone(v);
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            settings.deleted_message_webhook = ::std::clone::Clone::clone(v);
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            settings.auto_typing = ::std::clone::Clone::clone(v);
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            settings.link_preview = ::std::clone::Clone::clone(v);
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            settings.enable_lid_mode = ::std::clone::Clone::clone(v);
         }
     }
     /// The fields whose value differs from `current`, as `(field, current, desired)`.
@@ -1531,6 +1864,71 @@ impl SettingsPatch {
                 });
             }
         }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            if *v != current.edited_message_webhook {
+                out.push(::greenapi_settings::Change {
+                    field: "editedMessageWebhook",
+                    current: {
+                        let v = &current.edited_message_webhook;
+                        ::greenapi_settings::__private::yes_no_value(*v)
+                    },
+                    desired: ::greenapi_settings::__private::yes_no_value(*v),
+                    secret: false,
+                });
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            if *v != current.deleted_message_webhook {
+                out.push(::greenapi_settings::Change {
+                    field: "deletedMessageWebhook",
+                    current: {
+                        let v = &current.deleted_message_webhook;
+                        ::greenapi_settings::__private::yes_no_value(*v)
+                    },
+                    desired: ::greenapi_settings::__private::yes_no_value(*v),
+                    secret: false,
+                });
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            if *v != current.auto_typing {
+                out.push(::greenapi_settings::Change {
+                    field: "autoTyping",
+                    current: {
+                        let v = &current.auto_typing;
+                        ::greenapi_settings::__private::serde_json::Value::from(*v)
+                    },
+                    desired: ::greenapi_settings::__private::serde_json::Value::from(*v),
+                    secret: false,
+                });
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            if *v != current.link_preview {
+                out.push(::greenapi_settings::Change {
+                    field: "linkPreview",
+                    current: {
+                        let v = &current.link_preview;
+                        ::greenapi_settings::__private::yes_no_value(*v)
+                    },
+                    desired: ::greenapi_settings::__private::yes_no_value(*v),
+                    secret: false,
+                });
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            if *v != current.enable_lid_mode {
+                out.push(::greenapi_settings::Change {
+                    field: "enableLidMode",
+                    current: {
+                        let v = &current.enable_lid_mode;
+                        ::greenapi_settings::__private::yes_no_value(*v)
+                    },
+                    desired: ::greenapi_settings::__private::yes_no_value(*v),
+                    secret: false,
+                });
+            }
+        }
         out
     }
     /// This patch with the fields that already equal `current` removed: what needs sending.
@@ -1671,6 +2069,41 @@ impl SettingsPatch {
                 );
             }
         }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            if *v != current.edited_message_webhook {
+                out.edited_message_webhook = ::core::option::Option::Some(
+                    ::std::clone::Clone::clone(v),
+                );
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            if *v != current.deleted_message_webhook {
+                out.deleted_message_webhook = ::core::option::Option::Some(
+                    ::std::clone::Clone::clone(v),
+                );
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            if *v != current.auto_typing {
+                out.auto_typing = ::core::option::Option::Some(
+                    ::std::clone::Clone::clone(v),
+                );
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            if *v != current.link_preview {
+                out.link_preview = ::core::option::Option::Some(
+                    ::std::clone::Clone::clone(v),
+                );
+            }
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            if *v != current.enable_lid_mode {
+                out.enable_lid_mode = ::core::option::Option::Some(
+                    ::std::clone::Clone::clone(v),
+                );
+            }
+        }
         out
     }
     /// The wire body: a JSON object with the set fields only.
@@ -1795,6 +2228,36 @@ impl SettingsPatch {
         if let ::core::option::Option::Some(v) = &self.incoming_call_webhook {
             m.insert(
                 ::std::string::String::from("incomingCallWebhook"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            m.insert(
+                ::std::string::String::from("editedMessageWebhook"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            m.insert(
+                ::std::string::String::from("deletedMessageWebhook"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            m.insert(
+                ::std::string::String::from("autoTyping"),
+                ::greenapi_settings::__private::serde_json::Value::from(*v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            m.insert(
+                ::std::string::String::from("linkPreview"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            m.insert(
+                ::std::string::String::from("enableLidMode"),
                 ::greenapi_settings::__private::yes_no_value(*v),
             );
         }
@@ -1949,6 +2412,37 @@ impl SettingsPatch {
                     )?,
                 );
             }
+            "editedMessageWebhook" | "edited_message_webhook" => {
+                self.edited_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::parse_yes_no(
+                        "editedMessageWebhook",
+                        value,
+                    )?,
+                );
+            }
+            "deletedMessageWebhook" | "deleted_message_webhook" => {
+                self.deleted_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::parse_yes_no(
+                        "deletedMessageWebhook",
+                        value,
+                    )?,
+                );
+            }
+            "autoTyping" | "auto_typing" => {
+                self.auto_typing = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::parse_integer("autoTyping", value)?,
+                );
+            }
+            "linkPreview" | "link_preview" => {
+                self.link_preview = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::parse_yes_no("linkPreview", value)?,
+                );
+            }
+            "enableLidMode" | "enable_lid_mode" => {
+                self.enable_lid_mode = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::parse_yes_no("enableLidMode", value)?,
+                );
+            }
             other => {
                 return ::core::result::Result::Err(
                     ::greenapi_settings::__private::unknown_field(other, FIELDS),
@@ -2065,6 +2559,31 @@ impl SettingsPatch {
                     .as_ref()
                     .map(|v| ::greenapi_settings::__private::yes_no_value(*v))
             }
+            "editedMessageWebhook" | "edited_message_webhook" => {
+                self.edited_message_webhook
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::yes_no_value(*v))
+            }
+            "deletedMessageWebhook" | "deleted_message_webhook" => {
+                self.deleted_message_webhook
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::yes_no_value(*v))
+            }
+            "autoTyping" | "auto_typing" => {
+                self.auto_typing
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::serde_json::Value::from(*v))
+            }
+            "linkPreview" | "link_preview" => {
+                self.link_preview
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::yes_no_value(*v))
+            }
+            "enableLidMode" | "enable_lid_mode" => {
+                self.enable_lid_mode
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::yes_no_value(*v))
+            }
             _ => ::core::option::Option::None,
         }
     }
@@ -2155,6 +2674,21 @@ impl ::core::fmt::Debug for SettingsPatch {
         if let ::core::option::Option::Some(v) = &self.incoming_call_webhook {
             d.field("incoming_call_webhook", v);
         }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            d.field("edited_message_webhook", v);
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            d.field("deleted_message_webhook", v);
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            d.field("auto_typing", v);
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            d.field("link_preview", v);
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            d.field("enable_lid_mode", v);
+        }
         d.finish()
     }
 }
@@ -2202,9 +2736,9 @@ pub struct Settings {
     /// Interval between sent messages, in milliseconds.
     ///
     /// - API name: `delaySendMessagesMilliseconds`
-    /// - Allowed: integer in `500..=86400000` (ms)
-    /// - Note: The seed document gives a maximum of 86400000 ms (24 h); newer public documents give 600000 ms. The seed's value is used.
-    /// - Note: Fresh instances report 0 from getSettings; values read back are never rejected.
+    /// - Allowed: integer in `500..=600000` (ms) (recommended at most 300000 ms; above it is a warning)
+    /// - Note: Today's documentation (English and Russian) gives 500..=600000 ms (10 minutes) and recommends at most 300000 ms (5 minutes); above that validation warns. The seed document gave a maximum of 86400000 ms (24 h).
+    /// - Note: Fresh instances report 0 from getSettings, and defaults differ between pages (500 vs 3000); values read back are never rejected.
     pub delay_send_messages_milliseconds: i64,
     /// Mark incoming messages as read. Ignored when markIncomingMessagesReadedOnReply is yes.
     ///
@@ -2220,14 +2754,16 @@ pub struct Settings {
     ///
     /// - API name: `sharedSession`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
     pub shared_session: bool,
     /// Not used.
     ///
     /// - API name: `countryInstance`
     /// - Allowed: string; at most 64 characters
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
     pub country_instance: ::std::string::String,
     /// Notifications about send/delivery/read statuses of outgoing messages. The statuses noAccount and failed cannot be turned off; handling that notification is mandatory.
     ///
@@ -2264,15 +2800,17 @@ pub struct Settings {
     ///
     /// - API name: `statusInstanceWebhook`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
     pub status_instance_webhook: bool,
     /// Not used.
     ///
     /// - API name: `enableMessagesHistory`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
-    /// - Status: **not used** by the API; setting it has no effect.
+    /// - Status: **deprecated**: the server accepts and ignores it; setting it has no effect.
     /// - Note: The seed types it as a string and lists no values; getSettings reports it as yes/no.
+    /// - Note: The seed calls it not used; today's documentation marks it deprecated: the server accepts and ignores it.
     pub enable_messages_history: bool,
     /// Sets the 'Online' status for your account.
     ///
@@ -2296,12 +2834,48 @@ pub struct Settings {
     /// - API name: `incomingCallWebhook`
     /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
     pub incoming_call_webhook: bool,
+    /// Receive notifications about messages edited in chats. Off by default.
+    ///
+    /// - API name: `editedMessageWebhook`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: Documented as beta (working with edited and deleted messages); not in the seed.
+    pub edited_message_webhook: bool,
+    /// Receive notifications about messages deleted in chats. Off by default; the DeletedMessage notification also needs incomingWebhook.
+    ///
+    /// - API name: `deletedMessageWebhook`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: Documented as beta (working with edited and deleted messages); not in the seed.
+    pub deleted_message_webhook: bool,
+    /// Show "typing..." before each message sent through the API: 0 turns it off, 1 to 4 turn it on. A typingTime given to SendMessage takes priority.
+    ///
+    /// - API name: `autoTyping`
+    /// - Allowed: integer in `0..=4`
+    /// - Note: Docs: "specify a value from 1 to 4; if the value is 0, the setting is disabled". Off (0) by default. Not in the seed; newer servers only.
+    pub auto_typing: i64,
+    /// Show link previews in messages sent through the API.
+    ///
+    /// - API name: `linkPreview`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: No official description exists: it appears only in the official JS and Java SDKs (since July 2026). Read back leniently from JSON booleans as well as "yes"/"no"; always sent as "yes"/"no".
+    pub link_preview: bool,
+    /// Identify senders by their LID (…@lid ids) instead of phone-number ids.
+    ///
+    /// - API name: `enableLidMode`
+    /// - Allowed: `"yes"` / `"no"` (`bool` in Rust and Python)
+    /// - Status: **beta**: works, but new; it may change.
+    /// - Note: No official description exists: it appears only in the official JS and Java SDKs and in live getSettings answers ("no"). Turning it on needs a re-login. Read back leniently from JSON booleans as well as "yes"/"no"; always sent as "yes"/"no".
+    pub enable_lid_mode: bool,
     /// Account id, e.g. 79001234567@c.us. (read-only, `wid`; `None` when the server does not send it)
     pub wid: ::core::option::Option<::std::string::String>,
-    /// Type of the instance's account. (read-only, `typeAccount`; `None` when the server does not send it)
+    /// Type of the instance's account. Deprecated. (read-only, `typeAccount`; `None` when the server does not send it)
     pub type_account: ::core::option::Option<::std::string::String>,
-    /// Proxy used by the instance, if any. (read-only, `proxyInstance`; `None` when the server does not send it)
+    /// Proxy used by the instance, if any. Deprecated. (read-only, `proxyInstance`; `None` when the server does not send it)
     pub proxy_instance: ::core::option::Option<::std::string::String>,
+    /// Product of the instance, e.g. "whatsapp", "telegram" or "v3"; only some servers return it. (read-only, `typeInstance`; `None` when the server does not send it)
+    pub type_instance: ::core::option::Option<::std::string::String>,
     /// Fields the spec does not know yet, kept as the server sent them.
     pub extra: ::greenapi_settings::__private::serde_json::Map<
         ::std::string::String,
@@ -2369,6 +2943,21 @@ impl Settings {
             ),
             incoming_call_webhook: ::core::option::Option::Some(
                 ::std::clone::Clone::clone(&self.incoming_call_webhook),
+            ),
+            edited_message_webhook: ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&self.edited_message_webhook),
+            ),
+            deleted_message_webhook: ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&self.deleted_message_webhook),
+            ),
+            auto_typing: ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&self.auto_typing),
+            ),
+            link_preview: ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&self.link_preview),
+            ),
+            enable_lid_mode: ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&self.enable_lid_mode),
             ),
         }
     }
@@ -2499,6 +3088,36 @@ impl Settings {
                     ::greenapi_settings::__private::yes_no_value(*v),
                 )
             }
+            "editedMessageWebhook" | "edited_message_webhook" => {
+                let v = &self.edited_message_webhook;
+                ::core::option::Option::Some(
+                    ::greenapi_settings::__private::yes_no_value(*v),
+                )
+            }
+            "deletedMessageWebhook" | "deleted_message_webhook" => {
+                let v = &self.deleted_message_webhook;
+                ::core::option::Option::Some(
+                    ::greenapi_settings::__private::yes_no_value(*v),
+                )
+            }
+            "autoTyping" | "auto_typing" => {
+                let v = &self.auto_typing;
+                ::core::option::Option::Some(
+                    ::greenapi_settings::__private::serde_json::Value::from(*v),
+                )
+            }
+            "linkPreview" | "link_preview" => {
+                let v = &self.link_preview;
+                ::core::option::Option::Some(
+                    ::greenapi_settings::__private::yes_no_value(*v),
+                )
+            }
+            "enableLidMode" | "enable_lid_mode" => {
+                let v = &self.enable_lid_mode;
+                ::core::option::Option::Some(
+                    ::greenapi_settings::__private::yes_no_value(*v),
+                )
+            }
             "wid" => {
                 self.wid
                     .as_ref()
@@ -2515,6 +3134,13 @@ impl Settings {
             }
             "proxyInstance" | "proxy_instance" => {
                 self.proxy_instance
+                    .as_ref()
+                    .map(|v| ::greenapi_settings::__private::serde_json::Value::String(
+                        ::std::clone::Clone::clone(v),
+                    ))
+            }
+            "typeInstance" | "type_instance" => {
+                self.type_instance
                     .as_ref()
                     .map(|v| ::greenapi_settings::__private::serde_json::Value::String(
                         ::std::clone::Clone::clone(v),
@@ -2545,6 +3171,14 @@ impl Settings {
         if let ::core::option::Option::Some(v) = &self.proxy_instance {
             m.insert(
                 ::std::string::String::from("proxyInstance"),
+                ::greenapi_settings::__private::serde_json::Value::String(
+                    ::std::clone::Clone::clone(v),
+                ),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.type_instance {
+            m.insert(
+                ::std::string::String::from("typeInstance"),
                 ::greenapi_settings::__private::serde_json::Value::String(
                     ::std::clone::Clone::clone(v),
                 ),
@@ -2689,6 +3323,41 @@ impl Settings {
                 ::greenapi_settings::__private::yes_no_value(*v),
             );
         }
+        {
+            let v = &self.edited_message_webhook;
+            m.insert(
+                ::std::string::String::from("editedMessageWebhook"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        {
+            let v = &self.deleted_message_webhook;
+            m.insert(
+                ::std::string::String::from("deletedMessageWebhook"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        {
+            let v = &self.auto_typing;
+            m.insert(
+                ::std::string::String::from("autoTyping"),
+                ::greenapi_settings::__private::serde_json::Value::from(*v),
+            );
+        }
+        {
+            let v = &self.link_preview;
+            m.insert(
+                ::std::string::String::from("linkPreview"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
+        {
+            let v = &self.enable_lid_mode;
+            m.insert(
+                ::std::string::String::from("enableLidMode"),
+                ::greenapi_settings::__private::yes_no_value(*v),
+            );
+        }
         for (k, v) in &self.extra {
             m.insert(::std::clone::Clone::clone(k), ::std::clone::Clone::clone(v));
         }
@@ -2807,6 +3476,32 @@ impl Settings {
                     ::greenapi_settings::__private::read_yes_no("incomingCallWebhook", v)
                         .map(|x| out.incoming_call_webhook = x)
                 }
+                "editedMessageWebhook" => {
+                    ::greenapi_settings::__private::read_yes_no(
+                            "editedMessageWebhook",
+                            v,
+                        )
+                        .map(|x| out.edited_message_webhook = x)
+                }
+                "deletedMessageWebhook" => {
+                    ::greenapi_settings::__private::read_yes_no(
+                            "deletedMessageWebhook",
+                            v,
+                        )
+                        .map(|x| out.deleted_message_webhook = x)
+                }
+                "autoTyping" => {
+                    ::greenapi_settings::__private::read_integer("autoTyping", v)
+                        .map(|x| out.auto_typing = x)
+                }
+                "linkPreview" => {
+                    ::greenapi_settings::__private::read_yes_no("linkPreview", v)
+                        .map(|x| out.link_preview = x)
+                }
+                "enableLidMode" => {
+                    ::greenapi_settings::__private::read_yes_no("enableLidMode", v)
+                        .map(|x| out.enable_lid_mode = x)
+                }
                 "wid" => {
                     if v.is_null() {
                         ::core::result::Result::Ok(())
@@ -2831,6 +3526,14 @@ impl Settings {
                             .map(|x| {
                                 out.proxy_instance = ::core::option::Option::Some(x);
                             })
+                    }
+                }
+                "typeInstance" => {
+                    if v.is_null() {
+                        ::core::result::Result::Ok(())
+                    } else {
+                        ::greenapi_settings::__private::parse_string("typeInstance", v)
+                            .map(|x| out.type_instance = ::core::option::Option::Some(x))
                     }
                 }
                 _ => {
@@ -2886,9 +3589,15 @@ impl ::core::fmt::Debug for Settings {
         d.field("poll_message_webhook", &self.poll_message_webhook);
         d.field("incoming_block_webhook", &self.incoming_block_webhook);
         d.field("incoming_call_webhook", &self.incoming_call_webhook);
+        d.field("edited_message_webhook", &self.edited_message_webhook);
+        d.field("deleted_message_webhook", &self.deleted_message_webhook);
+        d.field("auto_typing", &self.auto_typing);
+        d.field("link_preview", &self.link_preview);
+        d.field("enable_lid_mode", &self.enable_lid_mode);
         d.field("wid", &self.wid);
         d.field("type_account", &self.type_account);
         d.field("proxy_instance", &self.proxy_instance);
+        d.field("type_instance", &self.type_instance);
         if !self.extra.is_empty() {
             d.field("extra", &self.extra);
         }
