@@ -18,6 +18,7 @@
 //! ```
 
 pub mod constraint;
+pub mod diff;
 pub mod load;
 pub mod markdown;
 pub mod model;

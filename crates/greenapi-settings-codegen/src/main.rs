@@ -5,12 +5,18 @@
 //! cargo run -p greenapi-settings-codegen -- markdown  [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- pyi       [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- check     [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- diff OLD.json NEW.json   # changelog Markdown
 //! ```
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [cmd, old, new] = args.as_slice() {
+        if cmd == "diff" {
+            return diff(old, new);
+        }
+    }
     let (what, path) = match args.as_slice() {
         [w] => (w.as_str(), default_spec()),
         [w, p] => (w.as_str(), std::path::PathBuf::from(p)),
@@ -40,11 +46,35 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Prints the changes from `old` to `new` as a changelog section; exit 1 if either does not load.
+fn diff(old: &str, new: &str) -> ExitCode {
+    let load = |p: &str| {
+        greenapi_settings_codegen::load_file(std::path::Path::new(p)).map_err(|errs| {
+            for e in &errs.0 {
+                eprintln!("{p}: {e}");
+            }
+        })
+    };
+    let (Ok(o), Ok(n)) = (load(old), load(new)) else {
+        return ExitCode::from(1);
+    };
+    let changes = greenapi_settings_codegen::diff::diff(&o, &n);
+    print!(
+        "{}",
+        greenapi_settings_codegen::diff::render_markdown(
+            &format!("Spec changes: {old} → {new}"),
+            &changes
+        )
+    );
+    ExitCode::SUCCESS
+}
+
 fn default_spec() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/settings.json")
 }
 
 fn usage() -> ExitCode {
     eprintln!("usage: greenapi-settings-codegen <rust|markdown|pyi|check> [SPEC]");
+    eprintln!("       greenapi-settings-codegen diff OLD.json NEW.json");
     ExitCode::from(2)
 }

@@ -67,3 +67,24 @@ fn renaming_a_field_in_the_spec_renames_the_generated_api() {
     assert!(code.contains("\"keepOnlineStatusRenamed\""));
     assert!(!code.contains("keep_online_status:"));
 }
+
+/// The v1 → v2 spec diff, as the `diff` command prints it, is pinned here and is the entry
+/// in CHANGELOG.md (the changelog is produced by the tool, not written by hand).
+#[test]
+fn spec_diff_v1_to_v2_is_pinned_and_is_the_changelog_entry() {
+    let v1 = greenapi_settings_codegen::load_file(
+        &root().join("crates/greenapi-settings-codegen/tests/fixtures/settings-v1.json"),
+    )
+    .expect("the v1 fixture loads");
+    let changes = greenapi_settings_codegen::diff::diff(&v1, &spec());
+    let md = greenapi_settings_codegen::diff::render_markdown("Spec v1 → v2", &changes);
+    check(
+        "crates/greenapi-settings-codegen/tests/fixtures/diff-v1-v2.md",
+        &md,
+    );
+    let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap_or_default();
+    assert!(
+        changelog.contains(&md),
+        "CHANGELOG.md does not contain the v1 → v2 diff; paste crates/greenapi-settings-codegen/tests/fixtures/diff-v1-v2.md into it"
+    );
+}
