@@ -129,6 +129,17 @@ pub fn command() -> Command {
                 .args(sandbox_options::args())
                 .after_help(sandbox_options::AFTER_HELP),
         )
+        .subcommand(
+            Command::new("spec-check")
+                .about("Compare the instance's getSettings answer (or a saved one) with the spec; exit 1 if they differ")
+                .arg(
+                    Arg::new("body")
+                        .long("body")
+                        .value_name("FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("A saved getSettings answer (JSON) instead of asking the instance"),
+                ),
+        )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
 }

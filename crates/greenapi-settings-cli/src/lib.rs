@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 
-use commands::{demo, docs, get, plan_apply, sandbox, set, validate};
+use commands::{demo, docs, get, plan_apply, sandbox, set, spec_check, validate};
 use exit::{CliError, Exit};
 use style::Style;
 
@@ -96,6 +96,7 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("plan", sub)) => plan_apply::run(&conn, sub, style, true).await,
         Some(("apply", sub)) => plan_apply::run(&conn, sub, style, false).await,
         Some(("validate", sub)) => validate::run(sub, style),
+        Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),
         Some(("demo", _)) => demo::run(style).await,

@@ -34,6 +34,7 @@ mod client;
 mod meta;
 pub mod redact;
 mod settings;
+mod spec_check;
 mod suggest;
 mod validation;
 
@@ -49,4 +50,5 @@ pub use settings::{
     facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch, FIELDS,
     INSTANCE_SEGMENT_PREFIX, READ_ONLY_FIELDS, RULES,
 };
+pub use spec_check::{compare_with_spec, SpecComparison};
 pub use validation::{Change, CheckedPatch, Report, Severity, ValidationError, Violation};

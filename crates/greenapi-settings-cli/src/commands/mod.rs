@@ -8,4 +8,5 @@ pub(crate) mod get;
 pub(crate) mod plan_apply;
 pub(crate) mod sandbox;
 pub(crate) mod set;
+pub(crate) mod spec_check;
 pub(crate) mod validate;

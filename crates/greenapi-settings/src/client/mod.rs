@@ -115,15 +115,7 @@ impl Client {
 
     /// Reads every setting of the instance (`getSettings`).
     pub async fn get_settings(&self) -> Result<Settings, Error> {
-        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
-        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            response::decode_error(
-                status,
-                format!("invalid JSON: {e}"),
-                &body,
-                &self.inner.token,
-            )
-        })?;
+        let (status, body, value) = self.get_settings_body().await?;
         if let Some(reason) = response::not_a_settings_body(&value) {
             return Err(response::decode_error(
                 status,
@@ -140,6 +132,36 @@ impl Client {
                 .join("; ");
             response::decode_error(status, reason, &body, &self.inner.token)
         })
+    }
+
+    /// Reads the getSettings answer as the server sent it: a JSON object, with no check that it
+    /// holds the spec's settings and no typing of its values. For comparing a server with the
+    /// spec (which fields it has that the spec lacks, and the reverse); use
+    /// [`get_settings`](Self::get_settings) for everything else.
+    pub async fn get_settings_json(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        let (status, body, value) = self.get_settings_body().await?;
+        match value {
+            serde_json::Value::Object(m) => Ok(m),
+            _ => Err(response::decode_error(
+                status,
+                "expected a JSON object of settings",
+                &body,
+                &self.inner.token,
+            )),
+        }
+    }
+
+    async fn get_settings_body(&self) -> Result<(u16, Vec<u8>, serde_json::Value), Error> {
+        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            response::decode_error(
+                status,
+                format!("invalid JSON: {e}"),
+                &body,
+                &self.inner.token,
+            )
+        })?;
+        Ok((status, body, value))
     }
 
     /// Validates `patch` and, if it has no errors, sends it (`setSettings`). An invalid patch
