@@ -42,8 +42,8 @@ mod validation;
 pub use client::blocking;
 #[cfg(feature = "client")]
 pub use client::{
-    ApiToken, Applied, Client, ClientBuilder, Error, Plan, RetryPolicy, ENV_API_URL,
-    ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES,
+    ApiToken, Applied, ApplyOptions, Client, ClientBuilder, Error, Plan, RetryPolicy, Verification,
+    VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES,
 };
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
 pub use settings::{

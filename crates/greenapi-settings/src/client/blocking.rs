@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{Applied, ClientBuilder, Error, Plan};
+use super::{Applied, ApplyOptions, ClientBuilder, Error, Plan, VerifiedApply};
 use crate::settings::{SetSettingsResponse, Settings, SettingsPatch};
 use crate::validation::CheckedPatch;
 
@@ -80,6 +80,15 @@ impl Client {
     /// See [`Client::send_checked`](super::Client::send_checked).
     pub fn send_checked(&self, patch: &CheckedPatch) -> Result<SetSettingsResponse, Error> {
         self.run(self.inner.send_checked(patch))
+    }
+
+    /// See [`Client::apply_verified`](super::Client::apply_verified).
+    pub fn apply_verified(
+        &self,
+        desired: &SettingsPatch,
+        options: &ApplyOptions,
+    ) -> Result<VerifiedApply, Error> {
+        self.run(self.inner.apply_verified(desired, options))
     }
 
     /// See [`Client::plan`](super::Client::plan).

@@ -6,6 +6,7 @@ mod plan;
 mod response;
 mod retry;
 mod secret;
+mod verify;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -22,6 +23,7 @@ pub use error::Error;
 pub use plan::{Applied, Plan};
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
+pub use verify::{ApplyOptions, Verification, VerifiedApply};
 
 use crate::settings::{ApiMethod, SetSettingsResponse, Settings, SettingsPatch};
 use crate::validation::CheckedPatch;
@@ -138,7 +140,9 @@ impl Client {
     /// holds the spec's settings and no typing of its values. For comparing a server with the
     /// spec (which fields it has that the spec lacks, and the reverse); use
     /// [`get_settings`](Self::get_settings) for everything else.
-    pub async fn get_settings_json(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    pub async fn get_settings_json(
+        &self,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         let (status, body, value) = self.get_settings_body().await?;
         match value {
             serde_json::Value::Object(m) => Ok(m),

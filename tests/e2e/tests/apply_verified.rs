@@ -1,0 +1,154 @@
+//! `apply_verified`: apply, then read back until every field shows its value, through the
+//! sandbox's restart window ("starting" answers) and apply delay (new values visible late),
+//! paced at the API's 1 request per second unless a test turns pacing off.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{default_builder, sandbox};
+use greenapi_settings::{ApplyOptions, SettingsPatch, Verification};
+use greenapi_settings_sandbox::{SandboxConfig, DEFAULT_INSTANCE_ID};
+
+fn desired() -> SettingsPatch {
+    SettingsPatch::new()
+        .incoming_webhook(true)
+        .delay_send_messages_milliseconds(5000)
+}
+
+#[tokio::test]
+async fn without_waiting_the_outcome_is_not_verified() {
+    let sb = sandbox(SandboxConfig::default().rate_limit(None)).await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    let r = c
+        .apply_verified(&desired(), &ApplyOptions::no_wait())
+        .await
+        .unwrap();
+    assert!(r.applied.sent());
+    assert_eq!(r.verification, Verification::NotVerified);
+    assert_eq!(r.verification.to_string(), "not verified");
+    assert_eq!(r.reads, 0);
+}
+
+#[tokio::test]
+async fn a_restart_window_and_apply_delay_are_waited_out_without_resending() {
+    let sb = sandbox(
+        SandboxConfig::default()
+            .restart_duration(Duration::from_millis(400))
+            .apply_delay(Duration::from_millis(900)),
+    )
+    .await;
+    // Real pacing: 1 request per second, as the sandbox's rate limit demands.
+    let c = default_builder(&sb.url())
+        .min_interval(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let r = c
+        .apply_verified(
+            &desired(),
+            &ApplyOptions::default()
+                .wait(Duration::from_secs(20))
+                .settle(Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.verification,
+        Verification::Converged { resends: 0 },
+        "{r:?}"
+    );
+    assert_eq!(r.verification.to_string(), "converged");
+    assert!(r.resent.is_empty());
+    let stats = sb.stats(DEFAULT_INSTANCE_ID).unwrap();
+    assert_eq!(stats.set_settings_calls, 1);
+    assert_eq!(stats.rate_limited, 0, "the 1 request/second limit held");
+}
+
+#[tokio::test]
+async fn an_instance_already_in_place_gets_nothing_and_is_converged() {
+    let sb = sandbox(SandboxConfig::default().rate_limit(None)).await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    c.apply(&desired()).await.unwrap();
+    let r = c
+        .apply_verified(&desired(), &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(!r.applied.sent());
+    assert_eq!(r.verification, Verification::Converged { resends: 0 });
+    assert_eq!(sb.stats(DEFAULT_INSTANCE_ID).unwrap().set_settings_calls, 1);
+}
+
+#[tokio::test]
+async fn the_cancel_flag_stops_waiting_and_reports_what_is_known() {
+    // New values never show within the test: the apply delay is longer than the wait.
+    let sb = sandbox(
+        SandboxConfig::default()
+            .rate_limit(None)
+            .apply_delay(Duration::from_secs(60)),
+    )
+    .await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    let stopper = flag.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stopper.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.apply_verified(
+            &desired(),
+            &ApplyOptions::default()
+                .wait(Duration::from_secs(30))
+                .cancel_flag(flag),
+        ),
+    )
+    .await
+    .expect("the flag stops the wait")
+    .unwrap();
+    match &r.verification {
+        Verification::Interrupted { fields, resends } => {
+            assert_eq!(*resends, 0);
+            let names: Vec<&str> = fields.iter().map(|c| c.field).collect();
+            assert_eq!(names, ["delaySendMessagesMilliseconds", "incomingWebhook"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn fields_still_wrong_after_the_wait_are_named_with_what_they_read() {
+    let sb = sandbox(
+        SandboxConfig::default()
+            .rate_limit(None)
+            .apply_delay(Duration::from_secs(60)),
+    )
+    .await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    let r = c
+        .apply_verified(
+            &SettingsPatch::new().incoming_webhook(true),
+            &ApplyOptions::default()
+                .wait(Duration::from_millis(600))
+                .settle(Duration::from_millis(200))
+                .max_resends(1),
+        )
+        .await
+        .unwrap();
+    match &r.verification {
+        Verification::NotConverged { fields, resends } => {
+            assert_eq!(*resends, 1);
+            assert_eq!(fields.len(), 1);
+            assert_eq!(fields[0].field, "incomingWebhook");
+            assert_eq!(fields[0].current, "no");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.resent, [SettingsPatch::new().incoming_webhook(true)]);
+    assert!(r
+        .verification
+        .to_string()
+        .starts_with("not converged after 1 re-send(s): incomingWebhook"));
+}
