@@ -4,10 +4,10 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
-use greenapi_settings::{Client, SettingsPatch};
+use greenapi_settings::SettingsPatch;
 
 use crate::errors::{to_pyerr, validation_error};
-use crate::options::{self, Options};
+use crate::options::{self, Conn, Options};
 use crate::patch::patch_from_call;
 use crate::plan::{PyApplied, PyPlan};
 use crate::report::emit_warnings;
@@ -45,7 +45,7 @@ pub fn desired_state(
     Ok(desired)
 }
 
-pub fn client_repr(class: &str, c: &Client) -> String {
+pub fn client_repr(class: &str, c: &Conn) -> String {
     format!(
         "{class}(api_url='{}', id_instance={}, api_token=<redacted>)",
         c.api_url(),
@@ -56,64 +56,62 @@ pub fn client_repr(class: &str, c: &Client) -> String {
 /// A blocking client for one instance.
 #[pyclass(module = "greenapi_settings", name = "Client", frozen)]
 pub struct PyClient {
-    inner: Client,
+    conn: Conn,
 }
 
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (api_url, id_instance, api_token, *, timeout = 30.0, retries = 3, min_interval = None))]
+    #[pyo3(
+        signature = (api_url, id_instance, api_token, *, timeout = None, retries = None, min_interval = None),
+        text_signature = "(api_url, id_instance, api_token, *, timeout=30.0, retries=3, min_interval=None)"
+    )]
     fn new(
         py: Python<'_>,
         api_url: String,
-        id_instance: u64,
+        id_instance: &Bound<'_, PyAny>,
         api_token: String,
-        timeout: f64,
-        retries: u32,
-        min_interval: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let opts = Options {
-            timeout,
-            retries,
-            min_interval,
-        };
-        let inner = options::build(py, api_url, id_instance, api_token, &opts)?;
-        Ok(PyClient { inner })
+        let opts = Options::new(py, timeout, retries, min_interval)?;
+        let conn = options::build(py, api_url, id_instance, api_token, &opts)?;
+        Ok(PyClient { conn })
     }
 
     /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
     #[classmethod]
-    #[pyo3(signature = (*, timeout = 30.0, retries = 3, min_interval = None))]
+    #[pyo3(
+        signature = (*, timeout = None, retries = None, min_interval = None),
+        text_signature = "($cls, *, timeout=30.0, retries=3, min_interval=None)"
+    )]
     fn from_env(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        timeout: f64,
-        retries: u32,
-        min_interval: Option<f64>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let opts = Options {
-            timeout,
-            retries,
-            min_interval,
-        };
+        let opts = Options::new(py, timeout, retries, min_interval)?;
         Ok(PyClient {
-            inner: options::from_env(py, &opts)?,
+            conn: options::from_env(py, &opts)?,
         })
     }
 
     #[getter]
     fn api_url(&self) -> &str {
-        self.inner.api_url()
+        self.conn.api_url()
     }
 
     #[getter]
     fn id_instance(&self) -> u64 {
-        self.inner.id_instance()
+        self.conn.id_instance()
     }
 
     /// Reads every setting of the instance (getSettings).
     fn get_settings(&self, py: Python<'_>) -> PyResult<PySettings> {
-        let c = self.inner.clone();
+        let c = self.conn.client(py)?;
         let result = block_on(py, async move { c.get_settings().await })?;
         result.map(PySettings::from).map_err(|e| to_pyerr(py, e))
     }
@@ -127,7 +125,7 @@ impl PyClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<bool> {
         let patch = patch_to_send(py, "set_settings()", patch, kwargs)?;
-        let c = self.inner.clone();
+        let c = self.conn.client(py)?;
         let result = block_on(py, async move { c.set_settings(&patch).await })?;
         result.map(|r| r.save_settings).map_err(|e| to_pyerr(py, e))
     }
@@ -141,7 +139,7 @@ impl PyClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyPlan> {
         let desired = desired_state(py, "plan()", desired, kwargs)?;
-        let c = self.inner.clone();
+        let c = self.conn.client(py)?;
         let plan =
             block_on(py, async move { c.plan(&desired).await })?.map_err(|e| to_pyerr(py, e))?;
         emit_warnings(py, &plan.warnings)?;
@@ -157,16 +155,16 @@ impl PyClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyApplied> {
         let desired = desired_state(py, "apply()", desired, kwargs)?;
-        let c = self.inner.clone();
+        let c = self.conn.client(py)?;
         let plan =
             block_on(py, async move { c.plan(&desired).await })?.map_err(|e| to_pyerr(py, e))?;
         emit_warnings(py, &plan.warnings)?;
-        let c = self.inner.clone();
+        let c = self.conn.client(py)?;
         let applied = block_on(py, async move { c.apply_plan(plan).await })?;
         applied.map(PyApplied::from).map_err(|e| to_pyerr(py, e))
     }
 
     fn __repr__(&self) -> String {
-        client_repr("Client", &self.inner)
+        client_repr("Client", &self.conn)
     }
 }

@@ -1,58 +1,197 @@
 //! Python values ⇄ JSON values, the lingua franca of the core crate's setters and getters.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
-use greenapi_settings::{FieldInfo, FieldKind};
+use greenapi_settings::{FieldInfo, FieldKind, Violation};
 
-/// Converts a plain Python value (None, bool, int, float, str, list/tuple, dict with str keys).
-/// Integers past 64 bits become floats, so the core's type check reports them as non-integers.
-pub fn py_to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+/// A Python value with no JSON form, described for a message (never its text: it may be a
+/// secret).
+#[derive(Debug)]
+pub enum Unfit {
+    /// An integer past 64 bits: its digits, or its size when it has too many to show.
+    BigInt(String),
+    /// Anything else: NaN, an infinity, bytes, a `Decimal`, a string with a lone surrogate...
+    Other(String),
+}
+
+impl Unfit {
+    pub fn describe(&self) -> &str {
+        match self {
+            Unfit::BigInt(s) | Unfit::Other(s) => s,
+        }
+    }
+}
+
+/// Digits of an integer too large for 64 bits, or its size in bits when long.
+fn big_int(obj: &Bound<'_, PyAny>) -> Unfit {
+    if let Ok(text) = obj.str() {
+        let text = text.to_string();
+        if text.len() <= 40 {
+            return Unfit::BigInt(text);
+        }
+    }
+    let bits: u64 = obj
+        .call_method0("bit_length")
+        .and_then(|b| b.extract())
+        .unwrap_or(0);
+    Unfit::BigInt(format!("an integer of {bits} bits"))
+}
+
+fn int_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
+    if let Ok(i) = obj.extract::<i64>() {
+        return Ok(Value::from(i));
+    }
+    if let Ok(u) = obj.extract::<u64>() {
+        return Ok(Value::from(u));
+    }
+    Err(big_int(obj))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Converts a plain Python value (None, bool, int or anything with `__index__`, float, str,
+/// list/tuple, dict with str keys) into JSON. Anything else is `Unfit`, which the callers turn
+/// into a violation naming the field: integers past 64 bits, NaN and infinities, strings that
+/// are not valid Unicode (lone surrogates), bytes, `Decimal`, ...
+pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
-    if obj.is_instance_of::<PyBool>() {
-        return Ok(Value::Bool(obj.extract()?));
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
     }
     if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::from(i));
-        }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::from(u));
-        }
-        let f: f64 = obj.extract()?;
-        return Ok(Number::from_f64(f).map_or(Value::Null, Value::Number));
+        return int_to_json(obj);
     }
-    if obj.is_instance_of::<PyFloat>() {
-        let f: f64 = obj.extract()?;
-        return Number::from_f64(f)
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        return Number::from_f64(v)
             .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err(format!("{f} is not a finite number")));
+            .ok_or_else(|| Unfit::Other(format!("{} (not a finite number)", f64_text(v))));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+        return match s.to_cow() {
+            Ok(text) => Ok(Value::String(text.into_owned())),
+            Err(_) => Err(Unfit::Other(
+                "a string that is not valid Unicode (it holds a lone surrogate)".into(),
+            )),
+        };
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {
-            let key: String = k
-                .extract()
-                .map_err(|_| PyTypeError::new_err("dictionary keys must be strings"))?;
-            map.insert(key, py_to_json(&v)?);
+            let Ok(key) = k
+                .cast::<PyString>()
+                .map_err(|_| ())
+                .and_then(|k| k.to_cow().map(|c| c.into_owned()).map_err(|_| ()))
+            else {
+                return Err(Unfit::Other(
+                    "a dict with a key that is not a string".into(),
+                ));
+            };
+            let value = py_to_json(&v).map_err(|_| Unfit::Other("a dict".into()))?;
+            map.insert(key, value);
         }
         return Ok(Value::Object(map));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let items: PyResult<Vec<Value>> = obj.try_iter()?.map(|x| py_to_json(&x?)).collect();
-        return Ok(Value::Array(items?));
+        let what = || Unfit::Other(format!("a {}", type_name(obj)));
+        let mut items = Vec::new();
+        for item in obj.try_iter().map_err(|_| what())? {
+            let item = item.map_err(|_| what())?;
+            items.push(py_to_json(&item).map_err(|_| what())?);
+        }
+        return Ok(Value::Array(items));
     }
-    Err(PyTypeError::new_err(format!(
-        "cannot use a value of type {} here; expected bool, int, str, list or dict",
-        obj.get_type().name()?
-    )))
+    // Integer-like objects (numpy integers): whatever `operator.index` accepts.
+    if obj.hasattr("__index__").unwrap_or(false) {
+        if let Ok(i) = obj.call_method0("__index__") {
+            if i.is_instance_of::<PyInt>() {
+                return int_to_json(&i);
+            }
+        }
+    }
+    Err(Unfit::Other(format!("a value of type {}", type_name(obj))))
+}
+
+fn f64_text(v: f64) -> &'static str {
+    if v.is_nan() {
+        "nan"
+    } else if v > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// `py_to_json` for the value of `field`: an integer setting holds an `i64`, so an integer
+/// past that (up to 2**64 - 1 still has a JSON form) is reported like a larger one.
+pub fn field_value(field: Option<&FieldInfo>, obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
+    let value = py_to_json(obj)?;
+    match (&value, field) {
+        (Value::Number(n), Some(f))
+            if f.kind == FieldKind::Integer && n.is_u64() && !n.is_i64() =>
+        {
+            Err(Unfit::BigInt(n.to_string()))
+        }
+        _ => Ok(value),
+    }
+}
+
+/// The violation for a value with no JSON form, worded like the core's type errors for the
+/// field's kind. `name` is the key as given; the violation names the field in API spelling.
+pub fn unfit_violation(name: &str, field: Option<&FieldInfo>, unfit: &Unfit) -> Violation {
+    let desc = unfit.describe();
+    let Some(f) = field else {
+        return Violation::error(
+            Some(name),
+            None,
+            "json",
+            format!("cannot be sent as JSON: found {desc}"),
+        );
+    };
+    if f.secret {
+        return Violation::error(
+            Some(f.name),
+            Some(Value::String("<redacted>".into())),
+            "string",
+            "expected a string (value not shown: secret)",
+        );
+    }
+    let (rule, message) = match (f.kind, unfit) {
+        (FieldKind::Integer, Unfit::BigInt(_)) => match (f.min, f.max) {
+            (Some(min), Some(max)) => {
+                let unit = f.unit.map(|u| format!(" {u}")).unwrap_or_default();
+                (
+                    "range",
+                    format!("{desc} is out of range: must be between {min} and {max}{unit}"),
+                )
+            }
+            _ => (
+                "integer",
+                format!("expected an integer that fits in 64 bits, found {desc}"),
+            ),
+        },
+        (FieldKind::Integer, _) => ("integer", format!("expected an integer, found {desc}")),
+        (FieldKind::YesNo, _) => ("yesNo", format!("expected \"yes\" or \"no\", found {desc}")),
+        (FieldKind::String | FieldKind::Url | FieldKind::Token, _) => {
+            ("string", format!("expected a string, found {desc}"))
+        }
+        _ => ("type", format!("cannot use {desc} here")),
+    };
+    // An integer that JSON can carry (below 2**64) is kept as the value.
+    let value = match unfit {
+        Unfit::BigInt(digits) => digits.parse::<u64>().ok().map(Value::from),
+        Unfit::Other(_) => None,
+    };
+    Violation::error(Some(f.name), value, rule, message)
 }
 
 /// Converts a JSON value into plain Python objects.

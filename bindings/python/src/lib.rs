@@ -41,5 +41,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aclient::PyAsyncClient>()?;
     m.add_class::<sandbox::PySandbox>()?;
     m.add_class::<sandbox::PySandboxStats>()?;
+    // Stop the I/O runtime before the interpreter finalises (see `runtime`).
+    let shutdown = wrap_pyfunction!(runtime::shutdown, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (shutdown,))?;
     Ok(())
 }

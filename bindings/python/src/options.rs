@@ -1,70 +1,259 @@
-//! Building a core `Client` from the keyword arguments shared by `Client` and `AsyncClient`.
+//! Building a core `Client` from the keyword arguments shared by `Client` and `AsyncClient`,
+//! and keeping it usable across `fork()`.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
 
 use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 
 use crate::errors::{config_error, to_pyerr};
-use crate::runtime::runtime;
+use crate::runtime::handle;
 
-/// Timeouts, retries and pacing, as given in Python (seconds as floats).
+/// Timeouts, retries and pacing, checked.
 pub struct Options {
-    pub timeout: f64,
-    pub retries: u32,
-    pub min_interval: Option<f64>,
+    timeout: Duration,
+    retries: u32,
+    min_interval: Option<Duration>,
 }
 
-fn seconds(py: Python<'_>, name: &str, v: f64, zero_ok: bool) -> PyResult<Duration> {
-    if !v.is_finite() || v < 0.0 || (!zero_ok && v == 0.0) {
-        let want = if zero_ok { ">= 0" } else { "> 0" };
-        return Err(config_error(
-            py,
-            format!("{name} must be a number of seconds {want}, got {v}"),
-        ));
+/// `repr()` of a rejected value, cut short (`10**400` has 401 digits).
+pub fn shown(obj: &Bound<'_, PyAny>) -> String {
+    let text = obj
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "?".into());
+    if text.chars().count() > 40 {
+        let head: String = text.chars().take(37).collect();
+        format!("{head}...")
+    } else {
+        text
     }
-    Duration::try_from_secs_f64(v).map_err(|e| config_error(py, format!("{name}: {e}")))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Seconds from an int or a float: a wrong type is a `TypeError`, a number out of range
+/// (negative, zero when not allowed, NaN, infinite, too large) a `ConfigError`.
+fn seconds(
+    py: Python<'_>,
+    name: &str,
+    obj: &Bound<'_, PyAny>,
+    zero_ok: bool,
+) -> PyResult<Duration> {
+    let want = if zero_ok {
+        "a number of seconds >= 0"
+    } else {
+        "a number of seconds > 0"
+    };
+    let bad = |message: String| config_error(py, message);
+    let v = finite_or(obj, name, want, bad)?;
+    if v < 0.0 || (!zero_ok && v == 0.0) {
+        return Err(bad(format!("{name} must be {want}, got {}", shown(obj))));
+    }
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| bad(format!("{name} must be {want}, got {}", shown(obj))))
+}
+
+/// An integer argument: a wrong type (a float, a bool, a string) is a `TypeError`, an
+/// integer outside `T`'s range a `ConfigError` saying `want`.
+pub fn integer<T>(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>, want: &str) -> PyResult<T>
+where
+    T: for<'a, 'py> FromPyObject<'a, 'py>,
+{
+    integer_or(obj, name, want, |message| config_error(py, message))
+}
+
+/// `integer`, with `bad` making the error for an integer out of range.
+pub fn integer_or<T>(
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+    want: &str,
+    bad: impl FnOnce(String) -> PyErr,
+) -> PyResult<T>
+where
+    T: for<'a, 'py> FromPyObject<'a, 'py>,
+{
+    if !obj.is_instance_of::<PyBool>() {
+        if let Ok(v) = obj.extract::<T>() {
+            return Ok(v);
+        }
+        // Anything usable as an integer (int, numpy integers) that did not fit.
+        if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false) {
+            return Err(bad(format!("{name} must be {want}, got {}", shown(obj))));
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "{name} must be {want}, not {}",
+        type_name(obj)
+    )))
+}
+
+/// A float argument: a wrong type is a `TypeError`; an int too large for a float, NaN or an
+/// infinity goes to `bad`.
+pub fn finite_or(
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+    want: &str,
+    bad: impl FnOnce(String) -> PyErr,
+) -> PyResult<f64> {
+    let wrong_type =
+        || PyTypeError::new_err(format!("{name} must be {want}, not {}", type_name(obj)));
+    if obj.is_instance_of::<PyBool>() {
+        return Err(wrong_type());
+    }
+    match obj.extract::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(bad(format!("{name} must be {want}, got {}", shown(obj)))),
+        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
+            Err(bad(format!("{name} must be {want}, got {}", shown(obj))))
+        }
+        Err(_) => Err(wrong_type()),
+    }
 }
 
 impl Options {
-    fn apply(&self, py: Python<'_>, builder: ClientBuilder) -> PyResult<ClientBuilder> {
-        let mut b = builder
-            .timeout(seconds(py, "timeout", self.timeout, false)?)
-            .retry(RetryPolicy::default().max_attempts(self.retries.saturating_add(1)));
-        if let Some(s) = self.min_interval {
-            b = b.min_interval(seconds(py, "min_interval", s, true)?);
-        }
-        Ok(b)
+    /// Checks the keyword arguments; `None` is the default.
+    pub fn new(
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        min_interval: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Options> {
+        Ok(Options {
+            timeout: match timeout {
+                Some(t) => seconds(py, "timeout", t, false)?,
+                None => Duration::from_secs(30),
+            },
+            retries: match retries {
+                Some(r) => integer(py, "retries", r, "an integer from 0 to 4294967295")?,
+                None => 3,
+            },
+            min_interval: min_interval
+                .map(|s| seconds(py, "min_interval", s, true))
+                .transpose()?,
+        })
     }
+
+    fn apply(&self, builder: ClientBuilder) -> ClientBuilder {
+        let b = builder
+            .timeout(self.timeout)
+            .retry(RetryPolicy::default().max_attempts(self.retries.saturating_add(1)));
+        match self.min_interval {
+            Some(d) => b.min_interval(d),
+            None => b,
+        }
+    }
+}
+
+/// The core client of a Python client object, rebuilt in a process other than the one that
+/// built it: after `fork()` the connection pool holds the parent's connections (sockets
+/// shared with the parent, driven by tasks of the parent's runtime, which do not run in the
+/// child). The configuration is kept to build an identical client with a pool of its own.
+pub struct Conn {
+    builder: ClientBuilder,
+    /// The client and the process that built it; `None` only while dropping.
+    built: Mutex<Option<(u32, Client)>>,
+    api_url: String,
+    id_instance: u64,
+}
+
+impl Conn {
+    fn new(py: Python<'_>, builder: ClientBuilder) -> PyResult<Conn> {
+        let client = finish(py, builder.clone())?;
+        Ok(Conn {
+            builder,
+            api_url: client.api_url().to_string(),
+            id_instance: client.id_instance(),
+            built: Mutex::new(Some((std::process::id(), client))),
+        })
+    }
+
+    /// The client for this process. Call with the GIL held (see `runtime`: a lock taken
+    /// only under the GIL cannot be held across `fork()`).
+    pub fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        let pid = std::process::id();
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((p, client)) = built.as_ref() {
+            if *p == pid {
+                return Ok(client.clone());
+            }
+        }
+        let fresh = finish(py, self.builder.clone())?;
+        if let Some((_, inherited)) = built.replace((pid, fresh.clone())) {
+            forget_inherited(inherited);
+        }
+        Ok(fresh)
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    pub fn id_instance(&self) -> u64 {
+        self.id_instance
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        let built = self.built.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some((pid, client)) = built.take() {
+            if pid != std::process::id() {
+                forget_inherited(client);
+            }
+        }
+    }
+}
+
+/// A client inherited through `fork()` is leaked, never dropped: dropping its pool would
+/// wake connection tasks of the parent's runtime, whose locks a parent thread may have held
+/// at the fork.
+fn forget_inherited(client: Client) {
+    std::mem::forget(client);
 }
 
 /// A client for explicit credentials.
 pub fn build(
     py: Python<'_>,
     api_url: String,
-    id_instance: u64,
+    id_instance: &Bound<'_, PyAny>,
     api_token: String,
     opts: &Options,
-) -> PyResult<Client> {
+) -> PyResult<Conn> {
+    let id_instance: u64 = integer(
+        py,
+        "id_instance",
+        id_instance,
+        "an integer from 0 to 18446744073709551615",
+    )?;
     let builder = Client::builder()
         .api_url(api_url)
         .id_instance(id_instance)
         .api_token(api_token);
-    finish(py, opts.apply(py, builder)?)
+    Conn::new(py, opts.apply(builder))
 }
 
 /// A client from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
-pub fn from_env(py: Python<'_>, opts: &Options) -> PyResult<Client> {
+/// The variables are read once, here: a client rebuilt after `fork()` uses the same values.
+pub fn from_env(py: Python<'_>, opts: &Options) -> PyResult<Conn> {
     let builder = opts
-        .apply(py, Client::builder())?
+        .apply(Client::builder())
         .from_env()
         .map_err(|e| to_pyerr(py, e))?;
-    finish(py, builder)
+    Conn::new(py, builder)
 }
 
 fn finish(py: Python<'_>, builder: ClientBuilder) -> PyResult<Client> {
     // The HTTP client must be created where the runtime that drives it is current.
-    let _guard = runtime()?.enter();
+    let _guard = handle()?.enter();
     builder.build().map_err(|e| to_pyerr(py, e))
 }

@@ -2,11 +2,12 @@
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyString, PyType};
+use serde_json::{Map, Value};
 
-use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
+use greenapi_settings::{FieldInfo, SettingsPatch, Violation, FIELDS};
 
-use crate::convert::{field_repr, field_to_py, json_to_py, py_to_json};
+use crate::convert::{field_repr, field_to_py, field_value, json_to_py, unfit_violation};
 use crate::errors::validation_error;
 use crate::report::PyViolation;
 use crate::settings::PySettings;
@@ -85,7 +86,11 @@ pub fn patch_from_kwargs(
         if v.is_none() {
             continue;
         }
-        if let Err(violation) = patch.set_json(field.name, &py_to_json(&v)?) {
+        let result = match field_value(Some(field), &v) {
+            Ok(value) => patch.set_json(field.name, &value),
+            Err(unfit) => Err(unfit_violation(&key, Some(field), &unfit)),
+        };
+        if let Err(violation) = result {
             problems.push(violation);
         }
     }
@@ -100,16 +105,58 @@ pub fn patch_from_kwargs(
 
 /// A patch from a mapping in API spelling or snake_case (`"yes"`/`"no"` or bool).
 pub fn patch_from_mapping(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<SettingsPatch> {
-    let value = match data.cast::<PyDict>() {
-        Ok(d) => py_to_json(d.as_any())?,
+    let (map, mut problems) = mapping_to_json(py, data, FieldInfo::find, true)?;
+    match SettingsPatch::from_json_value(&Value::Object(map)) {
+        Ok(patch) if problems.is_empty() => Ok(patch),
+        Ok(_) => Err(validation_error(py, problems)),
+        Err(mut found) => {
+            found.append(&mut problems);
+            Err(validation_error(py, found))
+        }
+    }
+}
+
+/// A mapping (a dict, or anything `dict.update` takes) with string keys as a JSON object, and
+/// a violation for each value with no JSON form. With `unknown_as_null`, a key that `find`
+/// does not know keeps a `null` in its place instead, for the reader to report as it reports
+/// unknown fields.
+pub fn mapping_to_json(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    find: impl Fn(&str) -> Option<&'static FieldInfo>,
+    unknown_as_null: bool,
+) -> PyResult<(Map<String, Value>, Vec<Violation>)> {
+    let dict = match data.cast::<PyDict>() {
+        Ok(d) => d.clone(),
         Err(_) => {
             let d = PyDict::new(py);
             d.call_method1("update", (data,))
                 .map_err(|_| PyTypeError::new_err("expected a mapping of settings"))?;
-            py_to_json(d.as_any())?
+            d
         }
     };
-    SettingsPatch::from_json_value(&value).map_err(|vs| validation_error(py, vs))
+    let mut map = Map::new();
+    let mut problems = Vec::new();
+    for (k, v) in dict.iter() {
+        let key: String = k
+            .cast::<PyString>()
+            .ok()
+            .and_then(|k| k.to_cow().ok().map(|c| c.into_owned()))
+            .ok_or_else(|| {
+                PyTypeError::new_err("the names of settings must be strings (valid Unicode)")
+            })?;
+        let field = find(&key);
+        match field_value(field, &v) {
+            Ok(value) => {
+                map.insert(key, value);
+            }
+            Err(_) if field.is_none() && unknown_as_null => {
+                map.insert(key, Value::Null);
+            }
+            Err(unfit) => problems.push(unfit_violation(&key, field, &unfit)),
+        }
+    }
+    Ok((map, problems))
 }
 
 /// The desired change of a client call: a `SettingsPatch`, a mapping, or keyword arguments.
@@ -175,6 +222,14 @@ impl PySettingsPatch {
 
     fn __len__(&self) -> usize {
         self.inner.len()
+    }
+
+    /// Pickling (and `copy`): `SettingsPatch.from_dict(self.to_dict())`.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        let from_dict = slf.get_type().getattr("from_dict")?;
+        Ok((from_dict, (slf.get().to_dict(slf.py())?,)))
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {

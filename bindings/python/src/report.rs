@@ -1,13 +1,16 @@
 //! `Violation` (one problem found by validation) and turning warnings into Python warnings.
 
+use std::collections::BTreeSet;
 use std::ffi::CString;
+use std::sync::{Mutex, PoisonError};
 
-use pyo3::exceptions::{PyDeprecationWarning, PyUserWarning};
+use pyo3::exceptions::{PyDeprecationWarning, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 use greenapi_settings::{Severity, Status, Violation};
 
-use crate::convert::{json_to_py, repr_of};
+use crate::convert::{json_to_py, py_to_json, repr_of};
 
 /// One problem with a settings change: the field (API spelling), the value, the rule.
 #[pyclass(module = "greenapi_settings", name = "Violation", frozen, eq)]
@@ -64,6 +67,73 @@ impl PyViolation {
         self.inner.to_string()
     }
 
+    /// Pickling (and `copy`): `Violation._restore(severity, field, value, rule, message,
+    /// has_value)`; `has_value` tells a JSON null from no value, which Python shows alike.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (
+            &'static str,
+            Option<String>,
+            Bound<'py, PyAny>,
+            &'static str,
+            String,
+            bool,
+        ),
+    )> {
+        let py = slf.py();
+        let me = slf.get();
+        let restore = slf.get_type().getattr("_restore")?;
+        Ok((
+            restore,
+            (
+                me.severity(),
+                me.inner.field.clone(),
+                me.value(py)?,
+                me.inner.rule,
+                me.inner.message.clone(),
+                me.inner.value.is_some(),
+            ),
+        ))
+    }
+
+    /// The inverse of `__reduce__`, for unpickling; not a public constructor.
+    #[classmethod]
+    fn _restore(
+        _cls: &Bound<'_, PyType>,
+        severity: &str,
+        field: Option<String>,
+        value: &Bound<'_, PyAny>,
+        rule: &str,
+        message: String,
+        has_value: bool,
+    ) -> PyResult<Self> {
+        let severity = match severity {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "severity must be 'error' or 'warning', got {other:?}"
+                )))
+            }
+        };
+        let value = match py_to_json(value) {
+            Ok(v) if has_value => Some(v),
+            _ => None,
+        };
+        Ok(PyViolation {
+            inner: Violation {
+                severity,
+                field,
+                value,
+                rule: static_rule(rule),
+                message,
+            },
+        })
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         let field = match &self.inner.field {
             Some(f) => repr_of(py, &serde_json::Value::String(f.clone())),
@@ -83,12 +153,26 @@ impl PyViolation {
     }
 }
 
+/// A rule name as the `&'static str` a `Violation` holds: the core's own names are static
+/// already; a name read back from a pickle is kept once for the life of the process.
+fn static_rule(name: &str) -> &'static str {
+    static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = seen.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    seen.insert(leaked);
+    leaked
+}
+
 /// Emits each warning as a Python warning: `DeprecationWarning` for unused fields,
 /// `UserWarning` for temporarily broken ones and for cross-field rules. With warnings turned
 /// into errors, the first one raised is returned (and the caller sends nothing).
 pub fn emit_warnings(py: Python<'_>, warnings: &[Violation]) -> PyResult<()> {
     for w in warnings {
-        let category = if w.rule == Status::Unused.as_str() {
+        let category = if w.rule == Status::Unused.as_str() || w.rule == Status::Deprecated.as_str()
+        {
             py.get_type::<PyDeprecationWarning>()
         } else {
             py.get_type::<PyUserWarning>()

@@ -1,36 +1,225 @@
-//! The one tokio runtime shared by every client of the module (and by pyo3-async-runtimes for
-//! `AsyncClient`), and a blocking wait on it that releases the GIL and stays interruptible.
+//! The one tokio runtime shared by every client of the module (and by `AsyncClient`'s
+//! awaitables), a blocking wait on it that releases the GIL and stays interruptible, and its
+//! life cycle:
+//!
+//! - **Interpreter exit.** A hook registered with `atexit` at import shuts the runtime down
+//!   (GIL released, so that a task finishing an asyncio future can take it and finish) before
+//!   the interpreter finalises. Otherwise a runtime thread could still be inside the
+//!   interpreter while it tears itself down, which crashes the process (SIGSEGV/SIGABRT in
+//!   `PyGILState_Release`). Calls after that hook raise `RuntimeError` at once.
+//! - **`fork()`.** A child inherits the runtime's memory but none of its threads: a task spawned
+//!   on it would never run. The runtime records the pid that built it; in another process it is
+//!   abandoned (leaked, never dropped: dropping would wait for threads that do not exist) and a
+//!   fresh one is built on first use. Clients rebuild their connection pools likewise (see
+//!   `client::Conn`).
+//!
+//! The state lock is only ever taken by a thread holding the GIL (never by the runtime's own
+//! threads, see `IoRuntime::spawn`), and released before the GIL is: `os.fork()` holds the GIL,
+//! so no fork can happen while the lock is held and a child never finds it locked.
 
+use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use tokio::runtime::Runtime;
+use pyo3_async_runtimes::generic::{ContextExt, Runtime as AsyncRuntime};
+use pyo3_async_runtimes::TaskLocals;
+use tokio::runtime::{Handle, Runtime};
+use tokio::task::{JoinError, JoinHandle};
 
 /// How long a blocking call waits with the GIL released before it checks for signals: short
 /// enough that Ctrl-C feels immediate, long enough to cost nothing.
 const SLICE: Duration = Duration::from_millis(50);
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// How long interpreter exit waits for the runtime's threads. They only need the GIL for
+/// moments (to finish an asyncio future); the bound is for a thread stuck outside Python
+/// (a hung DNS lookup), which is left behind and never touches the interpreter again.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// The shared runtime, started on first use and registered with pyo3-async-runtimes.
-pub fn runtime() -> PyResult<&'static Runtime> {
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
-    let built = tokio::runtime::Builder::new_multi_thread()
+const THREAD_NAME: &str = "greenapi-settings-io";
+
+enum State {
+    /// Not started yet in this process.
+    Idle,
+    /// Running, built by process `pid`.
+    Running {
+        pid: u32,
+        runtime: Runtime,
+        handle: Handle,
+    },
+    /// Shut down at interpreter exit; the handle only serves to refuse late spawns quietly.
+    Stopped { handle: Handle },
+}
+
+static STATE: Mutex<State> = Mutex::new(State::Idle);
+
+thread_local! {
+    /// Set on the runtime's own threads, which must never take the state lock.
+    static ON_IO_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+fn lock() -> MutexGuard<'static, State> {
+    // A panic while the lock was held cannot leave `State` half-updated (every update is one
+    // assignment), so a poisoned lock is still sound to use.
+    STATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn stopped_error() -> PyErr {
+    PyRuntimeError::new_err(
+        "greenapi_settings cannot make requests any more: its I/O runtime was shut down \
+         because the Python interpreter is exiting",
+    )
+}
+
+fn build() -> PyResult<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .thread_name("greenapi-settings-io")
+        .thread_name(THREAD_NAME)
+        .on_thread_start(|| ON_IO_THREAD.with(|f| f.set(true)))
         .enable_all()
         .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the I/O runtime: {e}")))?;
-    // Two threads may race here; the loser's runtime is dropped unused.
-    let rt = RUNTIME.get_or_init(|| built);
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
-    Ok(rt)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the I/O runtime: {e}")))
+}
+
+/// A handle to the shared runtime of this process: started on first use, started afresh in a
+/// child after `fork()`; `RuntimeError` after interpreter exit began. Call with the GIL held.
+pub fn handle() -> PyResult<Handle> {
+    let pid = std::process::id();
+    let mut state = lock();
+    match &*state {
+        State::Running { pid: p, handle, .. } if *p == pid => return Ok(handle.clone()),
+        State::Stopped { .. } => return Err(stopped_error()),
+        State::Idle | State::Running { .. } => {}
+    }
+    let runtime = build()?;
+    let handle = runtime.handle().clone();
+    let old = std::mem::replace(
+        &mut *state,
+        State::Running {
+            pid,
+            runtime,
+            handle: handle.clone(),
+        },
+    );
+    if let State::Running { runtime, .. } = old {
+        // Inherited through fork(): its threads exist only in the parent. Dropping it would
+        // wait for them forever; it is abandoned instead.
+        std::mem::forget(runtime);
+    }
+    Ok(handle)
+}
+
+/// Shuts the runtime down for good: run by `atexit`. Waits (GIL released) for the runtime's
+/// threads, so none is left inside the interpreter when it finalises.
+#[pyfunction]
+#[pyo3(name = "_shutdown_runtime")]
+pub fn shutdown(py: Python<'_>) {
+    let pid = std::process::id();
+    let runtime = {
+        let mut state = lock();
+        let handle = match &*state {
+            State::Running { handle, .. } | State::Stopped { handle } => Some(handle.clone()),
+            State::Idle => None,
+        };
+        let old = match handle {
+            Some(handle) => std::mem::replace(&mut *state, State::Stopped { handle }),
+            // Never started: nothing to stop, but no start from now on either.
+            None => std::mem::replace(
+                &mut *state,
+                State::Stopped {
+                    handle: dead_handle(),
+                },
+            ),
+        };
+        match old {
+            State::Running {
+                pid: p, runtime, ..
+            } if p == pid => Some(runtime),
+            State::Running { runtime, .. } => {
+                std::mem::forget(runtime); // the parent's, see `handle`
+                None
+            }
+            _ => None,
+        }
+    };
+    if let Some(runtime) = runtime {
+        py.detach(move || runtime.shutdown_timeout(SHUTDOWN_WAIT));
+    }
+}
+
+/// The handle of a runtime that is shut down at once: spawning on it drops the task.
+fn dead_handle() -> Handle {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime starts no thread and cannot fail to build");
+    let handle = rt.handle().clone();
+    drop(rt);
+    handle
+}
+
+/// The runtime as pyo3-async-runtimes sees it (for `AsyncClient`): every spawn goes to the
+/// shared runtime of *this* process, so awaitables work in a forked child too.
+pub struct IoRuntime;
+
+impl IoRuntime {
+    fn spawn_handle() -> Handle {
+        if ON_IO_THREAD.with(Cell::get) {
+            // On one of the runtime's threads (the task that finishes a future): the current
+            // runtime is the right one, and the state lock must not be taken here.
+            if let Ok(h) = Handle::try_current() {
+                return h;
+            }
+        }
+        match handle() {
+            Ok(h) => h,
+            // Interpreter exit began between the caller's check and this spawn: the task is
+            // dropped unrun, as every task of the stopped runtime was.
+            Err(_) => match &*lock() {
+                State::Stopped { handle } => handle.clone(),
+                _ => dead_handle(),
+            },
+        }
+    }
+}
+
+impl AsyncRuntime for IoRuntime {
+    type JoinError = JoinError;
+    type JoinHandle = JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> JoinHandle<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Self::spawn_handle().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> JoinHandle<()>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        Self::spawn_handle().spawn_blocking(f)
+    }
+}
+
+impl ContextExt for IoRuntime {
+    // No task-local event loop: the futures of this module never call back into asyncio, and
+    // `future_into_py` takes the running loop of the calling thread.
+    fn scope<F, R>(_locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(fut)
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        None
+    }
 }
 
 /// Runs `fut` on the shared runtime and waits for it with the GIL released, in short slices;
@@ -42,7 +231,7 @@ where
     T: Send + 'static,
 {
     let (tx, mut rx) = mpsc::sync_channel(1);
-    let task = runtime()?.spawn(async move {
+    let task = handle()?.spawn(async move {
         let _ = tx.send(fut.await);
     });
     loop {
@@ -61,9 +250,12 @@ where
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
+                if matches!(&*lock(), State::Stopped { .. }) {
+                    return Err(stopped_error());
+                }
                 return Err(PyRuntimeError::new_err(
                     "the request task stopped without a result (it panicked)",
-                ))
+                ));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! `Sandbox`: the local GREEN-API look-alike server (greenapi_settings_sandbox), for examples
 //! and tests with no account and no network. A context manager; `close()` stops it.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
@@ -14,8 +14,13 @@ use greenapi_settings_sandbox::{
 };
 
 use crate::convert::json_to_py;
+use crate::options::{finite_or, integer_or};
 use crate::patch::PySettingsPatch;
 use crate::settings::PySettings;
+
+fn value_error(message: String) -> PyErr {
+    PyValueError::new_err(message)
+}
 
 fn seconds(name: &str, v: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
@@ -23,17 +28,131 @@ fn seconds(name: &str, v: f64) -> PyResult<Duration> {
     })
 }
 
+// Argument readers: a wrong type is a `TypeError`, a number out of range a `ValueError` that
+// names the argument (instead of an `OverflowError` from the conversion).
+
+fn arg_id_instance(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    integer_or(
+        obj,
+        "id_instance",
+        "an integer from 0 to 18446744073709551615",
+        value_error,
+    )
+}
+
+fn arg_rate_limit(obj: &Bound<'_, PyAny>) -> PyResult<Option<u32>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    integer_or(
+        obj,
+        "rate_limit",
+        "None or an integer from 0 to 4294967295",
+        value_error,
+    )
+    .map(Some)
+}
+
+fn arg_seed(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    integer_or(
+        obj,
+        "seed",
+        "None or an integer from 0 to 18446744073709551615",
+        value_error,
+    )
+    .map(Some)
+}
+
+fn arg_quota(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    integer_or(
+        obj,
+        "quota",
+        "None or an integer from 0 to 18446744073709551615",
+        value_error,
+    )
+    .map(Some)
+}
+
+fn arg_body_limit(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
+    integer_or(obj, "body_limit", "an integer >= 0 (bytes)", value_error)
+}
+
+fn arg_port(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    integer_or(obj, "port", "an integer from 0 to 65535", value_error)
+}
+
+fn arg_seconds(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
+    let v = finite_or(obj, name, "a number of seconds >= 0", value_error)?;
+    seconds(name, v).map(|_| v)
+}
+
+fn arg_latency(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    arg_seconds(obj, "latency")
+}
+
+fn arg_apply_delay(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    arg_seconds(obj, "apply_delay")
+}
+
+fn arg_restart_duration(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    arg_seconds(obj, "restart_duration")
+}
+
+fn arg_error_rate(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let want = "a fraction from 0.0 to 1.0";
+    let v = finite_or(obj, "error_rate", want, value_error)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(value_error(format!("error_rate must be {want}, got {v}")));
+    }
+    Ok(v)
+}
+
+/// A token a client can use: the client puts it in the URL path, so it must be non-empty,
+/// without whitespace, control characters, `/`, `?` or `#` (the client's own check).
+fn check_token(token: &str) -> PyResult<()> {
+    let unusable = |c: char| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#');
+    if token.is_empty() || token.chars().any(unusable) {
+        return Err(PyValueError::new_err(
+            "api_token must be a non-empty string without whitespace, control characters, \
+             '/', '?' or '#': clients send it in the URL path, so no client could use this \
+             sandbox (value not shown)",
+        ));
+    }
+    Ok(())
+}
+
 /// A local server that answers getSettings / setSettings like the API, on 127.0.0.1.
 #[pyclass(module = "greenapi_settings", name = "Sandbox", frozen)]
 pub struct PySandbox {
     server: Mutex<Option<BlockingSandbox>>,
+    /// The process that started the server. A child made by `fork()` inherits this object
+    /// but none of the server's threads: it can still send requests to the server (which
+    /// runs on in the parent), but not inspect, reset or stop it.
+    pid: u32,
     url: String,
     id_instance: u64,
     api_token: String,
 }
 
 impl PySandbox {
+    fn in_child(&self) -> bool {
+        self.pid != std::process::id()
+    }
+
     fn with_server<T>(&self, f: impl FnOnce(&BlockingSandbox) -> T) -> PyResult<T> {
+        if self.in_child() {
+            return Err(PyRuntimeError::new_err(format!(
+                "this sandbox belongs to process {}, which started it: a child made by fork() \
+                 can send it requests but cannot inspect, reset or stop it",
+                self.pid
+            )));
+        }
         let guard = self
             .server
             .lock()
@@ -66,19 +185,20 @@ impl PySandbox {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        id_instance: u64,
+        #[pyo3(from_py_with = arg_id_instance)] id_instance: u64,
         api_token: String,
-        rate_limit: Option<u32>,
-        latency: f64,
-        error_rate: f64,
-        seed: Option<u64>,
-        quota: Option<u64>,
-        apply_delay: f64,
-        restart_duration: f64,
-        body_limit: usize,
-        port: u16,
+        #[pyo3(from_py_with = arg_rate_limit)] rate_limit: Option<u32>,
+        #[pyo3(from_py_with = arg_latency)] latency: f64,
+        #[pyo3(from_py_with = arg_error_rate)] error_rate: f64,
+        #[pyo3(from_py_with = arg_seed)] seed: Option<u64>,
+        #[pyo3(from_py_with = arg_quota)] quota: Option<u64>,
+        #[pyo3(from_py_with = arg_apply_delay)] apply_delay: f64,
+        #[pyo3(from_py_with = arg_restart_duration)] restart_duration: f64,
+        #[pyo3(from_py_with = arg_body_limit)] body_limit: usize,
+        #[pyo3(from_py_with = arg_port)] port: u16,
         state_file: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
+        check_token(&api_token)?;
         let mut config = SandboxConfig::default()
             .with_instance(id_instance, api_token.clone())
             .rate_limit(rate_limit)
@@ -101,6 +221,7 @@ impl PySandbox {
         Ok(PySandbox {
             url: server.url(),
             server: Mutex::new(Some(server)),
+            pid: std::process::id(),
             id_instance,
             api_token,
         })
@@ -127,6 +248,10 @@ impl PySandbox {
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self) -> PyResult<bool> {
+        if self.in_child() {
+            // The lock may have been held by a thread of the parent when it forked.
+            return Ok(self.server.try_lock().is_ok_and(|s| s.is_none()));
+        }
         Ok(self
             .server
             .lock()
@@ -151,6 +276,13 @@ impl PySandbox {
 
     /// Stops the server (waits for requests in flight). Calling it again does nothing.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.in_child() {
+            // The server runs on in the parent; this process only lets go of it.
+            if let Ok(mut server) = self.server.try_lock() {
+                std::mem::forget(server.take());
+            }
+            return Ok(());
+        }
         let server = self
             .server
             .lock()
@@ -178,6 +310,20 @@ impl PySandbox {
             "Sandbox(url='{}', id_instance={}, api_token=<redacted>)",
             self.url, self.id_instance
         )
+    }
+}
+
+impl Drop for PySandbox {
+    fn drop(&mut self) {
+        if self.in_child() {
+            // Stopping would wait for the parent's threads, which do not exist here.
+            let server = self
+                .server
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            std::mem::forget(server);
+        }
     }
 }
 

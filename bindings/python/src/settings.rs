@@ -1,13 +1,14 @@
 //! `Settings`: what getSettings returns, read-only from Python.
 
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
+use serde_json::Value;
 
-use greenapi_settings::{FieldInfo, Settings, FIELDS, READ_ONLY_FIELDS};
+use greenapi_settings::{FieldInfo, Settings, Violation, FIELDS, READ_ONLY_FIELDS};
 
 use crate::convert::{field_repr, json_to_py, py_to_json};
 use crate::errors::validation_error;
-use crate::patch::{field_attr, PySettingsPatch};
+use crate::patch::{field_attr, mapping_to_json, PySettingsPatch};
 
 /// The full settings of an instance, as getSettings returns them.
 #[pyclass(module = "greenapi_settings", name = "Settings", frozen, eq)]
@@ -20,6 +21,13 @@ impl From<Settings> for PySettings {
     fn from(inner: Settings) -> Self {
         PySettings { inner }
     }
+}
+
+fn by_api_name(name: &str) -> Option<&'static FieldInfo> {
+    FIELDS
+        .iter()
+        .chain(READ_ONLY_FIELDS)
+        .find(|f| f.name == name)
 }
 
 fn known(name: &str) -> Option<&'static FieldInfo> {
@@ -38,15 +46,38 @@ impl PySettings {
         py: Python<'_>,
         data: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let value = py_to_json(data)?;
-        Settings::from_json_value(&value)
-            .map(Self::from)
-            .map_err(|vs| validation_error(py, vs))
+        if !data.is_instance_of::<PyDict>() {
+            // Not a dict: the reader says what it expected.
+            let value = py_to_json(data).map_err(|unfit| {
+                let message = format!("expected a mapping of settings, found {}", unfit.describe());
+                validation_error(py, vec![Violation::error(None, None, "object", message)])
+            })?;
+            return Settings::from_json_value(&value)
+                .map(Self::from)
+                .map_err(|vs| validation_error(py, vs));
+        }
+        let (map, mut problems) = mapping_to_json(py, data, by_api_name, false)?;
+        match Settings::from_json_value(&Value::Object(map)) {
+            Ok(settings) if problems.is_empty() => Ok(settings.into()),
+            Ok(_) => Err(validation_error(py, problems)),
+            Err(mut found) => {
+                found.append(&mut problems);
+                Err(validation_error(py, found))
+            }
+        }
     }
 
     /// The wire form: API spelling, "yes"/"no", read-only and unknown fields included.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(py, &self.inner.to_json_value())
+    }
+
+    /// Pickling (and `copy`): `Settings.from_dict(self.to_dict())`.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
+        let from_dict = slf.get_type().getattr("from_dict")?;
+        Ok((from_dict, (slf.get().to_dict(slf.py())?,)))
     }
 
     /// Every writable setting as a patch (all fields set).

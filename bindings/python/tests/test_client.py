@@ -48,7 +48,7 @@ def test_unknown_keyword_in_a_client_call_is_a_type_error_with_a_suggestion(clie
 
 
 def test_unused_field_emits_deprecation_warning_before_sending(client: gs.Client, sandbox: gs.Sandbox) -> None:
-    with pytest.warns(DeprecationWarning, match=r"sharedSession: is not used by the API"):
+    with pytest.warns(DeprecationWarning, match=r"sharedSession: is deprecated"):
         client.set_settings(shared_session=True)
     assert sandbox.stats().restarts == 1
 
@@ -156,3 +156,64 @@ def test_no_warning_is_emitted_for_an_ordinary_change(client: gs.Client) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         client.set_settings(incoming_webhook=True, outgoing_message_webhook=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"retries": -1}, "retries must be"),
+        ({"retries": 2**32}, "retries must be"),
+        ({"timeout": -1}, "timeout must be"),
+        ({"timeout": float("nan")}, "timeout must be"),
+        ({"timeout": float("inf")}, "timeout must be"),
+        ({"timeout": 10**400}, "timeout must be"),
+        ({"timeout": 1e300}, "timeout must be"),
+        ({"min_interval": float("nan")}, "min_interval must be"),
+        ({"min_interval": 10**400}, "min_interval must be"),
+        ({"id_instance": -1}, "id_instance must be"),
+        ({"id_instance": 2**64}, "id_instance must be"),
+    ],
+)
+@pytest.mark.parametrize("cls", [gs.Client, gs.AsyncClient])
+def test_numeric_options_out_of_range_are_config_errors(cls: type[gs.Client], kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, Any] = {"api_url": "http://127.0.0.1:9", "id_instance": 1, "api_token": "tok-abcdef", **kwargs}
+    with pytest.raises(gs.ConfigError, match=message):
+        cls(**args)
+    options: dict[str, Any] = {k: v for k, v in kwargs.items() if k != "id_instance"}
+    if options:
+        with pytest.raises(gs.ConfigError, match=message):
+            cls.from_env(**options)
+
+
+@pytest.mark.parametrize("kwargs", [{"retries": 1.5}, {"retries": "3"}, {"timeout": "30"}, {"id_instance": "1"}, {"retries": True}])
+def test_numeric_options_of_the_wrong_type_are_type_errors(kwargs: dict[str, object]) -> None:
+    args: dict[str, Any] = {"api_url": "http://127.0.0.1:9", "id_instance": 1, "api_token": "tok-abcdef", **kwargs}
+    with pytest.raises(TypeError, match=next(iter(kwargs))):
+        gs.Client(**args)
+
+
+def test_numeric_options_accept_their_range(sandbox: gs.Sandbox) -> None:
+    client = gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token, retries=0, timeout=1, min_interval=0)
+    assert client.get_settings().incoming_webhook is False
+    gs.Client(sandbox.url, 2**64 - 1, sandbox.api_token, retries=2**32 - 1, timeout=0.001, min_interval=0.0)
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_from_env_treats_empty_variables_as_unset(monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
+    # As the CLI does: an empty GREEN_API_URL is "missing", not "not a URL".
+    for name in ("GREEN_API_URL", "GREEN_API_ID_INSTANCE", "GREEN_API_TOKEN"):
+        monkeypatch.setenv(name, empty)
+    with pytest.raises(gs.ConfigError, match="missing.*GREEN_API_URL.*GREEN_API_ID_INSTANCE.*GREEN_API_TOKEN"):
+        gs.Client.from_env()
+    with pytest.raises(gs.ConfigError, match="missing.*GREEN_API_URL.*GREEN_API_ID_INSTANCE.*GREEN_API_TOKEN"):
+        gs.AsyncClient.from_env()
+
+
+def test_from_env_with_one_empty_variable_names_only_that_one(monkeypatch: pytest.MonkeyPatch, sandbox: gs.Sandbox) -> None:
+    monkeypatch.setenv("GREEN_API_URL", sandbox.url)
+    monkeypatch.setenv("GREEN_API_ID_INSTANCE", "")
+    monkeypatch.setenv("GREEN_API_TOKEN", sandbox.api_token)
+    with pytest.raises(gs.ConfigError) as info:
+        gs.Client.from_env()
+    assert "GREEN_API_ID_INSTANCE" in str(info.value)
+    assert "GREEN_API_URL" not in str(info.value) and "GREEN_API_TOKEN" not in str(info.value)

@@ -100,7 +100,7 @@ def test_empty_patch_is_invalid_because_set_settings_needs_a_parameter() -> None
 def test_validate_returns_status_and_rule_warnings_without_emitting_them() -> None:
     warnings = gs.SettingsPatch(shared_session=True, device_webhook=True).validate()
     assert [(w.field, w.rule, w.severity) for w in warnings] == [
-        ("sharedSession", "unused", "warning"),
+        ("sharedSession", "deprecated", "warning"),
         ("deviceWebhook", "temporarilyBroken", "warning"),
     ]
 

@@ -67,3 +67,45 @@ def test_state_file_keeps_settings_across_restarts(tmp_path: pathlib.Path, token
         gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0).set_settings(state_webhook=True)
     with gs.Sandbox(api_token=token, rate_limit=None, state_file=path) as sb:
         assert gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0).get_settings().state_webhook is True
+
+
+@pytest.mark.parametrize(
+    "api_token",
+    ["", " ", "tok en", "tok\ten", "tok\nen", "tok\x00en", "tok\x7fen", "tok/en", "tok?en", "tok#en", "tok\u2028en", "tok\u00a0en"],
+)
+def test_a_token_no_client_could_use_is_refused_without_showing_it(api_token: str) -> None:
+    with pytest.raises(ValueError, match="api_token must be") as info:
+        gs.Sandbox(api_token=api_token)
+    if api_token.strip():
+        assert api_token not in str(info.value)
+
+
+def test_every_token_the_sandbox_accepts_works_for_a_client() -> None:
+    for api_token in ["t", "tok-SECRET_4f1c9a.~!$&'()*+,;=:@", "токен"]:
+        with gs.Sandbox(api_token=api_token, rate_limit=None) as sb:
+            assert gs.Client(sb.url, sb.id_instance, api_token, min_interval=0).get_settings().incoming_webhook is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"port": -1}, "port"),
+        ({"port": 65536}, "port"),
+        ({"rate_limit": -1}, "rate_limit"),
+        ({"rate_limit": 2**32}, "rate_limit"),
+        ({"id_instance": -1}, "id_instance"),
+        ({"seed": -1}, "seed"),
+        ({"quota": 2**64}, "quota"),
+        ({"body_limit": -1}, "body_limit"),
+        ({"latency": -1.0}, "latency"),
+        ({"latency": float("nan")}, "latency"),
+        ({"apply_delay": 10**400}, "apply_delay"),
+        ({"restart_duration": float("inf")}, "restart_duration"),
+        ({"error_rate": 1.5}, "error_rate"),
+        ({"error_rate": -0.1}, "error_rate"),
+        ({"error_rate": float("nan")}, "error_rate"),
+    ],
+)
+def test_numeric_options_out_of_range_are_value_errors_naming_the_option(kwargs: dict[str, object], name: str) -> None:
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        gs.Sandbox(**kwargs)  # type: ignore[arg-type]
