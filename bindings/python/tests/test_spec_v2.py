@@ -20,7 +20,7 @@ def test_new_settings_are_keywords_that_send_their_wire_form(client: gs.Client, 
 def test_v2_limits_are_errors_naming_each_field_in_one_call() -> None:
     with pytest.raises(gs.ValidationError) as e:
         gs.SettingsPatch(auto_typing=5, delay_send_messages_milliseconds=700_000).validate()
-    assert sorted(v.field for v in e.value.violations) == ["autoTyping", "delaySendMessagesMilliseconds"]
+    assert sorted(str(v.field) for v in e.value.violations) == ["autoTyping", "delaySendMessagesMilliseconds"]
 
 
 def test_a_delay_above_the_recommendation_and_both_read_marks_warn() -> None:
