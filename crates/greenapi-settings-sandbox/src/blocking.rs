@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
+use greenapi_settings::SettingsPatch;
 use tokio::runtime::Runtime;
 
 use crate::config::SandboxConfig;
@@ -107,6 +108,14 @@ impl BlockingSandbox {
         match &self.runtime {
             Some(runtime) => block_on(runtime, self.handle().reset()),
             None => Ok(()),
+        }
+    }
+
+    /// A drift on instance `id` now; see [`SandboxHandle::drift`].
+    pub fn drift(&self, id: u64, values: Option<&SettingsPatch>) -> io::Result<Vec<&'static str>> {
+        match &self.runtime {
+            Some(runtime) => block_on(runtime, self.handle().drift(id, values)),
+            None => Ok(Vec::new()),
         }
     }
 

@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::timeline::DriftPolicy;
+
 /// The `idInstance` served when no instance is configured.
 pub const DEFAULT_INSTANCE_ID: u64 = 1_101_000_001;
 
@@ -34,7 +36,8 @@ pub fn generated_token(id: u64) -> String {
 /// How a sandbox behaves. `Default` is one instance ([`DEFAULT_INSTANCE_ID`] /
 /// [`DEFAULT_TOKEN`]), any free port, the API's rate limit
 /// ([`facts::RATE_LIMIT_REQUESTS_PER_SECOND`](greenapi_settings::facts::RATE_LIMIT_REQUESTS_PER_SECOND)),
-/// no faults, no quota, settings applied at once, a 64 KiB body limit, no persistence, at most
+/// no faults (no 5xx, no lost writes, no drift), no quota, settings applied at once, a 64 KiB
+/// body limit, no persistence, at most
 /// [`DEFAULT_MAX_CONNECTIONS`] connections at once and [`DEFAULT_READ_TIMEOUT`] to send a
 /// request.
 ///
@@ -66,6 +69,8 @@ pub struct SandboxConfig {
     pub(crate) state_file: Option<PathBuf>,
     pub(crate) max_connections: usize,
     pub(crate) read_timeout: Duration,
+    pub(crate) lost_write_rate: f64,
+    pub(crate) drift: DriftPolicy,
 }
 
 impl Default for SandboxConfig {
@@ -84,6 +89,8 @@ impl Default for SandboxConfig {
             state_file: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            lost_write_rate: 0.0,
+            drift: DriftPolicy::default(),
         }
     }
 }
@@ -148,6 +155,79 @@ impl SandboxConfig {
         } else {
             rate.clamp(0.0, 1.0)
         };
+        self
+    }
+
+    /// Share (0.0–1.0, clamped; NaN means 0) of the fields of acknowledged `setSettings` calls
+    /// that are silently lost, as users of the real API report ("`saveSettings: true` but
+    /// nothing changed"). The call is still answered `{"saveSettings": true}` and still
+    /// restarts the instance, but a lost field never changes: `getSettings` keeps showing its
+    /// old value until a later call sets it (and that one is not lost).
+    ///
+    /// Each field of a call is lost independently with this probability: a one-field call is
+    /// lost with it, a call with several fields may lose some or all of them. 0 loses
+    /// nothing and 1 loses every field of every call, exactly. The draws come from a generator
+    /// of each instance's own, seeded from [`seed`](Self::seed) and the instance id, one draw
+    /// per field set (in spec order): with the same seed, the same calls to an instance lose
+    /// the same fields. Calls refused for any reason (400, 429, 5xx, …) draw nothing.
+    ///
+    /// [`InstanceStats`](crate::InstanceStats) counts `lost_writes` (calls that lost at
+    /// least one field), `lost_fields`, and lists `unrepaired_lost_fields`: fields lost and not
+    /// sent again (and kept) since.
+    pub fn lost_write_rate(mut self, rate: f64) -> Self {
+        self.lost_write_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// Turns on drift: `delay` after an accepted `setSettings` took effect (became visible,
+    /// so after the [`apply_delay`](Self::apply_delay)), the instance puts back the values
+    /// that call replaced, by itself, as users report after the phone logs out and in again.
+    /// No restart, no request: `getSettings` just shows the old values again.
+    ///
+    /// Only fields that still hold the value that call set drift (a later change wins, and
+    /// drifts in turn after its own delay), only those named by
+    /// [`drift_fields`](Self::drift_fields) if set, and at most
+    /// [`drift_limit`](Self::drift_limit) times per instance; fields lost by a
+    /// [lost write](Self::lost_write_rate) never took effect, so they never drift. With a
+    /// [state file](Self::state_file), the file holds the settings as they will be once the
+    /// scheduled drifts happened, as it holds delayed changes as applied. A drift is counted in
+    /// [`InstanceStats`](crate::InstanceStats) (`drifts`, `drifted_fields`) when it changed
+    /// something. `POST /sandbox/instances/{id}/drift` (or
+    /// [`SandboxHandle::drift`](crate::SandboxHandle::drift)) makes one happen now, with or
+    /// without this setting.
+    pub fn drift_after(mut self, delay: Duration) -> Self {
+        self.drift.after = Some(delay);
+        self
+    }
+
+    /// Only these settings drift (API or snake_case names; unknown names are ignored, and a
+    /// list with no known name means nothing drifts). Default: every field of the call.
+    pub fn drift_fields<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut fields: Vec<&'static str> = Vec::new();
+        for name in names {
+            if let Some(info) = greenapi_settings::FieldInfo::find(name.as_ref()) {
+                if !fields.contains(&info.name) {
+                    fields.push(info.name);
+                }
+            }
+        }
+        self.drift.fields = Some(fields);
+        self
+    }
+
+    /// Scheduled drifts per instance at most (then changes stick); `None` (the default): no
+    /// limit, every accepted call drifts. Drifts made with the drift endpoint do not count
+    /// towards it.
+    pub fn drift_limit(mut self, drifts: Option<u64>) -> Self {
+        self.drift.limit = drifts;
         self
     }
 
@@ -254,6 +334,10 @@ impl fmt::Debug for SandboxConfig {
             .field("state_file", &self.state_file)
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
+            .field("lost_write_rate", &self.lost_write_rate)
+            .field("drift_after", &self.drift.after)
+            .field("drift_fields", &self.drift.fields)
+            .field("drift_limit", &self.drift.limit)
             .finish()
     }
 }
@@ -315,5 +399,28 @@ mod tests {
             None
         );
         assert_eq!(SandboxConfig::default().rate_limit, Some(1));
+        assert_eq!(
+            SandboxConfig::default()
+                .lost_write_rate(2.0)
+                .lost_write_rate,
+            1.0
+        );
+        assert_eq!(
+            SandboxConfig::default()
+                .lost_write_rate(f64::NAN)
+                .lost_write_rate,
+            0.0
+        );
+    }
+
+    #[test]
+    fn drift_fields_are_canonical_api_names_without_duplicates() {
+        let c = SandboxConfig::default().drift_fields([
+            "incoming_webhook",
+            "incomingWebhook",
+            "bogus",
+            "webhookUrl",
+        ]);
+        assert_eq!(c.drift.fields, Some(vec!["incomingWebhook", "webhookUrl"]));
     }
 }

@@ -1,10 +1,18 @@
-//! Fault injection: a deterministic share of requests answered with a 5xx.
+//! Fault injection: a deterministic share of requests answered with a 5xx, and lost writes
+//! (fields of an acknowledged `setSettings` that never take effect).
 //!
-//! Faults are spread evenly rather than drawn independently, so a test can count them: over
-//! `n` requests exactly `⌊n·rate⌋` or one more fail. The seed (through a small xorshift
+//! 5xx faults are spread evenly rather than drawn independently, so a test can count them:
+//! over `n` requests exactly `⌊n·rate⌋` or one more fail. The seed (through a small xorshift
 //! generator) picks where in the pattern the server starts and which code comes first.
+//!
+//! Lost writes are drawn field by field from a generator of each instance's own, seeded from
+//! the sandbox's seed and the instance id: the same calls to the same instance lose the same
+//! fields, whatever other instances receive meanwhile.
+
+use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
+use greenapi_settings::SettingsPatch;
 
 /// The codes injected, in turn.
 const CODES: [StatusCode; 4] = [
@@ -14,8 +22,8 @@ const CODES: [StatusCode; 4] = [
     StatusCode::GATEWAY_TIMEOUT,
 ];
 
-/// xorshift64: tiny, seedable, good enough to vary a phase.
-#[derive(Clone, Debug)]
+/// xorshift64: tiny, seedable, good enough to vary a phase or draw a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct XorShift64(u64);
 
 impl XorShift64 {
@@ -81,6 +89,87 @@ impl FaultInjector {
     }
 }
 
+/// splitmix64's finaliser: spreads nearby inputs (consecutive instance ids) far apart.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Keeps the lost-write stream apart from the 5xx stream of the same seed.
+const LOST_WRITE_STREAM: u64 = 0x4C05_7717_E5ED_0001;
+
+/// One instance's lost writes: which fields of each acknowledged `setSettings` are dropped,
+/// and what was dropped so far.
+///
+/// Every field of a call is dropped independently with probability `rate`: one draw per field
+/// the call sets, in spec order, whatever the rate (so rate 0 drops nothing and rate 1 drops
+/// everything, exactly, and a given seed loses the same fields of the same calls).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LostWrites {
+    rate: f64,
+    rng: XorShift64,
+    /// Calls that dropped at least one field.
+    pub(crate) writes: u64,
+    /// Fields dropped, over all calls.
+    pub(crate) fields: u64,
+    /// Fields dropped and not kept by any later call since (API names).
+    unrepaired: BTreeSet<&'static str>,
+}
+
+impl Default for LostWrites {
+    fn default() -> Self {
+        LostWrites::new(0.0, crate::config::DEFAULT_SEED, 0)
+    }
+}
+
+impl LostWrites {
+    /// Lost writes of instance `id` at `rate` (0.0–1.0) under the sandbox's `seed`.
+    pub(crate) fn new(rate: f64, seed: u64, id: u64) -> Self {
+        LostWrites {
+            rate,
+            rng: XorShift64::new(mix(seed ^ mix(id ^ LOST_WRITE_STREAM))),
+            writes: 0,
+            fields: 0,
+            unrepaired: BTreeSet::new(),
+        }
+    }
+
+    /// Splits an acknowledged call into the fields that take effect and the names of those
+    /// that are lost, and counts the loss.
+    pub(crate) fn split(&mut self, patch: &SettingsPatch) -> (SettingsPatch, Vec<&'static str>) {
+        let mut kept = SettingsPatch::new();
+        let mut lost = Vec::new();
+        for name in patch.field_names() {
+            let draw = self.rng.next_f64();
+            if draw < self.rate {
+                lost.push(name);
+                self.unrepaired.insert(name);
+            } else if let Some(value) = patch.get_json(name) {
+                // A value read from a patch always parses back into one.
+                if kept.set_json(name, &value).is_ok() {
+                    self.unrepaired.remove(name);
+                }
+            }
+        }
+        if !lost.is_empty() {
+            self.writes += 1;
+            self.fields += lost.len() as u64;
+        }
+        (kept, lost)
+    }
+
+    /// Fields lost and not kept by a later call since, in spec order.
+    pub(crate) fn unrepaired(&self) -> Vec<&'static str> {
+        greenapi_settings::FIELDS
+            .iter()
+            .map(|f| f.name)
+            .filter(|name| self.unrepaired.contains(name))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +215,57 @@ mod tests {
     #[test]
     fn zero_rate_never_fails() {
         assert!(run(0.0, 1, 100).iter().all(Option::is_none));
+    }
+
+    fn three_fields() -> SettingsPatch {
+        SettingsPatch::new()
+            .incoming_webhook(true)
+            .outgoing_webhook(true)
+            .delay_send_messages_milliseconds(1500)
+    }
+
+    #[test]
+    fn lost_write_rates_zero_and_one_are_exact() {
+        let mut none = LostWrites::new(0.0, 3, 7);
+        let mut all = LostWrites::new(1.0, 3, 7);
+        for _ in 0..200 {
+            let (kept, lost) = none.split(&three_fields());
+            assert_eq!((kept, lost.len()), (three_fields(), 0));
+            let (kept, lost) = all.split(&three_fields());
+            assert!(kept.is_empty());
+            assert_eq!(lost, three_fields().field_names());
+        }
+        assert_eq!((none.writes, none.fields), (0, 0));
+        assert_eq!((all.writes, all.fields), (200, 600));
+        assert_eq!(all.unrepaired(), three_fields().field_names());
+    }
+
+    #[test]
+    fn the_same_seed_and_instance_lose_the_same_fields_and_others_differ() {
+        let losses = |seed: u64, id: u64| -> Vec<Vec<&'static str>> {
+            let mut lw = LostWrites::new(0.5, seed, id);
+            (0..64).map(|_| lw.split(&three_fields()).1).collect()
+        };
+        assert_eq!(losses(9, 1), losses(9, 1));
+        assert_ne!(losses(9, 1), losses(9, 2));
+        assert_ne!(losses(9, 1), losses(10, 1));
+        let dropped: usize = losses(9, 1).iter().map(Vec::len).sum();
+        assert!(
+            (64..=128).contains(&dropped),
+            "about half of 192: {dropped}"
+        );
+    }
+
+    #[test]
+    fn a_later_kept_field_repairs_an_earlier_loss() {
+        let mut lw = LostWrites::new(1.0, 1, 1);
+        lw.split(&three_fields());
+        lw.rate = 0.0;
+        lw.split(&SettingsPatch::new().outgoing_webhook(false));
+        assert_eq!(
+            lw.unrepaired(),
+            ["delaySendMessagesMilliseconds", "incomingWebhook"]
+        );
+        assert_eq!((lw.writes, lw.fields), (1, 3));
     }
 }

@@ -6,8 +6,9 @@
 //! (404 wrong method, 403 unknown instance, 401 wrong token, 429 rate limit, 400 "starting",
 //! 466 quota, 413/400 bad bodies), the same validation as the client (from the one spec file),
 //! and `{"saveSettings":true}` on success. On top of that it can inject faults (latency, 5xx),
-//! delay when settings become visible, persist its state to a file, and shows what happened
-//! under `/sandbox/instances` (never showing a token).
+//! delay when settings become visible, misbehave the way users of the real API report (an
+//! acknowledged write that is lost, settings that drift back by themselves), persist its state
+//! to a file, and shows what happened under `/sandbox/instances` (never showing a token).
 //!
 //! It is safe to leave running on a developer machine: it listens on 127.0.0.1 only, refuses
 //! what a web page could send it (a request from another `Origin`: 403; a `setSettings` or
@@ -63,6 +64,7 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+mod timeline;
 
 pub use blocking::BlockingSandbox;
 pub use config::{

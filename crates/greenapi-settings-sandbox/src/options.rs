@@ -31,7 +31,8 @@ use crate::config::{SandboxConfig, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 /// Text shown after the options in `--help`: the inspection endpoints.
 pub const AFTER_HELP: &str = "\
 Inspection (no token needed, never shows tokens):
-  GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset";
+  GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset
+  POST /sandbox/instances/ID/drift (body: settings to drift to; empty: revert the last change)";
 
 /// Most instances `--instances` creates.
 pub const MAX_GENERATED_INSTANCES: u64 = 100_000;
@@ -115,6 +116,47 @@ fn error_rate(value: &str) -> Result<f64, String> {
         .ok_or_else(|| "expects a number from 0 to 1".into())
 }
 
+/// `--drift-fields`: comma-separated writable settings (API or snake_case names), each
+/// known; the value is not echoed (only a suggestion is).
+#[derive(Clone, Copy, Debug)]
+struct DriftFieldsParser;
+
+impl clap::builder::TypedValueParser for DriftFieldsParser {
+    type Value = Vec<&'static str>;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let value = value
+            .to_str()
+            .ok_or_else(|| refuse(cmd, "--drift-fields expects setting names in UTF-8"))?;
+        let mut fields = Vec::new();
+        for (i, name) in value.split(',').map(str::trim).enumerate() {
+            let Some(info) = greenapi_settings::FieldInfo::find(name) else {
+                let hint = match greenapi_settings::FieldInfo::suggest(name).first() {
+                    Some(s) => format!("; did you mean `{s}`?"),
+                    None => String::new(),
+                };
+                return Err(refuse(
+                    cmd,
+                    format!(
+                        "--drift-fields: name {} is not a writable setting (expects \
+                         comma-separated API names, e.g. incomingWebhook,webhookUrl){hint}",
+                        i + 1
+                    ),
+                ));
+            };
+            if !fields.contains(&info.name) {
+                fields.push(info.name);
+            }
+        }
+        Ok(fields)
+    }
+}
+
 fn state_file(value: &str) -> Result<PathBuf, String> {
     if value.is_empty() {
         Err("expects a file name".into())
@@ -177,7 +219,35 @@ pub fn args() -> Vec<Arg> {
             .value_name("F")
             .value_parser(error_rate)
             .help("Answer this share (0 to 1) of requests with 5xx (default 0)"),
-        number("seed", "N", "Seed of the fault injection"),
+        Arg::new("lost-write-rate")
+            .long("lost-write-rate")
+            .value_name("F")
+            .value_parser(error_rate)
+            .help(
+                "Lose this share (0 to 1) of the fields of acknowledged setSettings calls: \
+                 answered saveSettings: true, never applied (default 0)",
+            ),
+        number(
+            "drift-after-ms",
+            "MS",
+            "MS milliseconds after a setSettings took effect, its settings revert by themselves \
+             (default: never)",
+        ),
+        Arg::new("drift-fields")
+            .long("drift-fields")
+            .value_name("A,B")
+            .value_parser(DriftFieldsParser)
+            .help("Only these settings drift (default: every setting of the call)"),
+        number(
+            "drift-limit",
+            "N",
+            "At most N scheduled drifts per instance, then changes stick (default: no limit)",
+        ),
+        number(
+            "seed",
+            "N",
+            "Seed of the fault injection (5xx faults and lost writes)",
+        ),
         number(
             "quota",
             "N",
@@ -264,6 +334,18 @@ pub fn config(matches: &ArgMatches) -> SandboxConfig {
     if let Some(rate) = matches.get_one::<f64>("error-rate") {
         config = config.error_rate(*rate);
     }
+    if let Some(rate) = matches.get_one::<f64>("lost-write-rate") {
+        config = config.lost_write_rate(*rate);
+    }
+    if let Some(delay) = ms("drift-after-ms") {
+        config = config.drift_after(delay);
+    }
+    if let Some(fields) = matches.get_one::<Vec<&'static str>>("drift-fields") {
+        config = config.drift_fields(fields.iter().copied());
+    }
+    if let Some(limit) = matches.get_one::<u64>("drift-limit") {
+        config = config.drift_limit(Some(*limit));
+    }
     if let Some(seed) = matches.get_one::<u64>("seed") {
         config = config.seed(*seed);
     }
@@ -336,6 +418,13 @@ mod tests {
             "7",
             "--read-timeout-ms",
             "1500",
+            "--lost-write-rate",
+            "0.25",
+            "--drift-after-ms=2000",
+            "--drift-fields",
+            "incomingWebhook, delay_send_messages_milliseconds",
+            "--drift-limit",
+            "1",
         ])
         .unwrap();
         assert_eq!(config.instance_ids(), [5, 6]);
@@ -351,6 +440,10 @@ mod tests {
             "read_timeout: 1.5s",
             "body_limit: 100",
             "quota: Some(3)",
+            "lost_write_rate: 0.25",
+            "drift_after: Some(2s)",
+            r#"drift_fields: Some(["incomingWebhook", "delaySendMessagesMilliseconds"])"#,
+            "drift_limit: Some(1)",
         ] {
             assert!(shown.contains(part), "{part} in {shown}");
         }
@@ -362,6 +455,53 @@ mod tests {
         let config = parse(&["--rate-limit", "off", "--instances", "3"]).unwrap();
         assert_eq!(config.instance_ids().len(), 3);
         assert!(format!("{config:?}").contains("rate_limit: None"));
+    }
+
+    #[test]
+    fn lost_write_rate_takes_both_ends_and_drift_fields_suggest_a_name() {
+        for rate in ["0", "1", "0.5"] {
+            assert!(parse(&["--lost-write-rate", rate]).is_ok(), "{rate}");
+        }
+        let err = parse(&["--drift-fields", "incomingWebhok"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(text.contains("did you mean `incomingWebhook`"), "{text}");
+        assert!(!text.contains("incomingWebhok"), "{text}");
+    }
+
+    #[test]
+    fn the_options_mean_the_same_inside_another_command() {
+        // The CLI's `sandbox` subcommand embeds `args()` in its own command.
+        let cmd =
+            Command::new("greenapi-settings").subcommand(Command::new("sandbox").args(args()));
+        for (argv, ok) in [
+            (&["--lost-write-rate", "1"][..], true),
+            (&["--lost-write-rate", "2"], false),
+            (
+                &["--drift-after-ms", "10", "--drift-fields", "webhookUrl"],
+                true,
+            ),
+            (&["--drift-fields", "nope"], false),
+        ] {
+            let full = ["greenapi-settings", "sandbox"]
+                .into_iter()
+                .chain(argv.iter().copied());
+            let result = cmd.clone().try_get_matches_from(full);
+            match (result, ok) {
+                (Ok(m), true) => {
+                    let sub = m.subcommand_matches("sandbox").unwrap();
+                    let ours = parse(argv).unwrap();
+                    assert_eq!(format!("{:?}", config(sub)), format!("{ours:?}"));
+                }
+                (Err(e), false) => {
+                    assert_eq!(e.exit_code(), 2);
+                    let ours = parse(argv).unwrap_err().to_string();
+                    let first = |t: &str| t.lines().next().unwrap_or_default().to_string();
+                    assert_eq!(first(&e.to_string()), first(&ours), "{argv:?}");
+                }
+                (other, _) => panic!("{argv:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -398,6 +538,16 @@ mod tests {
             &["--max-connections", "0"],
             &["--read-timeout-ms", "0"],
             &["--body-limit", "0"],
+            &["--lost-write-rate", "1.5"],
+            &["--lost-write-rate", "-0.1"],
+            &["--lost-write-rate", "NaN"],
+            &["--lost-write-rate", "half"],
+            &["--drift-after-ms", "-1"],
+            &["--drift-after-ms", "soon"],
+            &["--drift-fields", ""],
+            &["--drift-fields", "incomingWebhook,secret-token-3"],
+            &["--drift-fields", "incomingWebhook,,webhookUrl"],
+            &["--drift-limit", "-1"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}: {err}");

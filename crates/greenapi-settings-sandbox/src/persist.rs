@@ -3,8 +3,9 @@
 //! leaves either the old or the new file, never a torn one. Tokens are never written.
 //!
 //! Format: `{"format": "greenapi-settings-sandbox/1", "instances": [{"idInstance": …,
-//! "restarts": …, "settings": {…}}]}`. Pending changes are stored as already applied: after a
-//! restart of the sandbox the "applies within 5 minutes" delay is over.
+//! "restarts": …, "settings": {…}}]}`. Pending changes and scheduled drifts are stored as
+//! already happened: after a restart of the sandbox the "applies within 5 minutes" delay and
+//! the drift delay are over. Lost fields were never applied, so they are never stored.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,6 +17,7 @@ use greenapi_settings::Settings;
 use serde_json::{json, Value};
 
 use crate::state::InstanceState;
+use crate::timeline::DriftPolicy;
 
 const FORMAT: &str = "greenapi-settings-sandbox/1";
 
@@ -30,14 +32,15 @@ pub(crate) struct SavedInstance {
 /// Every instance, ready to be written.
 pub(crate) type Snapshot = Vec<SavedInstance>;
 
-/// Takes the state to write (settings as they will be once pending changes apply).
-pub(crate) fn snapshot(instances: &BTreeMap<u64, InstanceState>) -> Snapshot {
+/// Takes the state to write (settings as they will be once pending changes apply and
+/// scheduled drifts happen).
+pub(crate) fn snapshot(instances: &BTreeMap<u64, InstanceState>, drift: &DriftPolicy) -> Snapshot {
     instances
         .iter()
         .map(|(id, inst)| SavedInstance {
             id: *id,
             restarts: inst.restarts(),
-            settings: inst.eventual_settings(),
+            settings: inst.eventual_settings(drift),
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 //! The HTTP surface: the API endpoints (checked in the API's order) and the inspection
-//! endpoints under `/sandbox/`.
+//! endpoints under `/sandbox/` (listing, reset, and a drift on demand).
 //!
 //! API paths are matched by hand in the fallback: axum cannot capture the digits after the
 //! `waInstance` prefix, and doing it here keeps every answer — even to a malformed path — in
@@ -12,7 +12,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,6 +34,7 @@ pub(crate) fn router(shared: Arc<Shared>, addr: SocketAddr) -> Router {
     Router::new()
         .route("/sandbox/instances", get(list_instances))
         .route("/sandbox/instances/{id}", get(one_instance))
+        .route("/sandbox/instances/{id}/drift", post(drift))
         .route("/sandbox/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(api)
@@ -225,6 +226,76 @@ async fn one_instance(
     }
 }
 
+/// `POST /sandbox/instances/{id}/drift`: a drift now. The body is a settings object (API
+/// names, validated like `setSettings`) whose values the instance takes; an empty body or
+/// `{}` reverts the most recent change instead. Answers `{"drifted": [names that changed]}`.
+///
+/// The guard has already refused foreign origins and non-JSON content types; a body sent
+/// with no content type at all is refused here (415), so only a declared JSON body is read.
+async fn drift(
+    State(shared): State<Arc<Shared>>,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(id) = id
+        .ok()
+        .and_then(|Path(id)| canonical_id(&id))
+        .filter(|id| shared.token(*id).is_some())
+    else {
+        return response::error(StatusCode::NOT_FOUND, "unknown instance");
+    };
+    let limit = shared.config.body_limit;
+    let read = tokio::time::timeout(
+        shared.config.read_timeout,
+        body::read_limited(body, &headers, limit),
+    )
+    .await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyError::TooLarge)) => {
+            return response::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than the limit of {limit} bytes"),
+            )
+        }
+        Ok(Err(BodyError::Unreadable)) | Err(_) => {
+            return response::error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+        }
+    };
+    let blank = bytes.iter().all(u8::is_ascii_whitespace);
+    if !blank && !headers.contains_key(header::CONTENT_TYPE) {
+        return response::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the request body must be JSON: send `Content-Type: application/json`",
+        );
+    }
+    let values = if blank || serde_json::from_slice::<Value>(&bytes).ok() == Some(json!({})) {
+        None
+    } else {
+        match body::parse_patch(&bytes) {
+            Ok(patch) => Some(patch),
+            Err(PatchError::Malformed(e)) => {
+                return response::error(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}"))
+            }
+            Err(PatchError::Invalid(violations)) => return response::invalid_settings(&violations),
+        }
+    };
+    match shared.drift(id, values).await {
+        Ok(changed) => response::json(StatusCode::OK, json!({ "drifted": changed })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            response::error(StatusCode::NOT_FOUND, "unknown instance")
+        }
+        Err(e) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the drift was not saved: {e}"),
+        ),
+    }
+}
+
 /// `POST /sandbox/reset`: default settings and zero counters everywhere.
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     match shared.reset().await {
@@ -239,6 +310,6 @@ async fn reset(State(shared): State<Arc<Shared>>) -> Response {
 async fn method_not_allowed(verb: Method) -> Response {
     response::error(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}] and POST /sandbox/reset"),
+        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}], POST /sandbox/instances/{{id}}/drift and POST /sandbox/reset"),
     )
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use greenapi_settings::SettingsPatch;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -204,6 +205,25 @@ impl SandboxHandle {
     /// fault injection from the start; written to the state file if there is one.
     pub async fn reset(&self) -> io::Result<()> {
         self.shared.reset().await
+    }
+
+    /// Same as `POST /sandbox/instances/{id}/drift`: a drift on instance `id` now, as if its
+    /// phone had logged out and in again. With `values`, those settings take these values;
+    /// with `None`, the most recent `setSettings` that took effect is reverted (its fields
+    /// that may drift and still hold its values get back the ones it replaced; see
+    /// [`SandboxConfig::drift_after`]) and will not drift again. No restart; written to the
+    /// state file if there is one.
+    ///
+    /// Returns the API names of the settings that changed (empty if none did: not counted);
+    /// `NotFound` if `id` is not served.
+    ///
+    /// [`SandboxConfig::drift_after`]: crate::SandboxConfig::drift_after
+    pub async fn drift(
+        &self,
+        id: u64,
+        values: Option<&SettingsPatch>,
+    ) -> io::Result<Vec<&'static str>> {
+        self.shared.drift(id, values.cloned()).await
     }
 
     /// Stops accepting connections, lets requests in flight and state-file writes finish (up

@@ -7,7 +7,7 @@
 //! its request is dropped, but the task keeps the lock until its write has landed, so an
 //! older snapshot can never overwrite a newer, acknowledged one.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -16,18 +16,18 @@ use axum::http::StatusCode;
 use greenapi_settings::{Settings, SettingsPatch};
 
 use crate::config::SandboxConfig;
-use crate::faults::FaultInjector;
+use crate::faults::{FaultInjector, LostWrites};
 use crate::persist;
 use crate::ratelimit::RateWindow;
 use crate::request::ApiMethod;
 use crate::stats::InstanceStats;
+use crate::timeline::{later, DriftPolicy, Timeline};
 
-/// One instance: what `getSettings` shows, what is still on its way, and what happened.
+/// One instance: its settings over time, its lost writes, and what happened.
 #[derive(Debug, Default)]
 pub(crate) struct InstanceState {
-    settings: Settings,
-    /// Accepted patches not yet visible, oldest first, each with the moment it becomes visible.
-    pending: VecDeque<(Instant, SettingsPatch)>,
+    timeline: Timeline,
+    lost: LostWrites,
     restarts: u64,
     set_calls: u64,
     get_calls: u64,
@@ -39,34 +39,28 @@ pub(crate) struct InstanceState {
     starting_until: Option<Instant>,
 }
 
-/// What an accepted change replaced, to undo it when the state file cannot be written.
+/// What an accepted change (or a triggered drift) replaced, to undo it when the state file
+/// cannot be written.
 pub(crate) struct Checkpoint {
-    settings: Settings,
-    pending: VecDeque<(Instant, SettingsPatch)>,
+    timeline: Timeline,
+    lost: LostWrites,
     restarts: u64,
     starting_until: Option<Instant>,
 }
 
 impl InstanceState {
-    /// Makes every pending patch whose time has come visible.
-    fn promote(&mut self, now: Instant) {
-        while let Some((due, _)) = self.pending.front() {
-            if *due > now {
-                break;
-            }
-            if let Some((_, patch)) = self.pending.pop_front() {
-                patch.apply_to(&mut self.settings);
-            }
+    /// A fresh instance `id` (default settings, zero counters) under `config`.
+    fn new(id: u64, config: &SandboxConfig) -> Self {
+        InstanceState {
+            lost: LostWrites::new(config.lost_write_rate, config.seed, id),
+            ..InstanceState::default()
         }
     }
 
-    /// The settings once every pending patch is visible (what the state file keeps).
-    pub(crate) fn eventual_settings(&self) -> Settings {
-        let mut settings = self.settings.clone();
-        for (_, patch) in &self.pending {
-            patch.apply_to(&mut settings);
-        }
-        settings
+    /// The settings once every pending change and scheduled drift happened (what the state
+    /// file keeps).
+    pub(crate) fn eventual_settings(&self, policy: &DriftPolicy) -> Settings {
+        self.timeline.eventual_settings(policy)
     }
 
     /// Restarts persisted or counted so far.
@@ -74,34 +68,24 @@ impl InstanceState {
         self.restarts
     }
 
-    fn pending_patch(&self) -> Option<SettingsPatch> {
-        let mut iter = self.pending.iter();
-        let (_, first) = iter.next()?;
-        let mut merged = first.clone();
-        for (_, patch) in iter {
-            merged.merge(patch);
-        }
-        Some(merged)
-    }
-
     fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
-            settings: self.settings.clone(),
-            pending: self.pending.clone(),
+            timeline: self.timeline.clone(),
+            lost: self.lost.clone(),
             restarts: self.restarts,
             starting_until: self.starting_until,
         }
     }
 
     fn restore(&mut self, c: Checkpoint) {
-        self.settings = c.settings;
-        self.pending = c.pending;
+        self.timeline = c.timeline;
+        self.lost = c.lost;
         self.restarts = c.restarts;
         self.starting_until = c.starting_until;
     }
 
-    fn stats(&mut self, id: u64, now: Instant) -> InstanceStats {
-        self.promote(now);
+    fn stats(&mut self, id: u64, now: Instant, policy: &DriftPolicy) -> InstanceStats {
+        self.timeline.advance(Some(now), policy);
         InstanceStats {
             id_instance: id,
             restarts: self.restarts,
@@ -111,8 +95,13 @@ impl InstanceState {
             rate_limited: self.rate_limited,
             unauthorized: self.unauthorized,
             quota_used: self.quota_used,
-            settings: self.settings.clone(),
-            pending: self.pending_patch(),
+            settings: self.timeline.settings.clone(),
+            pending: self.timeline.pending_patch(),
+            lost_writes: self.lost.writes,
+            lost_fields: self.lost.fields,
+            unrepaired_lost_fields: self.lost.unrepaired(),
+            drifts: self.timeline.drifts,
+            drifted_fields: self.timeline.drifted_fields,
         }
     }
 }
@@ -143,7 +132,7 @@ pub(crate) struct Shared {
     /// Test hook: delays of the next state-file writes, oldest first, so tests can make a
     /// write slow and race it against a newer one.
     #[cfg(test)]
-    pub(crate) slow_writes: Mutex<VecDeque<Duration>>,
+    pub(crate) slow_writes: Mutex<std::collections::VecDeque<Duration>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -164,14 +153,14 @@ impl Shared {
                 ));
             }
             tokens.insert(id, token.into_bytes().into_boxed_slice());
-            instances.insert(id, InstanceState::default());
+            instances.insert(id, InstanceState::new(id, &config));
         }
         config.instances.clear();
         if let Some(path) = &config.state_file {
             for saved in persist::load(path)?.unwrap_or_default() {
                 // Instances no longer configured are dropped: there is no token to serve them.
                 if let Some(state) = instances.get_mut(&saved.id) {
-                    state.settings = saved.settings;
+                    state.timeline = Timeline::with_settings(saved.settings);
                     state.restarts = saved.restarts;
                 }
             }
@@ -184,7 +173,7 @@ impl Shared {
             faults: Mutex::new(faults),
             persist_lock: tokio::sync::Mutex::new(()),
             #[cfg(test)]
-            slow_writes: Mutex::new(VecDeque::new()),
+            slow_writes: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -258,15 +247,16 @@ impl Shared {
 
     /// The settings `getSettings` shows now.
     pub(crate) fn visible_settings(&self, id: u64, now: Instant) -> Option<Settings> {
+        let policy = &self.config.drift;
         self.with_instance(id, |inst| {
-            inst.promote(now);
-            inst.settings.clone()
+            inst.timeline.advance(Some(now), policy);
+            inst.timeline.settings.clone()
         })
     }
 
-    /// Accepts a valid patch: merges it (now or after the apply delay), counts a restart,
-    /// and writes the state file before returning. If the file cannot be written the change
-    /// is undone and the error returned.
+    /// Accepts a valid patch: drops the fields a lost write loses, merges the rest (now or
+    /// after the apply delay), counts a restart, and writes the state file before returning.
+    /// If the file cannot be written the change is undone and the error returned.
     ///
     /// With a state file the work runs in a task of its own (see the module docs), which
     /// finishes even if the caller is dropped.
@@ -290,24 +280,20 @@ impl Shared {
                 return Err(io::Error::new(io::ErrorKind::NotFound, "unknown instance"));
             };
             let undo = inst.checkpoint();
-            inst.promote(now);
-            if self.config.apply_delay.is_zero() {
-                patch.apply_to(&mut inst.settings);
-            } else {
-                inst.pending
-                    .push_back((now + self.config.apply_delay, patch));
+            let policy = &self.config.drift;
+            inst.timeline.advance(Some(now), policy);
+            let (kept, _lost) = inst.lost.split(&patch);
+            if !kept.is_empty() {
+                inst.timeline
+                    .push(later(now, self.config.apply_delay), kept);
+                // With no apply delay the change is visible before the answer.
+                inst.timeline.advance(Some(now), policy);
             }
             inst.restarts += 1;
             if !self.config.restart_duration.is_zero() {
                 inst.starting_until = Some(now + self.config.restart_duration);
             }
-            (
-                undo,
-                self.config
-                    .state_file
-                    .as_ref()
-                    .map(|_| persist::snapshot(&map)),
-            )
+            (undo, self.snapshot(&map))
         };
         if let Err(e) = self.save(snapshot).await {
             self.with_instance(id, |inst| {
@@ -317,6 +303,64 @@ impl Shared {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// The state to write, if there is a state file.
+    fn snapshot(&self, map: &BTreeMap<u64, InstanceState>) -> Option<persist::Snapshot> {
+        self.config
+            .state_file
+            .as_ref()
+            .map(|_| persist::snapshot(map, &self.config.drift))
+    }
+
+    /// A drift now on instance `id` (see [`Timeline::drift_now`]): to `values` if given,
+    /// otherwise back from the most recent change. Written to the state file like an accepted
+    /// change (and undone if it cannot be). Returns the fields that changed; `NotFound` for an
+    /// instance that is not served.
+    pub(crate) async fn drift(
+        self: &Arc<Self>,
+        id: u64,
+        values: Option<SettingsPatch>,
+    ) -> io::Result<Vec<&'static str>> {
+        if self.config.state_file.is_none() {
+            return self.drift_in_order(id, values).await;
+        }
+        let shared = Arc::clone(self);
+        tokio::spawn(async move { shared.drift_in_order(id, values).await })
+            .await
+            .unwrap_or_else(|e| Err(io::Error::other(e)))
+    }
+
+    async fn drift_in_order(
+        &self,
+        id: u64,
+        values: Option<SettingsPatch>,
+    ) -> io::Result<Vec<&'static str>> {
+        let _order = match self.config.state_file {
+            Some(_) => Some(self.persist_lock.lock().await),
+            None => None,
+        };
+        let (undo, changed, snapshot) = {
+            let mut map = lock(&self.instances);
+            let Some(inst) = map.get_mut(&id) else {
+                return Err(io::Error::new(io::ErrorKind::NotFound, "unknown instance"));
+            };
+            let undo = inst.checkpoint();
+            let policy = &self.config.drift;
+            inst.timeline.advance(Some(Instant::now()), policy);
+            let changed = inst.timeline.drift_now(values.as_ref(), policy);
+            let snapshot = if changed.is_empty() {
+                None
+            } else {
+                self.snapshot(&map)
+            };
+            (undo, changed, snapshot)
+        };
+        if let Err(e) = self.save(snapshot).await {
+            self.with_instance(id, |inst| inst.restore(undo));
+            return Err(e);
+        }
+        Ok(changed)
     }
 
     /// Every instance back to default settings and zero counters; faults start over.
@@ -341,13 +385,10 @@ impl Shared {
         };
         let snapshot = {
             let mut map = lock(&self.instances);
-            for inst in map.values_mut() {
-                *inst = InstanceState::default();
+            for (id, inst) in map.iter_mut() {
+                *inst = InstanceState::new(*id, &self.config);
             }
-            self.config
-                .state_file
-                .as_ref()
-                .map(|_| persist::snapshot(&map))
+            self.snapshot(&map)
         };
         lock(&self.faults).reset();
         self.save(snapshot).await
@@ -373,7 +414,7 @@ impl Shared {
     /// Inspection data of one instance.
     pub(crate) fn stats(&self, id: u64) -> Option<InstanceStats> {
         let now = Instant::now();
-        self.with_instance(id, |inst| inst.stats(id, now))
+        self.with_instance(id, |inst| inst.stats(id, now, &self.config.drift))
     }
 
     /// Inspection data of every instance, by ascending id.
@@ -381,7 +422,7 @@ impl Shared {
         let now = Instant::now();
         lock(&self.instances)
             .iter_mut()
-            .map(|(id, inst)| inst.stats(*id, now))
+            .map(|(id, inst)| inst.stats(*id, now, &self.config.drift))
             .collect()
     }
 }
@@ -399,37 +440,6 @@ async fn detached(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pending_patches_become_visible_in_order_when_due() {
-        let t0 = Instant::now();
-        let mut inst = InstanceState::default();
-        inst.pending.push_back((
-            t0 + Duration::from_secs(1),
-            SettingsPatch::new().delay_send_messages_milliseconds(1000),
-        ));
-        inst.pending.push_back((
-            t0 + Duration::from_secs(2),
-            SettingsPatch::new()
-                .delay_send_messages_milliseconds(2000)
-                .incoming_webhook(true),
-        ));
-        assert_eq!(
-            inst.eventual_settings().delay_send_messages_milliseconds,
-            2000
-        );
-        inst.promote(t0);
-        assert_eq!(inst.settings.delay_send_messages_milliseconds, 0);
-        let pending = inst.pending_patch().unwrap();
-        assert_eq!(pending.delay_send_messages_milliseconds, Some(2000));
-        assert_eq!(pending.incoming_webhook, Some(true));
-        inst.promote(t0 + Duration::from_secs(1));
-        assert_eq!(inst.settings.delay_send_messages_milliseconds, 1000);
-        inst.promote(t0 + Duration::from_secs(5));
-        assert_eq!(inst.settings.delay_send_messages_milliseconds, 2000);
-        assert!(inst.settings.incoming_webhook);
-        assert!(inst.pending_patch().is_none());
-    }
 
     #[test]
     fn an_empty_token_is_refused_at_start() {

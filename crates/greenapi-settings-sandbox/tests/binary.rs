@@ -156,6 +156,10 @@ fn bad_arguments_print_an_error_and_the_usage_and_exit_2() {
         &["--instance", "nocolon"],
         &["--instance", "abc:tok-bin-leak"],
         &["--error-rate", "2"],
+        &["--lost-write-rate", "2"],
+        &["--lost-write-rate", "-1"],
+        &["--drift-after-ms", "later"],
+        &["--drift-fields", "tok-bin-not-a-setting"],
         &["--rate-limit"],
         &["--frobnicate"],
         &["tok-bin-positional"],
@@ -190,6 +194,11 @@ fn help_lists_every_flag_and_exits_0() {
         "--state <FILE>",
         "--max-connections",
         "--read-timeout-ms",
+        "--lost-write-rate",
+        "--drift-after-ms",
+        "--drift-fields",
+        "--drift-limit",
+        "/sandbox/instances/ID/drift",
         "--help",
     ] {
         assert!(text.contains(flag), "{flag} missing from:\n{text}");
@@ -235,6 +244,9 @@ fn a_taken_port_exits_1_with_a_message() {
 fn bad_options_exit_2_with_the_message_of_the_shared_option_set() {
     for args in [
         &["--error-rate", "5"][..],
+        &["--lost-write-rate", "1.01"],
+        &["--lost-write-rate", "-0.5"],
+        &["--drift-fields", "incomingWebhook,secret-token-3"],
         &["--rate-limit", "0"],
         &["--instances", "0"],
         &["--instance", "x:secret-token-1"],
@@ -255,4 +267,49 @@ fn bad_options_exit_2_with_the_message_of_the_shared_option_set() {
         assert_eq!(stderr, expected, "{args:?}");
         assert!(!stderr.contains("secret"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn the_binary_loses_writes_and_drifts_on_demand() {
+    let server = spawn(&[
+        "--instance",
+        &format!("5:{SECRET}"),
+        "--rate-limit",
+        "off",
+        "--lost-write-rate",
+        "1",
+        "--drift-after-ms",
+        "600000",
+        "--drift-fields",
+        "incomingWebhook",
+    ]);
+    let reply = post(
+        server.addr,
+        &set_path(5, SECRET),
+        r#"{"incomingWebhook":"yes","outgoingWebhook":"yes"}"#,
+    );
+    assert_eq!(reply.text(), r#"{"saveSettings":true}"#);
+    let shown = get(server.addr, &get_path(5, SECRET)).json();
+    assert_eq!(
+        (&shown["incomingWebhook"], &shown["outgoingWebhook"]),
+        (&"no".into(), &"no".into()),
+        "acknowledged, never applied"
+    );
+    let reply = post(
+        server.addr,
+        "/sandbox/instances/5/drift",
+        r#"{"outgoingWebhook":"yes"}"#,
+    );
+    assert_eq!(reply.text(), r#"{"drifted":["outgoingWebhook"]}"#);
+    let stats = get(server.addr, "/sandbox/instances/5").json();
+    assert_eq!(stats["lostWrites"], 1);
+    assert_eq!(stats["lostFields"], 2);
+    assert_eq!(
+        stats["unrepairedLostFields"],
+        serde_json::json!(["outgoingWebhook", "incomingWebhook"])
+    );
+    assert_eq!(
+        (&stats["drifts"], &stats["driftedFields"]),
+        (&1.into(), &1.into())
+    );
 }
