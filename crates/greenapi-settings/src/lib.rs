@@ -25,6 +25,12 @@
 
 extern crate self as greenapi_settings;
 
+// The README's Rust examples compile and run as doctests (`README.md` in the crate is a link to
+// the repository's, and the packaged crate carries a copy).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

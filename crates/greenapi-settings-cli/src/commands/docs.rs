@@ -4,7 +4,9 @@
 use crate::exit::{CliError, Exit};
 
 /// The reference printed by `docs` (generated from the spec; a test keeps it current).
-const SETTINGS_DOCS: &str = include_str!("../../../../docs/settings.md");
+// `docs/settings.md` inside the crate is a link to the repository's generated reference, so the
+// packaged crate carries its own copy.
+const SETTINGS_DOCS: &str = include_str!("../../docs/settings.md");
 
 /// Runs `docs`.
 pub(crate) fn run() -> Result<Exit, CliError> {
