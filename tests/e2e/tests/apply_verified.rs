@@ -152,3 +152,76 @@ async fn fields_still_wrong_after_the_wait_are_named_with_what_they_read() {
         .to_string()
         .starts_with("not converged after 1 re-send(s): incomingWebhook"));
 }
+
+#[tokio::test]
+async fn writes_that_are_always_lost_end_not_converged_after_the_bounded_resends() {
+    // Rate 1: every acknowledged field is dropped, re-sends included. The re-sends are bounded
+    // and the outcome names what still reads wrong.
+    let sb = sandbox(
+        SandboxConfig::default()
+            .rate_limit(None)
+            .lost_write_rate(1.0),
+    )
+    .await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    let r = c
+        .apply_verified(
+            &desired(),
+            &ApplyOptions::default()
+                .wait(Duration::from_millis(800))
+                .settle(Duration::from_millis(200))
+                .max_resends(2),
+        )
+        .await
+        .unwrap();
+    // Everything is lost every time: not converged, after exactly 2 re-sends of both fields.
+    match &r.verification {
+        Verification::NotConverged { fields, resends } => {
+            assert_eq!(*resends, 2);
+            assert_eq!(fields.len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(r.resent.iter().all(|p| *p == desired()), "{:?}", r.resent);
+}
+
+#[tokio::test]
+async fn with_some_fields_lost_only_those_are_resent_and_it_converges() {
+    // Find a seed under which the first call loses some but not all of its fields and the
+    // re-send of those fields is kept; the sandbox's losses are reproducible per seed.
+    for seed in 0..200u64 {
+        let sb = sandbox(
+            SandboxConfig::default()
+                .rate_limit(None)
+                .seed(seed)
+                .lost_write_rate(0.5),
+        )
+        .await;
+        let c = default_builder(&sb.url()).build().unwrap();
+        let r = c
+            .apply_verified(
+                &desired(),
+                &ApplyOptions::default()
+                    .wait(Duration::from_secs(5))
+                    .settle(Duration::from_millis(100))
+                    .max_resends(1),
+            )
+            .await
+            .unwrap();
+        let stats = sb.stats(DEFAULT_INSTANCE_ID).unwrap();
+        if stats.lost_writes != 1 || r.resent.len() != 1 || r.resent[0].len() != 1 {
+            continue;
+        }
+        assert_eq!(
+            r.verification,
+            Verification::Converged { resends: 1 },
+            "seed {seed}"
+        );
+        assert_eq!(r.verification.to_string(), "converged after 1 re-send");
+        assert_eq!(stats.lost_fields, 1);
+        assert!(stats.unrepaired_lost_fields.is_empty(), "{stats:?}");
+        assert_eq!(stats.set_settings_calls, 2);
+        return;
+    }
+    panic!("no seed in 0..200 lost exactly one field of two and kept the re-send");
+}
