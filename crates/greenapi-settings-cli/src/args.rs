@@ -43,7 +43,7 @@ pub fn command() -> Command {
             .required(true)
             .value_name("FILE")
             .value_parser(clap::value_parser!(PathBuf))
-            .help("Settings file (.toml or .json, at most 1 MiB; API or snake_case names)")
+            .help("Settings file (.toml or .json, at most 1 MiB; API or snake_case names; defaults plus [instances.\"ID\"] overrides)")
     };
     let fleet_args = || {
         [
@@ -106,10 +106,24 @@ pub fn command() -> Command {
                 .args(fleet_args().into_iter().take(2)),
         )
         .subcommand(set)
-        .subcommand(Command::new("plan").about("Show what applying FILE would change (sends nothing)").arg(file()).args(fleet_args()))
+        .subcommand(
+            Command::new("plan")
+                .about("Show what applying FILE would change (sends nothing); a fleet plan ends with a drift summary")
+                .arg(file())
+                .args(fleet_args())
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print the plan as JSON on stdout (formatVersion 1; secrets redacted); other output goes to stderr"))
+                .arg(
+                    Arg::new("detailed-exitcode")
+                        .long("detailed-exitcode")
+                        .action(ArgAction::SetTrue)
+                        .help("Exit 0 when nothing would change, 2 when changes are pending, 1 on any error (for CI and cron drift checks)"),
+                )
+                .after_help(SETTINGS_FILE_HELP),
+        )
         .subcommand(
             Command::new("apply")
                 .about("Bring the instance(s) to FILE, sending only what changed (nothing if nothing did)")
+                .after_help(SETTINGS_FILE_HELP)
                 .arg(file())
                 .args(fleet_args())
                 .arg(
@@ -121,7 +135,29 @@ pub fn command() -> Command {
                         .help("Fleet mode: retry only the instances that failed or were not started in this earlier report (an instance whose api_url changed is contacted again)"),
                 ),
         )
-        .subcommand(Command::new("validate").about("Check a settings file offline; exit 2 listing every problem").arg(file()))
+        .subcommand(
+            Command::new("validate")
+                .about("Check a settings file offline; exit 2 listing every problem")
+                .arg(file())
+                .args(fleet_args().into_iter().take(1))
+                .after_help(SETTINGS_FILE_HELP),
+        )
+        .subcommand(
+            Command::new("export")
+                .about("Write the current settings of the instance (or fleet) as a settings file that apply accepts")
+                .args(fleet_args().into_iter().take(2))
+                .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["toml", "json"]).help("toml (default) or json; a --output ending in .json means json"))
+                .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout"))
+                .arg(Arg::new("include-secrets").long("include-secrets").action(ArgAction::SetTrue).help("Write webhookUrlToken in clear (the --output file is then readable by its owner only)"))
+                .arg(
+                    Arg::new("token-env")
+                        .long("token-env")
+                        .value_name("NAME")
+                        .help("Environment variable webhookUrlToken is written as (default GREENAPI_WEBHOOK_TOKEN; a fleet instance with a different token gets NAME_<id>)"),
+                )
+                .after_help(SETTINGS_FILE_HELP),
+        )
+        .subcommand(Command::new("schema").about("Print the JSON Schema (2020-12) of settings files"))
         .subcommand(
             Command::new("sandbox")
                 .about("Run the local sandbox server (same URLs, auth, validation, errors and rate limit as the API)")
@@ -143,6 +179,19 @@ pub fn command() -> Command {
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
 }
+
+/// The settings file format, in the help of the commands that read or write one.
+const SETTINGS_FILE_HELP: &str = "\
+Settings file (TOML or JSON; `greenapi-settings schema` prints its JSON Schema):
+  [settings]                                   # defaults (or the same keys at the top level)
+  incomingWebhook = \"yes\"                      # API names or snake_case; yes/no or true/false
+  webhookUrl = \"https://hooks.example.com/{idInstance}\"
+  webhookUrlToken = \"${GREENAPI_WEBHOOK_TOKEN}\"  # from the environment; unset or empty is an error
+  [instances.\"1101000001\"]                     # overrides for one instance, field by field
+  delaySendMessagesMilliseconds = 5000
+In strings, {idInstance} is the instance's id and ${NAME} an environment variable ($${ and
+{{idInstance}} are literal). Every instance's settings are resolved and validated before anything
+is sent. With --instances, an override for an instance not in the CSV is an error.";
 
 /// The connection options (global: given before or after the command), checked.
 pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {

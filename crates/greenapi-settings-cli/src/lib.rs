@@ -4,7 +4,14 @@
 //!
 //! Exit codes: 0 ok, 1 the API or network failed (fleet: any instance failed), 2 invalid input
 //! or usage (nothing was sent), 130 a fleet run interrupted by Ctrl-C (its report lists the
-//! instances not started; `--resume` carries on).
+//! instances not started; `--resume` carries on). `plan --detailed-exitcode` instead exits 0
+//! when nothing would change, 2 when changes are pending and 1 on any error.
+//!
+//! Settings as code: `export` writes an instance's (or a fleet's) settings as a settings file;
+//! settings files may hold defaults plus per-instance overrides with `{idInstance}` and
+//! `${NAME}` placeholders ([`settings_file`], [`layers`], [`template`]); `plan --json` prints a
+//! versioned plan document and a fleet plan ends with a drift summary ([`plan_output`]);
+//! `schema` prints the JSON Schema of settings files.
 //!
 //! ```
 //! let code = greenapi_settings_cli::main(["greenapi-settings", "validate", "--help"]);
@@ -15,20 +22,24 @@ mod args;
 mod commands;
 pub mod creds;
 pub mod exit;
+pub mod export_file;
 pub mod fleet;
 pub mod input;
+pub mod layers;
 mod numbers;
 mod parse;
+pub mod plan_output;
 pub mod render;
 pub mod settings_file;
 pub mod style;
+pub mod template;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
 
-use commands::{demo, docs, get, plan_apply, sandbox, set, spec_check, validate};
+use commands::{demo, docs, export, get, plan_apply, sandbox, schema, set, spec_check, validate};
 use exit::{CliError, Exit};
 use style::Style;
 
@@ -40,14 +51,18 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let matches = match command().try_get_matches_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.into()
-            } else {
+            return if !e.use_stderr() {
                 Exit::Ok.into()
+            } else if args.iter().any(|a| a == "--detailed-exitcode") {
+                // There, 2 means "changes pending": a usage error is an error (1).
+                Exit::Failed.into()
+            } else {
+                Exit::Usage.into()
             };
         }
     };
@@ -96,6 +111,8 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("plan", sub)) => plan_apply::run(&conn, sub, style, true).await,
         Some(("apply", sub)) => plan_apply::run(&conn, sub, style, false).await,
         Some(("validate", sub)) => validate::run(sub, style),
+        Some(("export", sub)) => export::run(&conn, sub).await,
+        Some(("schema", _)) => schema::run(),
         Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),

@@ -24,6 +24,7 @@ pub mod markdown;
 pub mod model;
 pub mod pyi;
 pub mod rust;
+pub mod schema;
 
 pub use load::{load_file, load_str, SpecError, SpecErrors};
 pub use model::Spec;

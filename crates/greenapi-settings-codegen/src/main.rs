@@ -4,6 +4,7 @@
 //! cargo run -p greenapi-settings-codegen -- rust      [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- markdown  [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- pyi       [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- schema    [spec/settings.json]   # settings-file JSON Schema
 //! cargo run -p greenapi-settings-codegen -- check     [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- diff OLD.json NEW.json   # changelog Markdown
 //! ```
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         "rust" => print!("{}", greenapi_settings_codegen::rust::render(&spec)),
         "markdown" | "md" => print!("{}", greenapi_settings_codegen::markdown::render(&spec)),
         "pyi" => print!("{}", greenapi_settings_codegen::pyi::render(&spec)),
+        "schema" => print!("{}", greenapi_settings_codegen::schema::render(&spec)),
         "check" => println!(
             "{}: ok ({} settings, {} rules)",
             path.display(),
@@ -74,7 +76,7 @@ fn default_spec() -> std::path::PathBuf {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: greenapi-settings-codegen <rust|markdown|pyi|check> [SPEC]");
+    eprintln!("usage: greenapi-settings-codegen <rust|markdown|pyi|schema|check> [SPEC]");
     eprintln!("       greenapi-settings-codegen diff OLD.json NEW.json");
     ExitCode::from(2)
 }

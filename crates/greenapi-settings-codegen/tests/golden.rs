@@ -1,5 +1,6 @@
 //! The checked-in generated files are current: the golden Rust expansion, `docs/settings.md`,
-//! the Python stub `bindings/python/python/greenapi_settings/_native.pyi`.
+//! the Python stub `bindings/python/python/greenapi_settings/_native.pyi`, the settings-file
+//! JSON Schema `docs/settings-file.schema.json`.
 //! Refresh them with `UPDATE_GOLDEN=1 cargo test -p greenapi-settings-codegen --test golden`.
 
 use std::path::{Path, PathBuf};
@@ -54,6 +55,14 @@ fn python_stub_is_current() {
     check(
         "bindings/python/python/greenapi_settings/_native.pyi",
         &greenapi_settings_codegen::pyi::render(&spec()),
+    );
+}
+
+#[test]
+fn settings_file_schema_is_current() {
+    check(
+        "docs/settings-file.schema.json",
+        &greenapi_settings_codegen::schema::render(&spec()),
     );
 }
 

@@ -4,9 +4,11 @@
 
 pub(crate) mod demo;
 pub(crate) mod docs;
+pub(crate) mod export;
 pub(crate) mod get;
 pub(crate) mod plan_apply;
 pub(crate) mod sandbox;
+pub(crate) mod schema;
 pub(crate) mod set;
 pub(crate) mod spec_check;
 pub(crate) mod validate;

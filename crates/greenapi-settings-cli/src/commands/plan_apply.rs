@@ -1,19 +1,37 @@
 //! `plan` and `apply`: bring one instance, or (`--instances`) a fleet, to a settings file,
 //! showing the diff and sending only what changed. The fleet variant prints one line per
 //! instance, handles Ctrl-C, and writes the report (the run itself is [`crate::fleet`]'s).
+//!
+//! The settings file may be layered (defaults plus per-instance overrides, `{idInstance}`,
+//! `${NAME}`): every instance's settings are resolved and validated before anything is sent
+//! ([`crate::layers`]). `plan --json` prints the plan document ([`crate::plan_output`]);
+//! `plan --detailed-exitcode` exits 0 when nothing would change, 2 when changes are pending
+//! and 1 on any error (invalid input included).
 
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
-use greenapi_settings::SettingsPatch;
+use greenapi_settings::{Client, Plan, SettingsPatch};
 
-use super::validate::load_valid;
 use crate::args;
 use crate::creds::ConnArgs;
 use crate::exit::{CliError, Exit};
-use crate::fleet::Status;
+use crate::fleet::{InstanceResult, Status};
+use crate::layers::{self, Resolved};
+use crate::plan_output::{self, Drift};
+use crate::settings_file::{self, SettingsFile};
 use crate::style::Style;
+use crate::template::process_env;
 use crate::{fleet, input, render};
+
+/// How `plan` reports (both off for `apply`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Output {
+    /// `--json`: the plan document on stdout, everything else on stderr.
+    json: bool,
+    /// `--detailed-exitcode`: 0 no changes, 2 changes pending, 1 error.
+    detailed: bool,
+}
 
 /// Runs `plan` (`dry_run`) or `apply`.
 pub(crate) async fn run(
@@ -22,24 +40,59 @@ pub(crate) async fn run(
     style: Style,
     dry_run: bool,
 ) -> Result<Exit, CliError> {
+    let flag = |name: &str| dry_run && m.try_get_one::<bool>(name).ok().flatten() == Some(&true);
+    let out = Output {
+        json: flag("json"),
+        detailed: flag("detailed-exitcode"),
+    };
+    let result = run_inner(conn, m, style, dry_run, out).await;
+    match result {
+        // Under --detailed-exitcode, 2 means "changes pending": invalid input is an error (1).
+        Err(mut e) if out.detailed && e.exit == Exit::Usage => {
+            e.exit = Exit::Failed;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn run_inner(
+    conn: &ConnArgs,
+    m: &ArgMatches,
+    style: Style,
+    dry_run: bool,
+    out: Output,
+) -> Result<Exit, CliError> {
     let path = m
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
-    let (desired, _) = load_valid(path)?;
+    let file = settings_file::load(path)?;
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
-        return fleet_command(conn, m, style, &desired, csv, dry_run).await;
+        return fleet_command(conn, m, style, &file, csv, dry_run, out).await;
     }
     let target = conn.resolve().await?;
     let client = &target.client;
-    println!(
-        "{}",
-        style.bold(&format!(
-            "instance {} at {}",
-            client.id_instance(),
-            client.api_url()
-        ))
-    );
-    let plan = client.plan(&desired).await?;
+    let id = client.id_instance();
+    let resolved = layers::resolve_all(&file, &[id], &process_env)?
+        .remove(&id)
+        .ok_or_else(|| CliError::failed("internal: instance not resolved"))?;
+    let header = style.bold(&format!("instance {id} at {}", client.api_url()));
+    if out.json {
+        eprintln!("{header}");
+    } else {
+        println!("{header}");
+    }
+    let mut plan = match client.plan(&resolved.patch).await {
+        Ok(plan) => plan,
+        Err(e) if out.json => return Ok(single_failed_json(&file, client, e)),
+        Err(e) => return Err(e.into()),
+    };
+    plan.warnings = plan.warnings.iter().map(|w| resolved.hide(w)).collect();
+    if out.json {
+        let r = fleet::result_of_plan(id, client.api_url(), &plan, true, Some(&resolved));
+        print_json(&plan_output::plan_json(&file.shown, &[r], false));
+        return Ok(plan_exit(out, !plan.is_noop()));
+    }
     print!("{}", render::plan_diff(&plan, style));
     if plan.is_noop() {
         println!(
@@ -51,8 +104,46 @@ pub(crate) async fn run(
     }
     if dry_run {
         println!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
-        return Ok(Exit::Ok);
+        return Ok(plan_exit(out, true));
     }
+    apply_single(client, plan, style).await
+}
+
+/// The exit code of a plan that ran: under `--detailed-exitcode`, 2 when changes are pending.
+fn plan_exit(out: Output, changes_pending: bool) -> Exit {
+    if out.detailed && changes_pending {
+        Exit::Usage // 2: the code Terraform's `plan -detailed-exitcode` uses for "changes".
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `plan --json` of one instance that could not be read: the document with its error, exit 1.
+fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings::Error) -> Exit {
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    let r = InstanceResult {
+        id: client.id_instance(),
+        api_url: client.api_url().to_string(),
+        status: Status::Failed,
+        changes: Vec::new(),
+        warnings: Vec::new(),
+        error: Some((e.kind().to_string(), message)),
+        duration_ms: 0,
+        from_previous_run: false,
+        change_values: Vec::new(),
+        warning_details: Vec::new(),
+    };
+    print_json(&plan_output::plan_json(&file.shown, &[r], false));
+    Exit::Failed
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// Sends a plan that has changes to one instance.
+async fn apply_single(client: &Client, plan: Plan, style: Style) -> Result<Exit, CliError> {
     let n = plan.changes.len();
     let applied = client.apply_plan(plan).await?;
     match applied.response {
@@ -73,23 +164,30 @@ pub(crate) async fn run(
     }
 }
 
-/// Fleet `plan` / `apply`: every input is checked (instances file, report path, resume report)
-/// before anything is sent; each instance's line is printed as it finishes; Ctrl-C stops
-/// starting instances, lets those in flight finish, writes the report and exits 130.
+/// Fleet `plan` / `apply`: every input is checked (instances file, every instance's resolved
+/// settings, report path, resume report) before anything is sent; each instance's line is
+/// printed as it finishes; Ctrl-C stops starting instances, lets those in flight finish,
+/// writes the report and exits 130. A fleet plan ends with the drift summary.
 async fn fleet_command(
     conn: &ConnArgs,
     m: &ArgMatches,
     style: Style,
-    desired: &SettingsPatch,
+    file: &SettingsFile,
     csv: &Path,
     dry_run: bool,
+    out: Output,
 ) -> Result<Exit, CliError> {
     let shown = csv.display().to_string();
     let concurrency = args::concurrency(m)?;
     let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
     let instances = fleet::parse_instances(&text, &shown)?;
+    let ids: Vec<u64> = instances.iter().map(|i| i.id).collect();
+    layers::check_overrides_known(file, &ids, &shown)?;
+    let per_instance: std::collections::BTreeMap<u64, Resolved> =
+        layers::resolve_all(file, &ids, &process_env)?;
+    let desired_doc = file.document();
     let done = match m.try_get_one::<PathBuf>("resume").ok().flatten() {
-        Some(p) => fleet::load_resume(p, desired)?,
+        Some(p) => fleet::load_resume(p, &desired_doc)?,
         None => Default::default(),
     };
     let report_path = m.get_one::<PathBuf>("report");
@@ -104,9 +202,11 @@ async fn fleet_command(
             }
         }
     });
+    // Every instance is in `per_instance`; this is never sent.
+    let unused = SettingsPatch::new();
     let report = fleet::run_until(
         fleet::FleetRun {
-            desired,
+            desired: &unused,
             instances,
             concurrency,
             dry_run,
@@ -114,19 +214,47 @@ async fn fleet_command(
             conn,
             min_interval: None,
         },
+        per_instance,
         interrupts,
         |r| {
             fleet::clear_progress_line();
-            println!("{}", fleet_line(r, style));
+            if out.json {
+                eprintln!("{}", fleet_line(r, Style::plain()));
+            } else {
+                println!("{}", fleet_line(r, style));
+            }
         },
     )
     .await;
     ctrl_c.abort();
-    let report = report?;
-    println!("{}", style.bold(&report.summary()));
+    let mut report = report?;
+    report.desired = desired_doc;
+    let summary = style.bold(&report.summary());
+    if out.json {
+        eprintln!("{}", report.summary());
+        eprint!(
+            "{}",
+            Drift::of(&report.results).render(&file.shown, Style::plain())
+        );
+        print_json(&plan_output::plan_json(
+            &file.shown,
+            &report.results,
+            report.interrupted,
+        ));
+    } else {
+        println!("{summary}");
+        if dry_run {
+            print!("{}", Drift::of(&report.results).render(&file.shown, style));
+        }
+    }
     if let Some(path) = report_path {
         report.write(path)?;
-        println!("report written to {}", path.display());
+        let line = format!("report written to {}", path.display());
+        if out.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
     Ok(if report.interrupted {
         let how = match report_path {
@@ -141,7 +269,7 @@ async fn fleet_command(
     } else if report.any_failed() {
         Exit::Failed
     } else {
-        Exit::Ok
+        plan_exit(out, report.count(Status::Planned) > 0)
     })
 }
 
@@ -182,6 +310,8 @@ mod tests {
             error: None,
             duration_ms: 0,
             from_previous_run: false,
+            change_values: Vec::new(),
+            warning_details: Vec::new(),
         };
         let plain = Style::plain();
         assert_eq!(

@@ -1,52 +1,99 @@
-//! `validate`: a settings file checked offline, every problem listed. Also owns loading a
-//! settings file for the commands that send it (`plan`, `apply`): read, parse and validate, or
-//! exit 2 before anything is sent.
+//! `validate`: a settings file checked offline, every problem listed (exit 2). A layered file
+//! is resolved for each instance it has an override for, and for an instance without one
+//! (the defaults alone); with `--instances`, for every instance of the fleet file instead.
+//! `${NAME}` references are resolved from the environment here too.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::ArgMatches;
-use greenapi_settings::SettingsPatch;
 
 use crate::exit::{CliError, Exit};
-use crate::render;
-use crate::settings_file;
+use crate::layers::{self, SAMPLE_ID};
+use crate::settings_file::{self, SettingsFile};
 use crate::style::Style;
-
-/// Loads and validates a settings file; errors become exit 2 with every problem.
-pub(crate) fn load_valid(
-    path: &Path,
-) -> Result<(SettingsPatch, Vec<greenapi_settings::Violation>), CliError> {
-    let patch = settings_file::load(path)?;
-    let shown = path.display().to_string();
-    let report = patch.validate();
-    if !report.is_ok() {
-        return Err(CliError::usage(format!(
-            "{shown}: {} problem(s); nothing was sent",
-            report.errors.len()
-        ))
-        .with_problems(
-            report
-                .errors
-                .iter()
-                .map(|e| format!("{shown}: {e}"))
-                .collect(),
-        ));
-    }
-    Ok((patch, report.warnings))
-}
+use crate::template::process_env;
+use crate::{fleet, input, render};
 
 pub(crate) fn run(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
     let path = m
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
-    let (patch, warnings) = load_valid(path)?;
-    print!("{}", render::warnings(&warnings, style));
+    let file = settings_file::load(path)?;
+    let csv = m.get_one::<PathBuf>("instances");
+    if csv.is_none() && !file.is_layered() {
+        return plain(&file, style);
+    }
+    let ids = match csv {
+        Some(csv) => {
+            let shown = csv.display().to_string();
+            let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
+            let ids: Vec<u64> = fleet::parse_instances(&text, &shown)?
+                .iter()
+                .map(|i| i.id)
+                .collect();
+            layers::check_overrides_known(&file, &ids, &shown)?;
+            ids
+        }
+        None => {
+            if !file.defaults.is_empty() {
+                // The defaults alone, as for an instance without an override.
+                defaults_alone(&file)?;
+            }
+            file.instances.keys().copied().collect()
+        }
+    };
+    let resolved = layers::resolve_all(&file, &ids, &process_env)?;
+    let mut warnings: Vec<String> = Vec::new();
+    for r in resolved.values() {
+        for w in &r.warnings {
+            let line = format!("instance {}: {w}", r.id);
+            if !warnings.contains(&line) {
+                warnings.push(line);
+            }
+        }
+    }
+    for w in &warnings {
+        println!("  {} {w}", style.yellow("warning:"));
+    }
     println!(
-        "{} {}: {} setting(s), {} warning(s)",
+        "{} {}: {} instance(s) resolved, {} warning(s)",
         style.green("ok"),
         path.display(),
-        patch.len(),
+        resolved.len(),
         warnings.len()
     );
     Ok(Exit::Ok)
+}
+
+/// A file without overrides: its settings, checked as before layering existed.
+fn plain(file: &SettingsFile, style: Style) -> Result<Exit, CliError> {
+    let r = defaults_alone(file)?;
+    print!("{}", render::warnings(&r.warnings, style));
+    println!(
+        "{} {}: {} setting(s), {} warning(s)",
+        style.green("ok"),
+        file.shown,
+        r.patch.len(),
+        r.warnings.len()
+    );
+    Ok(Exit::Ok)
+}
+
+fn defaults_alone(file: &SettingsFile) -> Result<layers::Resolved, CliError> {
+    let mut alone = file.clone();
+    alone.instances.clear();
+    let shown = &file.shown;
+    let label = if file.is_layered() { "defaults: " } else { "" };
+    layers::resolve(&alone, SAMPLE_ID, &process_env).map_err(|problems| {
+        CliError::usage(format!(
+            "{shown}: {} problem(s); nothing was sent",
+            problems.len()
+        ))
+        .with_problems(
+            problems
+                .iter()
+                .map(|p| format!("{shown}: {label}{p}"))
+                .collect(),
+        )
+    })
 }

@@ -20,10 +20,13 @@ mod workers;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use greenapi_settings::{ApiToken, Client, SettingsPatch};
 
 use crate::creds::ConnArgs;
 use crate::exit::CliError;
+use crate::layers::Resolved;
 
 pub use csv::parse_instances;
 pub use progress::clear_progress_line;
@@ -62,15 +65,19 @@ pub struct FleetRun<'a> {
 /// Runs the fleet plan or apply. Per-instance failures are results, not errors.
 pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
     let (_never, interrupts) = tokio::sync::mpsc::unbounded_channel();
-    run_until(opts, interrupts, |_| {}).await
+    run_until(opts, BTreeMap::new(), interrupts, |_| {}).await
 }
 
 /// [`run`], interruptible: at the first message on `interrupts` no more instances are started,
 /// those in flight finish (see [`for_each_until`]), and the rest are `notStarted` in the report,
 /// which `--resume` then retries. `on_result` sees each result as it is known: first those
 /// carried over from a previous report, then each instance as it finishes.
+///
+/// An instance listed in `per_instance` (a layered settings file, resolved) is brought to its
+/// own desired settings instead of `opts.desired`, and its warnings hide environment values.
 pub async fn run_until(
     opts: FleetRun<'_>,
+    per_instance: BTreeMap<u64, Resolved>,
     interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut on_result: impl FnMut(&InstanceResult),
 ) -> Result<Report, CliError> {
@@ -97,13 +104,17 @@ pub async fn run_until(
         on_result(r);
     }
     let (desired, dry_run) = (opts.desired.clone(), opts.dry_run);
+    let per_instance = Arc::new(per_instance);
+    let lookup = per_instance.clone();
     let (outcomes, interrupted) = for_each_until(
         &todo,
         opts.concurrency,
         opts.conn,
         opts.min_interval,
         move |client: Client| {
-            let desired = desired.clone();
+            let desired = lookup
+                .get(&client.id_instance())
+                .map_or_else(|| desired.clone(), |r| r.patch.clone());
             async move {
                 if dry_run {
                     client.plan(&desired).await
@@ -116,19 +127,33 @@ pub async fn run_until(
         |inst, outcome| {
             // `notStarted` ones are listed in the report and the summary, not line by line.
             if !matches!(outcome, Outcome::NotStarted) {
-                on_result(&result_of(inst, outcome, Duration::ZERO, dry_run));
+                on_result(&result_of(
+                    inst,
+                    outcome,
+                    Duration::ZERO,
+                    dry_run,
+                    per_instance.get(&inst.id),
+                ));
             }
         },
     )
     .await?;
     let mut results = carried;
     for (inst, outcome, took) in &outcomes {
-        results.push(result_of(inst, outcome, *took, dry_run));
+        results.push(result_of(
+            inst,
+            outcome,
+            *took,
+            dry_run,
+            per_instance.get(&inst.id),
+        ));
     }
     results.sort_by_key(|r| r.id);
+    let mut desired = opts.desired.to_json_value();
+    greenapi_settings::redact::secret_settings(&mut desired);
     Ok(Report {
         mode: if opts.dry_run { "plan" } else { "apply" },
-        desired: opts.desired.to_json_value(),
+        desired,
         results,
         duration: started.elapsed(),
         interrupted,
@@ -139,11 +164,44 @@ fn same_url(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 
+/// One instance's result from its plan (`dry_run`) or applied plan; `resolved` hides the
+/// environment values of its warnings.
+pub fn result_of_plan(
+    id: u64,
+    api_url: &str,
+    plan: &greenapi_settings::Plan,
+    dry_run: bool,
+    resolved: Option<&Resolved>,
+) -> InstanceResult {
+    let warning_details: Vec<greenapi_settings::Violation> = plan
+        .warnings
+        .iter()
+        .map(|w| resolved.map_or_else(|| w.clone(), |r| r.hide(w)))
+        .collect();
+    InstanceResult {
+        id,
+        api_url: api_url.to_string(),
+        status: match (plan.is_noop(), dry_run) {
+            (true, _) => Status::Unchanged,
+            (false, true) => Status::Planned,
+            (false, false) => Status::Applied,
+        },
+        changes: plan.changes.iter().map(|c| c.field.to_string()).collect(),
+        warnings: warning_details.iter().map(ToString::to_string).collect(),
+        error: None,
+        duration_ms: 0,
+        from_previous_run: false,
+        change_values: plan.changes.clone(),
+        warning_details,
+    }
+}
+
 fn result_of(
     inst: &Instance,
     outcome: &Outcome<greenapi_settings::Plan>,
     took: Duration,
     dry_run: bool,
+    resolved: Option<&Resolved>,
 ) -> InstanceResult {
     let mut r = InstanceResult {
         id: inst.id,
@@ -154,15 +212,14 @@ fn result_of(
         error: None,
         duration_ms: took.as_millis() as u64,
         from_previous_run: false,
+        change_values: Vec::new(),
+        warning_details: Vec::new(),
     };
     match outcome {
         Outcome::Done(Ok(plan)) => {
-            r.changes = plan.changes.iter().map(|c| c.field.to_string()).collect();
-            r.warnings = plan.warnings.iter().map(ToString::to_string).collect();
-            r.status = match (plan.is_noop(), dry_run) {
-                (true, _) => Status::Unchanged,
-                (false, true) => Status::Planned,
-                (false, false) => Status::Applied,
+            r = InstanceResult {
+                duration_ms: r.duration_ms,
+                ..result_of_plan(inst.id, &inst.api_url, plan, dry_run, resolved)
             };
         }
         Outcome::Done(Err(e)) => r.error = Some((e.kind().to_string(), inst.token.scrub(&e.to_string()))),

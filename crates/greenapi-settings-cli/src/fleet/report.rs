@@ -7,7 +7,6 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use greenapi_settings::SettingsPatch;
 use serde_json::{json, Value};
 
 use crate::exit::CliError;
@@ -122,6 +121,10 @@ pub struct InstanceResult {
     pub duration_ms: u64,
     /// Carried over from the report given to `--resume` (not contacted again).
     pub from_previous_run: bool,
+    /// The changes with their values (for `plan --json`; secrets are hidden when shown).
+    pub change_values: Vec<greenapi_settings::Change>,
+    /// The warnings, whole (for `plan --json`).
+    pub warning_details: Vec<greenapi_settings::Violation>,
 }
 
 impl InstanceResult {
@@ -164,6 +167,8 @@ impl InstanceResult {
             error: None,
             duration_ms: v.get("durationMs").and_then(Value::as_u64).unwrap_or(0),
             from_previous_run: true,
+            change_values: Vec::new(),
+            warning_details: Vec::new(),
         })
     }
 }
@@ -252,12 +257,13 @@ impl Report {
     }
 }
 
-/// Reads a previous report (at most [`FLEET_FILE_CAP`] bytes): the results of instances
+/// Reads a previous report (at most [`FLEET_FILE_CAP`] bytes) made for the same `desired`
+/// document (see [`crate::settings_file::SettingsFile::document`]): the results of instances
 /// already done (`applied` / `unchanged`). [`run`](super::run) contacts them again if their `api_url`
 /// changed since.
 pub fn load_resume(
     path: &Path,
-    desired: &SettingsPatch,
+    desired: &Value,
 ) -> Result<BTreeMap<u64, InstanceResult>, CliError> {
     let shown = path.display().to_string();
     let text = read_capped(path, FLEET_FILE_CAP)?;
@@ -268,7 +274,7 @@ pub fn load_resume(
             "{shown}: not the report of a fleet apply"
         )));
     }
-    if v.get("desired") != Some(&desired.to_json_value()) {
+    if v.get("desired") != Some(desired) {
         return Err(CliError::usage(format!(
             "{shown}: the report was made for different desired settings; resume only with the same settings file"
         )));
@@ -288,6 +294,7 @@ pub fn load_resume(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use greenapi_settings::SettingsPatch;
 
     fn result(id: u64, status: Status) -> InstanceResult {
         InstanceResult {
@@ -303,6 +310,8 @@ mod tests {
             error: (status == Status::Failed).then(|| ("http".into(), "boom".into())),
             duration_ms: id,
             from_previous_run: false,
+            change_values: Vec::new(),
+            warning_details: Vec::new(),
         }
     }
 
@@ -400,7 +409,7 @@ mod tests {
         r.desired = desired.to_json_value();
         check_report_path(&path).unwrap();
         r.write(&path).unwrap();
-        let done = load_resume(&path, &desired).unwrap();
+        let done = load_resume(&path, &desired.to_json_value()).unwrap();
         assert_eq!(done.keys().copied().collect::<Vec<_>>(), [1, 2]);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,0 +1,182 @@
+//! `export`: the current settings of one instance, or (`--instances`) of a fleet, written as a
+//! settings file that `plan` / `apply` accept (see [`crate::export_file`]). Nothing is written
+//! if any instance cannot be read.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::ArgMatches;
+use greenapi_settings::Settings;
+
+use crate::args;
+use crate::creds::ConnArgs;
+use crate::exit::{CliError, Exit};
+use crate::export_file::{self, SecretOptions, DEFAULT_TOKEN_ENV};
+use crate::{fleet, input};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Toml,
+    Json,
+}
+
+/// Runs `export`.
+pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
+    let output = m.get_one::<PathBuf>("output");
+    let format = match m.get_one::<String>("format").map(String::as_str) {
+        Some("json") => Format::Json,
+        Some(_) => Format::Toml,
+        None if output.is_some_and(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        }) =>
+        {
+            Format::Json
+        }
+        None => Format::Toml,
+    };
+    let env_name = m
+        .get_one::<String>("token-env")
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
+    if !is_env_name(&env_name) {
+        return Err(CliError::usage(format!(
+            "--token-env: {} is not an environment variable name (letters, digits and _, not starting with a digit)",
+            input::clip(&env_name)
+        )));
+    }
+    let secrets = SecretOptions {
+        include: m.get_flag("include-secrets"),
+        env_name,
+    };
+    if let Some(path) = output {
+        check_output_path(path)?;
+    }
+    let (exported, source) = match m.get_one::<PathBuf>("instances") {
+        Some(csv) => {
+            let all = read_fleet(conn, m, csv).await?;
+            let source = format!("the {} instance(s) of {}", all.len(), csv.display());
+            (export_file::fleet(&all, &secrets), source)
+        }
+        None => {
+            let target = conn.resolve().await?;
+            let s = target.client.get_settings().await?;
+            let source = format!("instance {}", target.client.id_instance());
+            (export_file::single(&s, &secrets), source)
+        }
+    };
+    let text = match format {
+        Format::Toml => export_file::render_toml(&exported, &source),
+        Format::Json => export_file::render_json(&exported),
+    };
+    match output {
+        Some(path) => {
+            write_file(path, &text, secrets.include)?;
+            eprintln!("exported the settings of {source} to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    for why in &exported.left_out {
+        eprintln!("note: left out, as it cannot be set: {why}");
+    }
+    if !exported.env_needed.is_empty() {
+        eprintln!(
+            "note: webhookUrlToken is written as an environment reference; set {} before plan / apply (or export with --include-secrets)",
+            exported.env_needed.join(", ")
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Every instance's settings, or exit 1 naming the instances that could not be read.
+async fn read_fleet(
+    conn: &ConnArgs,
+    m: &ArgMatches,
+    csv: &Path,
+) -> Result<Vec<(u64, Settings)>, CliError> {
+    let shown = csv.display().to_string();
+    let concurrency = args::concurrency(m)?;
+    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
+    let instances = fleet::parse_instances(&text, &shown)?;
+    let outcomes = fleet::for_each(
+        &instances,
+        concurrency,
+        conn,
+        None,
+        |client: greenapi_settings::Client| async move { client.get_settings().await },
+    )
+    .await?;
+    let mut all = Vec::with_capacity(outcomes.len());
+    let mut failures = Vec::new();
+    for (inst, outcome, _) in outcomes {
+        match outcome {
+            Ok(s) => all.push((inst.id, s)),
+            Err(e) => failures.push(format!(
+                "instance {}: {}: {}",
+                inst.id,
+                e.kind(),
+                inst.token.scrub(&e.to_string())
+            )),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(CliError::failed(format!(
+            "{} of {} instance(s) could not be read; nothing was written",
+            failures.len(),
+            instances.len()
+        ))
+        .with_problems(failures));
+    }
+    Ok(all)
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checked before any instance is contacted.
+fn check_output_path(path: &Path) -> Result<(), CliError> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(CliError::usage(format!(
+            "cannot write {shown}: it is a directory"
+        )));
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(CliError::usage(format!(
+            "cannot write {shown}: no directory {}",
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `text` to `path` through a temporary file and a rename; a file with secrets in it is
+/// readable by its owner only (Unix).
+fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), CliError> {
+    let tmp = path.with_extension("export.tmp");
+    let cannot =
+        |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut f = opts.open(&tmp).map_err(cannot)?;
+    f.write_all(text.as_bytes()).map_err(cannot)?;
+    f.sync_all().map_err(cannot)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(cannot)
+}
