@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use greenapi_settings::{ApiToken, FIELDS};
+use greenapi_settings::{ApiToken, ApplyOptions, FIELDS};
 use greenapi_settings_sandbox::options as sandbox_options;
 
 use crate::creds::ConnArgs;
@@ -133,6 +133,30 @@ pub fn command() -> Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .requires("instances")
                         .help("Fleet mode: retry only the instances that failed or were not started in this earlier report (an instance whose api_url changed is contacted again)"),
+                )
+                .arg(
+                    Arg::new("wait")
+                        .long("wait")
+                        .value_name("DURATION")
+                        .num_args(0..=1)
+                        .require_equals(true)
+                        .default_missing_value("5m")
+                        .help("Verify and repair: read the settings back (1 request/s) until every field shows, re-sending only fields still wrong after --settle; wait at most DURATION (default 5m, the API's apply window). Without it the outcome is \"not verified\""),
+                )
+                .arg(
+                    Arg::new("settle")
+                        .long("settle")
+                        .value_name("DURATION")
+                        .requires("wait")
+                        .help("With --wait: how long fields may read wrong after a setSettings before they are re-sent (default 60s)"),
+                )
+                .arg(
+                    Arg::new("max-resends")
+                        .long("max-resends")
+                        .value_name("N")
+                        .requires("wait")
+                        .allow_negative_numbers(true)
+                        .help("With --wait: the most re-sends of still-wrong fields per instance (default 2)"),
                 ),
         )
         .subcommand(
@@ -217,4 +241,20 @@ pub(crate) fn concurrency(m: &ArgMatches) -> Result<usize, CliError> {
     m.get_one::<String>("concurrency").map_or(Ok(32), |v| {
         numbers::whole("--concurrency", v, 1, numbers::MAX_CONCURRENCY)
     })
+}
+
+/// The verify-and-repair options of `apply` (`--wait[=DURATION]`, `--settle`, `--max-resends`),
+/// checked; `None` without `--wait`.
+pub(crate) fn apply_options(m: &ArgMatches) -> Result<Option<ApplyOptions>, CliError> {
+    let Some(wait) = m.try_get_one::<String>("wait").ok().flatten() else {
+        return Ok(None);
+    };
+    let mut options = ApplyOptions::default().wait(numbers::duration("--wait", wait)?);
+    if let Some(v) = m.get_one::<String>("settle") {
+        options = options.settle(numbers::duration("--settle", v)?);
+    }
+    if let Some(v) = m.get_one::<String>("max-resends") {
+        options = options.max_resends(numbers::whole("--max-resends", v, 0, 10)?);
+    }
+    Ok(Some(options))
 }

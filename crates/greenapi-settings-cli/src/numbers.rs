@@ -30,6 +30,33 @@ pub fn timeout(raw: &str) -> Result<f64, CliError> {
     Ok(v)
 }
 
+/// Longest `--wait`, in seconds (an hour: the API applies a change within 5 minutes).
+pub const MAX_WAIT_SECS: f64 = 3600.0;
+
+/// A duration option `name` (`--wait`, `--settle`): seconds (`300`, `0.5`) or with a unit
+/// (`5m`, `90s`, `1h`), finite, more than 0 and at most [`MAX_WAIT_SECS`].
+pub fn duration(name: &str, raw: &str) -> Result<std::time::Duration, CliError> {
+    let bad = || {
+        CliError::usage(format!(
+            "{name}: expected a duration such as 300, 90s, 5m or 1h (more than 0, at most 1h), found {}",
+            clip(raw)
+        ))
+    };
+    let t = raw.trim();
+    let (number, scale) = match t.char_indices().last() {
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 's')) => (&t[..i], 1.0),
+        _ => (t, 1.0),
+    };
+    let v: f64 = number.trim().parse().map_err(|_| bad())?;
+    let secs = v * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > MAX_WAIT_SECS {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 /// A whole-number option `name` between `min` and `max`.
 pub fn whole<T>(name: &str, raw: &str, min: T, max: T) -> Result<T, CliError>
 where
@@ -83,6 +110,26 @@ mod tests {
         }
         let e = whole("--retries", &"9".repeat(500), 0u32, 100).unwrap_err();
         assert!(e.message.len() < 200, "{}", e.message);
+    }
+
+    #[test]
+    fn durations_take_seconds_or_a_unit_and_are_bounded() {
+        use std::time::Duration;
+        assert_eq!(duration("--wait", "300").unwrap(), Duration::from_secs(300));
+        assert_eq!(duration("--wait", "5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(
+            duration("--wait", "1.5s").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(duration("--wait", "1h").unwrap(), Duration::from_secs(3600));
+        for bad in ["0", "-1", "inf", "nan", "2h", "5x", "", "m"] {
+            let e = duration("--wait", bad).unwrap_err();
+            assert!(
+                e.message.starts_with("--wait: expected a duration"),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]

@@ -171,6 +171,7 @@ mod tests {
             from_previous_run: false,
             change_values: Vec::new(),
             warning_details: Vec::new(),
+            verification: None,
         }
     }
 

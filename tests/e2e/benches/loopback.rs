@@ -252,6 +252,7 @@ fn fleet_run(
                     done: BTreeMap::new(),
                     conn: &conn,
                     min_interval: Some(Duration::ZERO),
+                    verify: None,
                 }),
             )
             .await

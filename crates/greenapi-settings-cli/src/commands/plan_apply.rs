@@ -9,9 +9,11 @@
 //! and 1 on any error (invalid input included).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::ArgMatches;
-use greenapi_settings::{Client, Plan, SettingsPatch};
+use greenapi_settings::{ApplyOptions, Client, Plan, SettingsPatch, Verification};
 
 use crate::args;
 use crate::creds::ConnArgs;
@@ -67,6 +69,12 @@ async fn run_inner(
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
     let file = settings_file::load(path)?;
+    // Checked before anything is sent, like every other input.
+    let verify = if dry_run {
+        None
+    } else {
+        args::apply_options(m)?
+    };
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
         return fleet_command(conn, m, style, &file, csv, dry_run, out).await;
     }
@@ -106,7 +114,14 @@ async fn run_inner(
         println!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
         return Ok(plan_exit(out, true));
     }
-    apply_single(client, plan, style).await
+    apply_single(
+        client,
+        plan,
+        &resolved.patch,
+        args::apply_options(m)?,
+        style,
+    )
+    .await
 }
 
 /// The exit code of a plan that ran: under `--detailed-exitcode`, 2 when changes are pending.
@@ -133,6 +148,7 @@ fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings
         from_previous_run: false,
         change_values: Vec::new(),
         warning_details: Vec::new(),
+        verification: None,
     };
     print_json(&plan_output::plan_json(&file.shown, &[r], false));
     Exit::Failed
@@ -142,26 +158,63 @@ fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
-/// Sends a plan that has changes to one instance.
-async fn apply_single(client: &Client, plan: Plan, style: Style) -> Result<Exit, CliError> {
+/// Sends a plan that has changes to one instance; with `--wait`, reads the settings back and
+/// repairs what did not take (Ctrl-C stops the wait and reports what is known: exit 130).
+async fn apply_single(
+    client: &Client,
+    plan: Plan,
+    desired: &SettingsPatch,
+    verify: Option<ApplyOptions>,
+    style: Style,
+) -> Result<Exit, CliError> {
     let n = plan.changes.len();
     let applied = client.apply_plan(plan).await?;
-    match applied.response {
-        Some(r) if r.save_settings => {
-            println!(
-                "{} {n} change(s) (the instance restarts; settings apply within 5 minutes).",
-                style.green("Applied")
-            );
-            Ok(Exit::Ok)
+    if !applied.response.as_ref().is_some_and(|r| r.save_settings) {
+        println!(
+            "{} the server answered saveSettings: false",
+            style.red("not saved:")
+        );
+        return Ok(Exit::Failed);
+    }
+    println!(
+        "{} {n} change(s) (the instance restarts; settings apply within 5 minutes).",
+        style.green("Applied")
+    );
+    let Some(options) = verify else {
+        println!(
+            "{} add --wait to read the settings back and re-send what did not take.",
+            style.dim("Not verified:")
+        );
+        return Ok(Exit::Ok);
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    println!("Verifying: reading the settings back (1 request per second)...");
+    let verified = client
+        .verify(applied, desired, &options.cancel_flag(stop))
+        .await;
+    ctrl_c.abort();
+    let verified = verified?;
+    let text = verified.verification.to_string();
+    Ok(match &verified.verification {
+        Verification::Converged { .. } => {
+            println!("{} {text}", style.green("Verified:"));
+            Exit::Ok
+        }
+        Verification::Interrupted { .. } => {
+            println!("{} {text}", style.yellow("Stopped:"));
+            Exit::Interrupted
         }
         _ => {
-            println!(
-                "{} the server answered saveSettings: false",
-                style.red("not saved:")
-            );
-            Ok(Exit::Failed)
+            println!("{} {text}", style.red("Not converged:"));
+            Exit::Failed
         }
-    }
+    })
 }
 
 /// Fleet `plan` / `apply`: every input is checked (instances file, every instance's resolved
@@ -194,9 +247,18 @@ async fn fleet_command(
     if let Some(path) = report_path {
         fleet::check_report_path(path)?;
     }
+    // `apply --wait`: the first Ctrl-C also stops the waits in flight (they report what is
+    // known) as well as the starting of new instances.
+    let stop = Arc::new(AtomicBool::new(false));
+    let verify = if dry_run {
+        None
+    } else {
+        args::apply_options(m)?.map(|o| o.cancel_flag(stop.clone()))
+    };
     let (tx, interrupts) = tokio::sync::mpsc::unbounded_channel();
     let ctrl_c = tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::SeqCst);
             if tx.send(()).is_err() {
                 break;
             }
@@ -213,6 +275,7 @@ async fn fleet_command(
             done,
             conn,
             min_interval: None,
+            verify,
         },
         per_instance,
         interrupts,
@@ -282,11 +345,16 @@ fn fleet_line(r: &fleet::InstanceResult, style: Style) -> String {
         Status::Planned => style.yellow(name),
         Status::Unchanged | Status::NotStarted => style.dim(name),
     };
-    let detail = match &r.error {
+    let mut detail = match &r.error {
         Some((kind, msg)) => format!("{kind}: {msg}"),
         None if r.changes.is_empty() => String::new(),
         None => r.changes.join(", "),
     };
+    if let Some(v) = r.verification.as_ref().filter(|_| r.error.is_none()) {
+        if r.status == Status::Applied {
+            detail.push_str(&format!(" — {}", v.text));
+        }
+    }
     let prev = if r.from_previous_run {
         style.dim(" (previous run)")
     } else {
@@ -312,6 +380,7 @@ mod tests {
             from_previous_run: false,
             change_values: Vec::new(),
             warning_details: Vec::new(),
+            verification: None,
         };
         let plain = Style::plain();
         assert_eq!(

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use greenapi_settings::{ApiToken, Client, SettingsPatch};
+use greenapi_settings::{ApiToken, ApplyOptions, Client, SettingsPatch, Verification};
 
 use crate::creds::ConnArgs;
 use crate::exit::CliError;
@@ -30,7 +30,7 @@ use crate::layers::Resolved;
 
 pub use csv::parse_instances;
 pub use progress::clear_progress_line;
-pub use report::{check_report_path, load_resume, InstanceResult, Report, Status};
+pub use report::{check_report_path, load_resume, InstanceResult, Report, Status, VerifySummary};
 pub use workers::{for_each, for_each_until, Outcome, INTERRUPT_GRACE};
 
 /// One line of the instances file: `id,token,api_url`.
@@ -60,6 +60,19 @@ pub struct FleetRun<'a> {
     pub conn: &'a ConnArgs,
     /// Least time between two requests to the same instance (the API allows 1 per second).
     pub min_interval: Option<Duration>,
+    /// `apply --wait`: read each instance back and repair what did not take (its cancel flag
+    /// is set on Ctrl-C). `None`: apply without verifying.
+    pub verify: Option<ApplyOptions>,
+}
+
+/// What one instance's operation produced: its plan and, after `apply --wait`, what reading
+/// back showed.
+#[derive(Clone, Debug)]
+pub struct Work {
+    /// The plan (carried out, for apply).
+    pub plan: greenapi_settings::Plan,
+    /// The verification, for apply (`notVerified` without `--wait`).
+    pub verification: Option<Verification>,
 }
 
 /// Runs the fleet plan or apply. Per-instance failures are results, not errors.
@@ -104,6 +117,7 @@ pub async fn run_until(
         on_result(r);
     }
     let (desired, dry_run) = (opts.desired.clone(), opts.dry_run);
+    let verify = opts.verify.clone();
     let per_instance = Arc::new(per_instance);
     let lookup = per_instance.clone();
     let (outcomes, interrupted) = for_each_until(
@@ -115,11 +129,27 @@ pub async fn run_until(
             let desired = lookup
                 .get(&client.id_instance())
                 .map_or_else(|| desired.clone(), |r| r.patch.clone());
+            let verify = verify.clone();
             async move {
                 if dry_run {
-                    client.plan(&desired).await
-                } else {
-                    client.apply(&desired).await.map(|a| a.plan)
+                    return client.plan(&desired).await.map(|plan| Work {
+                        plan,
+                        verification: None,
+                    });
+                }
+                let applied = client.apply(&desired).await?;
+                match verify {
+                    None => Ok(Work {
+                        plan: applied.plan,
+                        verification: Some(Verification::NotVerified),
+                    }),
+                    Some(options) => {
+                        let v = client.verify(applied, &desired, &options).await?;
+                        Ok(Work {
+                            plan: v.applied.plan,
+                            verification: Some(v.verification),
+                        })
+                    }
                 }
             }
         },
@@ -193,12 +223,13 @@ pub fn result_of_plan(
         from_previous_run: false,
         change_values: plan.changes.clone(),
         warning_details,
+        verification: None,
     }
 }
 
 fn result_of(
     inst: &Instance,
-    outcome: &Outcome<greenapi_settings::Plan>,
+    outcome: &Outcome<Work>,
     took: Duration,
     dry_run: bool,
     resolved: Option<&Resolved>,
@@ -214,13 +245,25 @@ fn result_of(
         from_previous_run: false,
         change_values: Vec::new(),
         warning_details: Vec::new(),
+        verification: None,
     };
     match outcome {
-        Outcome::Done(Ok(plan)) => {
+        Outcome::Done(Ok(work)) => {
             r = InstanceResult {
                 duration_ms: r.duration_ms,
-                ..result_of_plan(inst.id, &inst.api_url, plan, dry_run, resolved)
+                ..result_of_plan(inst.id, &inst.api_url, &work.plan, dry_run, resolved)
             };
+            if let Some(v) = &work.verification {
+                r.verification = Some(VerifySummary::of(v));
+                // Sent but not seen to take: a failure, so that `--resume` tries it again.
+                if matches!(
+                    v,
+                    Verification::NotConverged { .. } | Verification::Interrupted { .. }
+                ) {
+                    r.status = Status::Failed;
+                    r.error = Some((v.kind().to_string(), v.to_string()));
+                }
+            }
         }
         Outcome::Done(Err(e)) => r.error = Some((e.kind().to_string(), inst.token.scrub(&e.to_string()))),
         Outcome::NotStarted => r.status = Status::NotStarted,

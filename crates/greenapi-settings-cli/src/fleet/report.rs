@@ -125,11 +125,53 @@ pub struct InstanceResult {
     pub change_values: Vec<greenapi_settings::Change>,
     /// The warnings, whole (for `plan --json`).
     pub warning_details: Vec<greenapi_settings::Violation>,
+    /// After `apply`: what reading the settings back showed (`notVerified` without `--wait`).
+    pub verification: Option<VerifySummary>,
+}
+
+/// What reading an instance's settings back after `apply` showed, for lines and the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifySummary {
+    /// `notVerified`, `converged`, `notConverged` or `interrupted`.
+    pub outcome: &'static str,
+    /// Re-sends of still-wrong fields.
+    pub resends: u32,
+    /// The still-wrong fields as `field: read -> desired` (secrets hidden).
+    pub fields: Vec<String>,
+    /// The outcome in words: `converged after 1 re-send`, `not verified`, ...
+    pub text: String,
+}
+
+impl VerifySummary {
+    /// The summary of a verification.
+    pub fn of(v: &greenapi_settings::Verification) -> VerifySummary {
+        use greenapi_settings::Verification as V;
+        let fields = match v {
+            V::NotConverged { fields, .. } | V::Interrupted { fields, .. } => {
+                fields.iter().map(ToString::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
+        VerifySummary {
+            outcome: v.kind(),
+            resends: v.resends(),
+            fields,
+            text: v.to_string(),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "outcome": self.outcome,
+            "resends": self.resends,
+            "fields": self.fields,
+        })
+    }
 }
 
 impl InstanceResult {
     fn to_json(&self) -> Value {
-        json!({
+        let mut out = json!({
             "idInstance": self.id,
             "apiUrl": self.api_url,
             "status": self.status.as_str(),
@@ -138,7 +180,11 @@ impl InstanceResult {
             "error": self.error.as_ref().map(|(k, m)| json!({"kind": k, "message": m})),
             "durationMs": self.duration_ms,
             "fromPreviousRun": self.from_previous_run,
-        })
+        });
+        if let Some(v) = &self.verification {
+            out["verification"] = v.to_json();
+        }
+        out
     }
 
     fn from_json(v: &Value) -> Option<InstanceResult> {
@@ -169,6 +215,7 @@ impl InstanceResult {
             from_previous_run: true,
             change_values: Vec::new(),
             warning_details: Vec::new(),
+            verification: None,
         })
     }
 }
@@ -208,8 +255,18 @@ impl Report {
             0 => String::new(),
             n => format!(", {n} not started"),
         };
+        let verified = if self.waited() {
+            format!(
+                " ({} converged, {} not converged, {} re-send(s))",
+                self.verified("converged"),
+                self.verified("notConverged"),
+                self.resends()
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{} instance(s): {} applied, {} unchanged, {} planned, {} failed{not_started} in {:.1} s{}",
+            "{} instance(s): {} applied, {} unchanged, {} planned, {} failed{not_started}{verified} in {:.1} s{}",
             self.results.len(),
             self.count(Status::Applied),
             self.count(Status::Unchanged),
@@ -231,12 +288,48 @@ impl Report {
         })
     }
 
-    /// The report's `summary`: the total, the count of each status, the wall time.
+    /// How many results were verified with `outcome`, and the re-sends made in all.
+    pub fn verified(&self, outcome: &str) -> usize {
+        self.results
+            .iter()
+            .filter(|r| {
+                r.verification
+                    .as_ref()
+                    .is_some_and(|v| v.outcome == outcome)
+            })
+            .count()
+    }
+
+    /// Re-sends of still-wrong fields made across the fleet (`apply --wait`).
+    pub fn resends(&self) -> u64 {
+        self.results
+            .iter()
+            .filter_map(|r| r.verification.as_ref())
+            .map(|v| u64::from(v.resends))
+            .sum()
+    }
+
+    fn waited(&self) -> bool {
+        self.results.iter().any(|r| {
+            r.verification
+                .as_ref()
+                .is_some_and(|v| v.outcome != "notVerified")
+        })
+    }
+
+    /// The report's `summary`: the total, the count of each status, the wall time; after
+    /// `apply --wait` also how many converged, did not, and the re-sends.
     fn summary_json(&self) -> Value {
         let mut summary = serde_json::Map::new();
         summary.insert("total".into(), self.results.len().into());
         for status in Status::ALL {
             summary.insert(status.as_str().into(), self.count(status).into());
+        }
+        if self.waited() {
+            for outcome in ["converged", "notConverged", "interrupted"] {
+                summary.insert(outcome.into(), self.verified(outcome).into());
+            }
+            summary.insert("resends".into(), self.resends().into());
         }
         summary.insert(
             "durationMs".into(),
@@ -312,6 +405,7 @@ mod tests {
             from_previous_run: false,
             change_values: Vec::new(),
             warning_details: Vec::new(),
+            verification: None,
         }
     }
 

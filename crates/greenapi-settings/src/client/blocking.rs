@@ -91,6 +91,16 @@ impl Client {
         self.run(self.inner.apply_verified(desired, options))
     }
 
+    /// See [`Client::verify`](super::Client::verify).
+    pub fn verify(
+        &self,
+        applied: Applied,
+        desired: &SettingsPatch,
+        options: &ApplyOptions,
+    ) -> Result<VerifiedApply, Error> {
+        self.run(self.inner.verify(applied, desired, options))
+    }
+
     /// See [`Client::plan`](super::Client::plan).
     pub fn plan(&self, desired: &SettingsPatch) -> Result<Plan, Error> {
         self.run(self.inner.plan(desired))

@@ -199,6 +199,17 @@ impl Client {
         options: &ApplyOptions,
     ) -> Result<VerifiedApply, Error> {
         let applied = self.apply(desired).await?;
+        self.verify(applied, desired, options).await
+    }
+
+    /// The verifying half of [`apply_verified`](Self::apply_verified), for a caller that
+    /// showed the plan and applied it itself: reads back (and repairs) what `applied` sent.
+    pub async fn verify(
+        &self,
+        applied: Applied,
+        desired: &SettingsPatch,
+        options: &ApplyOptions,
+    ) -> Result<VerifiedApply, Error> {
         let mut out = VerifiedApply {
             verification: Verification::NotVerified,
             resent: Vec::new(),
