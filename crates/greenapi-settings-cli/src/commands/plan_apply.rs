@@ -76,7 +76,7 @@ async fn run_inner(
         args::apply_options(m)?
     };
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
-        return fleet_command(conn, m, style, &file, csv, dry_run, out).await;
+        return fleet_command(conn, m, style, &file, csv, dry_run, out, verify).await;
     }
     let target = conn.resolve().await?;
     let client = &target.client;
@@ -114,13 +114,7 @@ async fn run_inner(
         println!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
         return Ok(plan_exit(out, true));
     }
-    apply_single(
-        client,
-        plan,
-        &resolved.patch,
-        args::apply_options(m)?,
-        style,
-    )
+    apply_single(client, plan, &resolved.patch, verify, style)
     .await
 }
 
@@ -221,6 +215,8 @@ async fn apply_single(
 /// settings, report path, resume report) before anything is sent; each instance's line is
 /// printed as it finishes; Ctrl-C stops starting instances, lets those in flight finish,
 /// writes the report and exits 130. A fleet plan ends with the drift summary.
+// Every argument is one input of the run, each checked by the caller before anything is sent.
+#[allow(clippy::too_many_arguments)]
 async fn fleet_command(
     conn: &ConnArgs,
     m: &ArgMatches,
@@ -229,6 +225,7 @@ async fn fleet_command(
     csv: &Path,
     dry_run: bool,
     out: Output,
+    verify: Option<ApplyOptions>,
 ) -> Result<Exit, CliError> {
     let shown = csv.display().to_string();
     let concurrency = args::concurrency(m)?;
@@ -250,11 +247,7 @@ async fn fleet_command(
     // `apply --wait`: the first Ctrl-C also stops the waits in flight (they report what is
     // known) as well as the starting of new instances.
     let stop = Arc::new(AtomicBool::new(false));
-    let verify = if dry_run {
-        None
-    } else {
-        args::apply_options(m)?.map(|o| o.cancel_flag(stop.clone()))
-    };
+    let verify = verify.map(|o| o.cancel_flag(stop.clone()));
     let (tx, interrupts) = tokio::sync::mpsc::unbounded_channel();
     let ctrl_c = tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
