@@ -27,8 +27,7 @@ def show_problems(error: gs.ValidationError) -> None:
 
 
 def main() -> None:
-    with gs.Sandbox() as sandbox:
-        client = gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token)
+    with gs.Sandbox() as sandbox, gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token) as client:
         print(f"talking to {client!r}")
 
         # Mistakes are caught before anything is sent, all at once.

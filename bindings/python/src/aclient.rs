@@ -1,40 +1,23 @@
-//! `AsyncClient`: the same calls as awaitables (pyo3-async-runtimes on the shared runtime,
-//! see `runtime::IoRuntime`).
-//! Cancelling the awaiting asyncio task cancels the request.
+//! `AsyncClient`: the calls of `calls`, each returned as a coroutine (`coroutine::PyCall`)
+//! that runs when awaited. Arguments are checked by the call itself.
 
-use std::future::Future;
+use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType};
 
-use greenapi_settings::Error;
-
-use crate::client::{client_repr, desired_state, patch_to_send};
-use crate::errors::to_pyerr;
+use crate::calls::{self, Step};
+use crate::coroutine::PyCall;
 use crate::options::{self, Conn, Options};
-use crate::plan::{PyApplied, PyPlan};
-use crate::report::emit_warnings;
-use crate::runtime::{handle, IoRuntime};
-use crate::settings::PySettings;
 
-fn py_err(e: Error) -> PyErr {
-    Python::attach(|py| to_pyerr(py, e))
-}
-
-fn awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    // Fails at once after interpreter exit began; starts a fresh runtime after fork().
-    handle()?;
-    pyo3_async_runtimes::generic::future_into_py::<IoRuntime, _, _>(py, fut)
-}
-
-/// An asyncio client for one instance.
+/// An asyncio client for one instance; an async context manager (`aclose()` at the end).
 #[pyclass(module = "greenapi_settings", name = "AsyncClient", frozen)]
 pub struct PyAsyncClient {
-    conn: Conn,
+    conn: Arc<Conn>,
+}
+
+fn call(name: &str, step: Step) -> PyCall {
+    PyCall::new(format!("AsyncClient.{name}"), step)
 }
 
 #[pymethods]
@@ -54,8 +37,10 @@ impl PyAsyncClient {
         min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = Options::new(py, timeout, retries, min_interval)?;
-        let conn = options::build(py, api_url, id_instance, api_token, &opts)?;
-        Ok(PyAsyncClient { conn })
+        let conn = options::build(py, "AsyncClient", api_url, id_instance, api_token, &opts)?;
+        Ok(PyAsyncClient {
+            conn: Arc::new(conn),
+        })
     }
 
     /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
@@ -72,8 +57,9 @@ impl PyAsyncClient {
         min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = Options::new(py, timeout, retries, min_interval)?;
+        let conn = options::from_env(py, "AsyncClient", &opts)?;
         Ok(PyAsyncClient {
-            conn: options::from_env(py, &opts)?,
+            conn: Arc::new(conn),
         })
     }
 
@@ -87,70 +73,72 @@ impl PyAsyncClient {
         self.conn.id_instance()
     }
 
-    /// Reads every setting of the instance (getSettings).
-    fn get_settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.conn.client(py)?;
-        awaitable(py, async move {
-            c.get_settings().await.map(PySettings::from).map_err(py_err)
-        })
+    /// Whether `aclose()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.conn.is_closed()
     }
 
-    /// Validates (at once, before returning the awaitable) and sends a change.
+    /// Reads every setting of the instance (getSettings).
+    fn get_settings(&self) -> PyCall {
+        call("get_settings", calls::get_settings(&self.conn))
+    }
+
+    /// Validates (now) and sends (when awaited) a change; resolves to saveSettings.
     #[pyo3(signature = (patch = None, **kwargs))]
-    fn set_settings<'py>(
+    fn set_settings(
         &self,
-        py: Python<'py>,
-        patch: Option<&Bound<'py, PyAny>>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let patch = patch_to_send(py, "set_settings()", patch, kwargs)?;
-        let c = self.conn.client(py)?;
-        awaitable(py, async move {
-            c.set_settings(&patch)
-                .await
-                .map(|r| r.save_settings)
-                .map_err(py_err)
-        })
+        py: Python<'_>,
+        patch: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyCall> {
+        Ok(call(
+            "set_settings",
+            calls::set_settings(py, &self.conn, patch, kwargs)?,
+        ))
     }
 
     /// Reads the current settings and shows what `desired` would change; sends nothing.
     #[pyo3(signature = (desired = None, **kwargs))]
-    fn plan<'py>(
+    fn plan(
         &self,
-        py: Python<'py>,
-        desired: Option<&Bound<'py, PyAny>>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let desired = desired_state(py, "plan()", desired, kwargs)?;
-        let c = self.conn.client(py)?;
-        awaitable(py, async move {
-            let plan = c.plan(&desired).await.map_err(py_err)?;
-            Python::attach(|py| emit_warnings(py, &plan.warnings))?;
-            Ok(PyPlan::from(plan))
-        })
+        py: Python<'_>,
+        desired: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyCall> {
+        Ok(call("plan", calls::plan(py, &self.conn, desired, kwargs)?))
     }
 
     /// Brings the instance to `desired`, sending only what changed (nothing if it matches).
     #[pyo3(signature = (desired = None, **kwargs))]
-    fn apply<'py>(
+    fn apply(
         &self,
-        py: Python<'py>,
-        desired: Option<&Bound<'py, PyAny>>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let desired = desired_state(py, "apply()", desired, kwargs)?;
-        let c = self.conn.client(py)?;
-        awaitable(py, async move {
-            let plan = c.plan(&desired).await.map_err(py_err)?;
-            Python::attach(|py| emit_warnings(py, &plan.warnings))?;
-            c.apply_plan(plan)
-                .await
-                .map(PyApplied::from)
-                .map_err(py_err)
-        })
+        py: Python<'_>,
+        desired: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyCall> {
+        Ok(call(
+            "apply",
+            calls::apply(py, &self.conn, desired, kwargs)?,
+        ))
+    }
+
+    /// Releases the connection pool; later calls raise `ClientClosedError`. Idempotent.
+    fn aclose(&self) -> PyCall {
+        call("aclose", calls::close(&self.conn))
+    }
+
+    fn __aenter__(slf: Py<Self>, py: Python<'_>) -> PyResult<PyCall> {
+        slf.get().conn.check_open(py)?;
+        Ok(call("__aenter__", Step::ready(py, slf)?))
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__(&self, _exc: &Bound<'_, PyTuple>) -> PyCall {
+        call("__aexit__", calls::close(&self.conn))
     }
 
     fn __repr__(&self) -> String {
-        client_repr("AsyncClient", &self.conn)
+        self.conn.repr()
     }
 }

@@ -1,62 +1,18 @@
-//! `Client`: the blocking client. Each call runs on the shared runtime with the GIL released
-//! and can be interrupted with Ctrl-C (see `runtime::block_on`).
+//! `Client`: the blocking client. The calls are in `calls`; each runs here to its end, its
+//! requests on the shared runtime with the GIL released, interruptible with Ctrl-C.
+
+use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType};
 
-use greenapi_settings::SettingsPatch;
-
-use crate::errors::{to_pyerr, validation_error};
+use crate::calls::{self, run_blocking};
 use crate::options::{self, Conn, Options};
-use crate::patch::patch_from_call;
-use crate::plan::{PyApplied, PyPlan};
-use crate::report::emit_warnings;
-use crate::runtime::block_on;
-use crate::settings::PySettings;
 
-/// The patch for `set_settings`: errors raise `ValidationError` (nothing is sent), warnings
-/// are emitted as Python warnings before sending.
-pub fn patch_to_send(
-    py: Python<'_>,
-    what: &str,
-    patch: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<SettingsPatch> {
-    let patch = patch_from_call(py, what, patch, kwargs)?;
-    match patch.validate().into_result() {
-        Ok(warnings) => emit_warnings(py, &warnings)?,
-        Err(e) => return Err(validation_error(py, e.violations)),
-    }
-    Ok(patch)
-}
-
-/// The desired state for `plan` / `apply`: errors raise at once; warnings wait for the plan,
-/// which evaluates the cross-field rules on the current settings too.
-pub fn desired_state(
-    py: Python<'_>,
-    what: &str,
-    desired: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<SettingsPatch> {
-    let desired = patch_from_call(py, what, desired, kwargs)?;
-    if let Err(e) = desired.validate().into_result() {
-        return Err(validation_error(py, e.violations));
-    }
-    Ok(desired)
-}
-
-pub fn client_repr(class: &str, c: &Conn) -> String {
-    format!(
-        "{class}(api_url='{}', id_instance={}, api_token=<redacted>)",
-        c.api_url(),
-        c.id_instance()
-    )
-}
-
-/// A blocking client for one instance.
+/// A blocking client for one instance; a context manager (`close()` at the end).
 #[pyclass(module = "greenapi_settings", name = "Client", frozen)]
 pub struct PyClient {
-    conn: Conn,
+    conn: Arc<Conn>,
 }
 
 #[pymethods]
@@ -76,8 +32,10 @@ impl PyClient {
         min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = Options::new(py, timeout, retries, min_interval)?;
-        let conn = options::build(py, api_url, id_instance, api_token, &opts)?;
-        Ok(PyClient { conn })
+        let conn = options::build(py, "Client", api_url, id_instance, api_token, &opts)?;
+        Ok(PyClient {
+            conn: Arc::new(conn),
+        })
     }
 
     /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
@@ -94,8 +52,9 @@ impl PyClient {
         min_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = Options::new(py, timeout, retries, min_interval)?;
+        let conn = options::from_env(py, "Client", &opts)?;
         Ok(PyClient {
-            conn: options::from_env(py, &opts)?,
+            conn: Arc::new(conn),
         })
     }
 
@@ -109,11 +68,15 @@ impl PyClient {
         self.conn.id_instance()
     }
 
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.conn.is_closed()
+    }
+
     /// Reads every setting of the instance (getSettings).
-    fn get_settings(&self, py: Python<'_>) -> PyResult<PySettings> {
-        let c = self.conn.client(py)?;
-        let result = block_on(py, async move { c.get_settings().await })?;
-        result.map(PySettings::from).map_err(|e| to_pyerr(py, e))
+    fn get_settings(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        run_blocking(py, calls::get_settings(&self.conn))
     }
 
     /// Validates and sends a change (setSettings); returns the server's saveSettings.
@@ -123,11 +86,8 @@ impl PyClient {
         py: Python<'_>,
         patch: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<bool> {
-        let patch = patch_to_send(py, "set_settings()", patch, kwargs)?;
-        let c = self.conn.client(py)?;
-        let result = block_on(py, async move { c.set_settings(&patch).await })?;
-        result.map(|r| r.save_settings).map_err(|e| to_pyerr(py, e))
+    ) -> PyResult<Py<PyAny>> {
+        run_blocking(py, calls::set_settings(py, &self.conn, patch, kwargs)?)
     }
 
     /// Reads the current settings and shows what `desired` would change; sends nothing.
@@ -137,13 +97,8 @@ impl PyClient {
         py: Python<'_>,
         desired: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyPlan> {
-        let desired = desired_state(py, "plan()", desired, kwargs)?;
-        let c = self.conn.client(py)?;
-        let plan =
-            block_on(py, async move { c.plan(&desired).await })?.map_err(|e| to_pyerr(py, e))?;
-        emit_warnings(py, &plan.warnings)?;
-        Ok(plan.into())
+    ) -> PyResult<Py<PyAny>> {
+        run_blocking(py, calls::plan(py, &self.conn, desired, kwargs)?)
     }
 
     /// Brings the instance to `desired`, sending only what changed (nothing if it matches).
@@ -153,18 +108,26 @@ impl PyClient {
         py: Python<'_>,
         desired: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyApplied> {
-        let desired = desired_state(py, "apply()", desired, kwargs)?;
-        let c = self.conn.client(py)?;
-        let plan =
-            block_on(py, async move { c.plan(&desired).await })?.map_err(|e| to_pyerr(py, e))?;
-        emit_warnings(py, &plan.warnings)?;
-        let c = self.conn.client(py)?;
-        let applied = block_on(py, async move { c.apply_plan(plan).await })?;
-        applied.map(PyApplied::from).map_err(|e| to_pyerr(py, e))
+    ) -> PyResult<Py<PyAny>> {
+        run_blocking(py, calls::apply(py, &self.conn, desired, kwargs)?)
+    }
+
+    /// Releases the connection pool; later calls raise `ClientClosedError`. Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        run_blocking(py, calls::close(&self.conn))
+    }
+
+    fn __enter__(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
+        slf.get().conn.check_open(py)?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        self.close(py)
     }
 
     fn __repr__(&self) -> String {
-        client_repr("Client", &self.conn)
+        self.conn.repr()
     }
 }

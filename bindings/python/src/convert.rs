@@ -1,9 +1,11 @@
 //! Python values ⇄ JSON values, the lingua franca of the core crate's setters and getters.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
+use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{FieldInfo, FieldKind, Violation};
 
 /// A Python value with no JSON form, described for a message (never its text: it may be a
@@ -160,7 +162,7 @@ pub fn unfit_violation(name: &str, field: Option<&FieldInfo>, unfit: &Unfit) -> 
     if f.secret {
         return Violation::error(
             Some(f.name),
-            Some(Value::String("<redacted>".into())),
+            Some(Value::String(REDACTED.into())),
             "string",
             "expected a string (value not shown: secret)",
         );
@@ -242,12 +244,55 @@ pub fn repr_of(py: Python<'_>, v: &Value) -> String {
         .unwrap_or_else(|_| v.to_string())
 }
 
-/// `repr()` of a setting's value in its Python type, `<redacted>` for non-empty secrets.
+/// `repr()` of a setting's value in its Python type, `REDACTED` for non-empty secrets.
 pub fn field_repr(py: Python<'_>, field: &FieldInfo, v: &Value) -> String {
     if field.secret && v.as_str() != Some("") {
-        return "<redacted>".to_string();
+        return REDACTED.to_string();
     }
     field_to_py(py, field, v)
         .and_then(|o| o.repr().map(|r| r.to_string()))
         .unwrap_or_else(|_| v.to_string())
+}
+
+/// A mapping (a dict, or anything `dict.update` takes) with string keys as a JSON object, and
+/// a violation for each value with no JSON form. With `unknown_as_null`, a key that `find`
+/// does not know keeps a `null` in its place instead, for the reader to report as it reports
+/// unknown fields.
+pub fn mapping_to_json(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    find: impl Fn(&str) -> Option<&'static FieldInfo>,
+    unknown_as_null: bool,
+) -> PyResult<(Map<String, Value>, Vec<Violation>)> {
+    let dict = match data.cast::<PyDict>() {
+        Ok(d) => d.clone(),
+        Err(_) => {
+            let d = PyDict::new(py);
+            d.call_method1("update", (data,))
+                .map_err(|_| PyTypeError::new_err("expected a mapping of settings"))?;
+            d
+        }
+    };
+    let mut map = Map::new();
+    let mut problems = Vec::new();
+    for (k, v) in dict.iter() {
+        let key: String = k
+            .cast::<PyString>()
+            .ok()
+            .and_then(|k| k.to_cow().ok().map(|c| c.into_owned()))
+            .ok_or_else(|| {
+                PyTypeError::new_err("the names of settings must be strings (valid Unicode)")
+            })?;
+        let field = find(&key);
+        match field_value(field, &v) {
+            Ok(value) => {
+                map.insert(key, value);
+            }
+            Err(_) if field.is_none() && unknown_as_null => {
+                map.insert(key, Value::Null);
+            }
+            Err(unfit) => problems.push(unfit_violation(&key, field, &unfit)),
+        }
+    }
+    Ok((map, problems))
 }

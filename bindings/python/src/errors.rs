@@ -2,7 +2,7 @@
 //! class per Rust variant, each carrying the variant's data as attributes. Messages are the
 //! Rust `Display` text, which never contains the API token.
 
-use pyo3::exceptions::{PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -27,6 +27,7 @@ pub struct Exceptions {
     pub transport: Py<PyType>,
     pub timeout: Py<PyType>,
     pub decode: Py<PyType>,
+    pub closed: Py<PyType>,
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
@@ -56,6 +57,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
     let exception = py.get_type::<pyo3::exceptions::PyException>().into_any();
     let value_error = py.get_type::<PyValueError>().into_any();
     let timeout_error = py.get_type::<PyTimeoutError>().into_any();
+    let runtime_error = py.get_type::<PyRuntimeError>().into_any();
     let base = class(
         py,
         "GreenApiError",
@@ -123,6 +125,12 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
             "DecodeError",
             "The response could not be understood (`status`, `reason`, `body`).",
         )?,
+        closed: class(
+            py,
+            "ClientClosedError",
+            "The client was closed (close(), aclose() or the end of its `with` block); make a new one.",
+            &[&b, &runtime_error],
+        )?,
         transport,
         base,
     })
@@ -145,6 +153,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         &e.transport,
         &e.timeout,
         &e.decode,
+        &e.closed,
     ] {
         let ty = ty.bind(m.py());
         m.add(ty.name()?, ty)?;
@@ -190,6 +199,15 @@ pub fn validation_error(py: Python<'_>, violations: Vec<Violation>) -> PyErr {
             vec![("violations", list)],
         ),
         (Err(err), _) | (_, Err(err)) => err,
+    }
+}
+
+/// `ClientClosedError` for a call on a closed client of class `class`.
+pub fn client_closed_error(py: Python<'_>, class: &str) -> PyErr {
+    let message = format!("this {class} is closed: it makes no more requests");
+    match exceptions(py) {
+        Ok(e) => raise(py, &e.closed, message, None, false, vec![]),
+        Err(err) => err,
     }
 }
 

@@ -15,9 +15,13 @@
 use pyo3::prelude::*;
 
 mod aclient;
+mod calls;
 mod client;
 mod convert;
+mod coroutine;
 mod errors;
+mod fields;
+mod log_bridge;
 mod options;
 mod patch;
 mod plan;
@@ -25,14 +29,15 @@ mod report;
 mod runtime;
 mod sandbox;
 mod settings;
+mod values;
 
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
-    m.add_class::<patch::PySettingsPatch>()?;
-    m.add_class::<settings::PySettings>()?;
+    m.add_class::<values::PySettingsPatch>()?;
+    m.add_class::<values::PySettings>()?;
     m.add_class::<report::PyViolation>()?;
     m.add_class::<plan::PyChange>()?;
     m.add_class::<plan::PyPlan>()?;
@@ -41,6 +46,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aclient::PyAsyncClient>()?;
     m.add_class::<sandbox::PySandbox>()?;
     m.add_class::<sandbox::PySandboxStats>()?;
+    // Rust-side events (retries, responses) to the logger `greenapi_settings`.
+    log_bridge::install();
     // Stop the I/O runtime before the interpreter finalises (see `runtime`).
     let shutdown = wrap_pyfunction!(runtime::shutdown, m)?;
     m.py()

@@ -8,9 +8,10 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
 
+use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 
-use crate::errors::{config_error, to_pyerr};
+use crate::errors::{client_closed_error, config_error, to_pyerr};
 use crate::runtime::handle;
 
 /// Timeouts, retries and pacing, checked.
@@ -158,40 +159,90 @@ impl Options {
 /// built it: after `fork()` the connection pool holds the parent's connections (sockets
 /// shared with the parent, driven by tasks of the parent's runtime, which do not run in the
 /// child). The configuration is kept to build an identical client with a pool of its own.
+/// `close()` lets go of the client for good: later calls raise `ClientClosedError`.
 pub struct Conn {
+    /// The Python class, for messages: `Client` or `AsyncClient`.
+    class: &'static str,
     builder: ClientBuilder,
-    /// The client and the process that built it; `None` only while dropping.
-    built: Mutex<Option<(u32, Client)>>,
+    slot: Mutex<Slot>,
     api_url: String,
     id_instance: u64,
 }
 
+struct Slot {
+    /// The client and the process that built it; `None` once closed (or while dropping).
+    built: Option<(u32, Client)>,
+    closed: bool,
+}
+
 impl Conn {
-    fn new(py: Python<'_>, builder: ClientBuilder) -> PyResult<Conn> {
+    fn new(py: Python<'_>, class: &'static str, builder: ClientBuilder) -> PyResult<Conn> {
         let client = finish(py, builder.clone())?;
         Ok(Conn {
+            class,
             builder,
             api_url: client.api_url().to_string(),
             id_instance: client.id_instance(),
-            built: Mutex::new(Some((std::process::id(), client))),
+            slot: Mutex::new(Slot {
+                built: Some((std::process::id(), client)),
+                closed: false,
+            }),
         })
     }
 
-    /// The client for this process. Call with the GIL held (see `runtime`: a lock taken
-    /// only under the GIL cannot be held across `fork()`).
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client for this process; `ClientClosedError` once closed. Call with the GIL held
+    /// (see `runtime`: a lock taken only under the GIL cannot be held across `fork()`).
     pub fn client(&self, py: Python<'_>) -> PyResult<Client> {
         let pid = std::process::id();
-        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((p, client)) = built.as_ref() {
+        let mut slot = self.slot();
+        if slot.closed {
+            return Err(client_closed_error(py, self.class));
+        }
+        if let Some((p, client)) = slot.built.as_ref() {
             if *p == pid {
                 return Ok(client.clone());
             }
         }
         let fresh = finish(py, self.builder.clone())?;
-        if let Some((_, inherited)) = built.replace((pid, fresh.clone())) {
+        if let Some((_, inherited)) = slot.built.replace((pid, fresh.clone())) {
             forget_inherited(inherited);
         }
         Ok(fresh)
+    }
+
+    /// Closes the client: its connection pool is dropped (calls in flight keep theirs) and
+    /// every later call raises `ClientClosedError`. Closing again does nothing. Call with the
+    /// GIL held.
+    pub fn close(&self) {
+        let built = {
+            let mut slot = self.slot();
+            slot.closed = true;
+            slot.built.take()
+        };
+        if let Some((pid, client)) = built {
+            if pid == std::process::id() {
+                drop(client);
+            } else {
+                forget_inherited(client);
+            }
+        }
+    }
+
+    /// Whether `close()` was called.
+    pub fn is_closed(&self) -> bool {
+        self.slot().closed
+    }
+
+    /// `ClientClosedError` if closed (for `with` on a closed client).
+    pub fn check_open(&self, py: Python<'_>) -> PyResult<()> {
+        if self.is_closed() {
+            return Err(client_closed_error(py, self.class));
+        }
+        Ok(())
     }
 
     pub fn api_url(&self) -> &str {
@@ -201,12 +252,20 @@ impl Conn {
     pub fn id_instance(&self) -> u64 {
         self.id_instance
     }
+
+    /// `Class(api_url='...', id_instance=..., api_token=` + `REDACTED` + `)`.
+    pub fn repr(&self) -> String {
+        format!(
+            "{}(api_url='{}', id_instance={}, api_token={REDACTED})",
+            self.class, self.api_url, self.id_instance
+        )
+    }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        let built = self.built.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some((pid, client)) = built.take() {
+        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some((pid, client)) = slot.built.take() {
             if pid != std::process::id() {
                 forget_inherited(client);
             }
@@ -221,9 +280,10 @@ fn forget_inherited(client: Client) {
     std::mem::forget(client);
 }
 
-/// A client for explicit credentials.
+/// A client of Python class `class` for explicit credentials.
 pub fn build(
     py: Python<'_>,
+    class: &'static str,
     api_url: String,
     id_instance: &Bound<'_, PyAny>,
     api_token: String,
@@ -239,17 +299,17 @@ pub fn build(
         .api_url(api_url)
         .id_instance(id_instance)
         .api_token(api_token);
-    Conn::new(py, opts.apply(builder))
+    Conn::new(py, class, opts.apply(builder))
 }
 
 /// A client from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
 /// The variables are read once, here: a client rebuilt after `fork()` uses the same values.
-pub fn from_env(py: Python<'_>, opts: &Options) -> PyResult<Conn> {
+pub fn from_env(py: Python<'_>, class: &'static str, opts: &Options) -> PyResult<Conn> {
     let builder = opts
         .apply(Client::builder())
         .from_env()
         .map_err(|e| to_pyerr(py, e))?;
-    Conn::new(py, builder)
+    Conn::new(py, class, builder)
 }
 
 fn finish(py: Python<'_>, builder: ClientBuilder) -> PyResult<Client> {

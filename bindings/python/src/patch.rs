@@ -1,67 +1,17 @@
 //! `SettingsPatch`: keyword arguments in, the core crate's `SettingsPatch` inside.
 
-use pyo3::exceptions::{PyAttributeError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
-use serde_json::{Map, Value};
+use pyo3::types::{PyDict, PyType};
+use serde_json::Value;
 
-use greenapi_settings::{FieldInfo, SettingsPatch, Violation, FIELDS};
+use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
 
-use crate::convert::{field_repr, field_to_py, field_value, json_to_py, unfit_violation};
+use crate::convert::{field_repr, field_value, json_to_py, mapping_to_json, unfit_violation};
 use crate::errors::validation_error;
+use crate::fields::{field_attr, unknown_keyword_error, writable_by_snake};
 use crate::report::PyViolation;
-use crate::settings::PySettings;
-
-/// A partial change of settings: the body of one setSettings call.
-#[pyclass(module = "greenapi_settings", name = "SettingsPatch", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct PySettingsPatch {
-    pub inner: SettingsPatch,
-}
-
-impl From<SettingsPatch> for PySettingsPatch {
-    fn from(inner: SettingsPatch) -> Self {
-        PySettingsPatch { inner }
-    }
-}
-
-fn by_snake(name: &str) -> Option<&'static FieldInfo> {
-    FIELDS.iter().find(|f| f.snake == name)
-}
-
-/// Close snake_case names for a misspelled keyword, closest first.
-fn close_keywords(name: &str) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for s in FieldInfo::suggest(name) {
-        if let Some(f) = FieldInfo::find(s) {
-            if !out.contains(&f.snake) {
-                out.push(f.snake);
-            }
-        }
-    }
-    out
-}
-
-fn unknown_keyword_error(what: &str, unknown: &[String]) -> PyErr {
-    let parts: Vec<String> = unknown
-        .iter()
-        .map(|k| {
-            let close = close_keywords(k);
-            if close.is_empty() {
-                format!("'{k}'")
-            } else {
-                let list: Vec<String> = close.iter().map(|c| format!("'{c}'")).collect();
-                format!("'{k}' (did you mean {}?)", list.join(" or "))
-            }
-        })
-        .collect();
-    let noun = if unknown.len() == 1 {
-        "an unexpected keyword argument"
-    } else {
-        "unexpected keyword arguments"
-    };
-    PyTypeError::new_err(format!("{what} got {noun} {}", parts.join(", ")))
-}
+use crate::values::{PySettings, PySettingsPatch};
 
 /// Builds a patch from snake_case keyword arguments. Unknown names are a `TypeError` naming
 /// close matches; bad values are one `ValidationError` listing every one of them. `None`
@@ -79,7 +29,7 @@ pub fn patch_from_kwargs(
     let mut problems = Vec::new();
     for (k, v) in kwargs.iter() {
         let key: String = k.extract()?;
-        let Some(field) = by_snake(&key) else {
+        let Some(field) = writable_by_snake(&key) else {
             unknown.push(key);
             continue;
         };
@@ -114,49 +64,6 @@ pub fn patch_from_mapping(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<S
             Err(validation_error(py, found))
         }
     }
-}
-
-/// A mapping (a dict, or anything `dict.update` takes) with string keys as a JSON object, and
-/// a violation for each value with no JSON form. With `unknown_as_null`, a key that `find`
-/// does not know keeps a `null` in its place instead, for the reader to report as it reports
-/// unknown fields.
-pub fn mapping_to_json(
-    py: Python<'_>,
-    data: &Bound<'_, PyAny>,
-    find: impl Fn(&str) -> Option<&'static FieldInfo>,
-    unknown_as_null: bool,
-) -> PyResult<(Map<String, Value>, Vec<Violation>)> {
-    let dict = match data.cast::<PyDict>() {
-        Ok(d) => d.clone(),
-        Err(_) => {
-            let d = PyDict::new(py);
-            d.call_method1("update", (data,))
-                .map_err(|_| PyTypeError::new_err("expected a mapping of settings"))?;
-            d
-        }
-    };
-    let mut map = Map::new();
-    let mut problems = Vec::new();
-    for (k, v) in dict.iter() {
-        let key: String = k
-            .cast::<PyString>()
-            .ok()
-            .and_then(|k| k.to_cow().ok().map(|c| c.into_owned()))
-            .ok_or_else(|| {
-                PyTypeError::new_err("the names of settings must be strings (valid Unicode)")
-            })?;
-        let field = find(&key);
-        match field_value(field, &v) {
-            Ok(value) => {
-                map.insert(key, value);
-            }
-            Err(_) if field.is_none() && unknown_as_null => {
-                map.insert(key, Value::Null);
-            }
-            Err(unfit) => problems.push(unfit_violation(&key, field, &unfit)),
-        }
-    }
-    Ok((map, problems))
 }
 
 /// The desired change of a client call: a `SettingsPatch`, a mapping, or keyword arguments.
@@ -233,7 +140,7 @@ impl PySettingsPatch {
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        field_attr(py, "SettingsPatch", by_snake(name), name, |n| {
+        field_attr(py, "SettingsPatch", writable_by_snake(name), name, |n| {
             self.inner.get_json(n)
         })
     }
@@ -254,32 +161,4 @@ impl PySettingsPatch {
             .collect();
         format!("SettingsPatch({})", parts.join(", "))
     }
-}
-
-/// `obj.<snake_case name>` of a settings class: the field's value as its Python type, `None`
-/// when unset, `AttributeError` (with "did you mean") for a name that is no field.
-pub fn field_attr<'py>(
-    py: Python<'py>,
-    class: &str,
-    field: Option<&FieldInfo>,
-    name: &str,
-    get_json: impl FnOnce(&str) -> Option<serde_json::Value>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let Some(field) = field else {
-        return Err(no_attribute(class, name));
-    };
-    match get_json(field.name) {
-        Some(v) => field_to_py(py, field, &v),
-        None => Ok(py.None().into_bound(py)),
-    }
-}
-
-/// `AttributeError` with "did you mean" for a misspelled setting.
-pub fn no_attribute(class: &str, name: &str) -> PyErr {
-    let close = close_keywords(name);
-    let hint = match close.first() {
-        Some(c) => format!("; did you mean '{c}'?"),
-        None => String::new(),
-    };
-    PyAttributeError::new_err(format!("'{class}' object has no attribute '{name}'{hint}"))
 }

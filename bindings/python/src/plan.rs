@@ -2,12 +2,12 @@
 
 use pyo3::prelude::*;
 
+use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{Applied, Change, FieldInfo, Plan};
 
 use crate::convert::{field_to_py, json_to_py, repr_of};
-use crate::patch::PySettingsPatch;
 use crate::report::PyViolation;
-use crate::settings::PySettings;
+use crate::values::{PySettings, PySettingsPatch};
 
 /// One field whose desired value differs from the current one.
 #[pyclass(module = "greenapi_settings", name = "Change", frozen, eq)]
@@ -26,7 +26,7 @@ impl PyChange {
 
     fn shown(&self, py: Python<'_>, v: &serde_json::Value) -> String {
         if self.inner.secret {
-            return "<redacted>".into();
+            return REDACTED.into();
         }
         self.value(py, v)
             .and_then(|o| o.repr().map(|r| r.to_string()))

@@ -33,7 +33,7 @@ impl PyViolation {
         self.inner.field.as_deref()
     }
 
-    /// The offending value in wire form (secrets are "<redacted>"), or None.
+    /// The offending value in wire form (secret values redacted), or None.
     #[getter]
     fn value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.inner.value {

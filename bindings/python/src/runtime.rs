@@ -1,9 +1,9 @@
 //! The one tokio runtime shared by every client of the module (and by `AsyncClient`'s
-//! awaitables), a blocking wait on it that releases the GIL and stays interruptible, and its
-//! life cycle:
+//! coroutines, see `coroutine`), a blocking wait on it that releases the GIL and stays
+//! interruptible, and its life cycle:
 //!
 //! - **Interpreter exit.** A hook registered with `atexit` at import shuts the runtime down
-//!   (GIL released, so that a task finishing an asyncio future can take it and finish) before
+//!   (GIL released, so that a task waking an asyncio task can take it and finish) before
 //!   the interpreter finalises. Otherwise a runtime thread could still be inside the
 //!   interpreter while it tears itself down, which crashes the process (SIGSEGV/SIGABRT in
 //!   `PyGILState_Release`). Calls after that hook raise `RuntimeError` at once.
@@ -14,22 +14,19 @@
 //!   `client::Conn`).
 //!
 //! The state lock is only ever taken by a thread holding the GIL (never by the runtime's own
-//! threads, see `IoRuntime::spawn`), and released before the GIL is: `os.fork()` holds the GIL,
+//! threads), and released before the GIL is: `os.fork()` holds the GIL,
 //! so no fork can happen while the lock is held and a child never finds it locked.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as AsyncRuntime};
-use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::{Handle, Runtime};
-use tokio::task::{JoinError, JoinHandle};
+
+use crate::log_bridge;
 
 /// How long a blocking call waits with the GIL released before it checks for signals: short
 /// enough that Ctrl-C feels immediate, long enough to cost nothing.
@@ -57,11 +54,6 @@ enum State {
 
 static STATE: Mutex<State> = Mutex::new(State::Idle);
 
-thread_local! {
-    /// Set on the runtime's own threads, which must never take the state lock.
-    static ON_IO_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
 fn lock() -> MutexGuard<'static, State> {
     // A panic while the lock was held cannot leave `State` half-updated (every update is one
     // assignment), so a poisoned lock is still sound to use.
@@ -81,7 +73,6 @@ fn build() -> PyResult<Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name(THREAD_NAME)
-        .on_thread_start(|| ON_IO_THREAD.with(|f| f.set(true)))
         .enable_all()
         .build()
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the I/O runtime: {e}")))
@@ -151,6 +142,7 @@ pub fn shutdown(py: Python<'_>) {
     if let Some(runtime) = runtime {
         py.detach(move || runtime.shutdown_timeout(SHUTDOWN_WAIT));
     }
+    log_bridge::shutdown(py);
 }
 
 /// The handle of a runtime that is shut down at once: spawning on it drops the task.
@@ -163,68 +155,10 @@ fn dead_handle() -> Handle {
     handle
 }
 
-/// The runtime as pyo3-async-runtimes sees it (for `AsyncClient`): every spawn goes to the
-/// shared runtime of *this* process, so awaitables work in a forked child too.
-pub struct IoRuntime;
-
-impl IoRuntime {
-    fn spawn_handle() -> Handle {
-        if ON_IO_THREAD.with(Cell::get) {
-            // On one of the runtime's threads (the task that finishes a future): the current
-            // runtime is the right one, and the state lock must not be taken here.
-            if let Ok(h) = Handle::try_current() {
-                return h;
-            }
-        }
-        match handle() {
-            Ok(h) => h,
-            // Interpreter exit began between the caller's check and this spawn: the task is
-            // dropped unrun, as every task of the stopped runtime was.
-            Err(_) => match &*lock() {
-                State::Stopped { handle } => handle.clone(),
-                _ => dead_handle(),
-            },
-        }
-    }
-}
-
-impl AsyncRuntime for IoRuntime {
-    type JoinError = JoinError;
-    type JoinHandle = JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> JoinHandle<()>
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        Self::spawn_handle().spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> JoinHandle<()>
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        Self::spawn_handle().spawn_blocking(f)
-    }
-}
-
-impl ContextExt for IoRuntime {
-    // No task-local event loop: the futures of this module never call back into asyncio, and
-    // `future_into_py` takes the running loop of the calling thread.
-    fn scope<F, R>(_locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        Box::pin(fut)
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        None
-    }
-}
-
 /// Runs `fut` on the shared runtime and waits for it with the GIL released, in short slices;
 /// between slices it runs Python's signal handlers, so Ctrl-C raises `KeyboardInterrupt` at
-/// once and aborts the request instead of waiting for the network.
+/// once and aborts the request instead of waiting for the network, and hands the Rust-side
+/// log records to `logging` (see `log_bridge`).
 pub fn block_on<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = T> + Send + 'static,
@@ -244,6 +178,7 @@ where
         match got {
             Ok(value) => return Ok(value),
             Err(RecvTimeoutError::Timeout) => {
+                log_bridge::flush(py);
                 if let Err(interrupted) = py.check_signals() {
                     task.abort();
                     return Err(interrupted);

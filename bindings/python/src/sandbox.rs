@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use greenapi_settings::facts::RATE_LIMIT_REQUESTS_PER_SECOND;
+use greenapi_settings::redact::REDACTED;
 use greenapi_settings_sandbox::{
     BlockingSandbox, InstanceStats, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID,
     DEFAULT_TOKEN,
@@ -15,8 +16,7 @@ use greenapi_settings_sandbox::{
 
 use crate::convert::json_to_py;
 use crate::options::{finite_or, integer_or};
-use crate::patch::PySettingsPatch;
-use crate::settings::PySettings;
+use crate::values::{PySettings, PySettingsPatch};
 
 fn value_error(message: String) -> PyErr {
     PyValueError::new_err(message)
@@ -307,7 +307,7 @@ impl PySandbox {
 
     fn __repr__(&self) -> String {
         format!(
-            "Sandbox(url='{}', id_instance={}, api_token=<redacted>)",
+            "Sandbox(url='{}', id_instance={}, api_token={REDACTED})",
             self.url, self.id_instance
         )
     }

@@ -4,38 +4,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use serde_json::Value;
 
-use greenapi_settings::{FieldInfo, Settings, Violation, FIELDS, READ_ONLY_FIELDS};
+use greenapi_settings::{Settings, Violation, FIELDS, READ_ONLY_FIELDS};
 
-use crate::convert::{field_repr, json_to_py, py_to_json};
+use crate::convert::{field_repr, json_to_py, mapping_to_json, py_to_json};
 use crate::errors::validation_error;
-use crate::patch::{field_attr, mapping_to_json, PySettingsPatch};
-
-/// The full settings of an instance, as getSettings returns them.
-#[pyclass(module = "greenapi_settings", name = "Settings", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct PySettings {
-    pub inner: Settings,
-}
-
-impl From<Settings> for PySettings {
-    fn from(inner: Settings) -> Self {
-        PySettings { inner }
-    }
-}
-
-fn by_api_name(name: &str) -> Option<&'static FieldInfo> {
-    FIELDS
-        .iter()
-        .chain(READ_ONLY_FIELDS)
-        .find(|f| f.name == name)
-}
-
-fn known(name: &str) -> Option<&'static FieldInfo> {
-    FIELDS
-        .iter()
-        .chain(READ_ONLY_FIELDS)
-        .find(|f| f.snake == name)
-}
+use crate::fields::{any_by_api_name, any_by_snake, field_attr};
+use crate::values::{PySettings, PySettingsPatch};
 
 #[pymethods]
 impl PySettings {
@@ -56,7 +30,7 @@ impl PySettings {
                 .map(Self::from)
                 .map_err(|vs| validation_error(py, vs));
         }
-        let (map, mut problems) = mapping_to_json(py, data, by_api_name, false)?;
+        let (map, mut problems) = mapping_to_json(py, data, any_by_api_name, false)?;
         match Settings::from_json_value(&Value::Object(map)) {
             Ok(settings) if problems.is_empty() => Ok(settings.into()),
             Ok(_) => Err(validation_error(py, problems)),
@@ -92,7 +66,7 @@ impl PySettings {
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        field_attr(py, "Settings", known(name), name, |n| {
+        field_attr(py, "Settings", any_by_snake(name), name, |n| {
             self.inner.get_json(n)
         })
     }

@@ -83,3 +83,58 @@ def token() -> str:
 @pytest.fixture
 def wrong_token() -> str:
     return WRONG_TOKEN
+
+
+ScriptedServer = Callable[[list[tuple[int, str]]], str]
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[ScriptedServer]:
+    """`start([(status, body), ...])` answers the n-th request with the n-th pair (the last one
+    again after the list ends); `{body}` in a body is replaced by the request's body (a server
+    that echoes what it was sent). Returns the base URL."""
+    servers: list[http.server.HTTPServer] = []
+
+    def start(script: list[tuple[int, str]]) -> str:
+        answers = iter(script)
+        last = script[-1]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                nonlocal last
+                last = next(answers, last)
+                status, body = last
+                length = int(self.headers.get("Content-Length") or 0)
+                sent = self.rfile.read(length).decode() if length else ""
+                data = body.replace("{body}", sent).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = answer
+            do_POST = answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.fixture
+def settings_body(token: str) -> str:
+    """A full getSettings answer, as the sandbox gives it."""
+    import json
+
+    with gs.Sandbox(id_instance=ID, api_token=token, rate_limit=None) as sb:
+        client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0)
+        return json.dumps(client.get_settings().to_dict())

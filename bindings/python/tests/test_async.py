@@ -1,4 +1,4 @@
-"""AsyncClient: the same calls as awaitables on asyncio, cancellable, with the same errors."""
+"""AsyncClient: the same calls as coroutines on asyncio, cancellable, with the same errors."""
 
 import asyncio
 import time
@@ -55,13 +55,13 @@ def test_async_errors_are_the_same_classes(sandbox: gs.Sandbox, wrong_token: str
 
 def test_async_validation_errors_raise_at_call_time_before_anything_is_awaited(aclient: gs.AsyncClient, sandbox: gs.Sandbox) -> None:
     with pytest.raises(gs.ValidationError):
-        aclient.set_settings(delay_send_messages_milliseconds=1)
+        _ = aclient.set_settings(delay_send_messages_milliseconds=1)
     assert sandbox.stats().set_settings_calls == 0
 
 
 def test_async_unused_field_warns_and_with_warnings_as_errors_sends_nothing(aclient: gs.AsyncClient, sandbox: gs.Sandbox) -> None:
     with pytest.raises(DeprecationWarning):
-        aclient.set_settings(country_instance="ru")
+        _ = aclient.set_settings(country_instance="ru")
 
     async def main() -> gs.Applied:
         return await aclient.apply(country_instance="ru")

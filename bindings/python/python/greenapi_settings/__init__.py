@@ -11,8 +11,12 @@
         client.apply(plan.desired)
 
 Everything lives in the native module `greenapi_settings._native`; its stub `_native.pyi` is
-generated from the same spec as the Rust types.
+generated from the same spec as the Rust types. Retries and responses are logged to the logger
+`greenapi_settings` (a `NullHandler` is attached, as libraries do: configure `logging` to see
+them).
 """
+
+import logging as _logging
 
 from greenapi_settings._native import (
     Applied,
@@ -20,6 +24,7 @@ from greenapi_settings._native import (
     AuthError,
     Change,
     Client,
+    ClientClosedError,
     ConfigError,
     DecodeError,
     ForbiddenError,
@@ -47,6 +52,7 @@ __all__ = [
     "AuthError",
     "Change",
     "Client",
+    "ClientClosedError",
     "ConfigError",
     "DecodeError",
     "ForbiddenError",
@@ -67,3 +73,5 @@ __all__ = [
     "Violation",
     "__version__",
 ]
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

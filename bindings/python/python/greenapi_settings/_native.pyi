@@ -6,10 +6,37 @@ GREEN-API WhatsApp instance (setSettings / getSettings). Import from `greenapi_s
 
 import builtins
 import os
-from collections.abc import Awaitable, Mapping
-from typing import Any, Literal
+from collections.abc import Coroutine, Mapping
+from typing import Any, Literal, final
 
 __version__: str
+__all__ = [
+    "__version__",
+    "GreenApiError",
+    "ValidationError",
+    "ConfigError",
+    "AuthError",
+    "ForbiddenError",
+    "RateLimitError",
+    "QuotaExceededError",
+    "InstanceNotReadyError",
+    "RejectedError",
+    "ServerError",
+    "TransportError",
+    "TimeoutError",
+    "DecodeError",
+    "ClientClosedError",
+    "SettingsPatch",
+    "Settings",
+    "Violation",
+    "Change",
+    "Plan",
+    "Applied",
+    "Client",
+    "AsyncClient",
+    "Sandbox",
+    "SandboxStats",
+]
 
 class GreenApiError(Exception):
     """Base class of every error of this package. Messages never contain the API token."""
@@ -79,6 +106,9 @@ class TimeoutError(TransportError, builtins.TimeoutError):
     timeout: float
     """The timeout that ran out, in seconds."""
 
+class ClientClosedError(GreenApiError, RuntimeError):
+    """The client was closed (close(), aclose() or the end of its `with` block). Make a new one."""
+
 class DecodeError(GreenApiError):
     """The response could not be understood."""
 
@@ -87,6 +117,7 @@ class DecodeError(GreenApiError):
     body: str
     """The start of the body (token scrubbed)."""
 
+@final
 class Violation:
     """One problem found by validation: which field, which value, which rule."""
 
@@ -105,8 +136,9 @@ class Violation:
     @property
     def severity(self) -> Literal["error", "warning"]:
         """Errors block sending; warnings do not."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class SettingsPatch:
     """A partial change of settings: the body of one setSettings call.
 
@@ -115,8 +147,8 @@ class SettingsPatch:
     values raise ValidationError listing every problem. Immutable.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         webhook_url: str | None = None,
         webhook_url_token: str | None = None,
@@ -142,7 +174,7 @@ class SettingsPatch:
         auto_typing: int | None = None,
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
-    ) -> None: ...
+    ) -> SettingsPatch: ...
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SettingsPatch:
         """A patch from a mapping in API spelling or snake_case ("yes"/"no" or bool)."""
@@ -156,7 +188,7 @@ class SettingsPatch:
         """
     def __len__(self) -> int:
         """The number of fields set."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     @property
     def webhook_url(self) -> str | None:
         """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off, at most 2048 characters."""
@@ -230,6 +262,7 @@ class SettingsPatch:
     def enable_lid_mode(self) -> bool | None:
         """Identify senders by their LID (…@lid ids) instead of phone-number ids. API name: enableLidMode. Allowed: bool ("yes"/"no" on the wire). Beta: works, but new; it may change."""
 
+@final
 class Settings:
     """The full settings of an instance, as getSettings returns them. Immutable."""
 
@@ -243,7 +276,7 @@ class Settings:
     @property
     def extra(self) -> dict[str, Any]:
         """Fields this version does not know, as the API sent them."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     @property
     def webhook_url(self) -> str:
         """URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty. API name: webhookUrl. Allowed: absolute http/https URL, or "" to turn it off, at most 2048 characters."""
@@ -329,6 +362,7 @@ class Settings:
     def type_instance(self) -> str | None:
         """Product of the instance, e.g. "whatsapp", "telegram" or "v3"; only some servers return it. Read-only; API name: typeInstance."""
 
+@final
 class Change:
     """One field whose desired value differs from the current one."""
 
@@ -344,8 +378,9 @@ class Change:
     @property
     def secret(self) -> bool:
         """Whether the values are secrets (repr and str then hide them)."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class Plan:
     """What applying a desired state would change, computed from the current settings."""
 
@@ -369,8 +404,9 @@ class Plan:
         """Whether the instance already matches (apply would send nothing)."""
     def after(self) -> Settings:
         """The settings the instance would have after applying."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class Applied:
     """The result of apply."""
 
@@ -383,8 +419,9 @@ class Applied:
     @property
     def save_settings(self) -> bool | None:
         """The server's saveSettings, or None when nothing was sent."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class Client:
     """A blocking client for one instance.
 
@@ -394,10 +431,14 @@ class Client:
     1 request(s) per second). Warnings about a change are emitted as Python warnings
     before anything is sent: DeprecationWarning for unused settings, UserWarning for
     temporarily broken ones and for cross-field rules. repr never shows the token.
+
+    A context manager: `with Client(...) as client:` closes it at the end of the block; after
+    close(), calls raise ClientClosedError. Retries and responses are logged to the logger
+    `greenapi_settings` (never the token).
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         api_url: str,
         id_instance: int,
         api_token: str,
@@ -405,7 +446,7 @@ class Client:
         timeout: float = 30.0,
         retries: int = 3,
         min_interval: float | None = None,
-    ) -> None: ...
+    ) -> Client: ...
     @classmethod
     def from_env(
         cls, *, timeout: float = 30.0, retries: int = 3, min_interval: float | None = None
@@ -511,16 +552,31 @@ class Client:
         enable_lid_mode: bool | None = None,
     ) -> Applied:
         """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+    def close(self) -> None:
+        """Releases the connection pool; later calls raise ClientClosedError. Idempotent."""
+    def __enter__(self) -> Client:
+        """Returns the client; ClientClosedError if it is closed."""
+    def __exit__(self, *exc: object) -> None:
+        """Closes the client."""
 
+@final
 class AsyncClient:
-    """The asyncio client: the same calls as Client, as awaitables (asyncio futures), so call
-    them inside a running event loop. Cancelling the awaiting task cancels the request.
-    Validation errors, and the warnings of set_settings, are raised by the call itself,
-    before anything is awaited.
+    """The asyncio client: the same calls as Client, each returning a coroutine that runs when
+    awaited (asyncio.run, gather, wait_for, create_task; anyio on its asyncio backend; not
+    trio). The requests run on the module's own threads; cancelling the awaiting task aborts
+    the request at once. Unknown keywords (TypeError), and set_settings' validation errors
+    and warnings, are raised by the call itself, before anything is awaited; plan and apply
+    validate the desired state when awaited, before any request.
+
+    An async context manager: `async with AsyncClient(...) as client:` closes it at the end of
+    the block; after aclose(), calls raise ClientClosedError.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         api_url: str,
         id_instance: int,
         api_token: str,
@@ -528,7 +584,7 @@ class AsyncClient:
         timeout: float = 30.0,
         retries: int = 3,
         min_interval: float | None = None,
-    ) -> None: ...
+    ) -> AsyncClient: ...
     @classmethod
     def from_env(
         cls, *, timeout: float = 30.0, retries: int = 3, min_interval: float | None = None
@@ -538,7 +594,7 @@ class AsyncClient:
     def api_url(self) -> str: ...
     @property
     def id_instance(self) -> int: ...
-    def get_settings(self) -> Awaitable[Settings]:
+    def get_settings(self) -> Coroutine[Any, Any, Settings]:
         """Reads every setting of the instance (getSettings)."""
     def set_settings(
         self,
@@ -568,7 +624,7 @@ class AsyncClient:
         auto_typing: int | None = None,
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
-    ) -> Awaitable[bool]:
+    ) -> Coroutine[Any, Any, bool]:
         """Validates and sends a change (setSettings); resolves to saveSettings."""
     def plan(
         self,
@@ -598,7 +654,7 @@ class AsyncClient:
         auto_typing: int | None = None,
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
-    ) -> Awaitable[Plan]:
+    ) -> Coroutine[Any, Any, Plan]:
         """Reads the current settings and shows what `desired` would change. Sends nothing."""
     def apply(
         self,
@@ -628,9 +684,19 @@ class AsyncClient:
         auto_typing: int | None = None,
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
-    ) -> Awaitable[Applied]:
+    ) -> Coroutine[Any, Any, Applied]:
         """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
+    @property
+    def closed(self) -> bool:
+        """Whether aclose() was called."""
+    def aclose(self) -> Coroutine[Any, Any, None]:
+        """Releases the connection pool; later calls raise ClientClosedError. Idempotent."""
+    def __aenter__(self) -> Coroutine[Any, Any, AsyncClient]:
+        """Resolves to the client; ClientClosedError (at once) if it is closed."""
+    def __aexit__(self, *exc: object) -> Coroutine[Any, Any, None]:
+        """Closes the client."""
 
+@final
 class Sandbox:
     """A local server that answers getSettings / setSettings like the API, on 127.0.0.1.
 
@@ -641,8 +707,8 @@ class Sandbox:
     close() stops it. repr never shows the token.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         id_instance: int = ...,
         api_token: str = ...,
@@ -656,7 +722,7 @@ class Sandbox:
         body_limit: int = ...,
         port: int = 0,
         state_file: str | os.PathLike[str] | None = None,
-    ) -> None: ...
+    ) -> Sandbox: ...
     @property
     def url(self) -> str:
         """The apiUrl to give a client: http://127.0.0.1:PORT."""
@@ -678,6 +744,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox: ...
     def __exit__(self, *exc: object) -> None: ...
 
+@final
 class SandboxStats:
     """What the sandbox saw for its instance."""
 

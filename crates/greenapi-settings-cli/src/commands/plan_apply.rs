@@ -114,8 +114,7 @@ async fn run_inner(
         println!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
         return Ok(plan_exit(out, true));
     }
-    apply_single(client, plan, &resolved.patch, verify, style)
-    .await
+    apply_single(client, plan, &resolved.patch, verify, style).await
 }
 
 /// The exit code of a plan that ran: under `--detailed-exitcode`, 2 when changes are pending.

@@ -255,6 +255,16 @@ impl Client {
         }
         let mut next = self.inner.next_slot.lock().await;
         if let Some(at) = *next {
+            let wait = at.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                tracing::debug!(
+                    target: "greenapi_settings",
+                    method = method.name(),
+                    id_instance = self.inner.id_instance,
+                    wait_ms = wait.as_millis() as u64,
+                    "pacing"
+                );
+            }
             tokio::time::sleep_until(at).await;
         }
         let result = self.once(method, body).await;

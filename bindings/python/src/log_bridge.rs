@@ -1,0 +1,264 @@
+//! Rust-side events to Python's `logging`: a `tracing` subscriber, installed when the module
+//! is imported, takes the events of the core crate (target `greenapi_settings`: retries with
+//! their reason and delay, each response's method and status) and hands them to the logger
+//! `greenapi_settings` (a target `greenapi_settings::x` goes to `greenapi_settings.x`).
+//!
+//! Events fire on the runtime's threads, which must never wait for the GIL: an event is
+//! formatted there and queued (bounded; beyond that it is counted and dropped), and the queue
+//! is emptied into `logging` by threads that hold the GIL anyway — every step of a call, each
+//! 50 ms slice of a blocking wait, each resumption of a coroutine — so a call's records are
+//! logged, in order and with the time they happened, before the call returns. Nothing is
+//! queued once interpreter exit began. The events carry no token (the core never logs URLs
+//! and scrubs the token from error text); webhook secrets in quoted server text are redacted
+//! here once more.
+
+use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record as SpanRecord};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
+
+use greenapi_settings::redact::secret_values_in_text;
+
+/// The logger of the package, and the `tracing` target of the core crate.
+const ROOT: &str = "greenapi_settings";
+
+/// Records waiting for the GIL at most; a burst beyond is counted and dropped.
+const CAPACITY: usize = 1000;
+
+struct Record {
+    pid: u32,
+    logger: String,
+    level: u8,
+    message: String,
+    file: &'static str,
+    line: u32,
+    module: &'static str,
+    created: f64,
+}
+
+/// The queue: lock-free to send to (the runtime's threads), read under the GIL only (so a
+/// `fork()`, which holds the GIL, never finds the reading side locked). A child made by
+/// `fork()` drops the parent's records it inherited.
+struct Queue {
+    tx: SyncSender<Record>,
+    rx: Mutex<Receiver<Record>>,
+    dropped: AtomicU64,
+}
+
+static QUEUE: OnceLock<Queue> = OnceLock::new();
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+fn queue() -> &'static Queue {
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = mpsc::sync_channel(CAPACITY);
+        Queue {
+            tx,
+            rx: Mutex::new(rx),
+            dropped: AtomicU64::new(0),
+        }
+    })
+}
+
+fn ours(target: &str) -> bool {
+    target == ROOT
+        || target
+            .strip_prefix(ROOT)
+            .is_some_and(|rest| rest.starts_with("::"))
+}
+
+fn python_level(level: &Level) -> u8 {
+    match *level {
+        Level::ERROR => 40,
+        Level::WARN => 30,
+        Level::INFO => 20,
+        Level::DEBUG => 10,
+        Level::TRACE => 5,
+    }
+}
+
+/// `message: key=value key="value with spaces"`.
+#[derive(Default)]
+struct Text {
+    message: String,
+    fields: String,
+}
+
+impl Text {
+    fn add(&mut self, field: &Field, value: String) {
+        let value = secret_values_in_text(&value);
+        if field.name() == "message" {
+            self.message = value;
+            return;
+        }
+        let plain = !value.is_empty()
+            && !value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '=' || c.is_control());
+        let _ = if plain {
+            write!(self.fields, " {}={value}", field.name())
+        } else {
+            write!(self.fields, " {}={value:?}", field.name())
+        };
+    }
+
+    fn finish(self) -> String {
+        match (self.message.is_empty(), self.fields.is_empty()) {
+            (_, true) => self.message,
+            (true, false) => self.fields.trim_start().to_string(),
+            (false, false) => format!("{}:{}", self.message, self.fields),
+        }
+    }
+}
+
+impl Visit for Text {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.add(field, value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.add(field, format!("{value:?}"));
+    }
+}
+
+/// The subscriber: events of the `greenapi_settings` targets into the queue; no spans.
+struct Bridge;
+
+impl Subscriber for Bridge {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if ours(metadata.target()) && metadata.is_event() {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        ours(metadata.target()) && metadata.is_event()
+    }
+
+    fn new_span(&self, _span: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _span: &Id, _values: &SpanRecord<'_>) {}
+
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        if STOPPED.load(Ordering::Relaxed) {
+            return;
+        }
+        let meta = event.metadata();
+        let mut text = Text::default();
+        event.record(&mut text);
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let record = Record {
+            pid: std::process::id(),
+            logger: meta.target().replace("::", "."),
+            level: python_level(meta.level()),
+            message: text.finish(),
+            file: meta.file().unwrap_or(""),
+            line: meta.line().unwrap_or(0),
+            module: meta.module_path().unwrap_or(""),
+            created,
+        };
+        let q = queue();
+        if let Err(TrySendError::Full(_)) = q.tx.try_send(record) {
+            q.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn enter(&self, _span: &Id) {}
+
+    fn exit(&self, _span: &Id) {}
+}
+
+/// Installs the subscriber for the process, unless another one is installed already (then
+/// that one gets the events).
+pub fn install() {
+    queue();
+    let _ = tracing::subscriber::set_global_default(Bridge);
+}
+
+/// Stops queueing: run by the `atexit` hook, after a last flush.
+pub fn shutdown(py: Python<'_>) {
+    flush(py);
+    STOPPED.store(true, Ordering::Relaxed);
+}
+
+/// Hands the queued records to `logging`. Call with the GIL held; never fails (a failing
+/// handler is `logging`'s business: it reports it on stderr).
+pub fn flush(py: Python<'_>) {
+    let q = queue();
+    let pid = std::process::id();
+    let records: Vec<Record> = {
+        let rx = q.rx.lock().unwrap_or_else(PoisonError::into_inner);
+        rx.try_iter().filter(|r| r.pid == pid).collect()
+    };
+    let dropped = q.dropped.swap(0, Ordering::Relaxed);
+    for record in records {
+        let _ = emit(py, &record);
+    }
+    if dropped > 0 {
+        let note = Record {
+            pid,
+            logger: ROOT.to_string(),
+            level: 30,
+            message: format!("{dropped} log records were dropped (too many at once)"),
+            file: file!(),
+            line: line!(),
+            module: module_path!(),
+            created: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        };
+        let _ = emit(py, &note);
+    }
+}
+
+fn emit(py: Python<'_>, r: &Record) -> PyResult<()> {
+    static GET_LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get_logger = GET_LOGGER.get_or_try_init(py, || {
+        py.import("logging")?
+            .getattr("getLogger")
+            .map(Bound::unbind)
+    })?;
+    let logger = get_logger.bind(py).call1((&r.logger,))?;
+    if !logger
+        .call_method1("isEnabledFor", (r.level,))?
+        .is_truthy()?
+    {
+        return Ok(());
+    }
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("func", r.module)?;
+    let record = logger.call_method(
+        "makeRecord",
+        (
+            &r.logger,
+            r.level,
+            r.file,
+            r.line,
+            &r.message,
+            (),
+            py.None(),
+        ),
+        Some(&kwargs),
+    )?;
+    // When it happened, not when the GIL was free to log it.
+    record.setattr("created", r.created)?;
+    record.setattr("msecs", (r.created.fract() * 1000.0).floor())?;
+    logger.call_method1("handle", (record,))?;
+    Ok(())
+}
