@@ -174,9 +174,10 @@ pub fn check_api_url(url: &str, token: Option<&ApiToken>) -> Result<(), String> 
         return Err(format!("has no host {HIDDEN}"));
     }
     let decoded_path = percent_decode(path).to_lowercase();
+    let prefix = greenapi_settings::INSTANCE_SEGMENT_PREFIX.to_lowercase();
     if decoded_path
         .split('/')
-        .any(|seg| seg.starts_with("wainstance"))
+        .any(|seg| seg.starts_with(prefix.as_str()))
     {
         return Err(format!(
             "must be the API's base URL (like https://1101.api.greenapi.com), not the URL of a method {HIDDEN}"

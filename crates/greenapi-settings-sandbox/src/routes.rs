@@ -97,7 +97,10 @@ async fn api(
         InstanceSegment::Malformed => {
             return response::error(
                 StatusCode::FORBIDDEN,
-                "the first path segment must be waInstance followed by the idInstance digits",
+                format!(
+                    "the first path segment must be {} followed by the idInstance digits",
+                    greenapi_settings::INSTANCE_SEGMENT_PREFIX
+                ),
             )
         }
     };

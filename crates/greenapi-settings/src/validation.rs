@@ -180,7 +180,7 @@ impl fmt::Debug for Change {
 }
 
 /// A patch that passed validation, with the warnings validation found: made only by
-/// [`SettingsPatch::check`], so that a front end validates once, reports the warnings on its
+/// [`SettingsPatch::check`](crate::SettingsPatch::check), so that a front end validates once, reports the warnings on its
 /// own channel (Python `warnings`, CLI output) and sends with
 /// [`Client::send_checked`](crate::Client::send_checked), which does not validate or log again.
 ///

@@ -1,10 +1,9 @@
 //! Loading a spec: JSON text → checked [`Spec`], collecting *every* problem with its JSON path
 //! (the serde_derive `Ctxt` pattern: record, carry on, report all at the end).
-
 //!
-//! - [`ctxt`]: the error collector and typed readers of JSON nodes (every read records its
+//! - `ctxt`: the error collector and typed readers of JSON nodes (every read records its
 //!   own problem and carries on);
-//! - [`check`]: one `check_*` function per part of the spec (root, settings, read-only
+//! - `check`: one `check_*` function per part of the spec (root, settings, read-only
 //!   fields, methods, rate limit, rules).
 
 mod check;

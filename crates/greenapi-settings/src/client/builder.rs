@@ -218,7 +218,8 @@ fn check_api_url(raw: &str) -> Result<String, Error> {
             "api_url {at} must not have a query or fragment"
         )));
     }
-    if url.path().to_ascii_lowercase().contains("/wainstance") {
+    let method_path = format!("/{}", crate::settings::INSTANCE_SEGMENT_PREFIX).to_ascii_lowercase();
+    if url.path().to_ascii_lowercase().contains(&method_path) {
         return Err(Error::Config(format!(
             "api_url {at} must be the instance's base URL, not a method URL (it has a /waInstance... path; the rest is not shown, it may hold the token); {EXAMPLE}"
         )));
