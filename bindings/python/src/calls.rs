@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 
-use greenapi_settings::{Client, Error};
+use greenapi_settings::{ApplyOptions, Client, Error};
 
 use crate::errors::{to_pyerr, validation_error};
 use crate::log_bridge;
@@ -143,25 +143,74 @@ pub fn plan(
     ))
 }
 
-/// `apply(desired=None, **kwargs)`: plan, warnings, then the changed fields (if any).
+/// `apply(desired=None, *, wait=None, settle=60.0, max_resends=2, **kwargs)`: plan,
+/// warnings, then the changed fields (if any); with `wait`, read back and repair
+/// (`Client::verify`).
 pub fn apply(
     py: Python<'_>,
     conn: &Arc<Conn>,
     desired: Option<&Bound<'_, PyAny>>,
+    verify: Option<ApplyOptions>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Step> {
     let desired = patch_from_call(py, "apply()", desired, kwargs)?;
     Ok(request(
         conn,
-        move |c| async move { (c.plan(&desired).await, c) },
-        |py, (result, c)| {
+        move |c| async move { (c.plan(&desired).await, c, desired) },
+        |py, (result, c, desired)| {
             let plan = ok(py, result)?;
             emit_warnings(py, &plan.warnings)?;
             Ok(Step::io(
-                async move { c.apply_plan(plan).await },
-                |py, result| Step::ready(py, PyApplied::from(ok(py, result)?)),
+                async move {
+                    let applied = c.apply_plan(plan).await?;
+                    match verify {
+                        None => Ok(PyApplied::from(applied)),
+                        Some(o) => c.verify(applied, &desired, &o).await.map(PyApplied::from),
+                    }
+                },
+                |py, result| Step::ready(py, ok(py, result)?),
             ))
         },
+    ))
+}
+
+/// The verify options of `apply`: `None` without `wait`. Durations are seconds, finite and
+/// more than 0 (at most an hour); `max_resends` 0..=10. A bad value is a `ConfigError`.
+pub fn apply_options(
+    py: Python<'_>,
+    wait: Option<f64>,
+    settle: f64,
+    max_resends: i64,
+) -> PyResult<Option<ApplyOptions>> {
+    let Some(wait) = wait else {
+        return Ok(None);
+    };
+    let secs = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 && v <= 3600.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(crate::errors::config_error(
+                py,
+                format!(
+                    "{name} must be a number of seconds greater than 0 and at most 3600, not {v}"
+                ),
+            ))
+        }
+    };
+    let resends = u32::try_from(max_resends)
+        .ok()
+        .filter(|n| *n <= 10)
+        .ok_or_else(|| {
+            crate::errors::config_error(
+                py,
+                format!("max_resends must be a whole number from 0 to 10, not {max_resends}"),
+            )
+        })?;
+    Ok(Some(
+        ApplyOptions::default()
+            .wait(secs("wait", wait)?)
+            .settle(secs("settle", settle)?)
+            .max_resends(resends),
     ))
 }
 

@@ -102,14 +102,20 @@ impl PyClient {
     }
 
     /// Brings the instance to `desired`, sending only what changed (nothing if it matches).
-    #[pyo3(signature = (desired = None, **kwargs))]
+    /// With `wait` (seconds), reads the settings back until every field shows and re-sends
+    /// only the fields still wrong after `settle` seconds, at most `max_resends` times.
+    #[pyo3(signature = (desired = None, *, wait = None, settle = 60.0, max_resends = 2, **kwargs))]
     fn apply(
         &self,
         py: Python<'_>,
         desired: Option<&Bound<'_, PyAny>>,
+        wait: Option<f64>,
+        settle: f64,
+        max_resends: i64,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        run_blocking(py, calls::apply(py, &self.conn, desired, kwargs)?)
+        let verify = calls::apply_options(py, wait, settle, max_resends)?;
+        run_blocking(py, calls::apply(py, &self.conn, desired, verify, kwargs)?)
     }
 
     /// Releases the connection pool; later calls raise `ClientClosedError`. Idempotent.

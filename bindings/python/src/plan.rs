@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 
 use greenapi_settings::redact::REDACTED;
-use greenapi_settings::{Applied, Change, FieldInfo, Plan};
+use greenapi_settings::{Applied, Change, FieldInfo, Plan, Verification, VerifiedApply};
 
 use crate::convert::{field_to_py, json_to_py, repr_of};
 use crate::report::PyViolation;
@@ -161,11 +161,27 @@ impl PyPlan {
 #[derive(Clone, PartialEq)]
 pub struct PyApplied {
     inner: Applied,
+    verification: Verification,
+    resent: usize,
 }
 
 impl From<Applied> for PyApplied {
     fn from(inner: Applied) -> Self {
-        PyApplied { inner }
+        PyApplied {
+            inner,
+            verification: Verification::NotVerified,
+            resent: 0,
+        }
+    }
+}
+
+impl From<VerifiedApply> for PyApplied {
+    fn from(v: VerifiedApply) -> Self {
+        PyApplied {
+            inner: v.applied,
+            verification: v.verification,
+            resent: v.resent.len(),
+        }
     }
 }
 
@@ -189,11 +205,50 @@ impl PyApplied {
         self.inner.response.as_ref().map(|r| r.save_settings)
     }
 
+    /// What reading back showed: "notVerified" (no `wait`), "converged", "notConverged" or
+    /// "interrupted".
+    #[getter]
+    fn verification(&self) -> &'static str {
+        self.verification.kind()
+    }
+
+    /// True when every desired field was seen reading back (or nothing needed sending).
+    #[getter]
+    fn converged(&self) -> bool {
+        matches!(self.verification, Verification::Converged { .. })
+    }
+
+    /// Re-sends of fields that still read wrong after the settle time.
+    #[getter]
+    fn resends(&self) -> usize {
+        self.resent
+    }
+
+    /// The fields still reading wrong when the wait ended (current is what they read).
+    #[getter]
+    fn still_wrong(&self) -> Vec<PyChange> {
+        match &self.verification {
+            Verification::NotConverged { fields, .. }
+            | Verification::Interrupted { fields, .. } => fields
+                .iter()
+                .map(|c| PyChange { inner: c.clone() })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The verification in words: "converged after 1 re-send", "not verified", ...
+    #[getter]
+    fn outcome(&self) -> String {
+        self.verification.to_string()
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Applied(sent={}, changes={})",
+            "Applied(sent={}, changes={}, verification='{}')",
             if self.sent() { "True" } else { "False" },
-            changes_repr(py, &self.inner.plan.changes)
+            changes_repr(py, &self.inner.plan.changes),
+            self.verification.kind()
         )
     }
 }

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 use greenapi_settings::facts::RATE_LIMIT_REQUESTS_PER_SECOND;
 use greenapi_settings::redact::REDACTED;
+use greenapi_settings::FieldInfo;
 use greenapi_settings_sandbox::{
     BlockingSandbox, InstanceStats, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID,
     DEFAULT_TOKEN,
@@ -105,10 +106,18 @@ fn arg_restart_duration(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
 }
 
 fn arg_error_rate(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    arg_fraction(obj, "error_rate")
+}
+
+fn arg_lost_write_rate(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    arg_fraction(obj, "lost_write_rate")
+}
+
+fn arg_fraction(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     let want = "a fraction from 0.0 to 1.0";
-    let v = finite_or(obj, "error_rate", want, value_error)?;
+    let v = finite_or(obj, name, want, value_error)?;
     if !(0.0..=1.0).contains(&v) {
-        return Err(value_error(format!("error_rate must be {want}, got {v}")));
+        return Err(value_error(format!("{name} must be {want}, got {v}")));
     }
     Ok(v)
 }
@@ -181,6 +190,10 @@ impl PySandbox {
         body_limit = DEFAULT_BODY_LIMIT,
         port = 0,
         state_file = None,
+        lost_write_rate = 0.0,
+        drift_after = None,
+        drift_fields = None,
+        drift_limit = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -197,6 +210,10 @@ impl PySandbox {
         #[pyo3(from_py_with = arg_body_limit)] body_limit: usize,
         #[pyo3(from_py_with = arg_port)] port: u16,
         state_file: Option<std::path::PathBuf>,
+        #[pyo3(from_py_with = arg_lost_write_rate)] lost_write_rate: f64,
+        drift_after: Option<f64>,
+        drift_fields: Option<Vec<String>>,
+        drift_limit: Option<u64>,
     ) -> PyResult<Self> {
         check_token(&api_token)?;
         let mut config = SandboxConfig::default()
@@ -208,7 +225,21 @@ impl PySandbox {
             .apply_delay(seconds("apply_delay", apply_delay)?)
             .restart_duration(seconds("restart_duration", restart_duration)?)
             .body_limit(body_limit)
-            .port(port);
+            .port(port)
+            .lost_write_rate(lost_write_rate);
+        if let Some(after) = drift_after {
+            config = config.drift_after(seconds("drift_after", after)?);
+        }
+        if let Some(fields) = drift_fields {
+            if let Some(bad) = fields.iter().find(|f| FieldInfo::find(f).is_none()) {
+                let shown: String = bad.chars().take(60).collect();
+                return Err(value_error(format!(
+                    "drift_fields: unknown setting {shown:?}"
+                )));
+            }
+            config = config.drift_fields(fields);
+        }
+        config = config.drift_limit(drift_limit);
         if let Some(seed) = seed {
             config = config.seed(seed);
         }
@@ -266,6 +297,28 @@ impl PySandbox {
         stats
             .map(|inner| PySandboxStats { inner })
             .ok_or_else(|| PyRuntimeError::new_err("the sandbox does not serve its instance"))
+    }
+
+    /// Makes the instance drift now, as after the phone logs out and in: with keywords (or a
+    /// patch/dict), those settings take these values; with none, the last change that took
+    /// effect reverts. Returns the API names of the settings that changed.
+    #[pyo3(signature = (values = None, **kwargs))]
+    fn drift(
+        &self,
+        py: Python<'_>,
+        values: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Vec<&'static str>> {
+        let patch = if values.is_none() && kwargs.is_none_or(|k| k.is_empty()) {
+            None
+        } else {
+            Some(crate::patch::patch_from_call(
+                py, "drift()", values, kwargs,
+            )?)
+        };
+        let id = self.id_instance;
+        let result = py.detach(|| self.with_server(|s| s.drift(id, patch.as_ref())))?;
+        result.map_err(|e| PyOSError::new_err(format!("cannot drift the sandbox: {e}")))
     }
 
     /// Default settings and zero counters again.
@@ -370,6 +423,26 @@ impl PySandboxStats {
     #[getter]
     fn quota_used(&self) -> u64 {
         self.inner.quota_used
+    }
+    /// Acknowledged setSettings calls that lost at least one field (`lost_write_rate`).
+    #[getter]
+    fn lost_writes(&self) -> u64 {
+        self.inner.lost_writes
+    }
+    /// Fields lost in all.
+    #[getter]
+    fn lost_fields(&self) -> u64 {
+        self.inner.lost_fields
+    }
+    /// Lost fields not sent again (and kept) since: empty once a client repaired every loss.
+    #[getter]
+    fn unrepaired_lost_fields(&self) -> Vec<&'static str> {
+        self.inner.unrepaired_lost_fields.clone()
+    }
+    /// Drifts that changed something (`drift_after`, or `drift()`).
+    #[getter]
+    fn drifts(&self) -> u64 {
+        self.inner.drifts
     }
     /// The settings getSettings shows now.
     #[getter]

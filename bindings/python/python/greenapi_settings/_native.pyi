@@ -419,6 +419,21 @@ class Applied:
     @property
     def save_settings(self) -> bool | None:
         """The server's saveSettings, or None when nothing was sent."""
+    @property
+    def verification(self) -> Literal["notVerified", "converged", "notConverged", "interrupted"]:
+        """What reading back showed ("notVerified" without wait)."""
+    @property
+    def converged(self) -> bool:
+        """Whether every desired field was seen reading back (or nothing needed sending)."""
+    @property
+    def resends(self) -> int:
+        """Re-sends of fields still reading wrong after the settle time."""
+    @property
+    def still_wrong(self) -> list[Change]:
+        """Fields still reading wrong when the wait ended (current: what they read)."""
+    @property
+    def outcome(self) -> str:
+        """The verification in words: "converged after 1 re-send", "not verified", ..."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -526,6 +541,9 @@ class Client:
         self,
         desired: SettingsPatch | Mapping[str, Any] | None = None,
         *,
+        wait: float | None = None,
+        settle: float = 60.0,
+        max_resends: int = 2,
         webhook_url: str | None = None,
         webhook_url_token: str | None = None,
         delay_send_messages_milliseconds: int | None = None,
@@ -551,7 +569,12 @@ class Client:
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
     ) -> Applied:
-        """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
+        """Brings the instance to `desired`: sends only the changed fields, nothing if none.
+
+        With `wait` (seconds, e.g. 300.0), reads the settings back (within the pacing) until
+        every field shows, waiting out the restart; fields still wrong after `settle` seconds
+        are re-sent, only those, at most `max_resends` times. See Applied.verification.
+        """
     @property
     def closed(self) -> bool:
         """Whether close() was called."""
@@ -660,6 +683,9 @@ class AsyncClient:
         self,
         desired: SettingsPatch | Mapping[str, Any] | None = None,
         *,
+        wait: float | None = None,
+        settle: float = 60.0,
+        max_resends: int = 2,
         webhook_url: str | None = None,
         webhook_url_token: str | None = None,
         delay_send_messages_milliseconds: int | None = None,
@@ -685,7 +711,12 @@ class AsyncClient:
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
     ) -> Coroutine[Any, Any, Applied]:
-        """Brings the instance to `desired`: sends only the changed fields, nothing if none."""
+        """Brings the instance to `desired`: sends only the changed fields, nothing if none.
+
+        With `wait` (seconds, e.g. 300.0), reads the settings back (within the pacing) until
+        every field shows, waiting out the restart; fields still wrong after `settle` seconds
+        are re-sent, only those, at most `max_resends` times. See Applied.verification.
+        """
     @property
     def closed(self) -> bool:
         """Whether aclose() was called."""
@@ -703,8 +734,11 @@ class Sandbox:
     Same URLs, authentication, validation, status codes and rate limit (default: the API's
     1 request(s) per second; None turns it off), plus optional faults: `latency`
     (seconds added to each answer), `error_rate` (fraction answered with 5xx), `quota` (calls
-    allowed, then HTTP 466), `apply_delay` and `restart_duration` (seconds). A context manager;
-    close() stops it. repr never shows the token.
+    allowed, then HTTP 466), `apply_delay` and `restart_duration` (seconds), and the faults users
+    of the API report: `lost_write_rate` (fraction of the fields of acknowledged setSettings
+    calls silently dropped), `drift_after` (seconds after which a change reverts by itself;
+    `drift_fields` chooses which settings, `drift_limit` how often; drift() makes it happen
+    now). A context manager; close() stops it. repr never shows the token.
     """
 
     def __new__(
@@ -722,6 +756,10 @@ class Sandbox:
         body_limit: int = ...,
         port: int = 0,
         state_file: str | os.PathLike[str] | None = None,
+        lost_write_rate: float = 0.0,
+        drift_after: float | None = None,
+        drift_fields: list[str] | None = None,
+        drift_limit: int | None = None,
     ) -> Sandbox: ...
     @property
     def url(self) -> str:
@@ -737,6 +775,37 @@ class Sandbox:
         """Whether close() was called."""
     def stats(self) -> SandboxStats:
         """What happened to the instance so far."""
+    def drift(
+        self,
+        values: SettingsPatch | Mapping[str, Any] | None = None,
+        *,
+        webhook_url: str | None = None,
+        webhook_url_token: str | None = None,
+        delay_send_messages_milliseconds: int | None = None,
+        mark_incoming_messages_readed: bool | None = None,
+        mark_incoming_messages_readed_on_reply: bool | None = None,
+        shared_session: bool | None = None,
+        country_instance: str | None = None,
+        outgoing_webhook: bool | None = None,
+        outgoing_message_webhook: bool | None = None,
+        outgoing_api_message_webhook: bool | None = None,
+        state_webhook: bool | None = None,
+        incoming_webhook: bool | None = None,
+        device_webhook: bool | None = None,
+        status_instance_webhook: bool | None = None,
+        enable_messages_history: bool | None = None,
+        keep_online_status: bool | None = None,
+        poll_message_webhook: bool | None = None,
+        incoming_block_webhook: bool | None = None,
+        incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
+    ) -> list[str]:
+        """Makes the instance drift now: with settings given, they take those values; with
+        none, the last change that took effect reverts. Returns the API names that changed."""
     def reset(self) -> None:
         """Default settings and zero counters again."""
     def close(self) -> None:
@@ -767,6 +836,18 @@ class SandboxStats:
         """Calls with a wrong token."""
     @property
     def quota_used(self) -> int: ...
+    @property
+    def lost_writes(self) -> int:
+        """Acknowledged setSettings calls that lost at least one field."""
+    @property
+    def lost_fields(self) -> int:
+        """Fields lost in all."""
+    @property
+    def unrepaired_lost_fields(self) -> list[str]:
+        """Lost fields not sent again (and kept) since."""
+    @property
+    def drifts(self) -> int:
+        """Drifts that changed something."""
     @property
     def settings(self) -> Settings:
         """The settings getSettings shows now."""
