@@ -7,6 +7,7 @@ tree: pytest runs with `--import-mode=importlib`, so nothing here is put on `sys
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Callable, Iterator
@@ -38,19 +39,23 @@ def aclient(sandbox: gs.Sandbox) -> gs.AsyncClient:
     return gs.AsyncClient(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0)
 
 
-EchoServer = Callable[[int, str], str]
+# `respond(path, request body)` -> (status, body) of the answer.
+Responder = Callable[[str, str], tuple[int, str]]
 
 
-@pytest.fixture
-def echo_server() -> Iterator[EchoServer]:
-    """`start(status, body)` serves `body` (with `{path}` replaced by the request path, token
-    included) with `status` to every request; returns the base URL."""
+@contextlib.contextmanager
+def _http_servers() -> Iterator[Callable[[Responder], str]]:
+    """`serve(respond)` starts a loopback server answering every GET and POST with
+    `respond(path, body)` (as JSON); returns its base URL. All are stopped on exit."""
     servers: list[http.server.HTTPServer] = []
 
-    def start(status: int, body: str) -> str:
+    def serve(respond: Responder) -> str:
         class Handler(http.server.BaseHTTPRequestHandler):
             def answer(self) -> None:
-                data = body.replace("{path}", self.path).encode()
+                length = int(self.headers.get("Content-Length") or 0)
+                sent = self.rfile.read(length).decode() if length else ""
+                status, body = respond(self.path, sent)
+                data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -68,10 +73,27 @@ def echo_server() -> Iterator[EchoServer]:
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
 
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+    try:
+        yield serve
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+EchoServer = Callable[[int, str], str]
+
+
+@pytest.fixture
+def echo_server() -> Iterator[EchoServer]:
+    """`start(status, body)` serves `body` (with `{path}` replaced by the request path, token
+    included) with `status` to every request; returns the base URL."""
+    with _http_servers() as serve:
+
+        def start(status: int, body: str) -> str:
+            return serve(lambda path, _sent: (status, body.replace("{path}", path)))
+
+        yield start
 
 
 @pytest.fixture
@@ -93,41 +115,21 @@ def scripted_server() -> Iterator[ScriptedServer]:
     """`start([(status, body), ...])` answers the n-th request with the n-th pair (the last one
     again after the list ends); `{body}` in a body is replaced by the request's body (a server
     that echoes what it was sent). Returns the base URL."""
-    servers: list[http.server.HTTPServer] = []
+    with _http_servers() as serve:
 
-    def start(script: list[tuple[int, str]]) -> str:
-        answers = iter(script)
-        last = script[-1]
+        def start(script: list[tuple[int, str]]) -> str:
+            answers = iter(script)
+            last = script[-1]
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def answer(self) -> None:
+            def respond(_path: str, sent: str) -> tuple[int, str]:
                 nonlocal last
                 last = next(answers, last)
                 status, body = last
-                length = int(self.headers.get("Content-Length") or 0)
-                sent = self.rfile.read(length).decode() if length else ""
-                data = body.replace("{body}", sent).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                return status, body.replace("{body}", sent)
 
-            do_GET = answer
-            do_POST = answer
+            return serve(respond)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+        yield start
 
 
 @pytest.fixture

@@ -3,68 +3,16 @@
 //! restart window after each setSettings, settings that drift back by themselves. Every run
 //! keeps to the API's 1 request per second per instance (the sandbox answers no 429).
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Duration;
 
-use assert_cmd::Command;
+use common::{against, cli, dir, fleet_csv, s, tmp, CSV_HEADER};
 use greenapi_settings::SettingsPatch;
 use greenapi_settings_sandbox::{
-    generated_token, BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
+    BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
 };
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("greenapi-settings").unwrap();
-    for v in [
-        "GREEN_API_URL",
-        "GREEN_API_ID_INSTANCE",
-        "GREEN_API_TOKEN",
-        "XDG_CONFIG_HOME",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
-        .args(["--color", "never"])
-        .timeout(Duration::from_secs(180));
-    c
-}
-
-fn run(mut c: Command) -> Run {
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gas-apply-wait-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn file(name: &str, text: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 const DESIRED: &str = "incomingWebhook = \"yes\"\ndelaySendMessagesMilliseconds = 5000\n";
 
@@ -72,15 +20,6 @@ fn desired_patch() -> SettingsPatch {
     SettingsPatch::new()
         .incoming_webhook(true)
         .delay_send_messages_milliseconds(5000)
-}
-
-fn one(sb: &BlockingSandbox, args: &[&str]) -> Run {
-    let mut c = bin();
-    c.args(["--api-url", &sb.url(), "--id-instance"])
-        .arg(DEFAULT_INSTANCE_ID.to_string())
-        .env("GREEN_API_TOKEN", DEFAULT_TOKEN)
-        .args(args);
-    run(c)
 }
 
 fn lossy(seed: u64) -> SandboxConfig {
@@ -130,15 +69,15 @@ fn seed_losing_one_field_once() -> u64 {
 #[test]
 fn a_lost_write_is_resent_field_by_field_and_converges_and_without_wait_is_not_verified() {
     let seed = seed_losing_one_field_once();
-    let desired = file("one.toml", DESIRED);
+    let desired = tmp("one.toml", DESIRED);
 
     let sb = BlockingSandbox::start(lossy(seed)).unwrap();
-    let r = one(&sb, &["apply", s(&desired)]);
+    let r = against(&sb, &["apply", s(&desired)]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("Not verified:"), "{}", r.all());
 
     let sb = BlockingSandbox::start(lossy(seed)).unwrap();
-    let r = one(&sb, &["apply", s(&desired), "--wait=30s", "--settle", "2s"]);
+    let r = against(&sb, &["apply", s(&desired), "--wait=30s", "--settle", "2s"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
         r.stdout.contains("Verified: converged after 1 re-send"),
@@ -158,7 +97,7 @@ fn a_lost_write_is_resent_field_by_field_and_converges_and_without_wait_is_not_v
 #[test]
 fn bad_wait_options_exit_2_and_send_nothing() {
     let sb = BlockingSandbox::start(SandboxConfig::default()).unwrap();
-    let desired = file("bad-wait.toml", DESIRED);
+    let desired = tmp("bad-wait.toml", DESIRED);
     for args in [
         &["--wait=0"][..],
         &["--wait=2h"],
@@ -168,7 +107,7 @@ fn bad_wait_options_exit_2_and_send_nothing() {
     ] {
         let mut all = vec!["apply", s(&desired)];
         all.extend_from_slice(args);
-        let r = one(&sb, &all);
+        let r = against(&sb, &all);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
     }
     let stats = sb.stats(DEFAULT_INSTANCE_ID).unwrap();
@@ -188,15 +127,10 @@ fn a_fleet_of_200_with_lost_writes_converges_resending_only_lost_fields_at_1_rps
     )
     .unwrap();
     let ids = sb.instance_ids();
-    let mut csv = String::from("id,token,api_url\n");
-    for id in &ids {
-        csv.push_str(&format!("{id},{},{}\n", generated_token(*id), sb.url()));
-    }
-    let csv = file("fleet200.csv", &csv);
-    let desired = file("fleet200.toml", DESIRED);
+    let csv = fleet_csv("fleet200.csv", CSV_HEADER, &sb, &ids);
+    let desired = tmp("fleet200.toml", DESIRED);
     let report = dir().join("fleet200-report.json");
-    let mut c = bin();
-    c.args([
+    let r = cli(&[
         "apply",
         s(&desired),
         "--instances",
@@ -209,9 +143,8 @@ fn a_fleet_of_200_with_lost_writes_converges_resending_only_lost_fields_at_1_rps
         "--report",
         s(&report),
     ]);
-    let r = run(c);
     assert_eq!(r.code, 0, "{}", r.all());
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let doc: Value = common::read_json(&report);
     let summary = &doc["summary"];
     assert_eq!(summary["converged"], n, "{summary}");
     assert_eq!(summary["notConverged"], 0, "{summary}");
@@ -242,9 +175,9 @@ fn a_fleet_of_200_with_lost_writes_converges_resending_only_lost_fields_at_1_rps
 #[test]
 fn drift_makes_plan_detailed_exitcode_exit_2_naming_the_instance_and_field() {
     let sb = BlockingSandbox::start(SandboxConfig::default().rate_limit(None)).unwrap();
-    let desired = file("drift.toml", DESIRED);
-    assert_eq!(one(&sb, &["apply", s(&desired)]).code, 0);
-    let r = one(&sb, &["plan", s(&desired), "--detailed-exitcode"]);
+    let desired = tmp("drift.toml", DESIRED);
+    assert_eq!(against(&sb, &["apply", s(&desired)]).code, 0);
+    let r = against(&sb, &["plan", s(&desired), "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "in sync: {}", r.all());
     // The phone logs out and in: incomingWebhook goes back to "no" by itself.
     let drifted = sb
@@ -254,7 +187,7 @@ fn drift_makes_plan_detailed_exitcode_exit_2_naming_the_instance_and_field() {
         )
         .unwrap();
     assert_eq!(drifted, ["incomingWebhook"]);
-    let r = one(&sb, &["plan", s(&desired), "--detailed-exitcode"]);
+    let r = against(&sb, &["plan", s(&desired), "--detailed-exitcode"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stdout.contains("incomingWebhook"), "{}", r.all());
     assert!(
@@ -269,21 +202,15 @@ fn a_layered_file_with_one_bad_override_in_100_exits_2_naming_it_and_sends_nothi
     let sb =
         BlockingSandbox::start(SandboxConfig::instances_generated(100).rate_limit(None)).unwrap();
     let ids = sb.instance_ids();
-    let mut csv = String::new();
-    for id in &ids {
-        csv.push_str(&format!("{id},{},{}\n", generated_token(*id), sb.url()));
-    }
-    let csv = file("fleet100.csv", &csv);
+    let csv = fleet_csv("fleet100.csv", "", &sb, &ids);
     let bad = ids[57];
-    let layered = file(
+    let layered = tmp(
         "layered100.toml",
         &format!(
             "incomingWebhook = \"yes\"\nwebhookUrl = \"https://hooks.example.com/{{idInstance}}\"\n\n[instances.\"{bad}\"]\ndelaySendMessagesMilliseconds = 42\n"
         ),
     );
-    let mut c = bin();
-    c.args(["apply", s(&layered), "--instances", s(&csv)]);
-    let r = run(c);
+    let r = cli(&["apply", s(&layered), "--instances", s(&csv)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.all().contains(&bad.to_string()), "{}", r.all());
     assert!(
@@ -291,10 +218,5 @@ fn a_layered_file_with_one_bad_override_in_100_exits_2_naming_it_and_sends_nothi
         "{}",
         r.all()
     );
-    let calls: u64 = sb
-        .all_stats()
-        .iter()
-        .map(|s| s.get_settings_calls + s.set_settings_calls)
-        .sum();
-    assert_eq!(calls, 0, "nothing was sent");
+    assert_eq!(common::calls(&sb), 0, "nothing was sent");
 }

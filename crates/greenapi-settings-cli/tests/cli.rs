@@ -1,68 +1,16 @@
 //! The built `greenapi-settings` binary against the real sandbox over loopback.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::collections::HashSet;
+use std::path::Path;
+
+use common::{against, bin, run, tmp, Color, Run};
 use greenapi_settings::SettingsPatch;
 use greenapi_settings_sandbox::{
     generated_token, BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
 };
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("greenapi-settings").unwrap();
-    for v in [
-        "GREEN_API_URL",
-        "GREEN_API_ID_INSTANCE",
-        "GREEN_API_TOKEN",
-        "XDG_CONFIG_HOME",
-    ] {
-        c.env_remove(v);
-    }
-    // No profile file unless a test gives one.
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml");
-    c.timeout(std::time::Duration::from_secs(120));
-    c
-}
-
-fn run(mut c: Command) -> Run {
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn against(sb: &BlockingSandbox, args: &[&str]) -> Run {
-    let mut c = bin();
-    c.args([
-        "--color",
-        "never",
-        "--api-url",
-        &sb.url(),
-        "--id-instance",
-        &DEFAULT_INSTANCE_ID.to_string(),
-    ])
-    .env("GREEN_API_TOKEN", DEFAULT_TOKEN)
-    .args(args);
-    run(c)
-}
-
-fn tmp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gas-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn quiet_sandbox() -> BlockingSandbox {
     BlockingSandbox::start(SandboxConfig::default()).unwrap()
@@ -70,7 +18,7 @@ fn quiet_sandbox() -> BlockingSandbox {
 
 #[test]
 fn demo_shows_plan_apply_get_and_a_second_apply_that_sends_nothing() {
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["demo", "--color", "never"]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -200,7 +148,7 @@ fn validate_checks_a_file_offline() {
         "good.toml",
         "incoming_webhook = true\noutgoingWebhook = \"yes\"\ndeviceWebhook = \"no\"\n",
     );
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["validate", good.to_str().unwrap(), "--color", "never"]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -215,7 +163,7 @@ fn validate_checks_a_file_offline() {
         "bad.json",
         r#"{"delaySendMessagesMilliseconds": 100, "webhookUrl": "ftp://x", "incomingWebhok": "yes"}"#,
     );
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["validate", bad.to_str().unwrap()]);
     let r = run(c);
     assert_eq!(r.code, 2);
@@ -228,7 +176,7 @@ fn validate_checks_a_file_offline() {
         "bad2.json",
         r#"{"delaySendMessagesMilliseconds": 100, "webhookUrl": "ftp://x"}"#,
     );
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["validate", bad.to_str().unwrap()]);
     let r = run(c);
     assert_eq!(r.code, 2);
@@ -273,7 +221,7 @@ fn plan_and_apply_send_only_changes_and_nothing_the_second_time() {
 fn api_failures_are_one_line_with_exit_1_and_never_show_the_token() {
     let sb = quiet_sandbox();
     let secret = "wrong-SECRET-token-77";
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args([
         "--api-url",
         &sb.url(),
@@ -289,7 +237,7 @@ fn api_failures_are_one_line_with_exit_1_and_never_show_the_token() {
         r.stderr.lines().next().unwrap(),
         "error: authentication failed (HTTP 401): the API token was not accepted"
     );
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args([
         "--api-url",
         &sb.url(),
@@ -311,7 +259,7 @@ fn api_failures_are_one_line_with_exit_1_and_never_show_the_token() {
 
 #[test]
 fn no_credentials_use_an_embedded_sandbox_and_say_so() {
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["get", "--json"]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -325,7 +273,7 @@ fn no_credentials_use_an_embedded_sandbox_and_say_so() {
 
 #[test]
 fn incomplete_credentials_and_bad_usage_exit_2() {
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["--id-instance", "5", "get"]);
     let r = run(c);
     assert_eq!(r.code, 2);
@@ -335,7 +283,7 @@ fn incomplete_credentials_and_bad_usage_exit_2() {
         "{}",
         r.stderr
     );
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["get", "--no-such-flag"]);
     assert_eq!(run(c).code, 2);
 }
@@ -344,13 +292,13 @@ fn incomplete_credentials_and_bad_usage_exit_2() {
 fn credentials_can_come_from_a_profile_file() {
     let sb = quiet_sandbox();
     let profiles = tmp("profiles.toml", &format!("[profiles.work]\napi_url = \"{}\"\nid_instance = {DEFAULT_INSTANCE_ID}\napi_token = \"{DEFAULT_TOKEN}\"\n", sb.url()));
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.env("GREENAPI_SETTINGS_PROFILES", &profiles)
         .args(["--profile", "work", "get", "--json"]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(sb.stats(DEFAULT_INSTANCE_ID).unwrap().get_settings_calls, 1);
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.env("GREENAPI_SETTINGS_PROFILES", &profiles)
         .args(["--profile", "home", "get"]);
     let r = run(c);
@@ -364,7 +312,7 @@ fn credentials_can_come_from_a_profile_file() {
 
 #[test]
 fn docs_prints_the_reference_generated_from_the_spec() {
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.arg("docs");
     let r = run(c);
     assert_eq!(r.code, 0);
@@ -376,8 +324,8 @@ fn docs_prints_the_reference_generated_from_the_spec() {
 
 /// `apply DESIRED --instances CSV --report REPORT` plus `extra` flags, without colours.
 fn fleet_apply(desired: &Path, csv: &Path, report: &Path, extra: &[&str]) -> Run {
-    let mut c = bin();
-    c.args(["--color", "never", "apply"])
+    let mut c = bin(Color::Never);
+    c.args(["apply"])
         .arg(desired)
         .arg("--instances")
         .arg(csv)
@@ -388,7 +336,7 @@ fn fleet_apply(desired: &Path, csv: &Path, report: &Path, extra: &[&str]) -> Run
 }
 
 fn report(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::read_json(path)
 }
 
 #[test]
@@ -397,11 +345,7 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
     let sb =
         BlockingSandbox::start(SandboxConfig::instances_generated(N).error_rate(0.12)).unwrap();
     let ids = sb.instance_ids();
-    let mut csv = String::from("id,token,api_url\n");
-    for id in &ids {
-        csv.push_str(&format!("{id},{},{}\n", generated_token(*id), sb.url()));
-    }
-    let csv = tmp("fleet.csv", &csv);
+    let csv = common::fleet_csv("fleet.csv", common::CSV_HEADER, &sb, &ids);
     let desired = tmp("fleet.toml", "incomingWebhook = \"yes\"\noutgoingWebhook = \"yes\"\ndelaySendMessagesMilliseconds = 3000\n");
     let want = SettingsPatch::new()
         .incoming_webhook(true)
@@ -501,14 +445,14 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
         assert!(round < 5, "failures persisted after 6 resumes");
     }
     // Everything is in place now: a plain apply sends nothing anywhere.
-    let sets_before: u64 = sb.all_stats().iter().map(|s| s.set_settings_calls).sum();
+    let sets_before = common::set_calls(&sb);
     let report3 = tmp("report3.json", "");
     let r = fleet_apply(&desired, &csv, &report3, &["--concurrency", "100"]);
     let rep = report(&report3);
     let failed_now = rep["summary"]["failed"].as_u64().unwrap();
     let unchanged = rep["summary"]["unchanged"].as_u64().unwrap();
     assert_eq!(unchanged + failed_now, N as u64, "{}", r.stdout);
-    let sets_after: u64 = sb.all_stats().iter().map(|s| s.set_settings_calls).sum();
+    let sets_after = common::set_calls(&sb);
     assert_eq!(
         sets_after, sets_before,
         "nothing is sent to instances already in the desired state"
@@ -517,20 +461,12 @@ fn fleet_apply_over_200_instances_with_faults_reports_exactly_and_resumes_failur
 
 #[test]
 fn the_sandbox_command_serves_the_api_until_stopped() {
-    use std::io::{BufRead, BufReader};
-    let exe = assert_cmd::cargo::cargo_bin("greenapi-settings");
-    let mut child = std::process::Command::new(exe)
+    let mut child = common::std_bin()
         .args(["sandbox", "--rate-limit", "off", "--instances", "3"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = common::lines_of(&mut child);
     let first = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
     let url = first
         .strip_prefix("listening on ")
@@ -566,7 +502,7 @@ fn get_across_a_fleet_prints_every_instance_and_fails_if_one_does() {
         csv.push_str(&format!("{id},{token},{}\n", sb.url()));
     }
     let csv = tmp("get-fleet.csv", &csv);
-    let mut c = bin();
+    let mut c = bin(Color::Unset);
     c.args(["get", "--instances", csv.to_str().unwrap()]);
     let r = run(c);
     assert_eq!(r.code, 1, "{}", r.stderr);

@@ -2,113 +2,15 @@
 //! (one instance and a fleet), layered settings files (defaults, per-instance overrides,
 //! `{idInstance}`, `${NAME}`) for plan / apply / validate, and `schema`.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
-use greenapi_settings::blocking::Client;
-use greenapi_settings::SettingsPatch;
-use greenapi_settings_sandbox::{
-    generated_token, BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
+use common::{
+    against, bin, cli, client, csv, default_client, fast, one, read, run, s, set_calls, single,
+    tmp, Color,
 };
+use greenapi_settings::SettingsPatch;
+use greenapi_settings_sandbox::DEFAULT_INSTANCE_ID;
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.all()))
-    }
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("greenapi-settings").unwrap();
-    for v in [
-        "GREEN_API_URL",
-        "GREEN_API_ID_INSTANCE",
-        "GREEN_API_TOKEN",
-        "XDG_CONFIG_HOME",
-        "GREENAPI_WEBHOOK_TOKEN",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml");
-    c.args(["--color", "never"]);
-    c.timeout(std::time::Duration::from_secs(120));
-    c
-}
-
-fn run(mut c: Command) -> Run {
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// One instance: the sandbox's default one.
-fn one(sb: &BlockingSandbox) -> Command {
-    let mut c = bin();
-    c.args(["--api-url", &sb.url(), "--id-instance"])
-        .arg(DEFAULT_INSTANCE_ID.to_string())
-        .env("GREEN_API_TOKEN", DEFAULT_TOKEN);
-    c
-}
-
-fn tmp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gas-cli-layers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn fast(n: usize) -> BlockingSandbox {
-    BlockingSandbox::start(SandboxConfig::instances_generated(n).rate_limit(None)).unwrap()
-}
-
-fn single() -> BlockingSandbox {
-    BlockingSandbox::start(SandboxConfig::default().rate_limit(None)).unwrap()
-}
-
-fn csv(name: &str, sb: &BlockingSandbox) -> PathBuf {
-    let mut text = String::from("id,token,api_url\n");
-    for id in sb.instance_ids() {
-        text.push_str(&format!("{id},{},{}\n", generated_token(id), sb.url()));
-    }
-    tmp(name, &text)
-}
-
-/// A client of an instance of [`fast`] (generated tokens).
-fn client(sb: &BlockingSandbox, id: u64) -> Client {
-    Client::new(sb.url(), id, generated_token(id)).unwrap()
-}
-
-/// A client of the instance of [`single`].
-fn default_client(sb: &BlockingSandbox) -> Client {
-    Client::new(sb.url(), DEFAULT_INSTANCE_ID, DEFAULT_TOKEN).unwrap()
-}
-
-fn set_calls(sb: &BlockingSandbox) -> u64 {
-    sb.all_stats().iter().map(|s| s.set_settings_calls).sum()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap()
-}
 
 // ---- export --------------------------------------------------------------------------------
 
@@ -126,11 +28,7 @@ fn export_then_plan_of_the_same_instance_shows_no_changes_and_never_writes_the_t
         )
         .unwrap();
     let out = tmp("exported.toml", "");
-    let r = run({
-        let mut c = one(&sb);
-        c.args(["export", "--output", s(&out)]);
-        c
-    });
+    let r = against(&sb, &["export", "--output", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.all());
     let text = read(&out);
     assert!(
@@ -162,11 +60,7 @@ fn export_then_plan_of_the_same_instance_shows_no_changes_and_never_writes_the_t
     );
 
     // Without the variable: an error naming it, nothing sent.
-    let r = run({
-        let mut c = one(&sb);
-        c.args(["plan", s(&out)]);
-        c
-    });
+    let r = against(&sb, &["plan", s(&out)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr
@@ -174,26 +68,16 @@ fn export_then_plan_of_the_same_instance_shows_no_changes_and_never_writes_the_t
         "{}",
         r.stderr
     );
-    let r = run({
-        let mut c = one(&sb);
-        c.env("GREENAPI_WEBHOOK_TOKEN", "hook-SECRET-42").args([
-            "plan",
-            s(&out),
-            "--detailed-exitcode",
-        ]);
-        c
-    });
+    let r = run(one(&sb)
+        .env("GREENAPI_WEBHOOK_TOKEN", "hook-SECRET-42")
+        .args(["plan", s(&out), "--detailed-exitcode"]));
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("No changes"), "{}", r.stdout);
     assert!(!r.all().contains("hook-SECRET-42"));
 
     // JSON, and secrets in clear when asked (the file then private to its owner).
     let json = tmp("exported.json", "");
-    let r = run({
-        let mut c = one(&sb);
-        c.args(["export", "--include-secrets", "-o", s(&json)]);
-        c
-    });
+    let r = against(&sb, &["export", "--include-secrets", "-o", s(&json)]);
     assert_eq!(r.code, 0, "{}", r.all());
     let doc: Value = serde_json::from_str(&read(&json)).unwrap();
     assert_eq!(doc["settings"]["webhookUrlToken"], "hook-SECRET-42");
@@ -204,11 +88,7 @@ fn export_then_plan_of_the_same_instance_shows_no_changes_and_never_writes_the_t
         let mode = std::fs::metadata(&json).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "{mode:o}");
     }
-    let r = run({
-        let mut c = one(&sb);
-        c.args(["apply", s(&json)]);
-        c
-    });
+    let r = against(&sb, &["apply", s(&json)]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("No changes"), "{}", r.stdout);
     assert_eq!(set_calls(&sb), 1, "only the setup sent anything");
@@ -220,17 +100,16 @@ fn export_to_stdout_with_a_chosen_token_variable_and_json_format() {
     default_client(&sb)
         .set_settings(&SettingsPatch::new().webhook_url_token("hook-SECRET-7"))
         .unwrap();
-    let r = run({
-        let mut c = one(&sb);
-        c.args([
+    let r = against(
+        &sb,
+        &[
             "export",
             "--format",
             "json",
             "--token-env",
             "PROD_HOOK_TOKEN",
-        ]);
-        c
-    });
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.all());
     let doc = r.json();
     assert_eq!(doc["settings"]["webhookUrlToken"], "${PROD_HOOK_TOKEN}");
@@ -246,11 +125,7 @@ fn export_refuses_a_bad_variable_name_or_output_path_before_contacting_anyone() 
         vec!["export", "--output", "/nonexistent-dir/x.toml"],
         vec!["export", "--format", "yaml"],
     ] {
-        let r = run({
-            let mut c = one(&sb);
-            c.args(&args);
-            c
-        });
+        let r = against(&sb, &args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
     }
     let calls: u64 = sb.all_stats().iter().map(|s| s.get_settings_calls).sum();
@@ -275,9 +150,7 @@ fn a_fleet_export_has_common_defaults_an_id_template_and_overrides_and_plans_cle
     }
     let fleet = csv("export-fleet.csv", &sb);
     let out = tmp("export-fleet.toml", "");
-    let mut c = bin();
-    c.args(["export", "--instances", s(&fleet), "--output", s(&out)]);
-    let r = run(c);
+    let r = cli(&["export", "--instances", s(&fleet), "--output", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.all());
     let text = read(&out);
     assert!(
@@ -307,7 +180,7 @@ fn a_fleet_export_has_common_defaults_an_id_template_and_overrides_and_plans_cle
     assert!(text.contains("# Left out, as it cannot be set: delaySendMessagesMilliseconds: the value of 2 instance(s)"), "{text}");
 
     let before = set_calls(&sb);
-    let mut c = bin();
+    let mut c = bin(Color::Never);
     c.env("GREENAPI_WEBHOOK_TOKEN", "shared-SECRET")
         .env(format!("GREENAPI_WEBHOOK_TOKEN_{}", ids[2]), "other-SECRET")
         .args([
@@ -333,7 +206,7 @@ fn a_layered_file_brings_each_fleet_instance_to_its_defaults_and_overrides() {
     let ids = sb.instance_ids();
     let fleet = csv("layered.csv", &sb);
     let f = tmp("layered.toml", &LAYERED.replace("ID", &ids[1].to_string()));
-    let mut c = bin();
+    let mut c = bin(Color::Never);
     c.env("LAYER_TOKEN", "layer-SECRET")
         .args(["apply", s(&f), "--instances", s(&fleet)]);
     let r = run(c);
@@ -379,7 +252,7 @@ fn every_instance_is_validated_first_naming_instance_field_and_variable_and_noth
         ),
     );
     for cmd in ["plan", "apply", "validate"] {
-        let mut c = bin();
+        let mut c = bin(Color::Never);
         c.env("BAD_HOOK", "ftp://url-SECRET.example/")
             .args([cmd, s(&f), "--instances", s(&fleet)]);
         let r = run(c);
@@ -426,9 +299,7 @@ fn an_override_for_an_instance_outside_the_fleet_is_an_error() {
         "stateWebhook = \"yes\"\n[instances.\"999\"]\nstateWebhook = \"no\"\n",
     );
     for cmd in ["plan", "apply", "validate"] {
-        let mut c = bin();
-        c.args([cmd, s(&f), "--instances", s(&fleet)]);
-        let r = run(c);
+        let r = cli(&[cmd, s(&f), "--instances", s(&fleet)]);
         assert_eq!(r.code, 2, "{}", r.all());
         assert!(
             r.stderr.contains("override(s) for instance(s) not in") && r.stderr.contains(": 999;"),
@@ -445,9 +316,7 @@ fn validate_resolves_every_override_and_the_defaults_offline() {
         "validate-layered.toml",
         "[settings]\nstateWebhook = \"yes\"\n[instances.\"1101000007\"]\nautoTyping = 9\n[instances.\"1101000008\"]\nincomingWebhook = \"yes\"\n",
     );
-    let mut c = bin();
-    c.args(["validate", s(&f)]);
-    let r = run(c);
+    let r = cli(&["validate", s(&f)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr
@@ -459,18 +328,14 @@ fn validate_resolves_every_override_and_the_defaults_offline() {
         "validate-ok.toml",
         "[settings]\nstateWebhook = \"yes\"\n[instances.\"1101000007\"]\nautoTyping = 3\n",
     );
-    let mut c = bin();
-    c.args(["validate", s(&ok)]);
-    let r = run(c);
+    let r = cli(&["validate", s(&ok)]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("1 instance(s) resolved"), "{}", r.stdout);
     let both = tmp(
         "validate-both.toml",
         "stateWebhook = \"yes\"\n[settings]\nincomingWebhook = \"yes\"\n",
     );
-    let mut c = bin();
-    c.args(["validate", s(&both)]);
-    let r = run(c);
+    let r = cli(&["validate", s(&both)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains("put defaults in one place"),
@@ -483,7 +348,7 @@ fn validate_resolves_every_override_and_the_defaults_offline() {
 
 #[test]
 fn schema_prints_the_checked_in_json_schema_2020_12() {
-    let mut c = bin();
+    let mut c = bin(Color::Never);
     c.arg("schema");
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.all());

@@ -3,42 +3,29 @@
 //! that `--resume` finishes, duplicates conflict, numbers and sizes are bounded, and messages
 //! say what was found. Every case runs the real binary, most against the real sandbox.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use common::{bin, calls, cli, dir, fast, fleet_csv, lines_of, run, s, tmp, Color, Run};
 use greenapi_settings_sandbox::{
-    generated_token, BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
+    generated_token, BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID,
 };
 use serde_json::Value;
 
 /// Tokens that stress escaping and scrubbing: markup-like, non-ASCII, and very short.
 const TOKENS: [&str; 3] = ["SEKRIT<>{}É-0123456789abcdef", "ÉxY", "q7Z"];
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    /// Neither the token nor any case or percent-encoding of it is in the output.
-    fn assert_hides(&self, token: &str) {
-        let all = self.all();
-        let lower = all.to_lowercase();
-        for form in [token.to_string(), token.to_lowercase(), encode(token)] {
-            assert!(
-                !all.contains(&form) && !lower.contains(&form.to_lowercase()),
-                "secret {form:?} leaked:\n{all}"
-            );
-        }
+/// Neither the token nor any case or percent-encoding of it is in the output.
+fn assert_hides(r: &Run, token: &str) {
+    let all = format!("{}\n{}", r.stdout, r.stderr);
+    let lower = all.to_lowercase();
+    for form in [token.to_string(), token.to_lowercase(), encode(token)] {
+        assert!(
+            !all.contains(&form) && !lower.contains(&form.to_lowercase()),
+            "secret {form:?} leaked:\n{all}"
+        );
     }
 }
 
@@ -54,70 +41,14 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("greenapi-settings").unwrap();
-    for v in [
-        "GREEN_API_URL",
-        "GREEN_API_ID_INSTANCE",
-        "GREEN_API_TOKEN",
-        "XDG_CONFIG_HOME",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml");
-    c.args(["--color", "never"]);
-    c.timeout(Duration::from_secs(120));
-    c
+/// `validate` of a file `name` holding `text`.
+fn validate(name: &str, text: &str) -> Run {
+    cli(&["validate", s(&tmp(name, text))])
 }
 
-fn run(mut c: Command) -> Run {
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn args(list: &[&str]) -> Run {
-    let mut c = bin();
-    c.args(list);
-    run(c)
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gas-cli-hardening-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn tmp(name: &str, text: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn quiet_sandbox(n: usize) -> BlockingSandbox {
-    BlockingSandbox::start(SandboxConfig::instances_generated(n).rate_limit(None)).unwrap()
-}
-
-fn calls(sb: &BlockingSandbox) -> u64 {
-    sb.all_stats()
-        .iter()
-        .map(|s| s.get_settings_calls + s.set_settings_calls)
-        .sum()
-}
-
-/// A settings file of its own per call: tests run in parallel, and rewriting one shared file
-/// lets another test read it while it is empty.
-fn desired() -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    tmp(&format!("desired-{n}.toml"), "incomingWebhook = \"yes\"\n")
+/// A settings file of its own per call (see [`tmp`]).
+fn desired() -> std::path::PathBuf {
+    tmp("desired.toml", "incomingWebhook = \"yes\"\n")
 }
 
 // ---- 1. Secrets in error text -------------------------------------------------------------
@@ -135,13 +66,13 @@ fn a_token_in_a_broken_profile_file_is_not_echoed() {
         ];
         for (j, text) in broken.iter().enumerate() {
             let p = tmp(&format!("profile-{i}-{j}.toml"), text);
-            let mut c = bin();
+            let mut c = bin(Color::Never);
             c.env("GREENAPI_SETTINGS_PROFILES", &p)
                 .args(["--profile", "default", "get"]);
             let r = run(c);
             assert_eq!(r.code, 2, "{text}\n{}", r.all());
             assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
-            r.assert_hides(token);
+            assert_hides(&r, token);
         }
     }
 }
@@ -171,10 +102,9 @@ fn a_webhook_url_token_in_a_broken_settings_file_is_not_echoed() {
             ("cfg", format!("webhookUrlToken = \"{token}\n")),
         ];
         for (j, (ext, text)) in broken.iter().enumerate() {
-            let p = tmp(&format!("settings-{i}-{j}.{ext}"), text);
-            let r = args(&["validate", s(&p)]);
+            let r = validate(&format!("settings-{i}-{j}.{ext}"), text);
             assert_eq!(r.code, 2, "{text}\n{}", r.all());
-            r.assert_hides(token);
+            assert_hides(&r, token);
         }
     }
 }
@@ -182,7 +112,7 @@ fn a_webhook_url_token_in_a_broken_settings_file_is_not_echoed() {
 #[test]
 fn a_token_given_as_the_instance_id_is_not_echoed() {
     for token in TOKENS {
-        let mut c = bin();
+        let mut c = bin(Color::Never);
         c.env("GREEN_API_ID_INSTANCE", token)
             .env("GREEN_API_URL", "http://127.0.0.1:9")
             .env("GREEN_API_TOKEN", "abcd")
@@ -194,22 +124,22 @@ fn a_token_given_as_the_instance_id_is_not_echoed() {
             "{}",
             r.stderr
         );
-        r.assert_hides(token);
+        assert_hides(&r, token);
 
-        let r = args(&["--id-instance", token, "get"]);
+        let r = cli(&["--id-instance", token, "get"]);
         assert_eq!(r.code, 2, "{}", r.all());
         assert!(
             r.stderr.contains("--id-instance must be a number"),
             "{}",
             r.stderr
         );
-        r.assert_hides(token);
+        assert_hides(&r, token);
     }
 }
 
 #[test]
 fn a_token_inside_the_api_url_is_refused_without_echo() {
-    let sb = quiet_sandbox(1);
+    let sb = fast(1);
     for token in TOKENS {
         let urls = [
             format!(
@@ -225,7 +155,7 @@ fn a_token_inside_the_api_url_is_refused_without_echo() {
             format!("not a url {token}"),
         ];
         for url in urls {
-            let mut c = bin();
+            let mut c = bin(Color::Never);
             c.env("GREEN_API_TOKEN", token).args([
                 "--api-url",
                 &url,
@@ -237,7 +167,7 @@ fn a_token_inside_the_api_url_is_refused_without_echo() {
             let r = run(c);
             assert_eq!(r.code, 2, "{url}\n{}", r.all());
             assert!(r.stderr.starts_with("error: the API URL "), "{}", r.stderr);
-            r.assert_hides(token);
+            assert_hides(&r, token);
         }
     }
     assert_eq!(calls(&sb), 0, "nothing was sent");
@@ -245,7 +175,7 @@ fn a_token_inside_the_api_url_is_refused_without_echo() {
 
 #[test]
 fn a_token_in_the_wrong_fleet_column_is_not_echoed() {
-    let sb = quiet_sandbox(1);
+    let sb = fast(1);
     for (i, token) in TOKENS.iter().enumerate() {
         let lines = [
             format!("{token},{DEFAULT_INSTANCE_ID},{}\n", sb.url()),
@@ -263,10 +193,10 @@ fn a_token_in_the_wrong_fleet_column_is_not_echoed() {
         ];
         for (j, text) in lines.iter().enumerate() {
             let csv = tmp(&format!("cols-{i}-{j}.csv"), text);
-            let r = args(&["apply", s(&desired()), "--instances", s(&csv)]);
+            let r = cli(&["apply", s(&desired()), "--instances", s(&csv)]);
             assert_eq!(r.code, 2, "{text}\n{}", r.all());
             assert!(r.stderr.contains("nothing was sent"), "{}", r.stderr);
-            r.assert_hides(token);
+            assert_hides(&r, token);
         }
     }
     assert_eq!(calls(&sb), 0, "nothing was sent");
@@ -274,19 +204,11 @@ fn a_token_in_the_wrong_fleet_column_is_not_echoed() {
 
 // ---- 2. Fleet input -----------------------------------------------------------------------
 
-fn fleet_csv(name: &str, sb: &BlockingSandbox, ids: &[u64]) -> PathBuf {
-    let text: String = ids
-        .iter()
-        .map(|id| format!("{id},{},{}\n", generated_token(*id), sb.url()))
-        .collect();
-    tmp(name, &text)
-}
-
 #[test]
 fn a_first_line_with_a_bad_id_is_an_error_not_a_skipped_header() {
-    let sb = quiet_sandbox(2);
+    let sb = fast(2);
     let ids = sb.instance_ids();
-    let good = fleet_csv("typo-good.csv", &sb, &ids[1..]);
+    let good = fleet_csv("typo-good.csv", "", &sb, &ids[1..]);
     let text = format!(
         "l{},{},{}\n{}",
         ids[0],
@@ -295,7 +217,7 @@ fn a_first_line_with_a_bad_id_is_an_error_not_a_skipped_header() {
         std::fs::read_to_string(&good).unwrap()
     );
     let csv = tmp("typo.csv", &text);
-    let r = args(&["apply", s(&desired()), "--instances", s(&csv)]);
+    let r = cli(&["apply", s(&desired()), "--instances", s(&csv)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr
@@ -310,10 +232,10 @@ fn a_first_line_with_a_bad_id_is_an_error_not_a_skipped_header() {
         "bom.csv",
         &format!(
             "\u{feff}{}",
-            std::fs::read_to_string(fleet_csv("bom-src.csv", &sb, &ids)).unwrap()
+            std::fs::read_to_string(fleet_csv("bom-src.csv", "", &sb, &ids)).unwrap()
         ),
     );
-    let r = args(&["apply", s(&desired()), "--instances", s(&bom)]);
+    let r = cli(&["apply", s(&desired()), "--instances", s(&bom)]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
         r.stdout.contains("2 instance(s): 2 applied"),
@@ -324,7 +246,7 @@ fn a_first_line_with_a_bad_id_is_an_error_not_a_skipped_header() {
 
 #[test]
 fn a_bad_line_3_fails_before_lines_1_and_2_are_sent() {
-    let sb = quiet_sandbox(3);
+    let sb = fast(3);
     let ids = sb.instance_ids();
     let bad_lines = [
         format!(
@@ -337,9 +259,10 @@ fn a_bad_line_3_fails_before_lines_1_and_2_are_sent() {
         format!("{},{},ftp://127.0.0.1\n", ids[2], generated_token(ids[2])),
     ];
     for (i, bad) in bad_lines.iter().enumerate() {
-        let head = std::fs::read_to_string(fleet_csv("line3-head.csv", &sb, &ids[..2])).unwrap();
+        let head =
+            std::fs::read_to_string(fleet_csv("line3-head.csv", "", &sb, &ids[..2])).unwrap();
         let csv = tmp(&format!("line3-{i}.csv"), &format!("{head}{bad}"));
-        let r = args(&["apply", s(&desired()), "--instances", s(&csv)]);
+        let r = cli(&["apply", s(&desired()), "--instances", s(&csv)]);
         assert_eq!(r.code, 2, "{bad}\n{}", r.all());
         assert!(
             r.stderr.contains(&format!("line3-{i}.csv:3: the "))
@@ -353,10 +276,10 @@ fn a_bad_line_3_fails_before_lines_1_and_2_are_sent() {
 
 #[test]
 fn an_unwritable_report_path_fails_before_anything_is_sent() {
-    let sb = quiet_sandbox(1);
-    let csv = fleet_csv("report-check.csv", &sb, &sb.instance_ids());
+    let sb = fast(1);
+    let csv = fleet_csv("report-check.csv", "", &sb, &sb.instance_ids());
     for report in [dir(), dir().join("no-such-dir").join("report.json")] {
-        let r = args(&[
+        let r = cli(&[
             "apply",
             s(&desired()),
             "--instances",
@@ -372,17 +295,17 @@ fn an_unwritable_report_path_fails_before_anything_is_sent() {
 
 #[test]
 fn resume_contacts_an_instance_again_when_its_api_url_changed() {
-    let a = quiet_sandbox(2);
-    let b = quiet_sandbox(2);
+    let a = fast(2);
+    let b = fast(2);
     let ids = a.instance_ids();
     assert_eq!(
         ids,
         b.instance_ids(),
         "same ids and tokens in both sandboxes"
     );
-    let csv = fleet_csv("moved.csv", &a, &ids);
+    let csv = fleet_csv("moved.csv", "", &a, &ids);
     let report = dir().join("moved-report.json");
-    let r = args(&[
+    let r = cli(&[
         "apply",
         s(&desired()),
         "--instances",
@@ -403,7 +326,7 @@ fn resume_contacts_an_instance_again_when_its_api_url_changed() {
     );
     let csv = tmp("moved.csv", &moved);
     let report2 = dir().join("moved-report2.json");
-    let r = args(&[
+    let r = cli(&[
         "apply",
         s(&desired()),
         "--instances",
@@ -421,22 +344,10 @@ fn resume_contacts_an_instance_again_when_its_api_url_changed() {
     );
     assert_eq!(calls(&b), 2, "only the moved instance was contacted there");
     assert_eq!(a.stats(ids[0]).unwrap().restarts, 1, "not applied twice");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report2).unwrap()).unwrap();
+    let v: Value = common::read_json(&report2);
     assert_eq!(v["results"][0]["fromPreviousRun"], true);
     assert_eq!(v["results"][1]["fromPreviousRun"], false);
     assert_eq!(v["results"][1]["apiUrl"], b.url());
-}
-
-/// Lines of the child's stdout, as they come.
-fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
 }
 
 #[cfg(unix)]
@@ -450,13 +361,9 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
     )
     .unwrap();
     let ids = sb.instance_ids();
-    let csv = fleet_csv("sigint.csv", &sb, &ids);
+    let csv = fleet_csv("sigint.csv", "", &sb, &ids);
     let report = dir().join("sigint-report.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("greenapi-settings"))
-        .env_remove("GREEN_API_URL")
-        .env_remove("GREEN_API_ID_INSTANCE")
-        .env_remove("GREEN_API_TOKEN")
-        .env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+    let mut child = common::std_bin()
         .args([
             "--color",
             "never",
@@ -497,7 +404,7 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("--resume"), "{stderr}");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let v: Value = common::read_json(&report);
     assert_eq!(v["interrupted"], true);
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), N, "every instance is in the report");
@@ -523,7 +430,7 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
     }
     // `--resume` carries on: the rest are applied, nothing is applied twice.
     let report2 = dir().join("sigint-report2.json");
-    let r = args(&[
+    let r = cli(&[
         "apply",
         s(&desired()),
         "--instances",
@@ -549,8 +456,8 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
 
 #[test]
 fn a_duplicate_key_in_a_json_settings_file_exits_2_naming_it() {
-    let sb = quiet_sandbox(1);
-    let csv = fleet_csv("dup.csv", &sb, &sb.instance_ids());
+    let sb = fast(1);
+    let csv = fleet_csv("dup.csv", "", &sb, &sb.instance_ids());
     let p = tmp(
         "dup.json",
         "{\"incomingWebhook\": \"yes\",\n \"incomingWebhook\": \"no\"}",
@@ -559,7 +466,7 @@ fn a_duplicate_key_in_a_json_settings_file_exits_2_naming_it() {
         vec!["validate", s(&p)],
         vec!["apply", s(&p), "--instances", s(&csv)],
     ] {
-        let r = args(&cmd);
+        let r = cli(&cmd);
         assert_eq!(r.code, 2, "{}", r.all());
         assert!(
             r.stderr.contains("duplicate key \"incomingWebhook\"") && r.stderr.contains("line 2"),
@@ -567,13 +474,11 @@ fn a_duplicate_key_in_a_json_settings_file_exits_2_naming_it() {
             r.stderr
         );
     }
-    let mut c = bin();
-    c.args([
+    let r = cli(&[
         "set",
         "--json",
         r#"{"stateWebhook": "yes", "stateWebhook": "no"}"#,
     ]);
-    let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains("duplicate key \"stateWebhook\""),
@@ -586,22 +491,16 @@ fn a_duplicate_key_in_a_json_settings_file_exits_2_naming_it() {
 #[test]
 fn set_json_and_a_flag_for_the_same_setting_exit_2_naming_both() {
     let sb = BlockingSandbox::start(SandboxConfig::default()).unwrap();
-    let mut c = bin();
-    c.args([
-        "--api-url",
-        &sb.url(),
-        "--id-instance",
-        &DEFAULT_INSTANCE_ID.to_string(),
-    ])
-    .env("GREEN_API_TOKEN", DEFAULT_TOKEN)
-    .args([
-        "set",
-        "--json",
-        r#"{"incomingWebhook": "yes"}"#,
-        "--incoming-webhook",
-        "no",
-    ]);
-    let r = run(c);
+    let r = common::against(
+        &sb,
+        &[
+            "set",
+            "--json",
+            r#"{"incomingWebhook": "yes"}"#,
+            "--incoming-webhook",
+            "no",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains("incomingWebhook")
@@ -623,41 +522,30 @@ fn set_json_and_a_flag_for_the_same_setting_exit_2_naming_both() {
 #[test]
 fn bad_numeric_options_exit_2_with_a_clear_message_never_a_panic() {
     let p = tmp("num.toml", "incomingWebhook = \"yes\"\n");
-    let cases: &[(&[&str], &str)] = &[
+    let mut cases: Vec<(Vec<&str>, &str)> = ["inf", "1e20", "-1", "0", "nan"]
+        .into_iter()
+        .map(|v| {
+            (
+                vec!["--timeout", v, "get"],
+                "--timeout: expected a number of seconds",
+            )
+        })
+        .collect();
+    cases.extend([
         (
-            &["--timeout", "inf", "get"],
-            "--timeout: expected a number of seconds",
-        ),
-        (
-            &["--timeout", "1e20", "get"],
-            "--timeout: expected a number of seconds",
-        ),
-        (
-            &["--timeout", "-1", "get"],
-            "--timeout: expected a number of seconds",
-        ),
-        (
-            &["--timeout", "0", "get"],
-            "--timeout: expected a number of seconds",
-        ),
-        (
-            &["--timeout", "nan", "get"],
-            "--timeout: expected a number of seconds",
-        ),
-        (
-            &["--retries", "4294967295", "get"],
+            vec!["--retries", "4294967295", "get"],
             "--retries: expected a whole number from 0 to 100",
         ),
         (
-            &["--retries", "-1", "get"],
+            vec!["--retries", "-1", "get"],
             "--retries: expected a whole number",
         ),
         (
-            &["plan", s(&p), "--instances", "x.csv", "--concurrency", "0"],
+            vec!["plan", s(&p), "--instances", "x.csv", "--concurrency", "0"],
             "--concurrency: expected a whole number from 1 to 1000",
         ),
         (
-            &[
+            vec![
                 "plan",
                 s(&p),
                 "--instances",
@@ -668,12 +556,12 @@ fn bad_numeric_options_exit_2_with_a_clear_message_never_a_panic() {
             "--concurrency: expected",
         ),
         (
-            &["get", "--instances", "x.csv", "--concurrency", "-3"],
+            vec!["get", "--instances", "x.csv", "--concurrency", "-3"],
             "--concurrency: expected",
         ),
-    ];
-    for (argv, want) in cases {
-        let r = args(argv);
+    ]);
+    for (argv, want) in &cases {
+        let r = cli(argv);
         assert_eq!(r.code, 2, "{argv:?}\n{}", r.all());
         assert!(r.stderr.contains(want), "{argv:?}\n{}", r.stderr);
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
@@ -704,7 +592,7 @@ fn endless_and_oversized_input_files_are_refused() {
         vec!["get", "--instances", "/dev/zero"],
     ];
     for argv in cases {
-        let r = args(&argv);
+        let r = cli(&argv);
         assert_eq!(r.code, 2, "{argv:?}\n{}", r.all());
         assert!(
             r.stderr.contains("is larger than"),
@@ -712,7 +600,7 @@ fn endless_and_oversized_input_files_are_refused() {
             r.stderr
         );
     }
-    let mut c = bin();
+    let mut c = bin(Color::Never);
     c.env("GREENAPI_SETTINGS_PROFILES", "/dev/zero")
         .args(["--profile", "x", "get"]);
     let r = run(c);
@@ -723,13 +611,11 @@ fn endless_and_oversized_input_files_are_refused() {
 #[test]
 fn a_long_value_is_clipped_in_the_message() {
     let long = "b".repeat(5000);
-    let mut c = bin();
-    c.args(["set", "--incoming-webhook", &long]);
-    let r = run(c);
+    let r = cli(&["set", "--incoming-webhook", &long]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("(5000 characters)"), "{}", r.stderr);
     assert!(r.stderr.len() < 500, "{}", r.stderr);
-    let r = args(&["--timeout", &long, "get"]);
+    let r = cli(&["--timeout", &long, "get"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.len() < 500, "{}", r.stderr);
 }
@@ -738,11 +624,10 @@ fn a_long_value_is_clipped_in_the_message() {
 
 #[test]
 fn toml_inf_nan_datetimes_and_huge_integers_are_named_for_what_they_are() {
-    let p = tmp(
+    let r = validate(
         "odd.toml",
         "delaySendMessagesMilliseconds = inf\nwebhookUrl = nan\nincomingWebhook = 1979-05-27T07:32:00Z\n",
     );
-    let r = args(&["validate", s(&p)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         !r.stderr.contains("found null") && !r.stderr.contains("found an object"),
@@ -767,22 +652,20 @@ fn toml_inf_nan_datetimes_and_huge_integers_are_named_for_what_they_are() {
         r.stderr
     );
 
-    let p = tmp(
+    let r = validate(
         "huge.toml",
         "delaySendMessagesMilliseconds = 99999999999999999999\n",
     );
-    let r = args(&["validate", s(&p)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains("line 1, column 33: integer out of range"),
         "{}",
         r.stderr
     );
-    let p = tmp(
+    let r = validate(
         "huge.json",
         "{\"delaySendMessagesMilliseconds\": -99999999999999999999}",
     );
-    let r = args(&["validate", s(&p)]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
         r.stderr.contains("beyond the 64-bit integer range"),
@@ -798,8 +681,7 @@ fn a_byte_order_mark_is_accepted_in_json_as_in_toml() {
         ("bom.toml", "\u{feff}incomingWebhook = \"yes\"\n"),
         ("bom.cfg", "\u{feff}{\"incomingWebhook\": \"yes\"}"),
     ] {
-        let p = tmp(name, text);
-        let r = args(&["validate", s(&p)]);
+        let r = validate(name, text);
         assert_eq!(r.code, 0, "{name}: {}", r.all());
     }
 }

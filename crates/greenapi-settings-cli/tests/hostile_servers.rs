@@ -3,56 +3,18 @@
 //! token is in it). Each run exits non-zero, prints the token in no form, and sends nothing
 //! a second time.
 
-use std::io::{Read, Write};
+mod common;
+
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use common::{bin, http, server, Color};
 
 /// A token with characters that are percent-encoded in the URL, a non-ASCII one, and a
 /// 3-character token that a length-based scrubber would skip.
 const TOKENS: &[&str] = &["t<k>{É}-4242", "q7z"];
-
-/// A loopback server answering up to `n` requests with `answer(request line)`; it records
-/// each request line.
-fn server<F>(n: usize, answer: F) -> (String, Arc<Mutex<Vec<String>>>)
-where
-    F: Fn(&str) -> String + Send + 'static,
-{
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in l.incoming().take(n) {
-            let Ok(mut s) = stream else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut data = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !data.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => data.extend_from_slice(&buf[..k]),
-                }
-            }
-            let head = String::from_utf8_lossy(&data).into_owned();
-            let line = head.lines().next().unwrap_or_default().to_string();
-            log.lock().unwrap().push(line.clone());
-            let _ = s.write_all(answer(&line).as_bytes());
-            let _ = s.flush();
-        }
-    });
-    (url, seen)
-}
-
-fn http(status: &str, headers: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
 
 fn spellings(token: &str) -> Vec<String> {
     let enc = |upper: bool| -> String {
@@ -79,30 +41,12 @@ fn spellings(token: &str) -> Vec<String> {
 
 /// Runs the binary with `args` against `url` and `token`; returns (exit code, stdout+stderr).
 fn run(url: &str, token: &str, args: &[&str]) -> (i32, String) {
-    let mut c = Command::cargo_bin("greenapi-settings").unwrap();
-    for v in ["GREEN_API_URL", "GREEN_API_ID_INSTANCE", "XDG_CONFIG_HOME"] {
-        c.env_remove(v);
-    }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
-        .env("GREEN_API_TOKEN", token)
-        .args([
-            "--color",
-            "never",
-            "--verbose",
-            "--api-url",
-            url,
-            "--id-instance",
-            "7",
-        ])
-        .args(args)
-        .timeout(Duration::from_secs(60));
-    let out = c.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    let mut c = bin(Color::Never);
+    c.env("GREEN_API_TOKEN", token)
+        .args(["--verbose", "--api-url", url, "--id-instance", "7"])
+        .args(args);
+    let r = common::run(c);
+    (r.code, r.all())
 }
 
 fn assert_hidden(what: &str, text: &str, token: &str) {
@@ -157,14 +101,13 @@ fn a_server_answering_an_empty_object_fails_get_and_apply_sends_nothing() {
     let (code, text) = run(&url, "tok-abc-123", &["get"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("not a settings object"), "{text}");
-    let file = std::env::temp_dir().join(format!("gas-hostile-{}.toml", std::process::id()));
-    std::fs::write(&file, "incomingWebhook = \"yes\"\n").unwrap();
+    let file = common::tmp("desired.toml", "incomingWebhook = \"yes\"\n");
     let (code, text) = run(&url, "tok-abc-123", &["apply", file.to_str().unwrap()]);
     let _ = std::fs::remove_file(&file);
     assert_eq!(code, 1, "{text}");
     let seen = seen.lock().unwrap();
     assert!(
-        seen.iter().all(|l| l.starts_with("GET ")),
+        seen.iter().all(|r| r.line.starts_with("GET ")),
         "setSettings was sent after a body without settings: {seen:?}"
     );
 }
@@ -177,8 +120,8 @@ fn a_server_echoing_the_path_never_gets_the_token_printed() {
             ("500 Internal Server Error", "failed at PATH"),
             ("200 OK", "<html>PATH</html>"),
         ] {
-            let (url, _) = server(8, move |line| {
-                let path = line.split(' ').nth(1).unwrap_or_default();
+            let (url, _) = server(8, move |req| {
+                let path = req.line.split(' ').nth(1).unwrap_or_default();
                 http(status, "", &body.replace("PATH", path))
             });
             for args in [

@@ -3,13 +3,13 @@
 //! binary is a thin wrapper around `greenapi_settings_sandbox::options::command` (its own
 //! tests run the built binary); here the built CLI is compared against that command.
 
+mod common;
+
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use greenapi_settings_sandbox::options;
-
-const CLI: &str = env!("CARGO_BIN_EXE_greenapi-settings");
 
 /// Options each front end used to judge differently, and a few more.
 const BAD: &[&[&str]] = &[
@@ -44,7 +44,7 @@ fn binary_error(args: &[&str]) -> (i32, String) {
 /// Runs `greenapi-settings sandbox ARGS`: its exit code (`None` if it was still running,
 /// i.e. serving, after 10 s and had to be killed), stdout and stderr.
 fn cli_sandbox(args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(CLI)
+    let mut child = common::std_bin()
         .arg("sandbox")
         .args(args)
         .stdin(Stdio::null())
@@ -93,7 +93,7 @@ fn bad_sandbox_options_exit_2_with_the_same_message_from_both_front_ends() {
 
 #[test]
 fn the_sandbox_subcommand_lists_the_binary_options() {
-    let out = Command::new(CLI)
+    let out = common::std_bin()
         .args(["sandbox", "--help"])
         .output()
         .expect("run the CLI");

@@ -236,21 +236,13 @@ fn setting(o: &Setting, n: &Setting, out: &mut Vec<Change>) {
             },
         ));
     }
-    if o.allow_empty != n.allow_empty {
-        out.push(change(
-            name,
-            if n.allow_empty {
-                "may now be empty"
-            } else {
-                "may no longer be empty"
-            },
-            if n.allow_empty {
-                Breaking::NONE
-            } else {
-                Breaking::BOTH
-            },
-        ));
-    }
+    toggled(
+        out,
+        name,
+        (o.allow_empty, n.allow_empty),
+        ["may now be empty", "may no longer be empty"],
+        Breaking::BOTH,
+    );
     if o.status != n.status {
         out.push(change(
             name,
@@ -258,30 +250,46 @@ fn setting(o: &Setting, n: &Setting, out: &mut Vec<Change>) {
             Breaking::NONE,
         ));
     }
-    if o.secret != n.secret {
-        out.push(change(
-            name,
-            if n.secret {
-                "now a secret: never shown in messages"
-            } else {
-                "no longer a secret"
-            },
-            Breaking::NONE,
-        ));
-    }
-    if o.always_returned != n.always_returned {
-        out.push(change(
-            name,
-            if n.always_returned {
-                "now expected in every getSettings answer"
-            } else {
-                "may be missing from a getSettings answer (older servers)"
-            },
-            Breaking::NONE,
-        ));
-    }
+    toggled(
+        out,
+        name,
+        (o.secret, n.secret),
+        [
+            "now a secret: never shown in messages",
+            "no longer a secret",
+        ],
+        Breaking::NONE,
+    );
+    toggled(
+        out,
+        name,
+        (o.always_returned, n.always_returned),
+        [
+            "now expected in every getSettings answer",
+            "may be missing from a getSettings answer (older servers)",
+        ],
+        Breaking::NONE,
+    );
     if o.description != n.description {
         out.push(change(name, "description updated", Breaking::NONE));
+    }
+}
+
+/// A yes/no property of setting `name` that went from `old` to `new`: says `[on, off]`'s
+/// `on` when it is now true (never breaking) or `off` when it is now false (`off_breaking`).
+fn toggled(
+    out: &mut Vec<Change>,
+    name: &str,
+    (old, new): (bool, bool),
+    [on, off]: [&str; 2],
+    off_breaking: Breaking,
+) {
+    if old != new {
+        out.push(if new {
+            change(name, on, Breaking::NONE)
+        } else {
+            change(name, off, off_breaking)
+        });
     }
 }
 

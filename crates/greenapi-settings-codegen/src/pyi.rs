@@ -125,11 +125,12 @@ mod tests {
         assert!(stub.contains("        delay_send_messages_milliseconds: int | None = None,\n"));
         assert!(stub.contains("    def incoming_webhook(self) -> bool | None:\n"));
         assert!(stub.contains("    def wid(self) -> str | None:\n"));
-        // One keyword list each for SettingsPatch() and the six client methods.
+        // One keyword list each for SettingsPatch(), the six client methods and
+        // Sandbox.drift().
         assert_eq!(
             stub.matches("webhook_url_token: str | None = None,")
                 .count(),
-            7
+            8
         );
     }
 

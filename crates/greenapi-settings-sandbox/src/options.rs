@@ -42,12 +42,16 @@ fn refuse(cmd: &Command, message: impl std::fmt::Display) -> clap::Error {
     clap::Error::raw(ErrorKind::ValueValidation, message).format(&mut cmd.clone())
 }
 
-/// `ID:TOKEN`, the token non-empty and without `/` or control characters. Never echoed.
+/// A value parser whose errors say what was expected and never show the value (it may be a
+/// token): the value must be UTF-8 (else `utf8`), then `parse` judges it.
 #[derive(Clone, Copy, Debug)]
-struct InstanceParser;
+struct Quiet<T> {
+    utf8: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
 
-impl clap::builder::TypedValueParser for InstanceParser {
-    type Value = (u64, String);
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Quiet<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
@@ -55,27 +59,29 @@ impl clap::builder::TypedValueParser for InstanceParser {
         _arg: Option<&Arg>,
         value: &OsStr,
     ) -> Result<Self::Value, clap::Error> {
-        let value = value
-            .to_str()
-            .ok_or_else(|| refuse(cmd, "--instance expects ID:TOKEN in UTF-8"))?;
-        let (id, token) = value.split_once(':').ok_or_else(|| {
-            refuse(
-                cmd,
-                "--instance expects ID:TOKEN (e.g. 1101000001:sandbox-token)",
-            )
-        })?;
-        let id: u64 = crate::request::canonical_id(id)
-            .ok_or_else(|| refuse(cmd, "--instance expects ID:TOKEN with a numeric ID"))?;
-        if token.is_empty() || token.chars().any(|c| c.is_control() || c == '/') {
-            return Err(refuse(
-                cmd,
-                format!(
-                    "--instance {id}: the token must be non-empty, without `/` or control characters"
-                ),
-            ));
-        }
-        Ok((id, token.to_string()))
+        let value = value.to_str().ok_or_else(|| refuse(cmd, self.utf8))?;
+        (self.parse)(value).map_err(|message| refuse(cmd, message))
     }
+}
+
+/// `ID:TOKEN`, the token non-empty and without `/` or control characters. Never echoed.
+const INSTANCE: Quiet<(u64, String)> = Quiet {
+    utf8: "--instance expects ID:TOKEN in UTF-8",
+    parse: instance,
+};
+
+fn instance(value: &str) -> Result<(u64, String), String> {
+    let (id, token) = value
+        .split_once(':')
+        .ok_or("--instance expects ID:TOKEN (e.g. 1101000001:sandbox-token)")?;
+    let id: u64 =
+        crate::request::canonical_id(id).ok_or("--instance expects ID:TOKEN with a numeric ID")?;
+    if token.is_empty() || token.chars().any(|c| c.is_control() || c == '/') {
+        return Err(format!(
+            "--instance {id}: the token must be non-empty, without `/` or control characters"
+        ));
+    }
+    Ok((id, token.to_string()))
 }
 
 /// Refuses any positional argument, without showing it.
@@ -118,43 +124,30 @@ fn error_rate(value: &str) -> Result<f64, String> {
 
 /// `--drift-fields`: comma-separated writable settings (API or snake_case names), each
 /// known; the value is not echoed (only a suggestion is).
-#[derive(Clone, Copy, Debug)]
-struct DriftFieldsParser;
+const DRIFT_FIELDS: Quiet<Vec<&'static str>> = Quiet {
+    utf8: "--drift-fields expects setting names in UTF-8",
+    parse: drift_fields,
+};
 
-impl clap::builder::TypedValueParser for DriftFieldsParser {
-    type Value = Vec<&'static str>;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        _arg: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<Self::Value, clap::Error> {
-        let value = value
-            .to_str()
-            .ok_or_else(|| refuse(cmd, "--drift-fields expects setting names in UTF-8"))?;
-        let mut fields = Vec::new();
-        for (i, name) in value.split(',').map(str::trim).enumerate() {
-            let Some(info) = greenapi_settings::FieldInfo::find(name) else {
-                let hint = match greenapi_settings::FieldInfo::suggest(name).first() {
-                    Some(s) => format!("; did you mean `{s}`?"),
-                    None => String::new(),
-                };
-                return Err(refuse(
-                    cmd,
-                    format!(
-                        "--drift-fields: name {} is not a writable setting (expects \
-                         comma-separated API names, e.g. incomingWebhook,webhookUrl){hint}",
-                        i + 1
-                    ),
-                ));
+fn drift_fields(value: &str) -> Result<Vec<&'static str>, String> {
+    let mut fields = Vec::new();
+    for (i, name) in value.split(',').map(str::trim).enumerate() {
+        let Some(info) = greenapi_settings::FieldInfo::find(name) else {
+            let hint = match greenapi_settings::FieldInfo::suggest(name).first() {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None => String::new(),
             };
-            if !fields.contains(&info.name) {
-                fields.push(info.name);
-            }
+            return Err(format!(
+                "--drift-fields: name {} is not a writable setting (expects \
+                 comma-separated API names, e.g. incomingWebhook,webhookUrl){hint}",
+                i + 1
+            ));
+        };
+        if !fields.contains(&info.name) {
+            fields.push(info.name);
         }
-        Ok(fields)
     }
+    Ok(fields)
 }
 
 fn state_file(value: &str) -> Result<PathBuf, String> {
@@ -186,7 +179,7 @@ pub fn args() -> Vec<Arg> {
             .long("instance")
             .value_name("ID:TOKEN")
             .action(ArgAction::Append)
-            .value_parser(InstanceParser)
+            .value_parser(INSTANCE)
             .conflicts_with("instances")
             .help("Serve this instance (repeatable; default: 1101000001 with token sandbox-token)"),
         Arg::new("instances")
@@ -236,7 +229,7 @@ pub fn args() -> Vec<Arg> {
         Arg::new("drift-fields")
             .long("drift-fields")
             .value_name("A,B")
-            .value_parser(DriftFieldsParser)
+            .value_parser(DRIFT_FIELDS)
             .help("Only these settings drift (default: every setting of the call)"),
         number(
             "drift-limit",

@@ -9,8 +9,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{default_builder, sandbox};
-use greenapi_settings::{ApplyOptions, SettingsPatch, Verification};
-use greenapi_settings_sandbox::{SandboxConfig, DEFAULT_INSTANCE_ID};
+use greenapi_settings::{ApplyOptions, Client, SettingsPatch, Verification};
+use greenapi_settings_sandbox::{SandboxConfig, SandboxHandle, DEFAULT_INSTANCE_ID};
+
+/// A sandbox with `config` but no rate limit, and a client of its default instance with
+/// pacing off.
+async fn unpaced(config: SandboxConfig) -> (SandboxHandle, Client) {
+    let sb = sandbox(config.rate_limit(None)).await;
+    let c = default_builder(&sb.url()).build().unwrap();
+    (sb, c)
+}
+
+/// Wait up to `wait`, `settle` between reads, at most `max_resends` re-sends.
+fn verify(wait: Duration, settle: Duration, max_resends: u32) -> ApplyOptions {
+    ApplyOptions::default()
+        .wait(wait)
+        .settle(settle)
+        .max_resends(max_resends)
+}
 
 fn desired() -> SettingsPatch {
     SettingsPatch::new()
@@ -20,8 +36,7 @@ fn desired() -> SettingsPatch {
 
 #[tokio::test]
 async fn without_waiting_the_outcome_is_not_verified() {
-    let sb = sandbox(SandboxConfig::default().rate_limit(None)).await;
-    let c = default_builder(&sb.url()).build().unwrap();
+    let (_sb, c) = unpaced(SandboxConfig::default()).await;
     let r = c
         .apply_verified(&desired(), &ApplyOptions::no_wait())
         .await
@@ -68,8 +83,7 @@ async fn a_restart_window_and_apply_delay_are_waited_out_without_resending() {
 
 #[tokio::test]
 async fn an_instance_already_in_place_gets_nothing_and_is_converged() {
-    let sb = sandbox(SandboxConfig::default().rate_limit(None)).await;
-    let c = default_builder(&sb.url()).build().unwrap();
+    let (sb, c) = unpaced(SandboxConfig::default()).await;
     c.apply(&desired()).await.unwrap();
     let r = c
         .apply_verified(&desired(), &ApplyOptions::default())
@@ -83,13 +97,7 @@ async fn an_instance_already_in_place_gets_nothing_and_is_converged() {
 #[tokio::test]
 async fn the_cancel_flag_stops_waiting_and_reports_what_is_known() {
     // New values never show within the test: the apply delay is longer than the wait.
-    let sb = sandbox(
-        SandboxConfig::default()
-            .rate_limit(None)
-            .apply_delay(Duration::from_secs(60)),
-    )
-    .await;
-    let c = default_builder(&sb.url()).build().unwrap();
+    let (_sb, c) = unpaced(SandboxConfig::default().apply_delay(Duration::from_secs(60))).await;
     let flag = Arc::new(AtomicBool::new(false));
     let stopper = flag.clone();
     tokio::spawn(async move {
@@ -120,20 +128,11 @@ async fn the_cancel_flag_stops_waiting_and_reports_what_is_known() {
 
 #[tokio::test]
 async fn fields_still_wrong_after_the_wait_are_named_with_what_they_read() {
-    let sb = sandbox(
-        SandboxConfig::default()
-            .rate_limit(None)
-            .apply_delay(Duration::from_secs(60)),
-    )
-    .await;
-    let c = default_builder(&sb.url()).build().unwrap();
+    let (_sb, c) = unpaced(SandboxConfig::default().apply_delay(Duration::from_secs(60))).await;
     let r = c
         .apply_verified(
             &SettingsPatch::new().incoming_webhook(true),
-            &ApplyOptions::default()
-                .wait(Duration::from_millis(600))
-                .settle(Duration::from_millis(200))
-                .max_resends(1),
+            &verify(Duration::from_millis(600), Duration::from_millis(200), 1),
         )
         .await
         .unwrap();
@@ -157,20 +156,11 @@ async fn fields_still_wrong_after_the_wait_are_named_with_what_they_read() {
 async fn writes_that_are_always_lost_end_not_converged_after_the_bounded_resends() {
     // Rate 1: every acknowledged field is dropped, re-sends included. The re-sends are bounded
     // and the outcome names what still reads wrong.
-    let sb = sandbox(
-        SandboxConfig::default()
-            .rate_limit(None)
-            .lost_write_rate(1.0),
-    )
-    .await;
-    let c = default_builder(&sb.url()).build().unwrap();
+    let (_sb, c) = unpaced(SandboxConfig::default().lost_write_rate(1.0)).await;
     let r = c
         .apply_verified(
             &desired(),
-            &ApplyOptions::default()
-                .wait(Duration::from_millis(800))
-                .settle(Duration::from_millis(200))
-                .max_resends(2),
+            &verify(Duration::from_millis(800), Duration::from_millis(200), 2),
         )
         .await
         .unwrap();
@@ -190,21 +180,11 @@ async fn with_some_fields_lost_only_those_are_resent_and_it_converges() {
     // Find a seed under which the first call loses some but not all of its fields and the
     // re-send of those fields is kept; the sandbox's losses are reproducible per seed.
     for seed in 0..200u64 {
-        let sb = sandbox(
-            SandboxConfig::default()
-                .rate_limit(None)
-                .seed(seed)
-                .lost_write_rate(0.5),
-        )
-        .await;
-        let c = default_builder(&sb.url()).build().unwrap();
+        let (sb, c) = unpaced(SandboxConfig::default().seed(seed).lost_write_rate(0.5)).await;
         let r = c
             .apply_verified(
                 &desired(),
-                &ApplyOptions::default()
-                    .wait(Duration::from_secs(5))
-                    .settle(Duration::from_millis(100))
-                    .max_resends(1),
+                &verify(Duration::from_secs(5), Duration::from_millis(100), 1),
             )
             .await
             .unwrap();

@@ -14,20 +14,14 @@ use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{scripted_server, wait_for_request};
+use common::{builder_for, scripted_server, wait_for_request};
 use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch, MAX_RESPONSE_BYTES};
 
 const TOKEN: &str = "fault-token-31f";
 const TIMEOUT: Duration = Duration::from_millis(300);
 
 fn client(url: &str, retry: RetryPolicy) -> Client {
-    Client::builder()
-        .api_url(url)
-        .id_instance(7)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
-        .timeout(TIMEOUT)
-        .retry(retry)
+    builder_for(url, 7, TOKEN, TIMEOUT, retry)
         .build()
         .expect("client builds")
 }
@@ -183,13 +177,7 @@ async fn an_endless_fast_stream_is_cut_at_the_response_limit() {
         }
     });
     // Plenty of time: this is about size, not speed.
-    let client = Client::builder()
-        .api_url(&url)
-        .id_instance(7)
-        .api_token(TOKEN)
-        .min_interval(Duration::ZERO)
-        .timeout(Duration::from_secs(20))
-        .retry(RetryPolicy::none())
+    let client = builder_for(&url, 7, TOKEN, Duration::from_secs(20), RetryPolicy::none())
         .build()
         .unwrap();
     let err = client.get_settings().await.unwrap_err();
@@ -220,15 +208,13 @@ fn the_blocking_client_reports_the_same_errors() {
         trickle(s, &[b' '; 40], Duration::from_millis(50));
     });
     let blocking = |url: &str| {
-        greenapi_settings::blocking::Client::from_builder(
-            Client::builder()
-                .api_url(url)
-                .id_instance(7)
-                .api_token(TOKEN)
-                .min_interval(Duration::ZERO)
-                .timeout(TIMEOUT)
-                .retry(RetryPolicy::none()),
-        )
+        greenapi_settings::blocking::Client::from_builder(builder_for(
+            url,
+            7,
+            TOKEN,
+            TIMEOUT,
+            RetryPolicy::none(),
+        ))
         .expect("client builds")
     };
     let err = blocking(&reset_url).get_settings().unwrap_err();

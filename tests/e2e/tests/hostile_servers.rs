@@ -7,12 +7,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::scripted_server;
+use common::{builder_for, http_response_with as response, recording_server, scripted_server};
 use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch};
 
 /// Tokens chosen to be hard to scrub: characters that are percent-encoded in a URL path,
@@ -20,99 +17,18 @@ use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch};
 const TOKENS: &[&str] = &["t<o>k{É}n-77", "ÉÉtoken<", "q7z"];
 const HOOK_SECRET: &str = "hook-secret-5d1a";
 
-/// One request as the server saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.head.split(' ').nth(1).unwrap_or_default()
-    }
-}
-
-/// Reads one HTTP/1.1 request (head and a `Content-Length` body).
-fn read_request(s: &mut TcpStream) -> Option<Seen> {
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 || data.len() > 64 * 1024 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = data[head_end..].to_vec();
-    while body.len() < length {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&buf[..n]);
-    }
-    Some(Seen { head, body })
-}
-
-/// A server answering each of up to `n` requests with `answer(request)`, recording them all.
-fn recording_server<F>(n: usize, answer: F) -> (String, Arc<Mutex<Vec<Seen>>>)
-where
-    F: Fn(&Seen) -> Vec<u8> + Send + 'static,
-{
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in l.incoming().take(n) {
-            let Ok(mut s) = stream else { continue };
-            let Some(req) = read_request(&mut s) else {
-                continue;
-            };
-            log.lock().unwrap().push(req.clone());
-            let _ = s.write_all(&answer(&req));
-            let _ = s.flush();
-        }
-    });
-    (url, seen)
-}
-
-fn response(status: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    r.extend_from_slice(body);
-    r
+/// A patch that carries the webhook secret.
+fn with_hook_secret() -> SettingsPatch {
+    SettingsPatch::new()
+        .incoming_webhook(true)
+        .webhook_url_token(HOOK_SECRET)
 }
 
 fn client(url: &str, token: &str) -> Client {
-    Client::builder()
-        .api_url(url)
-        .id_instance(7)
-        .api_token(token)
-        .min_interval(Duration::ZERO)
-        .timeout(Duration::from_secs(5))
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(3)
-                .base_delay(Duration::from_millis(5)),
-        )
+    let retry = RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(5));
+    builder_for(url, 7, token, Duration::from_secs(5), retry)
         .build()
         .expect("client builds")
 }
@@ -167,14 +83,7 @@ async fn a_redirect_is_an_error_naming_status_and_host_and_is_never_followed() {
         let location = format!("Location: {evil}/waInstance7/setSettings/{token}\r\n");
         let (url, seen) = recording_server(4, move |_| response(status, &location, b""));
         let c = client(&url, token);
-        let err = c
-            .set_settings(
-                &SettingsPatch::new()
-                    .incoming_webhook(true)
-                    .webhook_url_token(HOOK_SECRET),
-            )
-            .await
-            .unwrap_err();
+        let err = c.set_settings(&with_hook_secret()).await.unwrap_err();
         let code: u16 = status[..3].parse().unwrap();
         match &err {
             Error::Redirect { status, target } => {
@@ -238,64 +147,45 @@ async fn a_200_that_is_not_a_settings_object_is_a_decode_error_and_apply_sends_n
 /// Builds a raw answer from the request path.
 type Echo = Box<dyn Fn(&str) -> Vec<u8> + Send + Sync>;
 
+/// An answer with `status` and the body `body(path)`.
+fn echo(status: &'static str, body: impl Fn(&str) -> String + Send + Sync + 'static) -> Echo {
+    Box::new(move |p| response(status, "", body(p).as_bytes()))
+}
+
 #[tokio::test]
 async fn servers_echoing_the_path_never_get_the_token_into_an_error() {
     for token in TOKENS {
         let echoes: Vec<(&str, Echo)> = vec![
             (
                 "400 message",
-                Box::new(|p| {
-                    response(
-                        "400 Bad Request",
-                        "",
-                        format!(r#"{{"message": "bad request {p}"}}"#).as_bytes(),
-                    )
+                echo("400 Bad Request", |p| {
+                    format!(r#"{{"message": "bad request {p}"}}"#)
                 }),
             ),
             (
                 "400 message upper-cased",
-                Box::new(|p| {
-                    response(
-                        "400 Bad Request",
-                        "",
-                        format!(r#"{{"message": "BAD {}"}}"#, p.to_ascii_uppercase()).as_bytes(),
-                    )
+                echo("400 Bad Request", |p| {
+                    format!(r#"{{"message": "BAD {}"}}"#, p.to_ascii_uppercase())
                 }),
             ),
             (
                 "500 plain text",
-                Box::new(|p| {
-                    response(
-                        "500 Internal Server Error",
-                        "",
-                        format!("failed: {p}").as_bytes(),
-                    )
-                }),
+                echo("500 Internal Server Error", |p| format!("failed: {p}")),
             ),
             (
                 "200 not JSON",
-                Box::new(|p| {
-                    response(
-                        "200 OK",
-                        "",
-                        format!("<html>proxy error at {p}</html>").as_bytes(),
-                    )
-                }),
+                echo("200 OK", |p| format!("<html>proxy error at {p}</html>")),
             ),
             (
                 "200 settings-like JSON",
-                Box::new(|p| {
-                    response(
-                        "200 OK",
-                        "",
-                        format!(r#"{{"webhookUrl": "{p}"}}"#).as_bytes(),
-                    )
-                }),
+                echo("200 OK", |p| format!(r#"{{"webhookUrl": "{p}"}}"#)),
             ),
             (
                 "466 quota",
-                Box::new(|p| {
-                    response("466 Quota", "", format!(r#"{{"invokeStatus": {{"method": "{p}", "used": 1, "total": 1, "status": "{p}", "description": "{p}"}}}}"#).as_bytes())
+                echo("466 Quota", |p| {
+                    format!(
+                        r#"{{"invokeStatus": {{"method": "{p}", "used": 1, "total": 1, "status": "{p}", "description": "{p}"}}}}"#
+                    )
                 }),
             ),
             (
@@ -339,11 +229,7 @@ async fn a_server_echoing_the_set_settings_body_never_shows_the_webhook_secret()
         )
     });
     let err = client(&url, "tok-abc-123")
-        .set_settings(
-            &SettingsPatch::new()
-                .incoming_webhook(true)
-                .webhook_url_token(HOOK_SECRET),
-        )
+        .set_settings(&with_hook_secret())
         .await
         .unwrap_err();
     assert!(

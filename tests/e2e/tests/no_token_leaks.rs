@@ -6,22 +6,22 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{closed_port, http_response, raw_server};
+use common::{builder_for, closed_port, http_response, raw_server, Capture};
 use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch};
 use greenapi_settings_sandbox::{Sandbox, SandboxConfig};
 
 const SECRET: &str = "SECRET-tok-9f8e7d6c";
 
 fn client(url: &str, id: u64) -> Client {
-    Client::builder()
-        .api_url(url)
-        .id_instance(id)
-        .api_token(SECRET)
-        .min_interval(Duration::ZERO)
-        .timeout(Duration::from_millis(300))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    builder_for(
+        url,
+        id,
+        SECRET,
+        Duration::from_millis(300),
+        RetryPolicy::none(),
+    )
+    .build()
+    .unwrap()
 }
 
 fn assert_clean(what: &str, err: &Error) {
@@ -204,25 +204,6 @@ async fn a_truncated_body_is_a_transport_error_and_truncated_json_a_decode_error
     assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
 }
 
-/// Collects every tracing event as text.
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        self.0.lock().unwrap().push(format!("{event:?}"));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn log_events_never_contain_the_token() {
     let lines = Arc::new(Mutex::new(Vec::new()));
@@ -233,7 +214,7 @@ fn log_events_never_contain_the_token() {
             .error_rate(0.5),
     )
     .unwrap();
-    tracing::subscriber::with_default(Capture(lines.clone()), || {
+    tracing::subscriber::with_default(Capture::all(lines.clone()), || {
         let c = greenapi_settings::blocking::Client::from_builder(
             Client::builder()
                 .api_url(sb.url())

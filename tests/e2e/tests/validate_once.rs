@@ -6,27 +6,9 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::Capture;
 use greenapi_settings::SettingsPatch;
 use greenapi_settings_sandbox::{BlockingSandbox, SandboxConfig, DEFAULT_INSTANCE_ID};
-
-/// Collects the warning events of the `greenapi_settings` target.
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
-        *m.level() == tracing::Level::WARN
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        self.0.lock().unwrap().push(format!("{event:?}"));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
 
 #[test]
 fn set_settings_logs_each_warning_once_and_send_checked_logs_none() {
@@ -38,7 +20,7 @@ fn set_settings_logs_each_warning_once_and_send_checked_logs_none() {
     let patch = SettingsPatch::new().device_webhook(true);
 
     let logged = Arc::new(Mutex::new(Vec::new()));
-    tracing::subscriber::with_default(Warnings(logged.clone()), || {
+    tracing::subscriber::with_default(Capture::level(tracing::Level::WARN, logged.clone()), || {
         assert!(client.set_settings(&patch).unwrap().save_settings);
     });
     let events = logged.lock().unwrap().clone();
@@ -48,7 +30,7 @@ fn set_settings_logs_each_warning_once_and_send_checked_logs_none() {
     let logged = Arc::new(Mutex::new(Vec::new()));
     let checked = patch.check().unwrap();
     assert_eq!(checked.warnings().len(), 1);
-    tracing::subscriber::with_default(Warnings(logged.clone()), || {
+    tracing::subscriber::with_default(Capture::level(tracing::Level::WARN, logged.clone()), || {
         assert!(client.send_checked(&checked).unwrap().save_settings);
     });
     assert!(

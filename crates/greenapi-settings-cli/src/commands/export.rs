@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 use clap::ArgMatches;
 use greenapi_settings::Settings;
 
-use crate::args;
 use crate::creds::ConnArgs;
 use crate::exit::{CliError, Exit};
 use crate::export_file::{self, SecretOptions, DEFAULT_TOKEN_ENV};
-use crate::{fleet, input};
+use crate::input;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -94,18 +93,8 @@ async fn read_fleet(
     m: &ArgMatches,
     csv: &Path,
 ) -> Result<Vec<(u64, Settings)>, CliError> {
-    let shown = csv.display().to_string();
-    let concurrency = args::concurrency(m)?;
-    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
-    let instances = fleet::parse_instances(&text, &shown)?;
-    let outcomes = fleet::for_each(
-        &instances,
-        concurrency,
-        conn,
-        None,
-        |client: greenapi_settings::Client| async move { client.get_settings().await },
-    )
-    .await?;
+    let outcomes = super::get::read_fleet(conn, m, csv).await?;
+    let total = outcomes.len();
     let mut all = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
     for (inst, outcome, _) in outcomes {
@@ -123,7 +112,7 @@ async fn read_fleet(
         return Err(CliError::failed(format!(
             "{} of {} instance(s) could not be read; nothing was written",
             failures.len(),
-            instances.len()
+            total
         ))
         .with_problems(failures));
     }

@@ -2,8 +2,10 @@
 //! settings of a fleet as one JSON document.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::ArgMatches;
+use greenapi_settings::{Error, Settings};
 
 use crate::args;
 use crate::creds::ConnArgs;
@@ -34,19 +36,8 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
 /// `get --instances`: every instance's settings as one JSON document on stdout, a summary on
 /// stderr, exit 1 if any instance failed.
 async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, CliError> {
-    let shown = csv.display().to_string();
-    let concurrency = args::concurrency(m)?;
-    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
-    let instances = fleet::parse_instances(&text, &shown)?;
     let reveal = m.get_flag("show-secrets");
-    let outcomes = fleet::for_each(
-        &instances,
-        concurrency,
-        conn,
-        None,
-        |client: greenapi_settings::Client| async move { client.get_settings().await },
-    )
-    .await?;
+    let outcomes = read_fleet(conn, m, csv).await?;
     let failed = outcomes.iter().filter(|o| o.1.is_err()).count();
     let results: Vec<serde_json::Value> = outcomes
         .iter()
@@ -65,8 +56,28 @@ async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, 
     println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     eprintln!(
         "{} instance(s): {} read, {failed} failed",
-        instances.len(),
-        instances.len() - failed
+        outcomes.len(),
+        outcomes.len() - failed
     );
     Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })
+}
+
+/// Reads the instances file `csv` and every instance's settings (`--concurrency` at a time):
+/// each instance with its settings or its error, in file order.
+pub(crate) async fn read_fleet(
+    conn: &ConnArgs,
+    m: &ArgMatches,
+    csv: &Path,
+) -> Result<Vec<(fleet::Instance, Result<Settings, Error>, Duration)>, CliError> {
+    let concurrency = args::concurrency(m)?;
+    let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
+    let instances = fleet::parse_instances(&text, &csv.display().to_string())?;
+    fleet::for_each(
+        &instances,
+        concurrency,
+        conn,
+        None,
+        |client: greenapi_settings::Client| async move { client.get_settings().await },
+    )
+    .await
 }

@@ -2,10 +2,11 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use greenapi_settings::{Client, RetryPolicy};
+use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 use greenapi_settings_sandbox::{
     Sandbox, SandboxConfig, SandboxHandle, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
 };
@@ -48,6 +49,24 @@ pub fn client_for(url: &str, id: u64, token: &str) -> Client {
         .expect("client builds")
 }
 
+/// A builder for a test server of its own (not the sandbox): instance `id`, `token`, pacing
+/// off, `timeout` and `retry` as given.
+pub fn builder_for(
+    url: &str,
+    id: u64,
+    token: &str,
+    timeout: Duration,
+    retry: RetryPolicy,
+) -> ClientBuilder {
+    Client::builder()
+        .api_url(url)
+        .id_instance(id)
+        .api_token(token)
+        .min_interval(Duration::ZERO)
+        .timeout(timeout)
+        .retry(retry)
+}
+
 /// A loopback port with nothing listening on it.
 pub fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -76,13 +95,130 @@ pub fn raw_server(response: Vec<u8>, n: usize) -> String {
 
 /// An HTTP/1.1 response with a body and the right Content-Length.
 pub fn http_response(status: &str, body: &[u8]) -> Vec<u8> {
+    http_response_with(status, "", body)
+}
+
+/// [`http_response`] with `extra_headers` (each ending in `\r\n`).
+pub fn http_response_with(status: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
     let mut r = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();
     r.extend_from_slice(body);
     r
+}
+
+/// One request as [`recording_server`] saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn path(&self) -> &str {
+        self.head.split(' ').nth(1).unwrap_or_default()
+    }
+}
+
+/// Reads one HTTP/1.1 request (head and a `Content-Length` body).
+fn read_request(s: &mut TcpStream) -> Option<Seen> {
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 || data.len() > 64 * 1024 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = data[head_end..].to_vec();
+    while body.len() < length {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    Some(Seen { head, body })
+}
+
+/// A server answering each of up to `n` requests with `answer(request)` (raw bytes, see
+/// [`http_response_with`]), recording them all.
+pub fn recording_server<F>(n: usize, answer: F) -> (String, Arc<Mutex<Vec<Seen>>>)
+where
+    F: Fn(&Seen) -> Vec<u8> + Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().take(n) {
+            let Ok(mut s) = stream else { continue };
+            let Some(req) = read_request(&mut s) else {
+                continue;
+            };
+            log.lock().unwrap().push(req.clone());
+            let _ = s.write_all(&answer(&req));
+            let _ = s.flush();
+        }
+    });
+    (url, seen)
+}
+
+/// A tracing subscriber that keeps each event as text: all of them, or those of one level.
+pub struct Capture {
+    events: Arc<Mutex<Vec<String>>>,
+    level: Option<tracing::Level>,
+}
+
+impl Capture {
+    /// Every event, into `events`.
+    pub fn all(events: Arc<Mutex<Vec<String>>>) -> Self {
+        Capture {
+            events,
+            level: None,
+        }
+    }
+
+    /// The events of `level` only, into `events`.
+    pub fn level(level: tracing::Level, events: Arc<Mutex<Vec<String>>>) -> Self {
+        Capture {
+            events,
+            level: Some(level),
+        }
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
+        self.level.is_none_or(|l| *m.level() == l)
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        self.events.lock().unwrap().push(format!("{event:?}"));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 pub mod arb;
