@@ -24,6 +24,7 @@ pub struct Exceptions {
     pub not_ready: Py<PyType>,
     pub rejected: Py<PyType>,
     pub server: Py<PyType>,
+    pub redirect: Py<PyType>,
     pub transport: Py<PyType>,
     pub timeout: Py<PyType>,
     pub decode: Py<PyType>,
@@ -115,6 +116,10 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
             "ServerError",
             "HTTP 5xx after the retries were spent (`status`, `message`).",
         )?,
+        redirect: sub(
+            "RedirectError",
+            "HTTP 3xx: the API never redirects, so the API URL is wrong or a server in between is hostile; the redirect was not followed and nothing was re-sent (`status`, `target`: scheme://host[:port] only).",
+        )?,
         timeout: class(
             py,
             "TimeoutError",
@@ -150,6 +155,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         &e.not_ready,
         &e.rejected,
         &e.server,
+        &e.redirect,
         &e.transport,
         &e.timeout,
         &e.decode,
@@ -260,6 +266,7 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::InstanceNotReady { message } => (&e.not_ready, vec![("message", text(message))]),
         Error::Rejected { message, .. } => (&e.rejected, vec![("message", text(message))]),
         Error::Server { message, .. } => (&e.server, vec![("message", text(message))]),
+        Error::Redirect { target, .. } => (&e.redirect, vec![("target", text(target))]),
         Error::Transport(_) => (&e.transport, vec![]),
         Error::Timeout(d) => (&e.timeout, vec![("timeout", any(py, d.as_secs_f64()))]),
         Error::Decode { reason, body, .. } => (

@@ -2,7 +2,8 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString, PyType};
 use serde_json::Value;
 
 use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
@@ -12,6 +13,17 @@ use crate::errors::validation_error;
 use crate::fields::{field_attr, unknown_keyword_error, writable_by_snake};
 use crate::report::PyViolation;
 use crate::values::{PySettings, PySettingsPatch};
+
+/// The snake_case names of `FIELDS`, in order, as interned Python strings.
+fn interned_snake_names(py: Python<'_>) -> &'static [Py<PyString>] {
+    static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+    NAMES.get_or_init(py, || {
+        FIELDS
+            .iter()
+            .map(|f| PyString::intern(py, f.snake).unbind())
+            .collect()
+    })
+}
 
 /// Builds a patch from snake_case keyword arguments. Unknown names are a `TypeError` naming
 /// close matches; bad values are one `ValidationError` listing every one of them. `None`
@@ -27,18 +39,37 @@ pub fn patch_from_kwargs(
     };
     let mut unknown = Vec::new();
     let mut problems = Vec::new();
+    let names = interned_snake_names(py);
+    let mut next = 0;
     for (k, v) in kwargs.iter() {
-        let key: String = k.extract()?;
-        let Some(field) = writable_by_snake(&key) else {
-            unknown.push(key);
-            continue;
+        // Keyword names are interned strings: found by identity, in field order first, without
+        // copying the name out of Python (that copy and the string search were most of the
+        // cost of `SettingsPatch(**kw)`). Anything else is looked up by its text.
+        let by_identity = (next..names.len())
+            .chain(0..next)
+            .find(|&i| names[i].as_ptr() == k.as_ptr());
+        let field = match by_identity {
+            Some(i) => {
+                next = i + 1;
+                &FIELDS[i]
+            }
+            None => {
+                let key: String = k.extract()?;
+                match writable_by_snake(&key) {
+                    Some(field) => field,
+                    None => {
+                        unknown.push(key);
+                        continue;
+                    }
+                }
+            }
         };
         if v.is_none() {
             continue;
         }
         let result = match field_value(Some(field), &v) {
             Ok(value) => patch.set_json(field.name, &value),
-            Err(unfit) => Err(unfit_violation(&key, Some(field), &unfit)),
+            Err(unfit) => Err(unfit_violation(field.snake, Some(field), &unfit)),
         };
         if let Err(violation) = result {
             problems.push(violation);

@@ -70,8 +70,12 @@ fn stopped_error() -> PyErr {
 }
 
 fn build() -> PyResult<Runtime> {
+    // One I/O thread: a blocking call hands its request to it and waits, and with a second
+    // worker each handed-over request also woke the idle one to look for work (loopback:
+    // 213 -> 176 us per getSettings, BENCHMARKS.md). The I/O itself is light; many concurrent
+    // coroutines share the thread as they would share an asyncio loop.
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .thread_name(THREAD_NAME)
         .enable_all()
         .build()

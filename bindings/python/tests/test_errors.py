@@ -174,3 +174,15 @@ def test_every_error_class_derives_from_green_api_error() -> None:
 def test_errors_raised_by_user_code_still_have_status_and_retryable() -> None:
     e = gs.AuthError("made up")
     assert e.status is None and e.retryable is False
+
+
+def test_a_redirect_is_a_redirect_error_and_is_not_followed(echo_server: EchoServer, token: str) -> None:
+    url = echo_server(302, '{"moved": "{path}"}')
+    client = gs.Client(url, 1101000001, token, retries=0, min_interval=0)
+    with pytest.raises(gs.RedirectError) as e:
+        client.set_settings(incoming_webhook=True)
+    assert isinstance(e.value, gs.GreenApiError)
+    assert e.value.status == 302
+    assert e.value.target == "nowhere"
+    assert e.value.retryable is False
+    assert token not in str(e.value) and token not in repr(e.value)

@@ -11,11 +11,16 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
-import tomllib
+import sys
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.9 and 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCHEMA_PATH = ROOT / "docs" / "settings-file.schema.json"

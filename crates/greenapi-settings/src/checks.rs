@@ -252,12 +252,6 @@ pub fn check_url(
     schemes: &[&str],
     allow_empty: bool,
 ) {
-    let expected = if allow_empty {
-        format!("must be empty or an absolute {} URL", schemes.join("/"))
-    } else {
-        format!("must be an absolute {} URL", schemes.join("/"))
-    };
-    let shown = shown_text(v);
     let problem = if v.is_empty() {
         (!allow_empty).then(|| "is empty".to_string())
     } else if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -272,7 +266,15 @@ pub fn check_url(
             Ok(_) => None,
         }
     };
+    // The message parts are built only for a problem: a valid URL (the usual case) costs
+    // the parse and nothing else.
     if let Some(p) = problem {
+        let expected = if allow_empty {
+            format!("must be empty or an absolute {} URL", schemes.join("/"))
+        } else {
+            format!("must be an absolute {} URL", schemes.join("/"))
+        };
+        let shown = shown_text(v);
         report.push(Violation::error(
             Some(field),
             Some(shown.clone()),

@@ -22,6 +22,7 @@ __all__ = [
     "InstanceNotReadyError",
     "RejectedError",
     "ServerError",
+    "RedirectError",
     "TransportError",
     "TimeoutError",
     "DecodeError",
@@ -96,6 +97,13 @@ class ServerError(GreenApiError):
 
     message: str
     """The server's message, if any."""
+
+class RedirectError(GreenApiError):
+    """HTTP 3xx: the API never redirects, so the API URL is wrong or a server in between is
+    hostile. The redirect was not followed, no Referer was sent, nothing was re-sent."""
+
+    target: str
+    """Where it pointed: scheme://host[:port] only (never a path), "the same host" or "nowhere"."""
 
 class TransportError(GreenApiError):
     """The request did not complete: connection refused or reset, DNS, TLS, ..."""

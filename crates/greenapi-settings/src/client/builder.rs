@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
-use crate::settings::facts;
+use crate::settings::{facts, ApiMethod};
 
 /// Configures a [`Client`]. `Debug` never shows the token.
 #[derive(Clone, Debug)]
@@ -170,9 +170,14 @@ impl ClientBuilder {
                     .map_err(|e| Error::Config(e.without_url().to_string()))?
             }
         };
+        let urls = ApiMethod::ALL
+            .iter()
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                urls,
                 api_url,
                 id_instance,
                 token,

@@ -1,0 +1,93 @@
+//! The fleet run across processes: the sandbox binary in one process, the fleet client (the
+//! `greenapi-settings` CLI, or this bench re-run as `--fleet-child`) in another, so that the
+//! client's CPU time and peak memory are its own. Every server listens on 127.0.0.1; every
+//! process is killed at its deadline.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cpu;
+
+/// The `greenapi-settings-sandbox` binary, running until dropped.
+pub struct SandboxProc {
+    child: Child,
+    pub url: String,
+}
+
+impl SandboxProc {
+    pub fn start(bin: &Path, args: &[String]) -> Result<Self, String> {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .map_err(|e| format!("sandbox stdout: {e}"))?;
+        // The sandbox prints more (its instance ids): keep its stdout open and drained.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("sandbox said {line:?}"))?
+            .to_string();
+        Ok(SandboxProc { child, url })
+    }
+}
+
+impl Drop for SandboxProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one measured process did.
+pub struct Measured {
+    pub wall: Duration,
+    /// User + system CPU time of the process (and of any children it waited for).
+    pub cpu: Duration,
+    /// Peak resident memory, polled every 10 ms (`VmHWM` is itself a high-water mark, so
+    /// the last reading before exit is the peak).
+    pub peak_rss: Option<u64>,
+    pub status: Option<ExitStatus>,
+}
+
+/// Runs `cmd` to its end (killed at `deadline`), measuring wall time, CPU time and peak RSS.
+pub fn run_measured(mut cmd: Command, deadline: Duration) -> Result<Measured, String> {
+    let cpu_before = cpu::children_cpu_secs();
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
+    let pid = child.id();
+    let mut peak = None;
+    let status = loop {
+        if let Some(rss) = cpu::peak_rss(pid) {
+            peak = Some(rss);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(format!("wait: {e}")),
+        }
+    };
+    let wall = started.elapsed();
+    let cpu = Duration::from_secs_f64((cpu::children_cpu_secs() - cpu_before).max(0.0));
+    Ok(Measured {
+        wall,
+        cpu,
+        peak_rss: peak,
+        status,
+    })
+}
