@@ -131,3 +131,23 @@ pub(super) fn deprecated_attr(s: &Setting) -> TokenStream {
         _ => TokenStream::new(),
     }
 }
+
+/// `Serialize` / `Deserialize` for a generated type through its `to_json_value` /
+/// `from_json_value` (the wire form and every check live there, once).
+pub(super) fn serde_via_json(ty: TokenStream) -> TokenStream {
+    let p = private();
+    quote! {
+        impl #p::serde::Serialize for #ty {
+            fn serialize<S: #p::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                #p::serde::Serialize::serialize(&self.to_json_value(), serializer)
+            }
+        }
+
+        impl<'de> #p::serde::Deserialize<'de> for #ty {
+            fn deserialize<D: #p::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                let value = <#p::serde_json::Value as #p::serde::Deserialize>::deserialize(deserializer)?;
+                #ty::from_json_value(&value).map_err(#p::de_error::<D::Error>)
+            }
+        }
+    }
+}

@@ -198,6 +198,7 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
         n => quote!(self.len() < #n),
     };
 
+    let serde = serde_via_json(quote!(SettingsPatch));
     quote! {
         #[allow(deprecated)]
         impl SettingsPatch {
@@ -348,17 +349,6 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
             }
         }
 
-        impl #p::serde::Serialize for SettingsPatch {
-            fn serialize<S: #p::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                #p::serde::Serialize::serialize(&self.to_json_value(), serializer)
-            }
-        }
-
-        impl<'de> #p::serde::Deserialize<'de> for SettingsPatch {
-            fn deserialize<D: #p::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let value = <#p::serde_json::Value as #p::serde::Deserialize>::deserialize(deserializer)?;
-                SettingsPatch::from_json_value(&value).map_err(#p::de_error::<D::Error>)
-            }
-        }
+        #serde
     }
 }

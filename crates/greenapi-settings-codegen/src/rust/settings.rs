@@ -65,6 +65,7 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
         }
     });
 
+    let serde = serde_via_json(quote!(Settings));
     quote! {
         /// The full settings of an instance, as `getSettings` returns them.
         ///
@@ -133,18 +134,7 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
             }
         }
 
-        impl #p::serde::Serialize for Settings {
-            fn serialize<S: #p::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                #p::serde::Serialize::serialize(&self.to_json_value(), serializer)
-            }
-        }
-
-        impl<'de> #p::serde::Deserialize<'de> for Settings {
-            fn deserialize<D: #p::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let value = <#p::serde_json::Value as #p::serde::Deserialize>::deserialize(deserializer)?;
-                Settings::from_json_value(&value).map_err(#p::de_error::<D::Error>)
-            }
-        }
+        #serde
     }
 }
 
