@@ -151,3 +151,32 @@ pub(super) fn serde_via_json(ty: TokenStream) -> TokenStream {
         }
     }
 }
+
+/// The per-setting pieces that both `SettingsPatch` and `Settings` are generated from, in spec
+/// order: field idents, API names, name match patterns (API or snake_case spelling), and the
+/// value-to-JSON expression of a field bound to `v`.
+pub(super) struct SettingTokens<'a> {
+    pub(super) ids: Vec<Ident>,
+    pub(super) names: Vec<&'a String>,
+    pub(super) patterns: Vec<TokenStream>,
+    pub(super) to_json_arms: Vec<TokenStream>,
+}
+
+impl<'a> SettingTokens<'a> {
+    pub(super) fn of(spec: &'a Spec) -> Self {
+        SettingTokens {
+            ids: spec.settings.iter().map(|s| ident(&s.snake)).collect(),
+            names: spec.settings.iter().map(|s| &s.name).collect(),
+            patterns: spec
+                .settings
+                .iter()
+                .map(|s| name_pattern(&s.name, &s.snake))
+                .collect(),
+            to_json_arms: spec
+                .settings
+                .iter()
+                .map(|s| patch::to_json(s.ty, quote!(v)))
+                .collect(),
+        }
+    }
+}

@@ -165,18 +165,12 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
             }
         }
     });
-    let ids: Vec<Ident> = spec.settings.iter().map(|s| ident(&s.snake)).collect();
-    let names: Vec<&String> = spec.settings.iter().map(|s| &s.name).collect();
-    let patterns: Vec<TokenStream> = spec
-        .settings
-        .iter()
-        .map(|s| name_pattern(&s.name, &s.snake))
-        .collect();
-    let to_json_arms: Vec<TokenStream> = spec
-        .settings
-        .iter()
-        .map(|s| to_json(s.ty, quote!(v)))
-        .collect();
+    let SettingTokens {
+        ids,
+        names,
+        patterns,
+        to_json_arms,
+    } = SettingTokens::of(spec);
     let parse_fns: Vec<TokenStream> = spec.settings.iter().map(|s| parse_fn(s.ty)).collect();
     let checks = spec.settings.iter().map(check_expr);
     let statuses = spec.settings.iter().map(status_expr);

@@ -28,18 +28,12 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
         );
         quote! { #[doc = #doc] pub #id: ::core::option::Option<#ty>, }
     });
-    let ids: Vec<Ident> = spec.settings.iter().map(|s| ident(&s.snake)).collect();
-    let names: Vec<&String> = spec.settings.iter().map(|s| &s.name).collect();
-    let patterns: Vec<TokenStream> = spec
-        .settings
-        .iter()
-        .map(|s| name_pattern(&s.name, &s.snake))
-        .collect();
-    let to_json_arms: Vec<TokenStream> = spec
-        .settings
-        .iter()
-        .map(|s| to_json(s.ty, quote!(v)))
-        .collect();
+    let SettingTokens {
+        ids,
+        names,
+        patterns,
+        to_json_arms,
+    } = SettingTokens::of(spec);
     let parse_fns: Vec<TokenStream> = spec.settings.iter().map(|s| read_fn(s.ty)).collect();
     let ro_ids: Vec<Ident> = spec.read_only.iter().map(|f| ident(&f.snake)).collect();
     let ro_names: Vec<&String> = spec.read_only.iter().map(|f| &f.name).collect();
