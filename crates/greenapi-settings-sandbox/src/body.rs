@@ -68,6 +68,53 @@ fn kind_of(v: &Value) -> &'static str {
 /// say. Only API spellings are accepted on the wire: a snake_case name is an unknown field
 /// that points to the right one, so client bugs show up here rather than in production.
 pub(crate) fn parse_patch(bytes: &[u8]) -> Result<SettingsPatch, PatchError> {
+    // A plain body (API names, each once, values of the right type: what clients send) is
+    // read in one pass, to the same patch; any other takes the full path, which names every
+    // problem.
+    let read = match SettingsPatch::from_plain_json(bytes) {
+        Some(patch) => Read {
+            given: !patch.is_empty(),
+            patch,
+            problems: Vec::new(),
+        },
+        None => read_in_full(bytes)?,
+    };
+    validated(read)
+}
+
+/// What a body sets, before validation.
+struct Read {
+    patch: SettingsPatch,
+    /// Every problem of its fields (unknown names, wrong types).
+    problems: Vec<Violation>,
+    /// Whether it named any field at all.
+    given: bool,
+}
+
+/// The patch, or its problems followed by the validation errors.
+fn validated(read: Read) -> Result<SettingsPatch, PatchError> {
+    let Read {
+        patch,
+        mut problems,
+        given,
+    } = read;
+    let report = patch.validate();
+    // When every given field was wrong the patch is empty too; saying so again adds nothing.
+    problems.extend(
+        report
+            .errors
+            .into_iter()
+            .filter(|e| !given || e.rule != "atLeastOneParameter"),
+    );
+    if problems.is_empty() {
+        Ok(patch)
+    } else {
+        Err(PatchError::Invalid(problems))
+    }
+}
+
+/// What a body sets, read through a `Value`.
+fn read_in_full(bytes: &[u8]) -> Result<Read, PatchError> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| PatchError::Malformed(e.to_string()))?;
     let Value::Object(map) = &value else {
@@ -100,19 +147,11 @@ pub(crate) fn parse_patch(bytes: &[u8]) -> Result<SettingsPatch, PatchError> {
             problems.push(e);
         }
     }
-    let report = patch.validate();
-    // When every given field was wrong the patch is empty too; saying so again adds nothing.
-    problems.extend(
-        report
-            .errors
-            .into_iter()
-            .filter(|e| map.is_empty() || e.rule != "atLeastOneParameter"),
-    );
-    if problems.is_empty() {
-        Ok(patch)
-    } else {
-        Err(PatchError::Invalid(problems))
-    }
+    Ok(Read {
+        patch,
+        problems,
+        given: !map.is_empty(),
+    })
 }
 
 #[cfg(test)]
@@ -189,6 +228,64 @@ mod tests {
             parse_patch(deep.as_bytes()),
             Err(PatchError::Malformed(_))
         ));
+    }
+
+    /// The one-pass read gives what the full path gives, for every body here: the answer
+    /// (patch or problems, in order) is the same either way.
+    #[test]
+    fn a_body_is_answered_the_same_in_one_pass_as_through_a_value() {
+        let full = |bytes: &[u8]| read_in_full(bytes).and_then(validated);
+        let mut bodies: Vec<String> = [
+            greenapi_settings::facts::SET_SETTINGS_EXAMPLE_BODY,
+            "{}",
+            "[]",
+            "",
+            "{",
+            r#"{"incomingWebhook":"yes"} x"#,
+            r#"{"incomingWebhook":"maybe","incomingWebhook":"yes"}"#,
+            r#"{"incomingWebhook":"yes","incomingWebhook":"maybe"}"#,
+            r#"{"incoming_webhook":"yes"}"#,
+            r#"{"bogus":1,"incomingWebhook":"yes"}"#,
+            r#"{"incoming\u0057ebhook":"yes"}"#,
+        ]
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+        for f in greenapi_settings::FIELDS {
+            for form in [
+                r#""yes""#,
+                r#""Yes""#,
+                "true",
+                "1",
+                "0",
+                "100",
+                "15000",
+                "5000.0",
+                "18446744073709551615",
+                r#""5000""#,
+                r#""""#,
+                r#""https://h.example/x""#,
+                r#""ftp://x""#,
+                r#""a\r\nb""#,
+                "null",
+                "[]",
+                "{}",
+            ] {
+                bodies.push(format!(r#"{{"{}":{form}}}"#, f.name));
+                bodies.push(format!(
+                    r#"{{"delaySendMessagesMilliseconds":15000,"{}":{form}}}"#,
+                    f.name
+                ));
+            }
+        }
+        let mut plain = 0;
+        for body in &bodies {
+            let (fast, full) = (parse_patch(body.as_bytes()), full(body.as_bytes()));
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{body}");
+            plain += usize::from(SettingsPatch::from_plain_json(body.as_bytes()).is_some());
+        }
+        // Each field has forms the short way takes (with and without another field).
+        assert!(plain >= 2 * greenapi_settings::FIELDS.len(), "{plain}");
     }
 
     #[test]

@@ -139,24 +139,29 @@ impl LostWrites {
     /// Splits an acknowledged call into the fields that take effect and the names of those
     /// that are lost, and counts the loss.
     pub(crate) fn split(&mut self, patch: &SettingsPatch) -> (SettingsPatch, Vec<&'static str>) {
-        let mut kept = SettingsPatch::new();
+        let names = patch.field_names();
         let mut lost = Vec::new();
-        for name in patch.field_names() {
+        for &name in &names {
             let draw = self.rng.next_f64();
             if draw < self.rate {
                 lost.push(name);
                 self.unrepaired.insert(name);
-            } else if let Some(value) = patch.get_json(name) {
-                // A value read from a patch always parses back into one.
-                if kept.set_json(name, &value).is_ok() {
-                    self.unrepaired.remove(name);
-                }
+            } else {
+                self.unrepaired.remove(name);
             }
         }
-        if !lost.is_empty() {
-            self.writes += 1;
-            self.fields += lost.len() as u64;
+        if lost.is_empty() {
+            return (patch.clone(), lost);
         }
+        let mut kept = SettingsPatch::new();
+        for name in names.into_iter().filter(|name| !lost.contains(name)) {
+            if let Some(value) = patch.get_json(name) {
+                // A value read from a patch always parses back into one.
+                let _ = kept.set_json(name, &value);
+            }
+        }
+        self.writes += 1;
+        self.fields += lost.len() as u64;
         (kept, lost)
     }
 

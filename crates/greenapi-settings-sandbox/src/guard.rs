@@ -11,11 +11,7 @@
 //! Clients that are not browsers send no `Origin`; the project's client and
 //! `curl -H 'Content-Type: application/json'` pass unchanged.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::request::{split_api_path, ApiMethod};
@@ -73,18 +69,22 @@ fn body_rule(verb: &Method, path: &str) -> BodyRule {
     if path == "/sandbox" || path.starts_with("/sandbox/") {
         return BodyRule::JsonOrNone;
     }
-    let set_settings = split_api_path(path)
-        .and_then(|(_, method, _)| ApiMethod::from_name(method))
-        .is_some_and(|m| m == ApiMethod::SetSettings);
-    if set_settings && verb == Method::POST {
+    // The verb first: it is cheaper to look at than the path.
+    let set_settings = || {
+        split_api_path(path)
+            .and_then(|(_, method, _)| ApiMethod::from_name(method))
+            .is_some_and(|m| m == ApiMethod::SetSettings)
+    };
+    if verb == Method::POST && set_settings() {
         BodyRule::Json
     } else {
         BodyRule::Any
     }
 }
 
-/// The refusal for a request a browser page may have sent, if it is one.
-fn refusal(
+/// The refusal for a request a browser page may have sent, if it is one; asked before any
+/// handler runs (so nothing is counted or changed).
+pub(crate) fn refusal(
     origins: &OwnOrigins,
     verb: &Method,
     path: &str,
@@ -117,24 +117,6 @@ fn refusal(
             "the request body must be JSON: send `Content-Type: application/json`",
         )
     })
-}
-
-/// Middleware in front of every route: refuses what [`refusal`] finds, before any handler
-/// runs (so nothing is counted or changed).
-pub(crate) async fn guard(
-    State(origins): State<Arc<OwnOrigins>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match refusal(
-        &origins,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    ) {
-        Some(refused) => refused,
-        None => next.run(request).await,
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 //! Response bodies: JSON for everything, in the API's shapes.
 
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use greenapi_settings::Violation;
 use serde_json::{json, Value};
+
+/// The body of an accepted `setSettings`, written once.
+pub(crate) const SAVED: &[u8] = br#"{"saveSettings":true}"#;
 
 /// The reason phrase for `status` (`"Bad Request"`), including the API's own 466.
 pub(crate) fn reason(status: StatusCode) -> &'static str {
@@ -17,7 +21,39 @@ pub(crate) fn reason(status: StatusCode) -> &'static str {
 
 /// A JSON response.
 pub(crate) fn json(status: StatusCode, body: Value) -> Response {
-    (status, Json(body)).into_response()
+    let mut bytes = Vec::with_capacity(256);
+    serialized(
+        status,
+        serde_json::to_writer(&mut bytes, &body).map(|()| bytes),
+    )
+}
+
+/// A response with the bytes a value was serialised to, or the error it gave.
+pub(crate) fn serialized(
+    status: StatusCode,
+    bytes: serde_json::Result<impl Into<Body>>,
+) -> Response {
+    match bytes {
+        Ok(bytes) => json_bytes(status, bytes),
+        // What axum's `Json` answers; never happens for the maps and strings sent here.
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            e.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// A response with `body`, already JSON.
+pub(crate) fn json_bytes(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// `{"code": …, "description": …, "message": …}`.

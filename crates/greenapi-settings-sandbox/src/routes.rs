@@ -1,21 +1,28 @@
 //! The HTTP surface: the API endpoints (checked in the API's order) and the inspection
 //! endpoints under `/sandbox/` (listing, reset, and a drift on demand).
 //!
-//! API paths are matched by hand in the fallback: axum cannot capture the digits after the
-//! `waInstance` prefix, and doing it here keeps every answer — even to a malformed path — in
-//! the API's JSON error shape.
+//! Every request passes the [`guard`] first. API requests then go straight to [`api`], with no
+//! router or middleware in between (they are the hot path of every benchmark and fleet test);
+//! paths under `/sandbox/` go through the axum router. API paths are matched by hand: axum
+//! cannot capture the digits after the `waInstance` prefix, and doing it here keeps every
+//! answer — even to a malformed path — in the API's JSON error shape.
 
+use std::convert::Infallible;
+use std::future::{ready, Future};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{BoxError, Router};
+use hyper::body::Incoming;
+use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Value};
 
 use crate::auth::{percent_decode, token_matches};
@@ -28,34 +35,87 @@ use crate::request::{
 use crate::response;
 use crate::state::{Admission, Shared};
 
-/// The router, with state, for a sandbox listening on `addr`; every request passes the
-/// [`guard`] first.
-pub(crate) fn router(shared: Arc<Shared>, addr: SocketAddr) -> Router {
-    Router::new()
+/// The service every connection of a sandbox listening on `addr` runs.
+pub(crate) fn app(shared: Arc<Shared>, addr: SocketAddr) -> App {
+    let inspection = Router::new()
         .route("/sandbox/instances", get(list_instances))
         .route("/sandbox/instances/{id}", get(one_instance))
         .route("/sandbox/instances/{id}/drift", post(drift))
         .route("/sandbox/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(api)
-        .with_state(shared)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(OwnOrigins::new(addr.port())),
-            guard::guard,
-        ))
+        .fallback(api_fallback)
+        .with_state(Arc::clone(&shared));
+    App {
+        shared,
+        origins: Arc::new(OwnOrigins::new(addr.port())),
+        inspection: TowerToHyperService::new(inspection),
+    }
+}
+
+/// The guard, then the API or the inspection router; see the module docs.
+#[derive(Clone)]
+pub(crate) struct App {
+    shared: Arc<Shared>,
+    origins: Arc<OwnOrigins>,
+    inspection: TowerToHyperService<Router>,
+}
+
+type AppFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl hyper::service::Service<Request<Incoming>> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn call(&self, request: Request<Incoming>) -> AppFuture {
+        let head = request.method() == Method::HEAD;
+        let path = request.uri().path();
+        if let Some(refused) =
+            guard::refusal(&self.origins, request.method(), path, request.headers())
+        {
+            return Box::pin(ready(Ok(as_router_sends(refused, head))));
+        }
+        if path.starts_with("/sandbox/") {
+            return Box::pin(self.inspection.call(request));
+        }
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { Ok(as_router_sends(api(&shared, request).await, head)) })
+    }
+}
+
+/// What axum's router does to every answer it gives, done to those given without it: a
+/// `Content-Length` for a body of known size, and no body for `HEAD`.
+fn as_router_sends(mut response: Response, head: bool) -> Response {
+    if !response.headers().contains_key(header::CONTENT_LENGTH) {
+        if let Some(size) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+    }
+    if head {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}
+
+/// Paths under `/sandbox/` that name no inspection endpoint are API paths (of unknown
+/// methods) like any other.
+async fn api_fallback(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    api(&shared, request).await
 }
 
 /// Every API request, in the order the real API checks: method and verb (404), instance
 /// (403), token (401), rate limit (429), "starting" (400), injected latency and faults, quota
 /// (466), then the body.
-async fn api(
-    State(shared): State<Arc<Shared>>,
-    verb: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Some((instance_segment, method_segment, token_segment)) = split_api_path(uri.path()) else {
+async fn api<B>(shared: &Arc<Shared>, request: Request<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = request.into_parts();
+    let Some((instance_segment, method_segment, token_segment)) = split_api_path(parts.uri.path())
+    else {
         return response::error(
             StatusCode::NOT_FOUND,
             format!(
@@ -78,7 +138,7 @@ async fn api(
             ),
         );
     };
-    if verb != request::verb(method) {
+    if parts.method != request::verb(method) {
         return response::error(
             StatusCode::NOT_FOUND,
             format!(
@@ -138,19 +198,26 @@ async fn api(
         return response::quota_exceeded(method.name(), used, total);
     }
     match method {
-        ApiMethod::GetSettings => get_settings(&shared, id),
-        ApiMethod::SetSettings => set_settings(&shared, id, &headers, body).await,
+        ApiMethod::GetSettings => get_settings(shared, id),
+        ApiMethod::SetSettings => set_settings(shared, id, &parts.headers, Body::new(body)).await,
     }
 }
 
-/// The visible settings plus the read-only fields a real account reports.
+/// The visible settings plus the read-only fields a real account reports, serialised
+/// straight from `Settings` (no `Value`), and only when they changed since the last answer.
 fn get_settings(shared: &Shared, id: u64) -> Response {
-    let Some(mut settings) = shared.visible_settings(id, Instant::now()) else {
-        return response::error(StatusCode::FORBIDDEN, "unknown idInstance");
-    };
-    settings.wid = Some(format!("7{id:010}@c.us"));
-    settings.type_account = Some("sandbox".into());
-    response::json(StatusCode::OK, settings.to_json_value())
+    let answer = shared.settings_answer(id, Instant::now(), |settings| {
+        let mut shown = settings.clone();
+        shown.wid = Some(format!("7{id:010}@c.us"));
+        shown.type_account = Some("sandbox".into());
+        // Under 1 KiB: one allocation.
+        let mut bytes = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut bytes, &shown).map(|()| bytes)
+    });
+    match answer {
+        Some(bytes) => response::serialized(StatusCode::OK, bytes),
+        None => response::error(StatusCode::FORBIDDEN, "unknown idInstance"),
+    }
 }
 
 async fn set_settings(shared: &Arc<Shared>, id: u64, headers: &HeaderMap, body: Body) -> Response {
@@ -196,7 +263,7 @@ async fn set_settings(shared: &Arc<Shared>, id: u64, headers: &HeaderMap, body: 
         }
     };
     match shared.accept(id, patch).await {
-        Ok(()) => response::json(StatusCode::OK, json!({ "saveSettings": true })),
+        Ok(()) => response::json_bytes(StatusCode::OK, response::SAVED),
         Err(e) => response::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the settings were not saved: {e}"),

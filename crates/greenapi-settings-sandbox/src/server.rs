@@ -5,11 +5,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use greenapi_settings::SettingsPatch;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
@@ -52,7 +50,7 @@ fn is_connection_error(e: &io::Error) -> bool {
 /// flight, and returns once all are closed.
 async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: routes::App,
     max_connections: usize,
     read_timeout: Duration,
     mut stop: oneshot::Receiver<()>,
@@ -96,7 +94,7 @@ async fn serve(
 /// One HTTP/1.1 connection; its slot is given back when it closes.
 async fn serve_connection(
     stream: TcpStream,
-    app: Router,
+    app: routes::App,
     read_timeout: Duration,
     mut closing: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
@@ -105,7 +103,7 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(read_timeout);
-    let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let connection = builder.serve_connection(TokioIo::new(stream), app);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         // Errors are the client's (a reset, a malformed request, a header timeout): nothing
@@ -146,7 +144,7 @@ impl Sandbox {
         let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = routes::router(Arc::clone(&shared), addr);
+        let app = routes::app(Arc::clone(&shared), addr);
         let task = tokio::spawn(serve(listener, app, max_connections, read_timeout, stopped));
         Ok(SandboxHandle {
             addr,

@@ -12,6 +12,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use greenapi_settings::{Settings, SettingsPatch};
 
@@ -37,6 +38,9 @@ pub(crate) struct InstanceState {
     quota_used: u64,
     window: RateWindow,
     starting_until: Option<Instant>,
+    /// The last getSettings answer as sent, with the settings it shows: sent again while
+    /// they are unchanged (most reads), so the settings are serialised once per change.
+    answer: Option<(Settings, Bytes)>,
 }
 
 /// What an accepted change (or a triggered drift) replaced, to undo it when the state file
@@ -245,12 +249,26 @@ impl Shared {
         .unwrap_or(Ok(()))
     }
 
-    /// The settings `getSettings` shows now.
-    pub(crate) fn visible_settings(&self, id: u64, now: Instant) -> Option<Settings> {
+    /// The getSettings answer of instance `id` now, as sent: `render` serialises the settings
+    /// it shows, and is only called when they changed since its last answer.
+    pub(crate) fn settings_answer(
+        &self,
+        id: u64,
+        now: Instant,
+        render: impl FnOnce(&Settings) -> serde_json::Result<Vec<u8>>,
+    ) -> Option<serde_json::Result<Bytes>> {
         let policy = &self.config.drift;
         self.with_instance(id, |inst| {
             inst.timeline.advance(Some(now), policy);
-            inst.timeline.settings.clone()
+            let settings = &inst.timeline.settings;
+            if let Some((shown, bytes)) = &inst.answer {
+                if shown == settings {
+                    return Ok(bytes.clone());
+                }
+            }
+            let bytes = Bytes::from(render(settings)?);
+            inst.answer = Some((settings.clone(), bytes.clone()));
+            Ok(bytes)
         })
     }
 
@@ -439,6 +457,8 @@ async fn detached(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
 
     #[test]
@@ -456,5 +476,36 @@ mod tests {
         assert_eq!(shared.charge_quota(id), Ok(()));
         assert_eq!(shared.charge_quota(id), Ok(()));
         assert_eq!(shared.charge_quota(id), Err((2, 2)));
+    }
+
+    #[test]
+    fn the_answer_is_serialised_again_only_when_the_settings_change() {
+        let shared = Shared::new(SandboxConfig::default()).expect("state");
+        let id = shared.instance_ids()[0];
+        let renders = Cell::new(0);
+        let answer = || {
+            let render = |s: &Settings| {
+                renders.set(renders.get() + 1);
+                serde_json::to_vec(s)
+            };
+            let bytes = shared.settings_answer(id, Instant::now(), render);
+            bytes.expect("instance").expect("serialised")
+        };
+        let first = answer();
+        assert_eq!(answer(), first);
+        assert_eq!(renders.get(), 1);
+        shared.with_instance(id, |inst| inst.timeline.settings.incoming_webhook = true);
+        let changed = answer();
+        assert_ne!(changed, first);
+        assert!(
+            Settings::from_plain_json(&changed)
+                .unwrap()
+                .incoming_webhook
+        );
+        assert_eq!(answer(), changed);
+        assert_eq!(renders.get(), 2);
+        assert!(shared
+            .settings_answer(7, Instant::now(), serde_json::to_vec)
+            .is_none());
     }
 }

@@ -115,12 +115,7 @@ impl Timeline {
     }
 
     fn take_effect(&mut self, at: Instant, set: SettingsPatch, policy: &DriftPolicy) {
-        let mut before = SettingsPatch::new();
-        for name in set.field_names() {
-            if let Some(value) = self.settings.get_json(name) {
-                let _ = before.set_json(name, &value);
-            }
-        }
+        let before = set.current_values(&self.settings);
         set.apply_to(&mut self.settings);
         self.effects.push_back(Effect { at, set, before });
         let keep = if policy.after.is_some() {

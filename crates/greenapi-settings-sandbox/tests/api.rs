@@ -404,3 +404,45 @@ fn error_bodies_all_have_code_description_and_message() {
         assert!(!message.is_empty());
     }
 }
+
+/// API answers are made without axum's router (the hot path); they carry what the router
+/// added to them: a `Content-Length`, and no body for `HEAD`. So do the guard's refusals.
+#[test]
+fn answers_carry_a_content_length_and_head_gets_no_body() {
+    let sb = start();
+    let reply = get_default(sb.addr());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let length: usize = reply.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, reply.body.len());
+    let saved = set_default(sb.addr(), r#"{"incomingWebhook":"yes"}"#);
+    assert_eq!(saved.text(), facts::SET_SETTINGS_EXAMPLE_RESPONSE);
+    assert_eq!(saved.header("content-length"), Some("21"));
+    let get = get_path(DEFAULT_INSTANCE_ID, DEFAULT_TOKEN);
+    for (head, status) in [
+        (format!("HEAD {get} HTTP/1.1\r\nHost: x\r\n"), 404),
+        (
+            format!("HEAD {get} HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"),
+            403,
+        ),
+        (
+            "HEAD /sandbox/instances HTTP/1.1\r\nHost: x\r\n".to_string(),
+            200,
+        ),
+    ] {
+        let reply = raw(
+            sb.addr(),
+            format!("{head}Connection: close\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(reply.status, status, "{head}");
+        assert!(reply.body.is_empty(), "{head}: {}", reply.text());
+        assert!(
+            reply
+                .header("content-length")
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+                > 0
+        );
+    }
+}

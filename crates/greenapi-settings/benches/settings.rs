@@ -92,6 +92,19 @@ fn benches(c: &mut Criterion) {
             black_box(Settings::from_json_value(&value).expect("valid settings"))
         })
     });
+    // What the client does with a plain answer: one pass, no `Value`.
+    settings_group.bench_function("read_plain_get_settings_body", |b| {
+        b.iter(|| black_box(Settings::from_plain_json(black_box(body.as_bytes())).expect("plain")))
+    });
+    // What the sandbox answers (when the settings changed since its last answer).
+    settings_group.bench_function("serialise", |b| {
+        b.iter(|| black_box(serde_json::to_vec(black_box(&current)).expect("serialises")))
+    });
+    settings_group.bench_function("serialise_via_value", |b| {
+        b.iter(|| {
+            black_box(serde_json::to_vec(&black_box(&current).to_json_value()).expect("JSON"))
+        })
+    });
 
     settings_group.finish();
 }

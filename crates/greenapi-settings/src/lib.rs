@@ -43,6 +43,7 @@ mod settings;
 mod spec_check;
 mod suggest;
 mod validation;
+mod wire;
 
 #[cfg(feature = "blocking")]
 pub use client::blocking;

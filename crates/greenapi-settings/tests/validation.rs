@@ -604,3 +604,27 @@ fn a_new_beta_setting_sends_exactly_its_wire_form_and_warns_nothing() {
         r#"{"autoTyping":2}"#
     );
 }
+
+#[test]
+fn current_values_are_what_applying_the_patch_replaces() {
+    let current = Settings {
+        incoming_webhook: true,
+        webhook_url: "https://a.example".into(),
+        ..Settings::default()
+    };
+    let patch = SettingsPatch::new()
+        .incoming_webhook(false)
+        .webhook_url("https://b.example");
+    let before = patch.current_values(&current);
+    assert_eq!(
+        before,
+        SettingsPatch::new()
+            .incoming_webhook(true)
+            .webhook_url("https://a.example")
+    );
+    let mut after = current.clone();
+    patch.apply_to(&mut after);
+    before.apply_to(&mut after);
+    assert_eq!(after, current);
+    assert!(SettingsPatch::new().current_values(&current).is_empty());
+}

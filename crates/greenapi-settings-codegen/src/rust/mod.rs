@@ -8,12 +8,14 @@ use quote::quote;
 mod meta;
 mod patch;
 mod settings;
+mod wire;
 
 use crate::constraint;
 use crate::model::{FieldType, Setting, Spec, Status};
 use meta::{facts, meta_tables};
 use patch::{patch_impl, patch_struct};
 use settings::{response_struct, settings_struct};
+use wire::{deserialize_via_json, patch_wire, settings_wire};
 
 /// Generates every item the core crate exposes from the spec.
 pub fn generate(spec: &Spec) -> TokenStream {
@@ -129,26 +131,6 @@ pub(super) fn deprecated_attr(s: &Setting) -> TokenStream {
             quote!(#[deprecated(note = "deprecated: the server ignores it; setting it has no effect")])
         }
         _ => TokenStream::new(),
-    }
-}
-
-/// `Serialize` / `Deserialize` for a generated type through its `to_json_value` /
-/// `from_json_value` (the wire form and every check live there, once).
-pub(super) fn serde_via_json(ty: TokenStream) -> TokenStream {
-    let p = private();
-    quote! {
-        impl #p::serde::Serialize for #ty {
-            fn serialize<S: #p::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                #p::serde::Serialize::serialize(&self.to_json_value(), serializer)
-            }
-        }
-
-        impl<'de> #p::serde::Deserialize<'de> for #ty {
-            fn deserialize<D: #p::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let value = <#p::serde_json::Value as #p::serde::Deserialize>::deserialize(deserializer)?;
-                #ty::from_json_value(&value).map_err(#p::de_error::<D::Error>)
-            }
-        }
     }
 }
 

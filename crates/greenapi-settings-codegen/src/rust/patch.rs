@@ -192,7 +192,8 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
         n => quote!(self.len() < #n),
     };
 
-    let serde = serde_via_json(quote!(SettingsPatch));
+    let deserialize = deserialize_via_json(quote!(SettingsPatch));
+    let wire = patch_wire(spec);
     quote! {
         #[allow(deprecated)]
         impl SettingsPatch {
@@ -259,6 +260,14 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
             /// Writes the fields set in this patch into `settings`.
             pub fn apply_to(&self, settings: &mut Settings) {
                 #(if let ::core::option::Option::Some(v) = &self.#ids { settings.#ids = ::std::clone::Clone::clone(v); })*
+            }
+
+            /// The values `current` holds for the fields this patch sets: what applying the
+            /// patch to it replaces.
+            pub fn current_values(&self, current: &Settings) -> SettingsPatch {
+                let mut out = SettingsPatch::default();
+                #(if self.#ids.is_some() { out.#ids = ::core::option::Option::Some(::std::clone::Clone::clone(&current.#ids)); })*
+                out
             }
 
             /// The fields whose value differs from `current`, as `(field, current, desired)`.
@@ -332,6 +341,17 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
                 }
                 if problems.is_empty() { ::core::result::Result::Ok(patch) } else { ::core::result::Result::Err(problems) }
             }
+
+            /// Reads a `setSettings` body in one pass, straight into a patch (no
+            /// `serde_json::Value` in between), if it is plain: a JSON object of API names, each
+            /// given once, with values [`set_json`](Self::set_json) accepts. The result is then what
+            /// [`from_json_value`](Self::from_json_value) returns for it. `None` for any other body
+            /// (not JSON, not an object, an unknown or snake_case name, a repeated key, a value of
+            /// the wrong type): parse it into a `Value` and call `from_json_value` or `set_json`,
+            /// which report every problem.
+            pub fn from_plain_json(bytes: &[u8]) -> ::core::option::Option<Self> {
+                #p::read_plain::<SettingsPatch>(bytes).map(|read| read.value)
+            }
         }
 
         #[allow(deprecated)]
@@ -343,6 +363,7 @@ pub(super) fn patch_impl(spec: &Spec) -> TokenStream {
             }
         }
 
-        #serde
+        #deserialize
+        #wire
     }
 }

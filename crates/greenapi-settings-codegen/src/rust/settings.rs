@@ -59,7 +59,8 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
         }
     });
 
-    let serde = serde_via_json(quote!(Settings));
+    let deserialize = deserialize_via_json(quote!(Settings));
+    let wire = settings_wire(spec);
     quote! {
         /// The full settings of an instance, as `getSettings` returns them.
         ///
@@ -116,6 +117,16 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
                 }
                 if problems.is_empty() { ::core::result::Result::Ok(out) } else { ::core::result::Result::Err(problems) }
             }
+
+            /// Reads a `getSettings` body in one pass, straight into `Settings` (no
+            /// `serde_json::Value` in between), if it is plain: a JSON object whose keys all
+            /// differ and whose known fields hold values [`from_json_value`](Self::from_json_value)
+            /// accepts. The result is then what `from_json_value` returns for it. `None` for any
+            /// other body (not JSON, not an object, a repeated key, a value of the wrong type):
+            /// parse it into a `Value` and call `from_json_value`, which reports every problem.
+            pub fn from_plain_json(bytes: &[u8]) -> ::core::option::Option<Self> {
+                #p::read_plain::<Settings>(bytes).map(|read| read.value)
+            }
         }
 
         impl ::core::fmt::Debug for Settings {
@@ -128,7 +139,8 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
             }
         }
 
-        #serde
+        #deserialize
+        #wire
     }
 }
 
@@ -144,9 +156,10 @@ pub(super) fn response_struct() -> TokenStream {
 
         impl #p::serde::Serialize for SetSettingsResponse {
             fn serialize<S: #p::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = #p::serde_json::Map::new();
-                m.insert(::std::string::String::from("saveSettings"), #p::serde_json::Value::Bool(self.save_settings));
-                #p::serde::Serialize::serialize(&m, serializer)
+                use #p::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::core::option::Option::Some(1))?;
+                map.serialize_entry("saveSettings", &self.save_settings)?;
+                map.end()
             }
         }
 

@@ -122,23 +122,8 @@ impl Client {
 
     /// Reads every setting of the instance (`getSettings`).
     pub async fn get_settings(&self) -> Result<Settings, Error> {
-        let (status, body, value) = self.get_settings_body().await?;
-        if let Some(reason) = response::not_a_settings_body(&value) {
-            return Err(response::decode_error(
-                status,
-                reason,
-                &body,
-                &self.inner.token,
-            ));
-        }
-        Settings::from_json_value(&value).map_err(|vs| {
-            let reason = vs
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            response::decode_error(status, reason, &body, &self.inner.token)
-        })
+        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
+        response::read_settings(status, &body, &self.inner.token)
     }
 
     /// Reads the getSettings answer as the server sent it: a JSON object, with no check that it
@@ -162,14 +147,7 @@ impl Client {
 
     async fn get_settings_body(&self) -> Result<(u16, Vec<u8>, serde_json::Value), Error> {
         let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
-        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            response::decode_error(
-                status,
-                format!("invalid JSON: {e}"),
-                &body,
-                &self.inner.token,
-            )
-        })?;
+        let value = response::parse_json(status, &body, &self.inner.token)?;
         Ok((status, body, value))
     }
 
@@ -193,8 +171,7 @@ impl Client {
     }
 
     async fn send_unchecked(&self, patch: &SettingsPatch) -> Result<SetSettingsResponse, Error> {
-        let body =
-            serde_json::to_vec(&patch.to_json_value()).map_err(|e| Error::Config(e.to_string()))?;
+        let body = serde_json::to_vec(patch).map_err(|e| Error::Config(e.to_string()))?;
         // A server that echoes the request body must not put the webhook secret into an error.
         let hook_secret = patch
             .webhook_url_token

@@ -6,6 +6,9 @@ use serde_json::Value;
 
 use super::error::Error;
 use super::secret::ApiToken;
+use crate::meta::Status;
+use crate::settings::{Settings, FIELDS};
+use crate::wire::read_plain;
 
 /// Bodies are kept this long in `Decode` errors.
 const BODY_SNIPPET: usize = 512;
@@ -20,13 +23,8 @@ pub(crate) fn check(
 ) -> Result<(), Error> {
     // A success is only scanned for an embedded `code` (no tree of the body is built: that
     // was a fifth of the client's CPU per call, and the caller parses the body once anyway).
-    // A body without `code"` and without escapes cannot have a `code` key at all.
-    let may_have_code = body
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\\' || (b == b'"' && i >= 4 && body[i - 4..i] == *b"code"));
     if (200..=299).contains(&status)
-        && (!may_have_code
+        && (!may_have_code(body)
             || serde_json::from_slice::<EmbeddedCode>(body)
                 .ok()
                 .and_then(|c| c.0)
@@ -67,6 +65,18 @@ pub(crate) fn check(
             status,
             message: message(),
         }),
+    }
+}
+
+/// Whether `body` may have a `code` key: it has `code"` or an escape. `str`'s searches are
+/// vectorised; a body that is not UTF-8 is scanned byte by byte.
+fn may_have_code(body: &[u8]) -> bool {
+    match std::str::from_utf8(body) {
+        Ok(text) => text.contains('\\') || text.contains("code\""),
+        Err(_) => body
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\\' || (b == b'"' && i >= 4 && body[i - 4..i] == *b"code")),
     }
 }
 
@@ -188,6 +198,42 @@ pub(crate) fn decode_error(
     }
 }
 
+/// Reads a successful getSettings answer. A plain answer that carries every setting is read
+/// in one pass, straight into `Settings` ([`read_plain`]); any other goes the full way
+/// ([`read_settings_in_full`]), which gives the same result for a plain answer and reports what
+/// is wrong with the others.
+pub(crate) fn read_settings(status: u16, body: &[u8], token: &ApiToken) -> Result<Settings, Error> {
+    if let Some(read) = read_plain::<Settings>(body) {
+        if carries_every_setting(|i| read.has(i)) {
+            return Ok(read.value);
+        }
+    }
+    read_settings_in_full(status, body, token)
+}
+
+/// [`read_settings`] through a `serde_json::Value`: the body must be JSON, a settings object
+/// ([`not_a_settings_body`]), and hold values of the right types.
+fn read_settings_in_full(status: u16, body: &[u8], token: &ApiToken) -> Result<Settings, Error> {
+    let value = parse_json(status, body, token)?;
+    if let Some(reason) = not_a_settings_body(&value) {
+        return Err(decode_error(status, reason, body, token));
+    }
+    Settings::from_json_value(&value).map_err(|vs| {
+        let reason = vs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        decode_error(status, reason, body, token)
+    })
+}
+
+/// Parses a successful answer as JSON.
+pub(crate) fn parse_json(status: u16, body: &[u8], token: &ApiToken) -> Result<Value, Error> {
+    serde_json::from_slice(body)
+        .map_err(|e| decode_error(status, format!("invalid JSON: {e}"), body, token))
+}
+
 /// Why a successfully parsed getSettings body is not the settings object it claims to be, or
 /// `None` if it is one. The rule: a JSON object carrying every active, settable setting of the
 /// spec that every server returns (`alwaysReturned`; settings added by newer servers may be
@@ -198,12 +244,7 @@ pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
     let Some(obj) = value.as_object() else {
         return Some("expected a JSON object of settings".to_string());
     };
-    let missing: Vec<&str> = crate::settings::FIELDS
-        .iter()
-        .filter(|f| f.status == crate::meta::Status::Active && f.always_returned && !f.read_only)
-        .filter(|f| !obj.contains_key(f.name))
-        .map(|f| f.name)
-        .collect();
+    let missing = missing_settings(|i| obj.contains_key(FIELDS[i].name));
     if missing.is_empty() {
         return None;
     }
@@ -217,6 +258,24 @@ pub(crate) fn not_a_settings_body(value: &Value) -> Option<String> {
         missing.len(),
         if missing.len() == 1 { "is" } else { "are" }
     ))
+}
+
+/// Whether an answer carries every setting [`not_a_settings_body`] requires; `has(i)` says
+/// whether it carries `FIELDS[i]`.
+fn carries_every_setting(has: impl Fn(usize) -> bool) -> bool {
+    missing_settings(has).is_empty()
+}
+
+/// The API names of the settings every getSettings answer carries (see
+/// [`not_a_settings_body`]) for which `has(index in FIELDS)` is false, in spec order.
+fn missing_settings(has: impl Fn(usize) -> bool) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.status == Status::Active && f.always_returned && !f.read_only)
+        .filter(|(i, _)| !has(*i))
+        .map(|(_, f)| f.name)
+        .collect()
 }
 
 /// Where a redirect pointed, without path, query or credentials: `scheme://host[:port]`,
@@ -384,6 +443,127 @@ mod tests {
             let v: Value = serde_json::from_str(body).unwrap();
             assert!(not_a_settings_body(&v).is_some(), "{body}");
         }
+    }
+
+    /// A getSettings answer with every setting (and `wid`), with `name`'s value replaced by
+    /// the JSON text `value` (or dropped, for `None`), and `more` appended inside the object.
+    fn answer(name: &str, value: Option<&str>, more: &str) -> String {
+        let mut entries = vec![r#""wid":"79001234567@c.us""#.to_string()];
+        for f in FIELDS.iter().chain(crate::settings::READ_ONLY_FIELDS) {
+            let v = match f.kind {
+                crate::meta::FieldKind::YesNo => r#""no""#,
+                crate::meta::FieldKind::Integer => "5000",
+                _ => r#""""#,
+            };
+            let v = if f.name == name { value } else { Some(v) };
+            if let Some(v) = v {
+                if f.read_only && f.name != name {
+                    continue;
+                }
+                entries.push(format!(r#""{}":{v}"#, f.name));
+            }
+        }
+        format!("{{{}{more}}}", entries.join(","))
+    }
+
+    /// Value forms for any field: plain ones, lenient ones, wrong ones, odd numbers, escapes.
+    const FORMS: &[&str] = &[
+        r#""yes""#,
+        r#""no""#,
+        r#""Yes""#,
+        r#"" TRUE ""#,
+        r#""false""#,
+        "true",
+        "false",
+        r#""maybe""#,
+        r#""\u0079es""#,
+        "0",
+        "1",
+        "-1",
+        "5000",
+        "5000.0",
+        "5000.5",
+        "1e300",
+        "-0",
+        r#""5000""#,
+        r#"" 42 ""#,
+        r#""4x""#,
+        "18446744073709551615",
+        "9223372036854775807",
+        "-9223372036854775808",
+        r#""""#,
+        r#""https://h.example/x""#,
+        r#""h\u00e9\n""#,
+        "null",
+        "[]",
+        "{}",
+        "[1]",
+        r#"{"a":1}"#,
+    ];
+
+    fn same_both_ways(body: &str) -> bool {
+        let fast = read_settings(200, body.as_bytes(), &t());
+        let full = read_settings_in_full(200, body.as_bytes(), &t());
+        assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{body}");
+        crate::wire::read_plain::<Settings>(body.as_bytes()).is_some()
+    }
+
+    #[test]
+    fn a_settings_answer_reads_the_same_in_one_pass_as_through_a_value() {
+        assert!(same_both_ways(&answer("", None, "")));
+        let mut plain = 0;
+        for f in FIELDS.iter().chain(crate::settings::READ_ONLY_FIELDS) {
+            for form in FORMS {
+                plain += usize::from(same_both_ways(&answer(f.name, Some(form), "")));
+            }
+            // Missing: a setting every answer carries makes it "not a settings object".
+            same_both_ways(&answer(f.name, None, ""));
+        }
+        // The usual forms do go the short way (the count is what the forms above allow).
+        assert!(plain > FIELDS.len() * 4, "{plain}");
+        for more in [
+            r#","unknown":[1,{"x":null}]"#,
+            r#","unknown":1,"unknown":2"#,
+            r#","incomingWebhook":"yes""#,
+            r#","wid":null"#,
+            r#","wid":5"#,
+            r#","code":401"#,
+            r#","incoming\u0057ebhook":"yes""#,
+            r#","\u0063ode":"x""#,
+            r#","bad":"\ud800""#,
+        ] {
+            same_both_ways(&answer("", None, more));
+        }
+        for body in [
+            "",
+            "{",
+            "[]",
+            "null",
+            "\"x\"",
+            "{}",
+            "{} x",
+            r#"{"saveSettings":true}"#,
+        ] {
+            same_both_ways(body);
+            assert!(read_settings(200, body.as_bytes(), &t()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_as_before() {
+        let body = answer(
+            "incomingWebhook",
+            Some(r#""maybe","incomingWebhook":"yes""#),
+            "",
+        );
+        assert!(!same_both_ways(&body));
+        assert!(
+            read_settings(200, body.as_bytes(), &t())
+                .unwrap()
+                .incoming_webhook
+        );
+        let body = answer("wid", Some(r#""a","wid":null"#), "");
+        assert_eq!(read_settings(200, body.as_bytes(), &t()).unwrap().wid, None);
     }
 
     #[test]

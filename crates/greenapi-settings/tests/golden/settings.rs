@@ -1597,6 +1597,134 @@ impl SettingsPatch {
             settings.enable_lid_mode = ::std::clone::Clone::clone(v);
         }
     }
+    /// The values `current` holds for the fields this patch sets: what applying the
+    /// patch to it replaces.
+    pub fn current_values(&self, current: &Settings) -> SettingsPatch {
+        let mut out = SettingsPatch::default();
+        if self.webhook_url.is_some() {
+            out.webhook_url = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.webhook_url),
+            );
+        }
+        if self.webhook_url_token.is_some() {
+            out.webhook_url_token = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.webhook_url_token),
+            );
+        }
+        if self.delay_send_messages_milliseconds.is_some() {
+            out.delay_send_messages_milliseconds = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.delay_send_messages_milliseconds),
+            );
+        }
+        if self.mark_incoming_messages_readed.is_some() {
+            out.mark_incoming_messages_readed = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.mark_incoming_messages_readed),
+            );
+        }
+        if self.mark_incoming_messages_readed_on_reply.is_some() {
+            out.mark_incoming_messages_readed_on_reply = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(
+                    &current.mark_incoming_messages_readed_on_reply,
+                ),
+            );
+        }
+        if self.shared_session.is_some() {
+            out.shared_session = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.shared_session),
+            );
+        }
+        if self.country_instance.is_some() {
+            out.country_instance = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.country_instance),
+            );
+        }
+        if self.outgoing_webhook.is_some() {
+            out.outgoing_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.outgoing_webhook),
+            );
+        }
+        if self.outgoing_message_webhook.is_some() {
+            out.outgoing_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.outgoing_message_webhook),
+            );
+        }
+        if self.outgoing_api_message_webhook.is_some() {
+            out.outgoing_api_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.outgoing_api_message_webhook),
+            );
+        }
+        if self.state_webhook.is_some() {
+            out.state_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.state_webhook),
+            );
+        }
+        if self.incoming_webhook.is_some() {
+            out.incoming_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.incoming_webhook),
+            );
+        }
+        if self.device_webhook.is_some() {
+            out.device_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.device_webhook),
+            );
+        }
+        if self.status_instance_webhook.is_some() {
+            out.status_instance_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.status_instance_webhook),
+            );
+        }
+        if self.enable_messages_history.is_some() {
+            out.enable_messages_history = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.enable_messages_history),
+            );
+        }
+        if self.keep_online_status.is_some() {
+            out.keep_online_status = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.keep_online_status),
+            );
+        }
+        if self.poll_message_webhook.is_some() {
+            out.poll_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.poll_message_webhook),
+            );
+        }
+        if self.incoming_block_webhook.is_some() {
+            out.incoming_block_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.incoming_block_webhook),
+            );
+        }
+        if self.incoming_call_webhook.is_some() {
+            out.incoming_call_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.incoming_call_webhook),
+            );
+        }
+        if self.edited_message_webhook.is_some() {
+            out.edited_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.edited_message_webhook),
+            );
+        }
+        if self.deleted_message_webhook.is_some() {
+            out.deleted_message_webhook = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.deleted_message_webhook),
+            );
+        }
+        if self.auto_typing.is_some() {
+            out.auto_typing = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.auto_typing),
+            );
+        }
+        if self.link_preview.is_some() {
+            out.link_preview = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.link_preview),
+            );
+        }
+        if self.enable_lid_mode.is_some() {
+            out.enable_lid_mode = ::core::option::Option::Some(
+                ::std::clone::Clone::clone(&current.enable_lid_mode),
+            );
+        }
+        out
+    }
     /// The fields whose value differs from `current`, as `(field, current, desired)`.
     pub fn changes(
         &self,
@@ -2610,6 +2738,17 @@ impl SettingsPatch {
             ::core::result::Result::Err(problems)
         }
     }
+    /// Reads a `setSettings` body in one pass, straight into a patch (no
+    /// `serde_json::Value` in between), if it is plain: a JSON object of API names, each
+    /// given once, with values [`set_json`](Self::set_json) accepts. The result is then what
+    /// [`from_json_value`](Self::from_json_value) returns for it. `None` for any other body
+    /// (not JSON, not an object, an unknown or snake_case name, a repeated key, a value of
+    /// the wrong type): parse it into a `Value` and call `from_json_value` or `set_json`,
+    /// which report every problem.
+    pub fn from_plain_json(bytes: &[u8]) -> ::core::option::Option<Self> {
+        ::greenapi_settings::__private::read_plain::<SettingsPatch>(bytes)
+            .map(|read| read.value)
+    }
 }
 #[allow(deprecated)]
 impl ::core::fmt::Debug for SettingsPatch {
@@ -2692,17 +2831,6 @@ impl ::core::fmt::Debug for SettingsPatch {
         d.finish()
     }
 }
-impl ::greenapi_settings::__private::serde::Serialize for SettingsPatch {
-    fn serialize<S: ::greenapi_settings::__private::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::greenapi_settings::__private::serde::Serialize::serialize(
-            &self.to_json_value(),
-            serializer,
-        )
-    }
-}
 impl<'de> ::greenapi_settings::__private::serde::Deserialize<'de> for SettingsPatch {
     fn deserialize<D: ::greenapi_settings::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2712,6 +2840,347 @@ impl<'de> ::greenapi_settings::__private::serde::Deserialize<'de> for SettingsPa
         )?;
         SettingsPatch::from_json_value(&value)
             .map_err(::greenapi_settings::__private::de_error::<D::Error>)
+    }
+}
+#[allow(deprecated)]
+impl ::greenapi_settings::__private::serde::Serialize for SettingsPatch {
+    fn serialize<S: ::greenapi_settings::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        use ::greenapi_settings::__private::serde::ser::SerializeMap as _;
+        let mut map = serializer
+            .serialize_map(::core::option::Option::Some(self.len()))?;
+        if let ::core::option::Option::Some(v) = &self.webhook_url {
+            map.serialize_entry("webhookUrl", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.webhook_url_token {
+            map.serialize_entry("webhookUrlToken", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.delay_send_messages_milliseconds {
+            map.serialize_entry("delaySendMessagesMilliseconds", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.mark_incoming_messages_readed {
+            map.serialize_entry(
+                "markIncomingMessagesReaded",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .mark_incoming_messages_readed_on_reply
+        {
+            map.serialize_entry(
+                "markIncomingMessagesReadedOnReply",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.shared_session {
+            map.serialize_entry(
+                "sharedSession",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.country_instance {
+            map.serialize_entry("countryInstance", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.outgoing_webhook {
+            map.serialize_entry(
+                "outgoingWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.outgoing_message_webhook {
+            map.serialize_entry(
+                "outgoingMessageWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.outgoing_api_message_webhook {
+            map.serialize_entry(
+                "outgoingAPIMessageWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.state_webhook {
+            map.serialize_entry(
+                "stateWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.incoming_webhook {
+            map.serialize_entry(
+                "incomingWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.device_webhook {
+            map.serialize_entry(
+                "deviceWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.status_instance_webhook {
+            map.serialize_entry(
+                "statusInstanceWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_messages_history {
+            map.serialize_entry(
+                "enableMessagesHistory",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.keep_online_status {
+            map.serialize_entry(
+                "keepOnlineStatus",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.poll_message_webhook {
+            map.serialize_entry(
+                "pollMessageWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.incoming_block_webhook {
+            map.serialize_entry(
+                "incomingBlockWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.incoming_call_webhook {
+            map.serialize_entry(
+                "incomingCallWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.edited_message_webhook {
+            map.serialize_entry(
+                "editedMessageWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.deleted_message_webhook {
+            map.serialize_entry(
+                "deletedMessageWebhook",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.auto_typing {
+            map.serialize_entry("autoTyping", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.link_preview {
+            map.serialize_entry(
+                "linkPreview",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        if let ::core::option::Option::Some(v) = &self.enable_lid_mode {
+            map.serialize_entry(
+                "enableLidMode",
+                ::greenapi_settings::__private::yes_no_str(*v),
+            )?;
+        }
+        map.end()
+    }
+}
+#[allow(deprecated)]
+impl ::greenapi_settings::__private::ReadPlain for SettingsPatch {
+    const KEYS: usize = 24;
+    fn read_key<'de, A: ::greenapi_settings::__private::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::core::result::Result<::core::option::Option<usize>, A::Error> {
+        let index = match key {
+            "webhookUrl" => {
+                self.webhook_url = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "webhookUrl")?,
+                );
+                0
+            }
+            "webhookUrlToken" => {
+                self.webhook_url_token = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "webhookUrlToken")?,
+                );
+                1
+            }
+            "delaySendMessagesMilliseconds" => {
+                self.delay_send_messages_milliseconds = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "delaySendMessagesMilliseconds",
+                    )?,
+                );
+                2
+            }
+            "markIncomingMessagesReaded" => {
+                self.mark_incoming_messages_readed = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "markIncomingMessagesReaded",
+                    )?,
+                );
+                3
+            }
+            "markIncomingMessagesReadedOnReply" => {
+                self.mark_incoming_messages_readed_on_reply = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "markIncomingMessagesReadedOnReply",
+                    )?,
+                );
+                4
+            }
+            "sharedSession" => {
+                self.shared_session = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "sharedSession")?,
+                );
+                5
+            }
+            "countryInstance" => {
+                self.country_instance = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "countryInstance")?,
+                );
+                6
+            }
+            "outgoingWebhook" => {
+                self.outgoing_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "outgoingWebhook")?,
+                );
+                7
+            }
+            "outgoingMessageWebhook" => {
+                self.outgoing_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "outgoingMessageWebhook",
+                    )?,
+                );
+                8
+            }
+            "outgoingAPIMessageWebhook" => {
+                self.outgoing_api_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "outgoingAPIMessageWebhook",
+                    )?,
+                );
+                9
+            }
+            "stateWebhook" => {
+                self.state_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "stateWebhook")?,
+                );
+                10
+            }
+            "incomingWebhook" => {
+                self.incoming_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "incomingWebhook")?,
+                );
+                11
+            }
+            "deviceWebhook" => {
+                self.device_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "deviceWebhook")?,
+                );
+                12
+            }
+            "statusInstanceWebhook" => {
+                self.status_instance_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "statusInstanceWebhook",
+                    )?,
+                );
+                13
+            }
+            "enableMessagesHistory" => {
+                self.enable_messages_history = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "enableMessagesHistory",
+                    )?,
+                );
+                14
+            }
+            "keepOnlineStatus" => {
+                self.keep_online_status = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "keepOnlineStatus")?,
+                );
+                15
+            }
+            "pollMessageWebhook" => {
+                self.poll_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "pollMessageWebhook",
+                    )?,
+                );
+                16
+            }
+            "incomingBlockWebhook" => {
+                self.incoming_block_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "incomingBlockWebhook",
+                    )?,
+                );
+                17
+            }
+            "incomingCallWebhook" => {
+                self.incoming_call_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "incomingCallWebhook",
+                    )?,
+                );
+                18
+            }
+            "editedMessageWebhook" => {
+                self.edited_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "editedMessageWebhook",
+                    )?,
+                );
+                19
+            }
+            "deletedMessageWebhook" => {
+                self.deleted_message_webhook = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(
+                        map,
+                        "deletedMessageWebhook",
+                    )?,
+                );
+                20
+            }
+            "autoTyping" => {
+                self.auto_typing = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "autoTyping")?,
+                );
+                21
+            }
+            "linkPreview" => {
+                self.link_preview = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "linkPreview")?,
+                );
+                22
+            }
+            "enableLidMode" => {
+                self.enable_lid_mode = ::core::option::Option::Some(
+                    ::greenapi_settings::__private::read_strict(map, "enableLidMode")?,
+                );
+                23
+            }
+            _ => {
+                return ::core::result::Result::Err(
+                    ::greenapi_settings::__private::not_plain(),
+                );
+            }
+        };
+        ::core::result::Result::Ok(::core::option::Option::Some(index))
     }
 }
 /// The full settings of an instance, as `getSettings` returns them.
@@ -3555,6 +4024,16 @@ impl Settings {
             ::core::result::Result::Err(problems)
         }
     }
+    /// Reads a `getSettings` body in one pass, straight into `Settings` (no
+    /// `serde_json::Value` in between), if it is plain: a JSON object whose keys all
+    /// differ and whose known fields hold values [`from_json_value`](Self::from_json_value)
+    /// accepts. The result is then what `from_json_value` returns for it. `None` for any
+    /// other body (not JSON, not an object, a repeated key, a value of the wrong type):
+    /// parse it into a `Value` and call `from_json_value`, which reports every problem.
+    pub fn from_plain_json(bytes: &[u8]) -> ::core::option::Option<Self> {
+        ::greenapi_settings::__private::read_plain::<Settings>(bytes)
+            .map(|read| read.value)
+    }
 }
 impl ::core::fmt::Debug for Settings {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -3604,17 +4083,6 @@ impl ::core::fmt::Debug for Settings {
         d.finish()
     }
 }
-impl ::greenapi_settings::__private::serde::Serialize for Settings {
-    fn serialize<S: ::greenapi_settings::__private::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::greenapi_settings::__private::serde::Serialize::serialize(
-            &self.to_json_value(),
-            serializer,
-        )
-    }
-}
 impl<'de> ::greenapi_settings::__private::serde::Deserialize<'de> for Settings {
     fn deserialize<D: ::greenapi_settings::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3624,6 +4092,364 @@ impl<'de> ::greenapi_settings::__private::serde::Deserialize<'de> for Settings {
         )?;
         Settings::from_json_value(&value)
             .map_err(::greenapi_settings::__private::de_error::<D::Error>)
+    }
+}
+impl ::greenapi_settings::__private::serde::Serialize for Settings {
+    fn serialize<S: ::greenapi_settings::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        use ::greenapi_settings::__private::serde::ser::SerializeMap as _;
+        if self
+            .extra
+            .keys()
+            .any(|k| {
+                matches!(
+                    k.as_str(), "wid" | "typeAccount" | "proxyInstance" | "typeInstance"
+                    | "webhookUrl" | "webhookUrlToken" | "delaySendMessagesMilliseconds"
+                    | "markIncomingMessagesReaded" | "markIncomingMessagesReadedOnReply"
+                    | "sharedSession" | "countryInstance" | "outgoingWebhook" |
+                    "outgoingMessageWebhook" | "outgoingAPIMessageWebhook" |
+                    "stateWebhook" | "incomingWebhook" | "deviceWebhook" |
+                    "statusInstanceWebhook" | "enableMessagesHistory" |
+                    "keepOnlineStatus" | "pollMessageWebhook" | "incomingBlockWebhook" |
+                    "incomingCallWebhook" | "editedMessageWebhook" |
+                    "deletedMessageWebhook" | "autoTyping" | "linkPreview" |
+                    "enableLidMode"
+                )
+            })
+        {
+            return ::greenapi_settings::__private::serde::Serialize::serialize(
+                &self.to_json_value(),
+                serializer,
+            );
+        }
+        let len = usize::from(self.wid.is_some())
+            + usize::from(self.type_account.is_some())
+            + usize::from(self.proxy_instance.is_some())
+            + usize::from(self.type_instance.is_some()) + 24 + self.extra.len();
+        let mut map = serializer.serialize_map(::core::option::Option::Some(len))?;
+        if let ::core::option::Option::Some(v) = &self.wid {
+            map.serialize_entry("wid", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.type_account {
+            map.serialize_entry("typeAccount", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.proxy_instance {
+            map.serialize_entry("proxyInstance", v)?;
+        }
+        if let ::core::option::Option::Some(v) = &self.type_instance {
+            map.serialize_entry("typeInstance", v)?;
+        }
+        map.serialize_entry("webhookUrl", &self.webhook_url)?;
+        map.serialize_entry("webhookUrlToken", &self.webhook_url_token)?;
+        map.serialize_entry(
+            "delaySendMessagesMilliseconds",
+            &self.delay_send_messages_milliseconds,
+        )?;
+        map.serialize_entry(
+            "markIncomingMessagesReaded",
+            ::greenapi_settings::__private::yes_no_str(
+                self.mark_incoming_messages_readed,
+            ),
+        )?;
+        map.serialize_entry(
+            "markIncomingMessagesReadedOnReply",
+            ::greenapi_settings::__private::yes_no_str(
+                self.mark_incoming_messages_readed_on_reply,
+            ),
+        )?;
+        map.serialize_entry(
+            "sharedSession",
+            ::greenapi_settings::__private::yes_no_str(self.shared_session),
+        )?;
+        map.serialize_entry("countryInstance", &self.country_instance)?;
+        map.serialize_entry(
+            "outgoingWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.outgoing_webhook),
+        )?;
+        map.serialize_entry(
+            "outgoingMessageWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.outgoing_message_webhook),
+        )?;
+        map.serialize_entry(
+            "outgoingAPIMessageWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.outgoing_api_message_webhook),
+        )?;
+        map.serialize_entry(
+            "stateWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.state_webhook),
+        )?;
+        map.serialize_entry(
+            "incomingWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.incoming_webhook),
+        )?;
+        map.serialize_entry(
+            "deviceWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.device_webhook),
+        )?;
+        map.serialize_entry(
+            "statusInstanceWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.status_instance_webhook),
+        )?;
+        map.serialize_entry(
+            "enableMessagesHistory",
+            ::greenapi_settings::__private::yes_no_str(self.enable_messages_history),
+        )?;
+        map.serialize_entry(
+            "keepOnlineStatus",
+            ::greenapi_settings::__private::yes_no_str(self.keep_online_status),
+        )?;
+        map.serialize_entry(
+            "pollMessageWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.poll_message_webhook),
+        )?;
+        map.serialize_entry(
+            "incomingBlockWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.incoming_block_webhook),
+        )?;
+        map.serialize_entry(
+            "incomingCallWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.incoming_call_webhook),
+        )?;
+        map.serialize_entry(
+            "editedMessageWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.edited_message_webhook),
+        )?;
+        map.serialize_entry(
+            "deletedMessageWebhook",
+            ::greenapi_settings::__private::yes_no_str(self.deleted_message_webhook),
+        )?;
+        map.serialize_entry("autoTyping", &self.auto_typing)?;
+        map.serialize_entry(
+            "linkPreview",
+            ::greenapi_settings::__private::yes_no_str(self.link_preview),
+        )?;
+        map.serialize_entry(
+            "enableLidMode",
+            ::greenapi_settings::__private::yes_no_str(self.enable_lid_mode),
+        )?;
+        for (k, v) in &self.extra {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+impl ::greenapi_settings::__private::ReadPlain for Settings {
+    const KEYS: usize = 28;
+    fn read_key<'de, A: ::greenapi_settings::__private::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::core::result::Result<::core::option::Option<usize>, A::Error> {
+        let index = match key {
+            "webhookUrl" => {
+                self.webhook_url = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "webhookUrl",
+                )?;
+                0
+            }
+            "webhookUrlToken" => {
+                self.webhook_url_token = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "webhookUrlToken",
+                )?;
+                1
+            }
+            "delaySendMessagesMilliseconds" => {
+                self.delay_send_messages_milliseconds = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "delaySendMessagesMilliseconds",
+                )?;
+                2
+            }
+            "markIncomingMessagesReaded" => {
+                self.mark_incoming_messages_readed = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "markIncomingMessagesReaded",
+                )?;
+                3
+            }
+            "markIncomingMessagesReadedOnReply" => {
+                self.mark_incoming_messages_readed_on_reply = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "markIncomingMessagesReadedOnReply",
+                )?;
+                4
+            }
+            "sharedSession" => {
+                self.shared_session = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "sharedSession",
+                )?;
+                5
+            }
+            "countryInstance" => {
+                self.country_instance = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "countryInstance",
+                )?;
+                6
+            }
+            "outgoingWebhook" => {
+                self.outgoing_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "outgoingWebhook",
+                )?;
+                7
+            }
+            "outgoingMessageWebhook" => {
+                self.outgoing_message_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "outgoingMessageWebhook",
+                )?;
+                8
+            }
+            "outgoingAPIMessageWebhook" => {
+                self.outgoing_api_message_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "outgoingAPIMessageWebhook",
+                )?;
+                9
+            }
+            "stateWebhook" => {
+                self.state_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "stateWebhook",
+                )?;
+                10
+            }
+            "incomingWebhook" => {
+                self.incoming_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "incomingWebhook",
+                )?;
+                11
+            }
+            "deviceWebhook" => {
+                self.device_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "deviceWebhook",
+                )?;
+                12
+            }
+            "statusInstanceWebhook" => {
+                self.status_instance_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "statusInstanceWebhook",
+                )?;
+                13
+            }
+            "enableMessagesHistory" => {
+                self.enable_messages_history = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "enableMessagesHistory",
+                )?;
+                14
+            }
+            "keepOnlineStatus" => {
+                self.keep_online_status = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "keepOnlineStatus",
+                )?;
+                15
+            }
+            "pollMessageWebhook" => {
+                self.poll_message_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "pollMessageWebhook",
+                )?;
+                16
+            }
+            "incomingBlockWebhook" => {
+                self.incoming_block_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "incomingBlockWebhook",
+                )?;
+                17
+            }
+            "incomingCallWebhook" => {
+                self.incoming_call_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "incomingCallWebhook",
+                )?;
+                18
+            }
+            "editedMessageWebhook" => {
+                self.edited_message_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "editedMessageWebhook",
+                )?;
+                19
+            }
+            "deletedMessageWebhook" => {
+                self.deleted_message_webhook = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "deletedMessageWebhook",
+                )?;
+                20
+            }
+            "autoTyping" => {
+                self.auto_typing = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "autoTyping",
+                )?;
+                21
+            }
+            "linkPreview" => {
+                self.link_preview = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "linkPreview",
+                )?;
+                22
+            }
+            "enableLidMode" => {
+                self.enable_lid_mode = ::greenapi_settings::__private::read_lenient(
+                    map,
+                    "enableLidMode",
+                )?;
+                23
+            }
+            "wid" => {
+                self.wid = ::greenapi_settings::__private::read_lenient_or_null(
+                    map,
+                    "wid",
+                )?;
+                24
+            }
+            "typeAccount" => {
+                self.type_account = ::greenapi_settings::__private::read_lenient_or_null(
+                    map,
+                    "typeAccount",
+                )?;
+                25
+            }
+            "proxyInstance" => {
+                self.proxy_instance = ::greenapi_settings::__private::read_lenient_or_null(
+                    map,
+                    "proxyInstance",
+                )?;
+                26
+            }
+            "typeInstance" => {
+                self.type_instance = ::greenapi_settings::__private::read_lenient_or_null(
+                    map,
+                    "typeInstance",
+                )?;
+                27
+            }
+            _ => {
+                let value = map.next_value()?;
+                if self.extra.insert(::std::string::String::from(key), value).is_some() {
+                    return ::core::result::Result::Err(
+                        ::greenapi_settings::__private::not_plain(),
+                    );
+                }
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+        };
+        ::core::result::Result::Ok(::core::option::Option::Some(index))
     }
 }
 /// The response of `setSettings`: `{"saveSettings": true}`.
@@ -3637,12 +4463,10 @@ impl ::greenapi_settings::__private::serde::Serialize for SetSettingsResponse {
         &self,
         serializer: S,
     ) -> ::core::result::Result<S::Ok, S::Error> {
-        let mut m = ::greenapi_settings::__private::serde_json::Map::new();
-        m.insert(
-            ::std::string::String::from("saveSettings"),
-            ::greenapi_settings::__private::serde_json::Value::Bool(self.save_settings),
-        );
-        ::greenapi_settings::__private::serde::Serialize::serialize(&m, serializer)
+        use ::greenapi_settings::__private::serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(::core::option::Option::Some(1))?;
+        map.serialize_entry("saveSettings", &self.save_settings)?;
+        map.end()
     }
 }
 impl<'de> ::greenapi_settings::__private::serde::Deserialize<'de>
