@@ -57,7 +57,7 @@ pub fn command() -> Command {
                 .value_name("N")
                 .allow_negative_numbers(true)
                 .default_value("32")
-                .help("Fleet mode: instances worked on at once, 1 to 1000 (each instance still gets at most 1 request/second)"),
+                .help("Fleet mode: instances worked on at once, 1 to 10000, within the open-file limit (each instance still gets at most 1 request/second)"),
             Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Fleet mode: write a JSON report here"),
         ]
     };
@@ -236,11 +236,14 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
     })
 }
 
-/// `--concurrency` (fleet mode), checked.
+/// `--concurrency` (fleet mode), checked: within [`numbers::MAX_CONCURRENCY`] and the open
+/// files this process may have (the soft limit raised if need be).
 pub(crate) fn concurrency(m: &ArgMatches) -> Result<usize, CliError> {
-    m.get_one::<String>("concurrency").map_or(Ok(32), |v| {
+    let c = m.get_one::<String>("concurrency").map_or(Ok(32), |v| {
         numbers::whole("--concurrency", v, 1, numbers::MAX_CONCURRENCY)
-    })
+    })?;
+    crate::fleet::ensure_open_files(c)?;
+    Ok(c)
 }
 
 /// The verify-and-repair options of `apply` (`--wait[=DURATION]`, `--settle`, `--max-resends`),

@@ -4,13 +4,14 @@
 //! instance and field, and never show a value taken from the environment.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use greenapi_settings::{FieldInfo, SettingsPatch, Violation};
 use serde_json::{Map, Value};
 
 use crate::exit::CliError;
 use crate::settings_file::SettingsFile;
-use crate::template::{expand, Env, Expanded};
+use crate::template::{expand, Env, Expanded, ID_PLACEHOLDER};
 
 /// The instance id used to check defaults on their own (`validate` without instances).
 pub const SAMPLE_ID: u64 = 1_101_000_000;
@@ -145,12 +146,76 @@ pub fn resolve_all(
     ids: &[u64],
     env: Env<'_>,
 ) -> Result<BTreeMap<u64, Resolved>, CliError> {
+    Ok(resolve_fleet(file, ids, env)?
+        .by_id
+        .into_iter()
+        .map(|(id, r)| {
+            (
+                id,
+                Resolved {
+                    id,
+                    ..Arc::unwrap_or_clone(r)
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every instance's desired settings of a fleet run, resolved and valid. The instances whose
+/// settings cannot depend on the instance (no override, no `{idInstance}` in the defaults)
+/// share one resolution: a 20,000-instance fleet resolves and keeps its settings once.
+#[derive(Clone, Debug, Default)]
+pub struct FleetDesired {
+    by_id: BTreeMap<u64, Arc<Resolved>>,
+}
+
+impl FleetDesired {
+    /// The desired settings of instance `id`, if it is in the fleet. A shared resolution
+    /// carries the id of the first instance it was resolved for: use the patch, the warnings
+    /// and [`Resolved::hide`], not its `id`.
+    pub fn get(&self, id: u64) -> Option<&Arc<Resolved>> {
+        self.by_id.get(&id)
+    }
+
+    /// How many instances have desired settings.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether no instance has desired settings.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+/// [`resolve_all`] for a fleet run: the same checks and the same problem lines, the settings
+/// that do not depend on the instance resolved once and shared ([`FleetDesired`]).
+pub fn resolve_fleet(
+    file: &SettingsFile,
+    ids: &[u64],
+    env: Env<'_>,
+) -> Result<FleetDesired, CliError> {
+    // `{idInstance}` is the only way the defaults can differ from one instance to the next
+    // (`${NAME}` reads the same environment for each); `{{idInstance}}` (a literal) counts too,
+    // which only costs resolving per instance.
+    let per_instance_defaults = file
+        .defaults
+        .values()
+        .any(|v| matches!(v, Value::String(s) if s.contains(ID_PLACEHOLDER)));
+    let mut common: Option<Result<Arc<Resolved>, Vec<String>>> = None;
     let mut ok = BTreeMap::new();
     // Problem text -> the instances that have it, in first-seen order.
     let mut problems: Vec<(String, Vec<u64>)> = Vec::new();
     let mut bad = 0;
     for &id in ids {
-        match resolve(file, id, env) {
+        let resolved = if per_instance_defaults || file.instances.contains_key(&id) {
+            resolve(file, id, env).map(Arc::new)
+        } else {
+            common
+                .get_or_insert_with(|| resolve(file, id, env).map(Arc::new))
+                .clone()
+        };
+        match resolved {
             Ok(r) => {
                 ok.insert(id, r);
             }
@@ -166,7 +231,7 @@ pub fn resolve_all(
         }
     }
     if problems.is_empty() {
-        return Ok(ok);
+        return Ok(FleetDesired { by_id: ok });
     }
     let shown = &file.shown;
     let total = problems.len();
@@ -268,6 +333,39 @@ mod tests {
             Some(json!("https://h.example/8"))
         );
         assert_eq!(r8.patch.get_json("incomingWebhook"), Some(json!("yes")));
+    }
+
+    #[test]
+    fn a_fleet_shares_one_resolution_where_the_instance_cannot_matter() {
+        let f = file(json!({
+            "settings": {"webhookUrl": "https://h.example/", "webhookUrlToken": "${TOKEN}"},
+            "instances": {"7": {"delaySendMessagesMilliseconds": 900}}
+        }));
+        let ids = [5, 6, 7, 8];
+        let fleet = resolve_fleet(&f, &ids, &env).unwrap();
+        assert_eq!(fleet.len(), 4);
+        for id in ids {
+            let own = resolve(&f, id, &env).unwrap();
+            let got = fleet.get(id).unwrap();
+            assert_eq!((&got.patch, &got.warnings), (&own.patch, &own.warnings));
+        }
+        assert!(Arc::ptr_eq(fleet.get(5).unwrap(), fleet.get(8).unwrap()));
+        assert!(!Arc::ptr_eq(fleet.get(5).unwrap(), fleet.get(7).unwrap()));
+        // resolve_all still gives each instance its own id.
+        let all = resolve_all(&f, &ids, &env).unwrap();
+        assert!(all
+            .iter()
+            .all(|(id, r)| r.id == *id && *r == resolve(&f, *id, &env).unwrap()));
+        // `{idInstance}` in the defaults: each instance resolved for itself.
+        let f = file(json!({"webhookUrl": "https://h.example/{idInstance}"}));
+        let fleet = resolve_fleet(&f, &ids, &env).unwrap();
+        for id in ids {
+            assert_eq!(
+                fleet.get(id).unwrap().patch.get_json("webhookUrl"),
+                Some(json!(format!("https://h.example/{id}")))
+            );
+        }
+        assert!(fleet.get(9).is_none());
     }
 
     #[test]

@@ -11,9 +11,12 @@ pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 /// Most `--retries`.
 pub const MAX_RETRIES: u32 = 100;
 
-/// Most `--concurrency` (each instance worked on holds a connection; more would exhaust file
-/// descriptors before it helped).
-pub const MAX_CONCURRENCY: usize = 1000;
+/// Most `--concurrency`. Each instance worked on holds a connection (a file descriptor): a
+/// fleet run also checks that its concurrency fits under `RLIMIT_NOFILE`, raising the soft
+/// limit if need be ([`crate::fleet::ensure_open_files`]). Beyond this bound a run would need
+/// more than ~12,500 descriptors and ephemeral ports toward one API host, for no gain under
+/// the API's 1 request/second per instance.
+pub const MAX_CONCURRENCY: usize = 10_000;
 
 /// `--timeout SECONDS`: a finite number of seconds, more than 0 and at most an hour.
 pub fn timeout(raw: &str) -> Result<f64, CliError> {

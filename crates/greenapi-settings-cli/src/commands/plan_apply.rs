@@ -19,7 +19,7 @@ use crate::args;
 use crate::creds::ConnArgs;
 use crate::exit::{CliError, Exit};
 use crate::fleet::{InstanceResult, Status};
-use crate::layers::{self, Resolved};
+use crate::layers;
 use crate::plan_output::{self, Drift};
 use crate::settings_file::{self, SettingsFile};
 use crate::style::Style;
@@ -232,8 +232,8 @@ async fn fleet_command(
     let instances = fleet::parse_instances(&text, &shown)?;
     let ids: Vec<u64> = instances.iter().map(|i| i.id).collect();
     layers::check_overrides_known(file, &ids, &shown)?;
-    let per_instance: std::collections::BTreeMap<u64, Resolved> =
-        layers::resolve_all(file, &ids, &process_env)?;
+    let per_instance = layers::resolve_fleet(file, &ids, &process_env)?;
+    drop(ids);
     let desired_doc = file.document();
     let done = match m.try_get_one::<PathBuf>("resume").ok().flatten() {
         Some(p) => fleet::load_resume(p, &desired_doc)?,

@@ -18,14 +18,11 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
+    // URLs the core's checks passed. Those checks depend on the URL and on the token's
+    // characters only, and the token was checked for those characters above: a URL that
+    // passed with one token passes with any other that got this far.
+    let mut urls_passed: HashSet<&str> = HashSet::new();
     let mut first = true;
-    // Builds a throwaway client per line, so whatever the core would refuse is refused here,
-    // before the first request of the run.
-    let base = Client::builder()
-        .api_url("http://127.0.0.1")
-        .id_instance(1)
-        .api_token("check")
-        .build()?;
     for (i, raw) in strip_bom(text).lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -67,16 +64,20 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
             problems.push(format!("{at}: the api_url of instance {id} {p}"));
             continue;
         }
-        if let Err(e) = Client::builder()
-            .share_connections_with(&base)
-            .api_url(*url)
-            .id_instance(id)
-            .api_token(token.clone())
-            .build()
-        {
-            let e = hide_secrets(e.into(), url, &token);
-            problems.push(format!("{at}: instance {id}: {}", e.message));
-            continue;
+        // Every check the core's client builder makes, so whatever it would refuse is refused
+        // here, before the first request of the run (without building a client per line).
+        if !urls_passed.contains(url) {
+            if let Err(e) = Client::builder()
+                .api_url(*url)
+                .id_instance(id)
+                .api_token(token.clone())
+                .check()
+            {
+                let e = hide_secrets(e.into(), url, &token);
+                problems.push(format!("{at}: instance {id}: {}", e.message));
+                continue;
+            }
+            urls_passed.insert(url);
         }
         if !seen.insert(id) {
             problems.push(format!("{at}: instance {id} is listed twice"));
@@ -201,6 +202,22 @@ mod tests {
             p[4].starts_with("i.csv:7: the api_url of instance 7 has no host"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_url_already_checked_is_still_checked_for_each_lines_token() {
+        // Line 1's URL passes; on line 2 the same URL holds line 2's token.
+        let p = problems("1,tok1,https://a.example/abc\n2,abc,https://a.example/abc\n3,tok3,https://a.example/abc\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("i.csv:2: the api_url of instance 2 contains the API token"),
+            "{p:?}"
+        );
+        // The core's own check (here: the port) is made for a URL not seen before.
+        let p = problems("1,tok,https://a.example\n2,tok,https://a.example:99999\n3,tok,https://a.example:99999\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].starts_with("i.csv:2: instance 2: "), "{p:?}");
+        assert!(p[1].starts_with("i.csv:3: instance 3: "), "{p:?}");
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //!   path check and [`load_resume`];
 //! - `workers`: running an operation on every instance with bounded concurrency, Ctrl-C
 //!   handling and each instance's [`Outcome`] ([`for_each`], [`for_each_until`]);
-//! - `progress`: the progress line on a terminal.
+//! - `progress`: the progress line on a terminal;
+//! - `fds`: making room for `--concurrency` under `RLIMIT_NOFILE` ([`ensure_open_files`]).
 
 mod csv;
+mod fds;
 mod progress;
 mod report;
 mod workers;
@@ -26,9 +28,10 @@ use greenapi_settings::{ApiToken, ApplyOptions, Client, SettingsPatch, Verificat
 
 use crate::creds::ConnArgs;
 use crate::exit::CliError;
-use crate::layers::Resolved;
+use crate::layers::{FleetDesired, Resolved};
 
 pub use csv::parse_instances;
+pub use fds::{ensure_open_files, needed as open_files_needed, RESERVE as OPEN_FILES_RESERVE};
 pub use progress::clear_progress_line;
 pub use report::{check_report_path, load_resume, InstanceResult, Report, Status, VerifySummary};
 pub use workers::{for_each, for_each_until, Outcome, INTERRUPT_GRACE};
@@ -78,7 +81,7 @@ pub struct Work {
 /// Runs the fleet plan or apply. Per-instance failures are results, not errors.
 pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
     let (_never, interrupts) = tokio::sync::mpsc::unbounded_channel();
-    run_until(opts, BTreeMap::new(), interrupts, |_| {}).await
+    run_until(opts, FleetDesired::default(), interrupts, |_| {}).await
 }
 
 /// [`run`], interruptible: at the first message on `interrupts` no more instances are started,
@@ -88,96 +91,93 @@ pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
 ///
 /// An instance listed in `per_instance` (a layered settings file, resolved) is brought to its
 /// own desired settings instead of `opts.desired`, and its warnings hide environment values.
+///
+/// Each instance's outcome is reduced to its [`InstanceResult`] as it arrives (its plan is
+/// not kept); only a plan's results carry the changes' values and the warnings whole
+/// (`change_values`, `warning_details`: what `plan --json` prints), an apply's do not.
 pub async fn run_until(
     opts: FleetRun<'_>,
-    per_instance: BTreeMap<u64, Resolved>,
+    per_instance: FleetDesired,
     interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut on_result: impl FnMut(&InstanceResult),
 ) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut done = opts.done;
     // A result from a previous run counts only for the same instance at the same URL.
-    done.retain(|id, r| {
-        opts.instances
+    if !done.is_empty() {
+        let urls: BTreeMap<u64, &str> = opts
+            .instances
             .iter()
-            .any(|i| i.id == *id && same_url(&i.api_url, &r.api_url))
-    });
-    let todo: Vec<Instance> = opts
-        .instances
-        .iter()
-        .filter(|i| !done.contains_key(&i.id))
-        .cloned()
-        .collect();
-    let carried: Vec<InstanceResult> = opts
-        .instances
-        .iter()
-        .filter_map(|i| done.remove(&i.id))
-        .collect();
-    for r in &carried {
-        on_result(r);
+            .map(|i| (i.id, i.api_url.as_str()))
+            .collect();
+        done.retain(|id, r| urls.get(id).is_some_and(|u| same_url(u, &r.api_url)));
     }
-    let (desired, dry_run) = (opts.desired.clone(), opts.dry_run);
+    let (todo, carried): (Vec<Instance>, Vec<Instance>) = opts
+        .instances
+        .into_iter()
+        .partition(|i| !done.contains_key(&i.id));
+    let mut results: Vec<InstanceResult> = Vec::with_capacity(todo.len() + carried.len());
+    for i in &carried {
+        if let Some(r) = done.remove(&i.id) {
+            on_result(&r);
+            results.push(r);
+        }
+    }
+    drop(carried);
+    let desired = Arc::new(opts.desired.clone());
+    let dry_run = opts.dry_run;
     let verify = opts.verify.clone();
     let per_instance = Arc::new(per_instance);
     let lookup = per_instance.clone();
-    let (outcomes, interrupted) = for_each_until(
+    let interrupted = workers::run_each(
         &todo,
         opts.concurrency,
         opts.conn,
         opts.min_interval,
         move |client: Client| {
-            let desired = lookup
-                .get(&client.id_instance())
-                .map_or_else(|| desired.clone(), |r| r.patch.clone());
+            let resolved = lookup.get(client.id_instance()).cloned();
+            let desired = desired.clone();
             let verify = verify.clone();
             async move {
-                if dry_run {
-                    return client.plan(&desired).await.map(|plan| Work {
+                let want = resolved.as_ref().map_or(&*desired, |r| &r.patch);
+                let work = if dry_run {
+                    let plan = client.plan(want).await?;
+                    Work {
                         plan,
                         verification: None,
-                    });
-                }
-                let applied = client.apply(&desired).await?;
-                match verify {
-                    None => Ok(Work {
-                        plan: applied.plan,
-                        verification: Some(Verification::NotVerified),
-                    }),
-                    Some(options) => {
-                        let v = client.verify(applied, &desired, &options).await?;
-                        Ok(Work {
-                            plan: v.applied.plan,
-                            verification: Some(v.verification),
-                        })
                     }
-                }
+                } else {
+                    let applied = client.apply(want).await?;
+                    match verify {
+                        None => Work {
+                            plan: applied.plan,
+                            verification: Some(Verification::NotVerified),
+                        },
+                        Some(options) => {
+                            let v = client.verify(applied, want, &options).await?;
+                            Work {
+                                plan: v.applied.plan,
+                                verification: Some(v.verification),
+                            }
+                        }
+                    }
+                };
+                // Reduced here, in the instance's task: the plan (current settings, desired,
+                // changes) is dropped as soon as the instance is done.
+                Ok(reduce(&work, dry_run, resolved.as_deref()))
             }
         },
         interrupts,
-        |inst, outcome| {
+        |index, outcome, took| {
+            let r = result_of(&todo[index], outcome, took);
             // `notStarted` ones are listed in the report and the summary, not line by line.
-            if !matches!(outcome, Outcome::NotStarted) {
-                on_result(&result_of(
-                    inst,
-                    outcome,
-                    Duration::ZERO,
-                    dry_run,
-                    per_instance.get(&inst.id),
-                ));
+            if r.status != Status::NotStarted {
+                on_result(&r);
             }
+            results.push(r);
         },
     )
     .await?;
-    let mut results = carried;
-    for (inst, outcome, took) in &outcomes {
-        results.push(result_of(
-            inst,
-            outcome,
-            *took,
-            dry_run,
-            per_instance.get(&inst.id),
-        ));
-    }
     results.sort_by_key(|r| r.id);
     let mut desired = opts.desired.to_json_value();
     greenapi_settings::redact::secret_settings(&mut desired);
@@ -227,13 +227,30 @@ pub fn result_of_plan(
     }
 }
 
-fn result_of(
-    inst: &Instance,
-    outcome: &Outcome<Work>,
-    took: Duration,
-    dry_run: bool,
-    resolved: Option<&Resolved>,
-) -> InstanceResult {
+/// What a finished instance's result holds (its id, URL and time are set by [`result_of`]):
+/// everything [`result_of_plan`] makes, minus the changes' values and whole warnings of an
+/// apply (which nothing prints).
+fn reduce(work: &Work, dry_run: bool, resolved: Option<&Resolved>) -> InstanceResult {
+    let mut r = result_of_plan(0, "", &work.plan, dry_run, resolved);
+    if !dry_run {
+        r.change_values = Vec::new();
+        r.warning_details = Vec::new();
+    }
+    if let Some(v) = &work.verification {
+        r.verification = Some(VerifySummary::of(v));
+        // Sent but not seen to take: a failure, so that `--resume` tries it again.
+        if matches!(
+            v,
+            Verification::NotConverged { .. } | Verification::Interrupted { .. }
+        ) {
+            r.status = Status::Failed;
+            r.error = Some((v.kind().to_string(), v.to_string()));
+        }
+    }
+    r
+}
+
+fn result_of(inst: &Instance, outcome: Outcome<InstanceResult>, took: Duration) -> InstanceResult {
     let mut r = InstanceResult {
         id: inst.id,
         api_url: inst.api_url.clone(),
@@ -248,24 +265,17 @@ fn result_of(
         verification: None,
     };
     match outcome {
-        Outcome::Done(Ok(work)) => {
+        Outcome::Done(Ok(done)) => {
             r = InstanceResult {
+                id: r.id,
+                api_url: r.api_url,
                 duration_ms: r.duration_ms,
-                ..result_of_plan(inst.id, &inst.api_url, &work.plan, dry_run, resolved)
+                ..done
             };
-            if let Some(v) = &work.verification {
-                r.verification = Some(VerifySummary::of(v));
-                // Sent but not seen to take: a failure, so that `--resume` tries it again.
-                if matches!(
-                    v,
-                    Verification::NotConverged { .. } | Verification::Interrupted { .. }
-                ) {
-                    r.status = Status::Failed;
-                    r.error = Some((v.kind().to_string(), v.to_string()));
-                }
-            }
         }
-        Outcome::Done(Err(e)) => r.error = Some((e.kind().to_string(), inst.token.scrub(&e.to_string()))),
+        Outcome::Done(Err(e)) => {
+            r.error = Some((e.kind().to_string(), inst.token.scrub(&e.to_string())))
+        }
         Outcome::NotStarted => r.status = Status::NotStarted,
         Outcome::Interrupted => {
             r.error = Some((

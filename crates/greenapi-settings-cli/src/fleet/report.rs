@@ -338,15 +338,97 @@ impl Report {
         Value::Object(summary)
     }
 
-    /// Writes the report atomically (temporary file, then rename).
+    /// Writes the report atomically (temporary file, then rename): the text of
+    /// [`to_json`](Report::to_json), pretty-printed, written as it is serialised (the
+    /// report of a large fleet is never built as one JSON value or one string).
     pub fn write(&self, path: &Path) -> Result<(), CliError> {
-        let text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default();
         let tmp = report_tmp(path);
-        std::fs::write(&tmp, text + "\n")
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| {
-                CliError::failed(format!("cannot write the report {}: {e}", path.display()))
-            })
+        let written = std::fs::File::create(&tmp).and_then(|f| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+            self.write_to(&mut out)?;
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            std::fs::rename(&tmp, path)
+        });
+        written.map_err(|e| {
+            CliError::failed(format!("cannot write the report {}: {e}", path.display()))
+        })
+    }
+
+    /// The report's text (pretty-printed JSON and a newline) to `out`.
+    fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &ReportText(self)).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// [`Report::to_json`] as a `Serialize`: the same keys in the same order, serialised
+/// straight to the writer.
+struct ReportText<'a>(&'a Report);
+
+impl serde::Serialize for ReportText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Results<'a>(&'a [InstanceResult]);
+        impl serde::Serialize for Results<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for r in self.0 {
+                    seq.serialize_element(&ResultText(r))?;
+                }
+                seq.end()
+            }
+        }
+        let r = self.0;
+        let mut map = s.serialize_map(Some(5))?;
+        map.serialize_entry("mode", r.mode)?;
+        map.serialize_entry("desired", &r.desired)?;
+        map.serialize_entry("summary", &r.summary_json())?;
+        map.serialize_entry("interrupted", &r.interrupted)?;
+        map.serialize_entry("results", &Results(&r.results))?;
+        map.end()
+    }
+}
+
+/// [`InstanceResult::to_json`] as a `Serialize`.
+struct ResultText<'a>(&'a InstanceResult);
+
+impl serde::Serialize for ResultText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Error<'a>(&'a (String, String));
+        impl serde::Serialize for Error<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("kind", &self.0 .0)?;
+                map.serialize_entry("message", &self.0 .1)?;
+                map.end()
+            }
+        }
+        struct Verification<'a>(&'a VerifySummary);
+        impl serde::Serialize for Verification<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(3))?;
+                map.serialize_entry("outcome", self.0.outcome)?;
+                map.serialize_entry("resends", &self.0.resends)?;
+                map.serialize_entry("fields", &self.0.fields)?;
+                map.end()
+            }
+        }
+        let r = self.0;
+        let mut map = s.serialize_map(Some(8 + usize::from(r.verification.is_some())))?;
+        map.serialize_entry("idInstance", &r.id)?;
+        map.serialize_entry("apiUrl", &r.api_url)?;
+        map.serialize_entry("status", r.status.as_str())?;
+        map.serialize_entry("changes", &r.changes)?;
+        map.serialize_entry("warnings", &r.warnings)?;
+        map.serialize_entry("error", &r.error.as_ref().map(Error))?;
+        map.serialize_entry("durationMs", &r.duration_ms)?;
+        map.serialize_entry("fromPreviousRun", &r.from_previous_run)?;
+        if let Some(v) = &r.verification {
+            map.serialize_entry("verification", &Verification(v))?;
+        }
+        map.end()
     }
 }
 
@@ -464,6 +546,35 @@ mod tests {
             report().summary(),
             "5 instance(s): 1 applied, 1 unchanged, 1 planned, 1 failed, 1 not started in 1.5 s (interrupted)"
         );
+    }
+
+    #[test]
+    fn the_report_is_written_as_to_json_prints_it() {
+        let mut r = report();
+        r.desired = json!({"webhookUrl": "https://h.example/\u{e9}\"q\"", "delaySendMessagesMilliseconds": 900, "z": null, "a": [1, {"b": true}]});
+        r.results[0].warnings = vec!["w \u{2028} \t".into(), "two".into()];
+        r.results[0].changes = vec!["webhookUrl".into(), "incomingWebhook".into()];
+        r.results[1].verification = Some(VerifySummary {
+            outcome: "notConverged",
+            resends: 3,
+            fields: vec!["webhookUrl: \"a\" -> \"b\"".into()],
+            text: "not converged".into(),
+        });
+        r.results[2].verification = Some(VerifySummary {
+            outcome: "converged",
+            resends: 0,
+            fields: Vec::new(),
+            text: "converged".into(),
+        });
+        r.results[3].error = Some(("http\n".into(), "boom \u{0} \\ \u{1F600}".into()));
+        r.results[4].id = u64::MAX;
+        r.results[4].duration_ms = u64::MAX;
+        for report in [r, report()] {
+            let mut written = Vec::new();
+            report.write_to(&mut written).unwrap();
+            let expected = serde_json::to_string_pretty(&report.to_json()).unwrap() + "\n";
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
     }
 
     #[test]

@@ -3,12 +3,11 @@
 //! run gracefully, and what became of each instance ([`Outcome`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use greenapi_settings::{Client, Error};
-use tokio::sync::Semaphore;
 
 use super::progress::{clear_progress_line, spawn_progress};
 use super::Instance;
@@ -82,7 +81,7 @@ pub async fn for_each_until<T, F, Fut>(
     conn: &ConnArgs,
     min_interval: Option<Duration>,
     op: F,
-    mut interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
+    interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut on_done: impl FnMut(&Instance, &Outcome<T>),
 ) -> Result<(Vec<(Instance, Outcome<T>, Duration)>, bool), CliError>
 where
@@ -90,74 +89,120 @@ where
     F: Fn(Client) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
+    let mut settled: Vec<Option<(Outcome<T>, Duration)>> = instances.iter().map(|_| None).collect();
+    let interrupted = run_each(
+        instances,
+        concurrency,
+        conn,
+        min_interval,
+        op,
+        interrupts,
+        |index, outcome, took| {
+            on_done(&instances[index], &outcome);
+            settled[index] = Some((outcome, took));
+        },
+    )
+    .await?;
+    let out = instances
+        .iter()
+        .zip(settled)
+        .map(|(inst, slot)| {
+            let (outcome, took) = slot.unwrap_or((Outcome::NotStarted, Duration::ZERO));
+            (inst.clone(), outcome, took)
+        })
+        .collect();
+    Ok((out, interrupted))
+}
+
+/// The engine of [`for_each_until`]: hands each instance's outcome (by index into
+/// `instances`) to `on_settled` as it is known, every instance exactly once, and returns
+/// whether the run was interrupted.
+///
+/// An instance's task (its client and the future of `op`) exists only while the instance is
+/// in flight: at most `concurrency` of them at a time, however long the fleet.
+pub(super) async fn run_each<T, F, Fut>(
+    instances: &[Instance],
+    concurrency: usize,
+    conn: &ConnArgs,
+    min_interval: Option<Duration>,
+    op: F,
+    mut interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
+    mut on_settled: impl FnMut(usize, Outcome<T>, Duration),
+) -> Result<bool, CliError>
+where
+    T: Send + 'static,
+    F: Fn(Client) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<T, Error>> + Send + 'static,
+{
     if instances.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok(false);
     }
+    let limit = concurrency.max(1);
+    super::fds::ensure_open_files(limit)?;
     // A placeholder whose only use is its connection pool, shared by every instance's client.
+    // Each instance in flight holds at most one connection: more idle ones are never needed.
     let base = conn
         .tune(
             Client::builder()
                 .api_url("http://127.0.0.1")
                 .id_instance(1)
-                .api_token("pool"),
+                .api_token("pool")
+                .pool_max_idle_per_host(limit),
         )
         .build()?;
-    let sem = Arc::new(Semaphore::new(concurrency.clamp(1, Semaphore::MAX_PERMITS)));
     let finished = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
-    let stopping = Arc::new(AtomicBool::new(false));
-    let started: Arc<Vec<AtomicBool>> =
-        Arc::new(instances.iter().map(|_| AtomicBool::new(false)).collect());
     let progress = spawn_progress(instances.len(), finished.clone(), failed.clone());
-
+    // Instances `..next` have been started (or settled without starting); `in_flight` of them
+    // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`.
+    let mut next = 0;
+    let mut in_flight = 0usize;
+    let mut settled = vec![false; instances.len()];
+    let mut stopping = false;
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, inst) in instances.iter().cloned().enumerate() {
-        let mut builder = conn.tune(Client::builder()).share_connections_with(&base);
-        if let Some(mi) = min_interval {
-            builder = builder.min_interval(mi);
-        }
-        let builder = builder
-            .api_url(&inst.api_url)
-            .id_instance(inst.id)
-            .api_token(inst.token.clone());
-        let (sem, finished, failed, op, stopping, started) = (
-            sem.clone(),
-            finished.clone(),
-            failed.clone(),
-            op.clone(),
-            stopping.clone(),
-            started.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            if stopping.load(Ordering::SeqCst) {
-                return (index, Outcome::NotStarted, Duration::ZERO);
-            }
-            started[index].store(true, Ordering::SeqCst);
-            let t0 = Instant::now();
-            let outcome = match builder.build() {
-                Ok(client) => op(client).await,
-                Err(e) => Err(e),
-            };
-            if outcome.is_err() {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-            finished.fetch_add(1, Ordering::Relaxed);
-            (index, Outcome::Done(outcome), t0.elapsed())
-        });
-    }
-    let mut settled: Vec<Option<(Outcome<T>, Duration)>> = instances.iter().map(|_| None).collect();
     let mut interrupts_open = true;
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
+        while !stopping && in_flight < limit && next < instances.len() {
+            let (index, inst) = (next, &instances[next]);
+            next += 1;
+            in_flight += 1;
+            let mut builder = conn.tune(Client::builder()).share_connections_with(&base);
+            if let Some(mi) = min_interval {
+                builder = builder.min_interval(mi);
+            }
+            let built = builder
+                .api_url(&inst.api_url)
+                .id_instance(inst.id)
+                .api_token(inst.token.clone())
+                .build();
+            let op = op.clone();
+            tasks.spawn(async move {
+                let t0 = Instant::now();
+                let outcome = match built {
+                    Ok(client) => op(client).await,
+                    Err(e) => Err(e),
+                };
+                (index, outcome, t0.elapsed())
+            });
+        }
+        if in_flight == 0 {
+            break;
+        }
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 None => break,
                 Some(Ok((index, outcome, took))) => {
-                    on_done(&instances[index], &outcome);
-                    settled[index] = Some((outcome, took));
+                    in_flight -= 1;
+                    if outcome.is_err() {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    finished.fetch_add(1, Ordering::Relaxed);
+                    settled[index] = true;
+                    on_settled(index, Outcome::Done(outcome), took);
                 }
-                Some(Err(e)) if e.is_cancelled() => {}
+                // Aborted past the grace period: settled below, as interrupted.
+                Some(Err(e)) if e.is_cancelled() => in_flight -= 1,
                 Some(Err(e)) => {
                     progress.abort();
                     return Err(CliError::failed(format!("a worker task failed: {e}")));
@@ -166,12 +211,7 @@ where
             got = interrupts.recv(), if interrupts_open => match got {
                 None => interrupts_open = false,
                 Some(()) if deadline.is_none() => {
-                    stopping.store(true, Ordering::SeqCst);
-                    let in_flight = started
-                        .iter()
-                        .filter(|s| s.load(Ordering::SeqCst))
-                        .count()
-                        .saturating_sub(settled.iter().filter(|s| s.is_some()).count());
+                    stopping = true;
                     clear_progress_line();
                     eprintln!(
                         "interrupted: starting no more instances; waiting up to {} s for {in_flight} in progress (Ctrl-C again to stop now)",
@@ -193,24 +233,18 @@ where
     }
     progress.abort();
     clear_progress_line();
-    let mut out = Vec::with_capacity(instances.len());
-    for (index, (inst, slot)) in instances.iter().zip(settled).enumerate() {
-        let (outcome, took) = match slot {
-            Some(settled) => settled,
-            None => {
-                // Aborted: in flight past the grace period, or still waiting for a permit.
-                let o = if started[index].load(Ordering::SeqCst) {
-                    Outcome::Interrupted
-                } else {
-                    Outcome::NotStarted
-                };
-                on_done(inst, &o);
-                (o, Duration::ZERO)
-            }
-        };
-        out.push((inst.clone(), outcome, took));
+    // Aborted ones were in flight past the grace period; the rest were never started.
+    for (index, done) in settled.into_iter().enumerate() {
+        if !done {
+            let o = if index < next {
+                Outcome::Interrupted
+            } else {
+                Outcome::NotStarted
+            };
+            on_settled(index, o, Duration::ZERO);
+        }
     }
-    Ok((out, stopping.load(Ordering::SeqCst)))
+    Ok(stopping)
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -19,6 +19,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     min_interval: Duration,
+    pool_max_idle: Option<usize>,
     http: Option<reqwest::Client>,
 }
 
@@ -32,6 +33,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
+            pool_max_idle: None,
             http: None,
         }
     }
@@ -88,6 +90,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Most idle connections the connection pool keeps per host (default: no limit); more are
+    /// closed as they are given back. A fleet sets it to its concurrency: every instance in
+    /// flight holds at most one connection, so more idle ones than that are never used. Applies
+    /// to a client that builds its own pool, not to one that
+    /// [shares](ClientBuilder::share_connections_with) another's.
+    #[must_use]
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle = Some(max);
+        self
+    }
+
     /// Shares `other`'s connection pool (and TLS set-up) instead of creating a new one: for
     /// many clients of one process, e.g. one per instance of a fleet. Pacing stays per client.
     #[must_use]
@@ -120,8 +133,15 @@ impl ClientBuilder {
         Ok(self)
     }
 
-    /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    /// Runs every check of [`build`](ClientBuilder::build) (credentials present, API URL shape,
+    /// token characters) without building anything: no connection pool, no TLS set-up. For
+    /// checking many configurations up front, e.g. every line of a fleet's instances file.
+    pub fn check(&self) -> Result<(), Error> {
+        self.checked().map(|_| ())
+    }
+
+    /// The checks of [`build`](ClientBuilder::build): the API URL as the client keeps it.
+    fn checked(&self) -> Result<String, Error> {
         let mut missing = Vec::new();
         if self.api_url.is_none() {
             missing.push(format!("api_url ({ENV_API_URL})"));
@@ -135,12 +155,11 @@ impl ClientBuilder {
         if !missing.is_empty() {
             return Err(Error::Config(format!("missing {}", missing.join(", "))));
         }
-        let (Some(api_url), Some(id_instance), Some(token)) =
-            (self.api_url, self.id_instance, self.token)
+        let (Some(api_url), Some(_), Some(token)) = (&self.api_url, self.id_instance, &self.token)
         else {
             return Err(Error::Config("missing credentials".into()));
         };
-        let api_url = check_api_url(&api_url).map_err(|e| match e {
+        let api_url = check_api_url_memo(api_url).map_err(|e| match e {
             Error::Config(m) => Error::Config(token.scrub(&m)),
             other => other,
         })?;
@@ -153,11 +172,24 @@ impl ClientBuilder {
                 "the API token contains characters that cannot appear in a URL path segment (value not shown)".into(),
             ));
         }
+        Ok(api_url)
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let api_url = self.checked()?;
+        let (Some(id_instance), Some(token)) = (self.id_instance, self.token) else {
+            return Err(Error::Config("missing credentials".into()));
+        };
         let http = match self.http {
             Some(shared) => shared,
             None => {
                 install_crypto_provider();
-                reqwest::Client::builder()
+                let mut http = reqwest::Client::builder();
+                if let Some(max) = self.pool_max_idle {
+                    http = http.pool_max_idle_per_host(max);
+                }
+                http
                     // The API never redirects. Following one would send the URL (token
                     // included) in `Referer` and re-send a setSettings body to another host,
                     // or turn the POST into a GET and report success: a 3xx is an error.
@@ -196,6 +228,29 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// [`check_api_url`], remembering this thread's last URL that passed: a fleet builds (or
+/// checks) one client per instance, nearly all with the same few API URLs, and the check
+/// (a full URL parse) was a few per cent of a fleet's CPU. The check depends on nothing but
+/// the text, so a remembered pass is the same answer.
+fn check_api_url_memo(raw: &str) -> Result<String, Error> {
+    thread_local! {
+        static LAST_PASSED: std::cell::RefCell<Option<(String, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let known = LAST_PASSED.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(given, _)| given == raw)
+            .map(|(_, kept)| kept.clone())
+    });
+    if let Some(kept) = known {
+        return Ok(kept);
+    }
+    let kept = check_api_url(raw)?;
+    LAST_PASSED.with(|last| *last.borrow_mut() = Some((raw.to_string(), kept.clone())));
+    Ok(kept)
+}
+
 /// Checks the API URL. Messages never quote it whole: a URL copied from a request line holds
 /// the token (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
 fn check_api_url(raw: &str) -> Result<String, Error> {
@@ -230,4 +285,60 @@ fn check_api_url(raw: &str) -> Result<String, Error> {
         )));
     }
     Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder(url: &str, token: &str) -> ClientBuilder {
+        ClientBuilder::default()
+            .api_url(url)
+            .id_instance(1101000001)
+            .api_token(token)
+    }
+
+    #[test]
+    fn check_refuses_exactly_what_build_refuses() {
+        let cases = [
+            ("https://1101.api.greenapi.com", "tok"),
+            ("https://1101.api.greenapi.com/", "tok"),
+            ("http://127.0.0.1:9", "tok"),
+            ("https://a.example/waInstance1/getSettings/tok", "tok"),
+            ("https://u:p@a.example", "tok"),
+            ("https://a.example?x=1", "tok"),
+            ("ftp://a.example", "tok"),
+            ("not a url", "tok"),
+            ("http://a.example:99999", "tok"),
+            ("https://a.example", "to k"),
+            ("https://a.example", "a/b"),
+            ("https://a.example", ""),
+        ];
+        // Twice: the second time the last URL that passed is remembered.
+        for _ in 0..2 {
+            for (url, token) in cases {
+                let checked = builder(url, token).check().map_err(|e| e.to_string());
+                let built = builder(url, token)
+                    .build()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                assert_eq!(checked, built, "{url} / {token:?}");
+            }
+        }
+        assert!(ClientBuilder::default().check().is_err());
+    }
+
+    #[test]
+    fn a_remembered_url_gives_the_same_client_url() {
+        for url in [
+            "https://a.example/",
+            "https://a.example/",
+            "https://b.example",
+        ] {
+            let c = builder(url, "tok").build().unwrap();
+            assert_eq!(c.api_url(), url.trim_end_matches('/'));
+        }
+        let err = builder("https://a.example?q", "tok").build().unwrap_err();
+        assert!(err.to_string().contains("must not have a query"), "{err}");
+    }
 }
