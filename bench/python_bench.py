@@ -28,7 +28,7 @@ import greenapi_settings as gs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The API documentation's example body (15 settings), from the spec: what every setSettings row
-# sends, here and in the Rust rows of tests/e2e/benches/loopback.rs.
+# sends, here and in the Rust rows of tests/e2e/benches/support/sequential.rs.
 EXAMPLE_BODY: dict[str, Any] = json.loads((ROOT / "spec" / "settings.json").read_text(encoding="utf-8"))[
     "methods"
 ]["setSettings"]["exampleBody"]
@@ -85,8 +85,9 @@ def measure(call: Callable[[int], Any], n: int, warmup: int = 20) -> dict[str, f
 
 def pin_client_and_server(undo: bool = False) -> bool:
     """Sandbox threads (named greenapi-sandbox) on CPU 1, every other thread of this process
-    (Python, the binding's I/O threads) on CPU 0, as tests/e2e/benches/support/cpu.rs does for
-    the Rust rows: client and server always talk across CPUs. `undo` gives back every CPU.
+    (Python, which runs the binding's blocking requests itself, and the official SDK's) on
+    CPU 0, as tests/e2e/benches/support/cpu.rs does for the Rust rows: client and server always
+    talk across CPUs. `undo` gives back every CPU.
     PIN_MODE=server-only in the environment pins the sandbox threads only."""
     cpus = os.cpu_count() or 1
     if cpus < 2 or not hasattr(os, "sched_setaffinity"):

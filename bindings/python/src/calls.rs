@@ -1,13 +1,16 @@
 //! The calls of `Client` and `AsyncClient`, written once: each is a chain of [`Step`]s, and
-//! the two classes differ only in how they drive it — `Client` waits for each request with
-//! the GIL released ([`run_blocking`]), `AsyncClient` returns a coroutine that runs each
-//! request on the shared runtime while the event loop goes on (`coroutine::PyCall`).
+//! the two classes differ only in how they drive it — `Client` runs each request on the
+//! calling thread with the GIL released ([`run_blocking`]), `AsyncClient` returns a coroutine
+//! that runs each request on the shared runtime while the event loop goes on
+//! (`coroutine::PyCall`).
 //!
 //! Validation happens once per call, warnings reach Python once, as Python warnings:
 //!
 //! - `set_settings` checks the patch when called (`SettingsPatch::check`): errors raise
 //!   `ValidationError`, warnings are emitted, and the checked patch is sent as it is
-//!   (`Client::send_checked`, which neither validates nor logs again).
+//!   (`Client::send_checked`, which neither validates nor logs again). A `SettingsPatch`
+//!   keeps its check and its warnings' text from its first send (`patch::checked_from_call`);
+//!   the warnings are still emitted on every call.
 //! - `plan` / `apply` hand the desired state to the core's `plan`, which validates it before
 //!   any request; the plan's warnings (on current ⊕ desired) are emitted when it arrives, and
 //!   `apply` sends only if none of them was raised as an error.
@@ -22,13 +25,13 @@ use pyo3::IntoPyObjectExt;
 
 use greenapi_settings::{ApplyOptions, Client, Error};
 
-use crate::errors::{to_pyerr, validation_error};
+use crate::errors::to_pyerr;
 use crate::log_bridge;
 use crate::options::Conn;
-use crate::patch::patch_from_call;
+use crate::patch::{checked_from_call, patch_from_call};
 use crate::plan::{PyApplied, PyPlan};
 use crate::report::emit_warnings;
-use crate::runtime::block_on;
+use crate::runtime::block_on_here;
 use crate::values::PySettings;
 
 /// Work to do with the GIL held; returns what comes next.
@@ -112,14 +115,11 @@ pub fn set_settings(
     patch: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Step> {
-    let patch = patch_from_call(py, "set_settings()", patch, kwargs)?;
-    let checked = patch
-        .check()
-        .map_err(|e| validation_error(py, e.violations))?;
-    emit_warnings(py, checked.warnings())?;
+    let checked = checked_from_call(py, "set_settings()", patch, kwargs)?;
+    checked.warnings.emit(py)?;
     Ok(request(
         conn,
-        move |c| async move { c.send_checked(&checked).await },
+        move |c| async move { c.send_checked(&checked.patch).await },
         |py, result| Step::ready(py, ok(py, result)?.save_settings),
     ))
 }
@@ -223,15 +223,15 @@ pub fn close(conn: &Arc<Conn>) -> Step {
     })
 }
 
-/// Drives a call to its end on this thread: Python work here, each request on the shared
-/// runtime with the GIL released (interruptible, see `runtime::block_on`).
+/// Drives a call to its end on this thread: Python work here, each request too, with the GIL
+/// released (interruptible, see `runtime::block_on_here`).
 pub fn run_blocking(py: Python<'_>, mut step: Step) -> PyResult<Py<PyAny>> {
     loop {
         step = match step {
             Step::Ready(value) => return Ok(value),
             Step::Gil(f) => f(py)?,
             Step::Io(fut) => {
-                let next = block_on(py, fut);
+                let next = block_on_here(py, fut);
                 log_bridge::flush(py);
                 next?
             }

@@ -12,7 +12,7 @@ use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 
 use crate::errors::{client_closed_error, config_error, to_pyerr};
-use crate::runtime::handle;
+use crate::runtime::{handle, here};
 
 /// Timeouts, retries and pacing, checked.
 pub struct Options {
@@ -177,7 +177,7 @@ struct Slot {
 
 impl Conn {
     fn new(py: Python<'_>, class: &'static str, builder: ClientBuilder) -> PyResult<Conn> {
-        let client = finish(py, builder.clone())?;
+        let client = finish(py, class, builder.clone())?;
         Ok(Conn {
             class,
             builder,
@@ -207,7 +207,7 @@ impl Conn {
                 return Ok(client.clone());
             }
         }
-        let fresh = finish(py, self.builder.clone())?;
+        let fresh = finish(py, self.class, self.builder.clone())?;
         if let Some((_, inherited)) = slot.built.replace((pid, fresh.clone())) {
             forget_inherited(inherited);
         }
@@ -312,8 +312,15 @@ pub fn from_env(py: Python<'_>, class: &'static str, opts: &Options) -> PyResult
     Conn::new(py, class, builder)
 }
 
-fn finish(py: Python<'_>, builder: ClientBuilder) -> PyResult<Client> {
-    // The HTTP client must be created where the runtime that drives it is current.
-    let _guard = handle()?.enter();
+fn finish(py: Python<'_>, class: &str, builder: ClientBuilder) -> PyResult<Client> {
+    // The HTTP client must be created where the runtime that drives it is current: the
+    // blocking `Client` runs its requests on the calling thread (`runtime::block_on_here`),
+    // `AsyncClient` on the shared runtime.
+    let handle = if class == "Client" {
+        here()?.handle().clone()
+    } else {
+        handle()?
+    };
+    let _guard = handle.enter();
     builder.build().map_err(|e| to_pyerr(py, e))
 }

@@ -1,9 +1,11 @@
 //! `SettingsPatch`: keyword arguments in, the core crate's `SettingsPatch` inside.
 
+use std::sync::Arc;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use serde_json::Value;
 
 use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
@@ -11,8 +13,8 @@ use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
 use crate::convert::{field_repr, field_value, json_to_py, mapping_to_json, unfit_violation};
 use crate::errors::validation_error;
 use crate::fields::{field_attr, unknown_keyword_error, writable_by_snake};
-use crate::report::PyViolation;
-use crate::values::{PySettings, PySettingsPatch};
+use crate::report::{PyViolation, WarningTexts};
+use crate::values::{Checked, PySettings, PySettingsPatch};
 
 /// The snake_case names of `FIELDS`, in order, as interned Python strings.
 fn interned_snake_names(py: Python<'_>) -> &'static [Py<PyString>] {
@@ -117,11 +119,55 @@ pub fn patch_from_call(
     }
 }
 
+/// The checked patch of a `set_settings` call: a `SettingsPatch` argument's own (checked
+/// on its first send and kept: it is immutable), otherwise the mapping's or the keywords'
+/// patch, checked now. Errors raise `ValidationError`, on every call.
+pub fn checked_from_call(
+    py: Python<'_>,
+    what: &str,
+    patch: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Arc<Checked>> {
+    let has_kwargs = kwargs.is_some_and(|k| !k.is_empty());
+    if let Some(p) = patch.and_then(|p| p.cast::<PySettingsPatch>().ok()) {
+        if !has_kwargs {
+            let p = p.get();
+            if let Some(checked) = p.checked.get() {
+                return Ok(Arc::clone(checked));
+            }
+            let checked = check(py, &p.inner)?;
+            return Ok(Arc::clone(p.checked.get_or_init(|| checked)));
+        }
+    }
+    check(py, &patch_from_call(py, what, patch, kwargs)?)
+}
+
+fn check(py: Python<'_>, patch: &SettingsPatch) -> PyResult<Arc<Checked>> {
+    let patch = patch
+        .check()
+        .map_err(|e| validation_error(py, e.violations))?;
+    let warnings = WarningTexts::new(patch.warnings())?;
+    Ok(Arc::new(Checked { patch, warnings }))
+}
+
 #[pymethods]
 impl PySettingsPatch {
+    // Exactly `(*args, **kwargs)` (no `py` argument either) is the one signature pyo3 passes
+    // through as it is: any other one (`(**kwargs)` included) copies every keyword name into
+    // a new `bytes` object and the pairs into a new dict under `abi3-py39`, 16k of the 46k
+    // instructions of `SettingsPatch(**kw).validate()` with all 24 settings. The positional
+    // arguments are refused here, with Python's own message.
     #[new]
-    #[pyo3(signature = (**kwargs))]
-    fn new(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(**kwargs)")]
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = args.py();
+        if !args.is_empty() {
+            let n = args.len();
+            let were = if n == 1 { "was" } else { "were" };
+            return Err(PyTypeError::new_err(format!(
+                "SettingsPatch.__new__() takes 0 positional arguments but {n} {were} given"
+            )));
+        }
         patch_from_kwargs(py, "SettingsPatch()", kwargs).map(Self::from)
     }
 

@@ -170,15 +170,37 @@ fn static_rule(name: &str) -> &'static str {
 /// `UserWarning` for temporarily broken ones and for cross-field rules. With warnings turned
 /// into errors, the first one raised is returned (and the caller sends nothing).
 pub fn emit_warnings(py: Python<'_>, warnings: &[Violation]) -> PyResult<()> {
-    for w in warnings {
-        let category = if w.rule == Status::Unused.as_str() || w.rule == Status::Deprecated.as_str()
-        {
-            py.get_type::<PyDeprecationWarning>()
-        } else {
-            py.get_type::<PyUserWarning>()
-        };
-        let text = CString::new(w.to_string().replace('\0', " "))?;
-        PyErr::warn(py, category.as_any(), &text, 1)?;
+    WarningTexts::new(warnings)?.emit(py)
+}
+
+/// Warnings ready to emit, as [`emit_warnings`] emits them: each one's category and text,
+/// formatted once (a checked `SettingsPatch` keeps them for every `set_settings` of it).
+pub struct WarningTexts(Vec<(bool, CString)>);
+
+impl WarningTexts {
+    /// The categories (`true`: `DeprecationWarning`) and texts of `warnings`.
+    pub fn new(warnings: &[Violation]) -> PyResult<Self> {
+        warnings
+            .iter()
+            .map(|w| {
+                let deprecation =
+                    w.rule == Status::Unused.as_str() || w.rule == Status::Deprecated.as_str();
+                Ok((deprecation, CString::new(w.to_string().replace('\0', " "))?))
+            })
+            .collect::<PyResult<_>>()
+            .map(WarningTexts)
     }
-    Ok(())
+
+    /// Emits each one as a Python warning, in order; the first one raised stops it.
+    pub fn emit(&self, py: Python<'_>) -> PyResult<()> {
+        for (deprecation, text) in &self.0 {
+            let category = if *deprecation {
+                py.get_type::<PyDeprecationWarning>()
+            } else {
+                py.get_type::<PyUserWarning>()
+            };
+            PyErr::warn(py, category.as_any(), text, 1)?;
+        }
+        Ok(())
+    }
 }

@@ -1,6 +1,7 @@
-//! The one tokio runtime shared by every client of the module (and by `AsyncClient`'s
-//! coroutines, see `coroutine`), a blocking wait on it that releases the GIL and stays
-//! interruptible, and its life cycle:
+//! The tokio runtime shared by every `AsyncClient` of the module (their coroutines, see
+//! `coroutine`), the thread-less runtime on which the blocking `Client` runs its requests on
+//! the calling thread, a blocking wait that releases the GIL and stays interruptible, and
+//! their life cycle:
 //!
 //! - **Interpreter exit.** A hook registered with `atexit` at import shuts the runtime down
 //!   (GIL released, so that a task waking an asyncio task can take it and finish) before
@@ -13,13 +14,20 @@
 //!   fresh one is built on first use. Clients rebuild their connection pools likewise (see
 //!   `client::Conn`).
 //!
-//! The state lock is only ever taken by a thread holding the GIL (never by the runtime's own
+//! The blocking `Client` does not use that runtime's thread: its requests run on the calling
+//! thread, on a second runtime without threads of its own ([`block_on_here`]), so a call
+//! wakes no other thread of this process (the I/O thread hand-over cost two thread wake-ups
+//! per call). The same life cycle applies: a child after `fork()` builds its own, and calls
+//! after the `atexit` hook raise `RuntimeError`; it needs no shutdown (its only threads, for
+//! name lookups, never enter the interpreter).
+//!
+//! The state locks are only ever taken by a thread holding the GIL (never by the runtime's own
 //! threads), and released before the GIL is: `os.fork()` holds the GIL,
-//! so no fork can happen while the lock is held and a child never finds it locked.
+//! so no fork can happen while a lock is held and a child never finds it locked.
 
 use std::future::Future;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, MutexGuard};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -159,42 +167,82 @@ fn dead_handle() -> Handle {
     handle
 }
 
-/// Runs `fut` on the shared runtime and waits for it with the GIL released, in short slices;
-/// between slices it runs Python's signal handlers, so Ctrl-C raises `KeyboardInterrupt` at
-/// once and aborts the request instead of waiting for the network, and hands the Rust-side
-/// log records to `logging` (see `log_bridge`).
-pub fn block_on<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
+/// The runtime of the blocking `Client` in this process (see the module documentation) and the
+/// process that built it.
+static HERE: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// The runtime on which blocking calls run their requests on the calling thread: started on
+/// first use, afresh in a child after `fork()`; `RuntimeError` after interpreter exit began.
+/// Call with the GIL held.
+pub fn here() -> PyResult<Arc<Runtime>> {
+    if matches!(&*lock(), State::Stopped { .. }) {
+        return Err(stopped_error());
+    }
+    let pid = std::process::id();
+    let mut slot = HERE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((p, runtime)) = slot.as_ref() {
+        if *p == pid {
+            return Ok(Arc::clone(runtime));
+        }
+    }
+    // Its blocking pool (name lookups) is its only thread, started when needed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .thread_name(THREAD_NAME)
+        .enable_all()
+        .build()
+        .map(Arc::new)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the I/O runtime: {e}")))?;
+    if let Some((_, inherited)) = slot.replace((pid, Arc::clone(&runtime))) {
+        // Inherited through fork(): a parent thread may have been inside it. Abandoned, as
+        // the shared runtime is (see `handle`).
+        std::mem::forget(inherited);
+    }
+    Ok(runtime)
+}
+
+/// Runs `fut` to its end on this thread, on the runtime of [`here`], with the GIL released, in
+/// 50 ms slices: between slices it runs Python's signal handlers (Ctrl-C
+/// raises `KeyboardInterrupt` and drops the request) and hands the log records to `logging`.
+/// Another thread's call may be driving the runtime at the same time: each thread then polls
+/// its own request, and the runtime's timers and sockets are served by whichever is inside.
+pub fn block_on_here<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
 where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
+    F: Future + Send + Unpin,
+    F::Output: Send,
 {
-    let (tx, mut rx) = mpsc::sync_channel(1);
-    let task = handle()?.spawn(async move {
-        let _ = tx.send(fut.await);
-    });
+    let runtime = here()?;
+    let mut fut = fut;
     loop {
-        // The receiver is not `Sync`, so it travels into the detached closure and back.
-        let (back, got) = py.detach(move || {
-            let got = rx.recv_timeout(SLICE);
-            (rx, got)
+        let got = py.detach(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                // The timer is made inside: it needs the runtime's context.
+                runtime.block_on(async { tokio::time::timeout(SLICE, &mut fut).await })
+            }))
         });
-        rx = back;
         match got {
-            Ok(value) => return Ok(value),
-            Err(RecvTimeoutError::Timeout) => {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(_elapsed)) => {
                 log_bridge::flush(py);
                 if let Err(interrupted) = py.check_signals() {
-                    task.abort();
+                    drop(fut);
+                    // The request's connection is served by a task of this runtime, which
+                    // runs only while a call is inside it: a moment inside lets it see the
+                    // request dropped and close the connection, so the server stops working
+                    // on it (as aborting the task on the shared runtime did).
+                    py.detach(|| {
+                        runtime.block_on(async {
+                            for _ in 0..4 {
+                                tokio::task::yield_now().await;
+                            }
+                        });
+                    });
                     return Err(interrupted);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                if matches!(&*lock(), State::Stopped { .. }) {
-                    return Err(stopped_error());
-                }
+            Err(_panic) => {
                 return Err(PyRuntimeError::new_err(
                     "the request task stopped without a result (it panicked)",
-                ));
+                ))
             }
         }
     }

@@ -109,3 +109,26 @@ def test_warnings_about_a_change_go_to_warnings_only_not_to_logging(
             client.set_settings(device_webhook=True)
     assert len(caught) == 1
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_records_go_to_the_logger_get_logger_returns_now(client: gs.Client) -> None:
+    # The bridge finds the logger by name on every record (not a logger object kept from an
+    # earlier call): a logger dropped from logging's registry and created anew gets them.
+    client.get_settings()  # a record for the package logger as it was
+    loggers = logging.Logger.manager.loggerDict
+    old = loggers.pop("greenapi_settings")
+    try:
+        new = logging.getLogger("greenapi_settings")
+        assert new is not old
+        seen: list[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                seen.append(record)
+
+        new.addHandler(Keep())
+        new.setLevel(logging.DEBUG)
+        client.get_settings()
+        assert any(r.getMessage().startswith("response") for r in seen), [r.getMessage() for r in seen]
+    finally:
+        loggers["greenapi_settings"] = old

@@ -1,6 +1,10 @@
 """SettingsPatch: snake_case keywords and bool in, API spelling and "yes"/"no" out; every
 problem reported at once; unknown keywords named with close matches; secrets never shown."""
 
+import inspect
+import sys
+from typing import Any
+
 import pytest
 
 import greenapi_settings as gs
@@ -134,3 +138,28 @@ def test_patches_compare_by_value() -> None:
 def test_misspelled_attribute_names_a_close_match() -> None:
     with pytest.raises(AttributeError, match="did you mean 'incoming_webhook'"):
         gs.SettingsPatch().incoming_webhok  # type: ignore[attr-defined]
+
+
+def test_positional_arguments_are_refused_and_the_signature_shows_keywords_only() -> None:
+    # The constructor takes `*args` to receive its keywords without pyo3's per-name copy; a
+    # positional argument is still a TypeError, worded as Python words it.
+    new: Any = gs.SettingsPatch  # the stub has no positional parameters
+    with pytest.raises(TypeError, match=r"^SettingsPatch\.__new__\(\) takes 0 positional arguments but 1 was given$"):
+        new({"incomingWebhook": "yes"})
+    with pytest.raises(TypeError, match="but 2 were given"):
+        new(1, 2, incoming_webhook=True)
+    if sys.version_info >= (3, 10):  # an abi3 class has no text signature on CPython 3.9
+        assert str(inspect.signature(gs.SettingsPatch)) == "(**kwargs)"
+
+
+def test_keywords_from_a_dict_or_a_str_subclass_are_matched_by_text() -> None:
+    # `**kw` names that are not the interned names (built at runtime, or a str subclass) are
+    # matched by their text, in any order; the caller's dict is left as it was.
+    class Name(str):
+        pass
+
+    kw: dict[str, Any] = {"".join(["incoming", "_webhook"]): True, Name("auto_typing"): 2}
+    before = dict(kw)
+    patch = gs.SettingsPatch(**kw)
+    assert patch.to_dict() == {"incomingWebhook": "yes", "autoTyping": 2}
+    assert kw == before

@@ -54,3 +54,39 @@ def test_an_invalid_change_raises_before_any_request(client: gs.Client, sandbox:
     assert [v.field for v in info.value.violations] == ["delaySendMessagesMilliseconds"]
     stats = sandbox.stats()
     assert stats.get_settings_calls == 0 and stats.set_settings_calls == 0
+
+
+def test_a_patch_sent_again_warns_again_with_the_same_text(client: gs.Client, sandbox: gs.Sandbox) -> None:
+    # A SettingsPatch keeps its check (and its warnings' text) from the first send; every
+    # send still emits every warning, each time as the first time.
+    patch = gs.SettingsPatch(device_webhook=True, shared_session=True, incoming_webhook=False)
+    first = caught(lambda: client.set_settings(patch))
+    second = caught(lambda: client.set_settings(patch))
+    assert [(w.category, str(w.message)) for w in second] == [(w.category, str(w.message)) for w in first]
+    assert sorted(w.category.__name__ for w in first) == ["DeprecationWarning", "UserWarning"]
+    assert sandbox.stats().set_settings_calls == 2
+
+
+def test_warnings_as_errors_stop_every_send_of_a_kept_patch(client: gs.Client, sandbox: gs.Sandbox) -> None:
+    patch = gs.SettingsPatch(device_webhook=True)
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UserWarning):
+                client.set_settings(patch)
+    assert sandbox.stats().set_settings_calls == 0
+    caught(lambda: client.set_settings(patch))
+    assert sandbox.stats().set_settings_calls == 1
+
+
+def test_an_invalid_patch_raises_on_every_send(client: gs.Client, sandbox: gs.Sandbox) -> None:
+    patch = gs.SettingsPatch(delay_send_messages_milliseconds=1)
+    for _ in range(2):
+        with pytest.raises(gs.ValidationError):
+            client.set_settings(patch)
+    assert sandbox.stats().set_settings_calls == 0
+
+
+def test_a_patch_and_keywords_together_are_still_refused(client: gs.Client) -> None:
+    with pytest.raises(TypeError, match="not both"):
+        client.set_settings(gs.SettingsPatch(incoming_webhook=True), device_webhook=True)
