@@ -62,6 +62,26 @@ pub struct Split {
     pub slices: f64,
 }
 
+impl Split {
+    /// Adds the times of another stretch of the same loop.
+    pub fn add(&mut self, other: &Split) {
+        self.client_cpu_ns += other.client_cpu_ns;
+        self.server_cpu_ns += other.server_cpu_ns;
+        self.wait_ns += other.wait_ns;
+        self.slices += other.slices;
+    }
+
+    /// From totals to per request, over `requests` requests.
+    pub fn divide(&mut self, requests: f64) {
+        self.client_cpu_ns /= requests;
+        self.server_cpu_ns /= requests;
+        self.wait_ns /= requests;
+        self.slices /= requests;
+    }
+}
+
+/// The split of the `requests` requests between snapshots `before` and `after`, with thread
+/// `client` the client side.
 pub fn split(
     before: &HashMap<u32, TaskTimes>,
     after: &HashMap<u32, TaskTimes>,
@@ -80,11 +100,7 @@ pub fn split(
         s.wait_ns += a.wait_ns.saturating_sub(b.wait_ns) as f64;
         s.slices += a.slices.saturating_sub(b.slices) as f64;
     }
-    let n = requests.max(1) as f64;
-    s.client_cpu_ns /= n;
-    s.server_cpu_ns /= n;
-    s.wait_ns /= n;
-    s.slices /= n;
+    s.divide(requests.max(1) as f64);
     s
 }
 

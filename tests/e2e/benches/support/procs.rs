@@ -1,7 +1,6 @@
-//! The fleet run across processes: the sandbox binary in one process, the fleet client (the
-//! `greenapi-settings` CLI, or this bench re-run as `--fleet-child`) in another, so that the
-//! client's CPU time and peak memory are its own. Every server listens on 127.0.0.1; every
-//! process is killed at its deadline.
+//! The processes of the fleet across processes ([`super::process_fleet`]): the sandbox binary
+//! in one process, the fleet client (the `greenapi-settings` CLI) in another, so that the client's CPU time and peak memory are its own.
+//! Every server listens on 127.0.0.1; every process is killed at its deadline.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,0 +1,32 @@
+//! The parts of the `loopback` bench, one concern each, in the order `main` runs them:
+//!
+//! - [`options`]: the command line;
+//! - [`sequential`]: the floor, the sandbox and the Rust client, interleaved and pinned, with
+//!   their rows; built on [`floor`] (the bare hyper server and client) and [`cpu`] (where the
+//!   time goes, thread pinning);
+//! - [`concurrent`]: many requests in flight in this process: 16 clients in parallel, and the
+//!   in-process fleet run;
+//! - [`process_fleet`]: the fleet across processes (the CLI binary against the sandbox binary),
+//!   built on [`procs`] (starting the sandbox binary, measuring a client process);
+//! - [`imported`]: the rows measured by the other steps of `scripts/bench`: criterion's means
+//!   and `bench/python_bench.py --json`;
+//! - [`table`]: the rows and the one table on stdout; [`samples`]: the latencies of one loop;
+//! - [`setup`]: what several steps build alike (the example patch, a fast client, runtimes,
+//!   fleet instances, one fleet apply).
+
+pub mod concurrent;
+pub mod cpu;
+pub mod floor;
+pub mod imported;
+pub mod options;
+pub mod process_fleet;
+pub mod procs;
+pub mod samples;
+pub mod sequential;
+pub mod setup;
+pub mod table;
+
+use std::time::Duration;
+
+/// Hard stop for any one timing loop, whatever its count.
+pub const LOOP_DEADLINE: Duration = Duration::from_secs(30);

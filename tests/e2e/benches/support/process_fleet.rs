@@ -1,0 +1,216 @@
+//! The fleet across processes: the sandbox binary in one process, the `greenapi-settings` CLI
+//! binary (`apply FILE --instances CSV`) in another, each with its default pacing of 1 request/s per instance. Rows: wall time against the ideal, the
+//! client process's CPU per request and peak RSS, the 429s the sandbox counted. The processes
+//! themselves are started and measured by [`super::procs`].
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use greenapi_settings::facts;
+use greenapi_settings_sandbox::generated_token;
+
+use super::floor::FloorClient;
+use super::options::Options;
+use super::procs;
+use super::samples::Samples;
+use super::setup::{current_thread_runtime, generated_ids, FLEET_RUNS};
+use super::table::{fmt_dur, Row};
+
+/// The fleet across processes, the CLI binary against the sandbox binary: 2,000 instances at
+/// concurrency 1,000; with `--fleet-large` also 20,000 at concurrency 2,000 (100 ms answers).
+/// A row saying why when the binaries are not found. `false` if an instance failed.
+pub fn rows(opts: &Options) -> (Vec<Row>, bool) {
+    let (Some(cli), Some(sandbox_bin)) = (
+        binary(&opts.cli_bin, "greenapi-settings"),
+        binary(&opts.sandbox_bin, "greenapi-settings-sandbox"),
+    ) else {
+        let row = Row::not_measured(
+            "fleet across processes (CLI binary | sandbox binary)",
+            "build greenapi-settings and greenapi-settings-sandbox (release) or pass --cli-bin/--sandbox-bin",
+        );
+        return (vec![row], true);
+    };
+    let mut runs = vec![(2_000, 1_000, Duration::from_millis(20))];
+    if opts.fleet_large {
+        runs.push((20_000, 2_000, Duration::from_millis(100)));
+    }
+    let (mut rows, mut ok) = (Vec::new(), true);
+    for (instances, concurrency, latency) in runs {
+        match process_fleet(&sandbox_bin, &cli, instances, concurrency, latency) {
+            Ok((new_rows, complete)) => {
+                rows.extend(new_rows);
+                ok &= complete;
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!("loopback: fleet across processes: {e}");
+            }
+        }
+    }
+    (rows, ok)
+}
+
+/// The binary `given`, or `name` next to this bench's directory (`target/release/`), if it
+/// is a file.
+fn binary(given: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.parent()?.to_path_buf()));
+    given
+        .clone()
+        .or_else(|| exe_dir.map(|d| d.join(name)))
+        .filter(|p| p.is_file())
+}
+
+/// Apply, then apply again, on `instances` instances of the sandbox binary (`latency` on
+/// every answer, its default rate limit of 1 request/s per instance) from a fleet client in
+/// another process with its default pacing (1 request/s per instance), `concurrency` at once.
+/// Rows: wall time against the ideal, the client process's CPU per request and peak RSS,
+/// 429s seen by the sandbox. `Ok(false)` if an instance failed.
+fn process_fleet(
+    sandbox_bin: &Path,
+    cli: &Path,
+    instances: usize,
+    concurrency: usize,
+    latency: Duration,
+) -> Result<(Vec<Row>, bool), String> {
+    let who = "CLI process";
+    eprintln!(
+        "loopback: fleet across processes ({who}): {instances} instances, concurrency {concurrency}, {} ms ...",
+        latency.as_millis()
+    );
+    let sandbox = procs::SandboxProc::start(
+        sandbox_bin,
+        &[
+            "--instances".into(),
+            instances.to_string(),
+            "--latency-ms".into(),
+            latency.as_millis().to_string(),
+            // The client's pool may hold more connections than instances in flight (a
+            // request that finds none idle opens one while another is being given back);
+            // at the sandbox's cap, further connects would wait for an idle one to time out.
+            "--max-connections".into(),
+            (concurrency * 4).max(4_096).to_string(),
+        ],
+    )?;
+    let dir = std::env::temp_dir().join(format!("greenapi-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let csv = dir.join("fleet.csv");
+    let desired = dir.join("desired.json");
+    let report = dir.join("report.json");
+    let mut text = String::with_capacity(instances * 64);
+    for id in generated_ids(instances as u64) {
+        text.push_str(&format!("{id},{},{}\n", generated_token(id), sandbox.url));
+    }
+    std::fs::write(&csv, text).map_err(|e| e.to_string())?;
+    std::fs::write(&desired, facts::SET_SETTINGS_EXAMPLE_BODY).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for (label, requests, expected) in FLEET_RUNS {
+        if requests == 1 {
+            // A new process cannot know when the last one contacted each instance: like a
+            // user, wait out the API's one-second window before running again.
+            std::thread::sleep(Duration::from_millis(1100));
+        }
+        let mut cmd = Command::new(cli);
+        cmd.arg("apply")
+            .arg(&desired)
+            .arg("--instances")
+            .arg(&csv)
+            .args(["--concurrency", &concurrency.to_string()])
+            .arg("--report")
+            .arg(&report);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let m = procs::run_measured(cmd, Duration::from_secs(600))?;
+        let summary: serde_json::Value = std::fs::read_to_string(&report)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let count = |k: &str| summary["summary"][k].as_u64().unwrap_or(0) as usize;
+        let complete = m.status.is_some_and(|s| s.success())
+            && count(expected) == instances
+            && count("failed") == 0
+            && summary["interrupted"] != serde_json::Value::Bool(true);
+        if !complete {
+            ok = false;
+            eprintln!(
+                "loopback: fleet {label} ({who}): exit {:?}, {} {expected}, {} failed of {instances}",
+                m.status,
+                count(expected),
+                count("failed")
+            );
+        }
+        let times: Vec<Duration> = summary["results"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter_map(|r| r["durationMs"].as_u64())
+                    .map(Duration::from_millis)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let samples = Samples {
+            times,
+            wall: m.wall,
+            requests_per_sample: requests,
+            split: None,
+        };
+        let rate_limited = sandbox_rate_limited(&sandbox.url);
+        // Each instance: its requests' latency, and the 1 s the pacing keeps between them.
+        let req = requests as u32;
+        let per_instance = latency * req + Duration::from_secs(1) * (req - 1);
+        let waves = instances.div_ceil(concurrency.max(1)) as u32;
+        let ideal = per_instance * waves;
+        let total_requests = instances as f64 * requests as f64;
+        let ratio = format!(
+            "wall {} / ideal {} = {:.2} (target ≤ 1.15){}",
+            fmt_dur(m.wall),
+            fmt_dur(ideal),
+            m.wall.as_secs_f64() / ideal.as_secs_f64(),
+            if complete { "" } else { "; INCOMPLETE" }
+        );
+        rows.push(Row {
+            rate: format!("{:.0}/s", total_requests / m.wall.as_secs_f64()),
+            split: format!(
+                "client process: {:.1} µs CPU per request (target ≤ 40), peak RSS {:.0} MB; sandbox: {}",
+                m.cpu.as_secs_f64() * 1e6 / total_requests,
+                m.peak_rss.unwrap_or(0) as f64 / 1e6,
+                match rate_limited {
+                    Some(n) => format!("{n} × 429"),
+                    None => "429s not read".into(),
+                }
+            ),
+            ..Row::measured(
+                format!(
+                    "fleet {label}, {who}: {instances} instances × {requests} req, {} ms, concurrency {concurrency}, 1 req/s per instance",
+                    latency.as_millis()
+                ),
+                &samples,
+                ratio,
+            )
+        });
+    }
+    drop(sandbox);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((rows, ok))
+}
+
+/// 429 answers the sandbox at `url` gave so far, from its inspection endpoint.
+fn sandbox_rate_limited(url: &str) -> Option<u64> {
+    let addr: std::net::SocketAddr = url.strip_prefix("http://")?.parse().ok()?;
+    let rt = current_thread_runtime();
+    let body = rt.block_on(async {
+        let mut c = FloorClient::connect(addr).await;
+        c.request("/sandbox/instances", None).await
+    });
+    let all: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    Some(
+        all.as_array()?
+            .iter()
+            .filter_map(|s| s["rateLimited"].as_u64())
+            .sum(),
+    )
+}
