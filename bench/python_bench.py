@@ -9,6 +9,15 @@
 
 Every loop is bounded by a request count. Run: `bash scripts/bench` (it installs what this
 needs into .venv-bench), or directly: `python bench/python_bench.py [--requests N] [--json]`.
+
+`--worker` runs none of that: it serves rounds of the binding's round trips to the loopback
+bench (tests/e2e/benches/support/python_worker.rs), which interleaves them with its Rust client
+rounds, so that the binding's overhead over the Rust client comes from paired rounds of one
+step. It starts its own sandbox (rate limit off, no latency) and binding client, pins them as
+the round trips above do, prints one JSON line ({"ready": ...} or {"error": ...}), then answers
+each command line on stdin ("get N" or "set N": N calls, N ≤ 100000) with one JSON line: the
+per-call times in ns, the loop's wall time and the CPU split of the round; "quit" or end of
+input ends it.
 """
 
 from __future__ import annotations
@@ -109,6 +118,71 @@ def pin_client_and_server(undo: bool = False) -> bool:
         except OSError:
             ok = False  # a thread that ended meanwhile; the others are still (un)pinned
     return ok
+
+
+def schedstat() -> dict[int, tuple[int, int, int, bool]]:
+    """Every thread of this process: tid -> (ns on a CPU, ns runnable but waiting, times
+    scheduled in, whether it is a sandbox thread), from /proc/self/task/TID/schedstat, as
+    tests/e2e/benches/support/cpu.rs reads it for the Rust rows."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            cpu, wait, slices = pathlib.Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[:3]
+            comm = pathlib.Path(f"/proc/self/task/{tid}/comm").read_text()
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile
+        out[int(tid)] = (int(cpu), int(wait), int(slices), comm.startswith("greenapi-sandbo"))
+    return out
+
+
+def worker(pin: bool) -> int:
+    """Serves rounds of binding round trips on stdin/stdout (see the module's docstring)."""
+
+    def say(obj: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+    with gs.Sandbox(rate_limit=None, latency=0.0) as sb, warnings.catch_warnings():
+        # The example body sets two temporarily-broken fields: the binding warns on each send.
+        warnings.simplefilter("ignore")
+        ours = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0.0, retries=0)
+        patch = gs.SettingsPatch.from_dict(EXAMPLE_BODY)
+
+        def ours_set() -> None:
+            ours.set_settings(patch)
+
+        calls: dict[str, Callable[[], Any]] = {"get": ours.get_settings, "set": ours_set}
+        for call in calls.values():
+            call()  # every thread exists once the client made a call
+        pinned = pin and pin_client_and_server()
+        say({"ready": True, "pinned": pinned, "python": sys.version.split()[0], "binding": gs.__version__})
+        for line in sys.stdin:
+            words = line.split()
+            if words == ["quit"]:
+                break
+            if len(words) != 2 or words[0] not in calls or not words[1].isdigit() or int(words[1]) > 100_000:
+                say({"error": f"unknown command {line.strip()[:80]!r}"})
+                continue
+            call, n = calls[words[0]], int(words[1])
+            before = schedstat()
+            lat = [0] * n
+            start = time.perf_counter_ns()
+            for i in range(n):
+                t0 = time.perf_counter_ns()
+                call()
+                lat[i] = time.perf_counter_ns() - t0
+            wall = time.perf_counter_ns() - start
+            after = schedstat()
+            split = {"client_cpu_ns": 0, "server_cpu_ns": 0, "wait_ns": 0, "slices": 0}
+            for tid, (cpu, wait, slices, server) in after.items():
+                b = before.get(tid, (0, 0, 0, server))
+                # The sandbox's threads serve; every other thread (Python's, which runs the binding's
+                # requests itself, and the binding's own) is the client side.
+                split["server_cpu_ns" if server else "client_cpu_ns"] += cpu - b[0]
+                split["wait_ns"] += wait - b[1]
+                split["slices"] += slices - b[2]
+            say({"ns": lat, "wall_ns": wall, **split})
+    return 0
 
 
 def roundtrips(n: int, pin: bool = True) -> list[dict[str, Any]]:
@@ -227,7 +301,10 @@ def main() -> int:
     ap.add_argument("--validations", type=int, default=20000)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-pin", action="store_true", help="leave thread placement to the scheduler")
+    ap.add_argument("--worker", action="store_true", help="serve rounds to the loopback bench (see above)")
     args = ap.parse_args()
+    if args.worker:
+        return worker(pin=not args.no_pin)
     rt = roundtrips(args.requests, pin=not args.no_pin)
     val = validation(args.validations)
     if args.json:

@@ -10,7 +10,10 @@
 //! - the fleet across processes: the sandbox binary against the CLI binary: wall time against
 //!   the ideal, CPU per request and peak RSS of the client process, 429s (`--fleet-large`:
 //!   20,000 instances at concurrency 2,000);
-//! - the Python rows from `--python-json`.
+//! - the Python binding's rounds, run by a worker process (`--python-worker PYTHON`:
+//!   `bench/python_bench.py --worker`) in the same interleaved rounds as the Rust client's: its
+//!   per-call overhead over the Rust client from paired rounds;
+//! - the Python rows from `--python-json` (the binding vs the official SDK, validation).
 //!
 //! ```text
 //! cargo bench -p greenapi-settings-e2e --bench loopback                  # this part only
@@ -39,7 +42,8 @@ fn main() -> ExitCode {
     let (warmup, n) = opts.loop_counts();
 
     // Sequential round trips, one request in flight: the floor, the sandbox, the client.
-    let seq = sequential::run(warmup, n, !opts.no_pin);
+    // With the Python binding's rounds (a worker process) in the same rounds, when given.
+    let seq = sequential::run(warmup, n, !opts.no_pin, opts.python_worker.as_deref());
     // The typed layer's CPU cost (criterion), as a share of a loopback round trip, first.
     let mut rows = imported::criterion_rows(opts.criterion_dir.as_deref(), seq.get.mean());
     rows.extend(seq.rows());
@@ -57,7 +61,9 @@ fn main() -> ExitCode {
     let (fleet_rows, processes_ok) = process_fleet::rows(&opts);
     rows.extend(fleet_rows);
 
-    // The Python side, measured by bench/python_bench.py in the same run.
+    // The Python side: the binding paired with the Rust client (above, same rounds), then the
+    // rows of bench/python_bench.py --json (the binding vs the official SDK, validation).
+    rows.extend(seq.python_rows());
     rows.extend(imported::python_rows(
         opts.python_json.as_deref(),
         seq.get.per_second(),

@@ -3,7 +3,8 @@
 //! - [`options`]: the command line;
 //! - [`sequential`]: the floor, the sandbox and the Rust client, interleaved and pinned, with
 //!   their rows; built on [`floor`] (the bare hyper server and client) and [`cpu`] (where the
-//!   time goes, thread pinning);
+//!   time goes, thread pinning); with [`python_worker`], the Python binding's rounds in the
+//!   same rounds (`bench/python_bench.py --worker`), for its paired overhead rows;
 //! - [`concurrent`]: many requests in flight in this process: 16 clients in parallel, and the
 //!   in-process fleet run;
 //! - [`process_fleet`]: the fleet across processes (the CLI binary against the sandbox binary),
@@ -21,6 +22,7 @@ pub mod imported;
 pub mod options;
 pub mod process_fleet;
 pub mod procs;
+pub mod python_worker;
 pub mod samples;
 pub mod sequential;
 pub mod setup;

@@ -15,6 +15,10 @@ pub struct Options {
     pub fleet_latency: Duration,
     /// JSON written by `bench/python_bench.py --json` in the same run (scripts/bench does it).
     pub python_json: Option<PathBuf>,
+    /// The Python interpreter (with greenapi_settings installed) that runs
+    /// `bench/python_bench.py --worker` for the paired Python rows (scripts/bench passes
+    /// .venv-bench's).
+    pub python_worker: Option<PathBuf>,
     /// The `greenapi-settings` and `greenapi-settings-sandbox` binaries (default: next to
     /// this bench's directory, i.e. `target/release/`; scripts/bench builds them).
     pub cli_bin: Option<PathBuf>,
@@ -46,6 +50,7 @@ pub fn parse() -> Result<Options, String> {
         fleet_concurrency: 200,
         fleet_latency: Duration::from_millis(20),
         python_json: None,
+        python_worker: None,
         cli_bin: None,
         sandbox_bin: None,
         fleet_large: false,
@@ -60,6 +65,7 @@ pub fn parse() -> Result<Options, String> {
             "--no-pin" => o.no_pin = true,
             "--criterion-dir" => o.criterion_dir = Some(PathBuf::from(value(&a)?)),
             "--python-json" => o.python_json = Some(PathBuf::from(value(&a)?)),
+            "--python-worker" => o.python_worker = Some(PathBuf::from(value(&a)?)),
             "--cli-bin" => o.cli_bin = Some(PathBuf::from(value(&a)?)),
             "--sandbox-bin" => o.sandbox_bin = Some(PathBuf::from(value(&a)?)),
             "--fleet-large" => o.fleet_large = true,

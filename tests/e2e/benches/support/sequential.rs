@@ -3,9 +3,13 @@
 //! client, and the bare hyper client), getSettings and setSettings each: the floor, and the
 //! client's and the sandbox's share of the round trip above it. The eight loops run
 //! interleaved ([`interleaved`]), client and server pinned to different CPUs
-//! ([`cpu::pin_client_and_server`]), each with its CPU split per request.
+//! ([`cpu::pin_client_and_server`]), each with its CPU split per request. With a Python
+//! worker ([`python_worker`]), each round also asks it for a round of the Python binding's
+//! getSettings and setSettings, so that the binding's overhead over the Rust client comes from
+//! paired rounds.
 
 use std::cell::Cell;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +20,7 @@ use greenapi_settings_sandbox::{
 
 use super::cpu;
 use super::floor::{FloorClient, FloorServer};
+use super::python_worker::{self, Paired};
 use super::samples::Samples;
 use super::setup::{current_thread_runtime, example_patch, fast_client};
 use super::table::Row;
@@ -29,6 +34,10 @@ type Call<'a> = dyn Fn() -> BoxFuture<'a> + 'a;
 /// Rounds the sequential loops are cut into (see [`interleaved`]).
 const ROUNDS: usize = 20;
 
+/// The variants (indices into `run`'s list: the Rust client against the sandbox) that the
+/// Python binding's rounds are paired with, and the worker's command for the same method.
+const PAIRED: [(usize, &str); 2] = [(6, "get"), (7, "set")];
+
 /// The eight loops, in the order of their rows.
 pub struct Sequential {
     pub floor_get: Samples,
@@ -40,11 +49,19 @@ pub struct Sequential {
     /// The Rust client against the sandbox: the real thing.
     pub get: Samples,
     pub set: Samples,
+    /// The Python binding's rounds, next to the Rust client's (or why there are none).
+    pub python: Paired,
+    /// Calls per variant per round.
+    pub per_round: usize,
 }
 
 /// Runs the eight loops: `warmup` unmeasured calls, then `n` measured ones each; `pin`: pin
-/// the server threads and the client side to different CPUs while they run.
-pub fn run(warmup: usize, n: usize, pin: bool) -> Sequential {
+/// the server threads and the client side to different CPUs while they run. `python`: the
+/// interpreter of the Python worker, whose binding rounds run in the same rounds.
+pub fn run(warmup: usize, n: usize, pin: bool, python: Option<&Path>) -> Sequential {
+    // Started first, before this process pins its threads (a child inherits the affinity of
+    // the thread that starts it; the worker pins its own threads alike anyway).
+    let mut paired = Paired::start(python, pin);
     let sandbox =
         BlockingSandbox::start(SandboxConfig::default().rate_limit(None)).expect("sandbox starts");
     let rt = current_thread_runtime();
@@ -98,9 +115,15 @@ pub fn run(warmup: usize, n: usize, pin: bool) -> Sequential {
             client_set(&client, &patch),
         ),
     ];
+    for (i, method) in PAIRED {
+        assert_eq!(
+            variants[i].0,
+            format!("{method}Settings, Rust client -> sandbox")
+        );
+    }
     let pinned = pin && cpu::pin_client_and_server(false);
     let [floor_get, floor_set, bare_sandbox_get, bare_sandbox_set, client_floor_get, client_floor_set, get, set] =
-        <[Samples; 8]>::try_from(interleaved(&rt, warmup, n, &variants))
+        <[Samples; 8]>::try_from(interleaved(&rt, warmup, n, &variants, &mut paired))
             .unwrap_or_else(|_| unreachable!("one Samples per variant"));
     if pinned {
         cpu::pin_client_and_server(true);
@@ -110,6 +133,7 @@ pub fn run(warmup: usize, n: usize, pin: bool) -> Sequential {
     drop(rt);
     drop(bare_server);
     drop(sandbox);
+    paired.finish();
     Sequential {
         floor_get,
         floor_set,
@@ -119,7 +143,14 @@ pub fn run(warmup: usize, n: usize, pin: bool) -> Sequential {
         client_floor_set,
         get,
         set,
+        python: paired,
+        per_round: per_round(n),
     }
+}
+
+/// Calls per variant per round.
+fn per_round(n: usize) -> usize {
+    (n / ROUNDS).max(1)
 }
 
 /// One call of the bare client in `cell` (taken out for the call, put back after it): a GET
@@ -159,14 +190,18 @@ fn client_set<'a>(client: &'a Client, patch: &'a SettingsPatch) -> Box<Call<'a>>
 /// `n` sequential calls of each variant after `warmup` unmeasured ones, each call timed alone.
 /// The variants take turns in [`ROUNDS`] rounds of `n / ROUNDS` calls, so that a change in the
 /// machine's load during the run (another process, CPU frequency) falls on every variant alike
-/// and their ratios stay comparable.
+/// and their ratios stay comparable. Next to each variant of [`PAIRED`], `paired` runs a
+/// round of the Python binding's calls of the same method in its worker process (this thread
+/// waits meanwhile): right after it in even rounds, right before it in odd ones, so that
+/// neither side always comes first.
 fn interleaved(
     rt: &tokio::runtime::Runtime,
     warmup: usize,
     n: usize,
     variants: &[(&str, Box<Call<'_>>)],
+    paired: &mut Paired,
 ) -> Vec<Samples> {
-    let per_round = (n / ROUNDS).max(1);
+    let per_round = per_round(n);
     let client_tid = cpu::current_tid();
     let mut out: Vec<Samples> = variants
         .iter()
@@ -184,13 +219,18 @@ fn interleaved(
                 call().await;
             }
         }
+        paired.warm_up(warmup);
         eprintln!(
             "loopback: {} variants × {n} sequential calls, in {ROUNDS} rounds ...",
             variants.len()
         );
         let started = Instant::now();
-        for _ in 0..ROUNDS {
-            for ((_, call), s) in variants.iter().zip(out.iter_mut()) {
+        for round in 0..ROUNDS {
+            for (i, ((_, call), s)) in variants.iter().zip(out.iter_mut()).enumerate() {
+                let python = PAIRED.iter().find(|(v, _)| *v == i).map(|(_, m)| *m);
+                if let Some(method) = python.filter(|_| round % 2 == 1) {
+                    paired.round(method, per_round);
+                }
                 let before = cpu::snapshot();
                 let t0 = Instant::now();
                 for _ in 0..per_round {
@@ -202,6 +242,9 @@ fn interleaved(
                 let d = cpu::split(&before, &cpu::snapshot(), client_tid, 1);
                 if let Some(acc) = s.split.as_mut() {
                     acc.add(&d);
+                }
+                if let Some(method) = python.filter(|_| round % 2 == 0) {
+                    paired.round(method, per_round);
                 }
             }
             if started.elapsed() > LOOP_DEADLINE {
@@ -278,5 +321,45 @@ impl Sequential {
         .into_iter()
         .map(|(what, s, ratio)| Row::measured(what, s, ratio))
         .collect()
+    }
+}
+
+impl Sequential {
+    /// The Python binding's rows, paired round by round with the Rust client's (or one row
+    /// saying why there are none).
+    pub fn python_rows(&self) -> Vec<Row> {
+        let p = &self.python;
+        let mut rows = Vec::new();
+        for (method, ours, rust) in [
+            ("getSettings", &p.get, &self.get),
+            ("setSettings", &p.set, &self.set),
+        ] {
+            let what = format!(
+                "Python binding {method} round trip, rounds paired with the Rust client's (worker process)"
+            );
+            if ours.times.is_empty() {
+                let why = p.error.as_deref().unwrap_or("no rounds");
+                rows.push(Row::not_measured(&what, why));
+                continue;
+            }
+            let (means, medians) = python_worker::round_differences(ours, rust, self.per_round);
+            let shown = |v: &[f64]| {
+                v.iter()
+                    .map(|x| format!("{x:+.1}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            eprintln!(
+                "loopback: {method}, the binding minus the Rust client, per round (µs): means {}; p50s {}",
+                shown(&means),
+                shown(&medians)
+            );
+            let mut ratio = python_worker::overhead_text(&means, &medians, ours, rust);
+            if let Some(e) = &p.error {
+                ratio = format!("{ratio} (cut short: {e})");
+            }
+            rows.push(Row::measured(what, ours, ratio));
+        }
+        rows
     }
 }
