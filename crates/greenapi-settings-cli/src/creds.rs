@@ -148,6 +148,21 @@ impl ConnArgs {
 /// a URL may carry the token (`https://host/waInstance1101/getSettings/TOKEN`, a user name
 /// and password), and the URL is printed in progress lines and written to fleet reports.
 pub fn check_api_url(url: &str, token: Option<&ApiToken>) -> Result<(), String> {
+    check_api_url_alone(url)?.check_token(token)
+}
+
+/// What [`check_api_url`] looks at to find a token in a URL that passed its other checks.
+#[derive(Debug)]
+pub struct CheckedUrl {
+    /// The URL as written and percent-decoded, in lower case.
+    forms: [String; 2],
+    /// Its path, as written and percent-decoded, in lower case.
+    paths: [String; 2],
+}
+
+/// The checks of [`check_api_url`] that do not involve the token, in the same order: for
+/// checking many lines with the same URL (a fleet's instances file) once per URL.
+pub fn check_api_url_alone(url: &str) -> Result<CheckedUrl, String> {
     const HIDDEN: &str = "(the value is not shown: it may contain a secret)";
     let url = url.trim();
     if url.is_empty() {
@@ -183,21 +198,30 @@ pub fn check_api_url(url: &str, token: Option<&ApiToken>) -> Result<(), String> 
             "must be the API's base URL (like https://1101.api.greenapi.com), not the URL of a method {HIDDEN}"
         ));
     }
-    if let Some(t) = token.map(ApiToken::expose).filter(|t| !t.is_empty()) {
-        let t = t.to_lowercase();
+    Ok(CheckedUrl {
         // The URL as written and percent-decoded, in any case.
-        let forms = [lower.to_lowercase(), percent_decode(&lower).to_lowercase()];
-        let paths = [path.to_lowercase(), decoded_path.clone()];
-        // Short tokens (test tokens) are only looked for as whole path segments: as substrings
-        // they would match ordinary host names.
-        let in_path = paths.iter().any(|p| p.split('/').any(|seg| seg == t));
-        if in_path || (t.chars().count() >= 8 && forms.iter().any(|f| f.contains(&t))) {
-            return Err(format!(
-                "contains the API token; give the API's base URL (like https://1101.api.greenapi.com) {HIDDEN}"
-            ));
+        forms: [lower.to_lowercase(), percent_decode(&lower).to_lowercase()],
+        paths: [path.to_lowercase(), decoded_path],
+    })
+}
+
+impl CheckedUrl {
+    /// The last check of [`check_api_url`]: the token is not in the URL.
+    pub fn check_token(&self, token: Option<&ApiToken>) -> Result<(), String> {
+        const HIDDEN: &str = "(the value is not shown: it may contain a secret)";
+        if let Some(t) = token.map(ApiToken::expose).filter(|t| !t.is_empty()) {
+            let t = t.to_lowercase();
+            // Short tokens (test tokens) are only looked for as whole path segments: as
+            // substrings they would match ordinary host names.
+            let in_path = self.paths.iter().any(|p| p.split('/').any(|seg| seg == t));
+            if in_path || (t.chars().count() >= 8 && self.forms.iter().any(|f| f.contains(&t))) {
+                return Err(format!(
+                    "contains the API token; give the API's base URL (like https://1101.api.greenapi.com) {HIDDEN}"
+                ));
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `%XX` sequences decoded (invalid ones kept as they are), lossily as UTF-8.

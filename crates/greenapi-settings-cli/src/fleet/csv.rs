@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use greenapi_settings::{ApiToken, Client};
 
 use super::Instance;
-use crate::creds::{check_api_url, hide_secrets};
+use crate::creds::{check_api_url_alone, hide_secrets, CheckedUrl};
 use crate::exit::CliError;
 use crate::input::strip_bom;
 
@@ -22,6 +22,9 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
     // characters only, and the token was checked for those characters above: a URL that
     // passed with one token passes with any other that got this far.
     let mut urls_passed: HashSet<&str> = HashSet::new();
+    // The last line's URL and its token-independent checks (`check_api_url` is those, then
+    // the token's): consecutive lines nearly always share their URL.
+    let mut last_url: Option<(&str, Result<CheckedUrl, String>)> = None;
     let mut first = true;
     for (i, raw) in strip_bom(text).lines().enumerate() {
         let line = raw.trim();
@@ -32,7 +35,7 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
         if std::mem::take(&mut first) && looks_like_header(&fields) {
             continue;
         }
-        let at = format!("{shown}:{}", i + 1);
+        let at = At(shown, i + 1);
         let [id, token, url] = fields.as_slice() else {
             problems.push(format!(
                 "{at}: expected 3 fields `id,token,api_url`, found {}",
@@ -60,7 +63,15 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
             continue;
         }
         let token = ApiToken::new(*token);
-        if let Err(p) = check_api_url(url, Some(&token)) {
+        if last_url.as_ref().is_none_or(|(seen, _)| seen != url) {
+            last_url = Some((url, check_api_url_alone(url)));
+        }
+        let checked = match last_url.as_ref().map(|(_, c)| c) {
+            Some(Ok(c)) => c.check_token(Some(&token)),
+            Some(Err(p)) => Err(p.clone()),
+            None => Err("is not checked".into()),
+        };
+        if let Err(p) = checked {
             problems.push(format!("{at}: the api_url of instance {id} {p}"));
             continue;
         }
@@ -100,6 +111,17 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
         return Err(CliError::usage(format!("{shown}: no instances listed")));
     }
     Ok(out)
+}
+
+/// Where a line is, `FILE:LINE`, written only into a problem's message (formatting it for
+/// every line was ~1k instructions a line).
+#[derive(Clone, Copy)]
+struct At<'a>(&'a str, usize);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.0, self.1)
+    }
 }
 
 /// A header line names the columns: `id,token,api_url`, `idInstance,apiTokenInstance,apiUrl`…
@@ -218,6 +240,47 @@ mod tests {
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].starts_with("i.csv:2: instance 2: "), "{p:?}");
         assert!(p[1].starts_with("i.csv:3: instance 3: "), "{p:?}");
+    }
+
+    #[test]
+    fn lines_sharing_a_url_get_each_lines_own_answer() {
+        // Each line's problem (or none) is what `check_api_url` says of that line alone,
+        // whatever the lines before it (same URL, another URL, a bad one).
+        let urls = [
+            "https://a.example/abc",
+            "https://a.example/ABC",
+            "https://a.example/%61bc",
+            "http://a.example/long-token-1",
+            "ftp://a.example",
+            "https://a.example?q",
+        ];
+        let tokens = ["tok", "abc", "long-token-1", "LONG-TOKEN-1"];
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        let mut n = 0;
+        for round in 0..3 {
+            for (i, url) in urls.iter().enumerate() {
+                for (j, token) in tokens.iter().enumerate() {
+                    // Same URL on consecutive lines, then URLs interleaved.
+                    let url = if round == 1 {
+                        urls[(i + j) % urls.len()]
+                    } else {
+                        url
+                    };
+                    n += 1;
+                    text.push_str(&format!("{n},{token},{url}\n"));
+                    if let Err(p) = crate::creds::check_api_url(url, Some(&ApiToken::new(*token))) {
+                        expected.push(format!("i.csv:{n}: the api_url of instance {n} {p}"));
+                    }
+                }
+            }
+        }
+        let got: Vec<String> = problems(&text)
+            .into_iter()
+            .filter(|p| p.contains("the api_url of"))
+            .collect();
+        assert!(expected.len() > 10, "{expected:?}");
+        assert_eq!(got, expected);
     }
 
     #[test]

@@ -5,9 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Whether stderr is a terminal, asked once: a fleet clears the progress line before each
+/// instance's line, and asking each time was a system call per instance.
+fn stderr_is_terminal() -> bool {
+    static IS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IS.get_or_init(|| std::io::stderr().is_terminal())
+}
+
 /// Clears the progress line (on a terminal), so that a line printed next starts clean.
 pub fn clear_progress_line() {
-    if std::io::stderr().is_terminal() {
+    if stderr_is_terminal() {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K");
         let _ = err.flush();
@@ -21,7 +28,7 @@ pub(super) fn spawn_progress(
     failed: Arc<AtomicUsize>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if !std::io::stderr().is_terminal() || total == 0 {
+        if !stderr_is_terminal() || total == 0 {
             return;
         }
         loop {

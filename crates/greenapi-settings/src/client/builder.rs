@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
+use super::endpoint::ApiBase;
 use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
 use crate::settings::{facts, ApiMethod};
 
@@ -140,8 +141,9 @@ impl ClientBuilder {
         self.checked().map(|_| ())
     }
 
-    /// The checks of [`build`](ClientBuilder::build): the API URL as the client keeps it.
-    fn checked(&self) -> Result<String, Error> {
+    /// The checks of [`build`](ClientBuilder::build): the API URL as the client keeps it
+    /// (shared with the clients built from the same text).
+    fn checked(&self) -> Result<Arc<ApiBase>, Error> {
         let mut missing = Vec::new();
         if self.api_url.is_none() {
             missing.push(format!("api_url ({ENV_API_URL})"));
@@ -210,7 +212,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 urls,
-                api_url,
+                base: api_url,
                 id_instance,
                 token,
                 timeout: self.timeout,
@@ -231,10 +233,11 @@ fn install_crypto_provider() {
 /// [`check_api_url`], remembering this thread's last URL that passed: a fleet builds (or
 /// checks) one client per instance, nearly all with the same few API URLs, and the check
 /// (a full URL parse) was a few per cent of a fleet's CPU. The check depends on nothing but
-/// the text, so a remembered pass is the same answer.
-fn check_api_url_memo(raw: &str) -> Result<String, Error> {
+/// the text, so a remembered pass is the same answer. The clients built from that text
+/// share the URL it parsed to (their request URLs are built from it: see `endpoint`).
+fn check_api_url_memo(raw: &str) -> Result<Arc<ApiBase>, Error> {
     thread_local! {
-        static LAST_PASSED: std::cell::RefCell<Option<(String, String)>> =
+        static LAST_PASSED: std::cell::RefCell<Option<(String, Arc<ApiBase>)>> =
             const { std::cell::RefCell::new(None) };
     }
     let known = LAST_PASSED.with(|last| {
@@ -246,14 +249,16 @@ fn check_api_url_memo(raw: &str) -> Result<String, Error> {
     if let Some(kept) = known {
         return Ok(kept);
     }
-    let kept = check_api_url(raw)?;
+    let (kept, url) = check_api_url(raw)?;
+    let kept = Arc::new(ApiBase::new(kept, url));
     LAST_PASSED.with(|last| *last.borrow_mut() = Some((raw.to_string(), kept.clone())));
     Ok(kept)
 }
 
-/// Checks the API URL. Messages never quote it whole: a URL copied from a request line holds
-/// the token (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
-fn check_api_url(raw: &str) -> Result<String, Error> {
+/// Checks the API URL: the text the client keeps, and what it parsed to. Messages never quote
+/// it whole: a URL copied from a request line holds the token
+/// (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
+fn check_api_url(raw: &str) -> Result<(String, url::Url), Error> {
     const EXAMPLE: &str = "e.g. https://1101.api.greenapi.com";
     let trimmed = raw.trim().trim_end_matches('/');
     let url = url::Url::parse(trimmed).map_err(|e| {
@@ -284,7 +289,7 @@ fn check_api_url(raw: &str) -> Result<String, Error> {
             "api_url {at} must be the instance's base URL, not a method URL (it has a /waInstance... path; the rest is not shown, it may hold the token); {EXAMPLE}"
         )));
     }
-    Ok(trimmed.to_string())
+    Ok((trimmed.to_string(), url))
 }
 
 #[cfg(test)]
@@ -340,5 +345,160 @@ mod tests {
         }
         let err = builder("https://a.example?q", "tok").build().unwrap_err();
         assert!(err.to_string().contains("must not have a query"), "{err}");
+    }
+
+    /// Every method's request URL, built from the API URL parsed once, is byte for byte the
+    /// full parse of `ApiMethod::url`, for every API URL and token the builder accepts.
+    #[test]
+    fn request_urls_are_the_full_parse_of_the_method_url() {
+        let urls = [
+            "https://1101.api.greenapi.com",
+            "https://1101.api.greenapi.com/",
+            "https://1101.api.greenapi.com//",
+            "  https://1101.api.greenapi.com  ",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:80",
+            "https://127.0.0.1:443/",
+            "http://127.1",
+            "http://0x7f.0.0.1:9",
+            "http://[::1]:9",
+            "http://[::1]",
+            "http://[2001:DB8::1]/",
+            "http://[::ffff:127.0.0.1]:8080",
+            "https://HOST.Example",
+            "HTTPS://host.example",
+            "https://host.example.",
+            "https://bücher.example",
+            "https://xn--bcher-kva.example",
+            "https://host.example:65535",
+            "https://host.example:0",
+            "https://h/prefix",
+            "https://h/prefix/",
+            "https://h:8443/a/b/c",
+            "https://h/a/./b",
+            "https://h/a/../b",
+            "https://h/a/.",
+            "https://h/a/..",
+            "https://h/%2e%2e/x",
+            "https://h/%7Efoo",
+            "https://h/~foo",
+            "https://h/a b",
+            "https://h/p%20q",
+            "https://h/ä/ö",
+            "https://h/a%2Fb",
+            "https://h/;x=1",
+            "https://h/a|b",
+            "https://h/{x}",
+            "https://h\\path",
+            "https://h/a\\b",
+            "http://h/a\tb",
+            "https://h//x",
+            "https://h/waIn",
+        ];
+        let tokens = [
+            "tok",
+            "d75b3a66374942c5b3c019c698abc2067e151558acbd412f9e",
+            ".",
+            "..",
+            "%2e",
+            "%2E%2e",
+            ".%2E",
+            "a\\b",
+            "\\",
+            "é",
+            "💡",
+            "tok%20",
+            "%",
+            "%zz",
+            "a|b",
+            "{x}",
+            "a\"b",
+            "<x>",
+            "`",
+            "a;b",
+            "a=b&c",
+            "ü.ü",
+            "a:b",
+            "@",
+            "[x]",
+            "^",
+            "~",
+            "'",
+            "a\u{200b}b",
+            "\u{feff}x",
+            "a\u{7f}b",
+        ];
+        let ids = [0, 1, 1101000001, u64::MAX];
+        let mut checked = 0;
+        let mut fast = 0;
+        let mut compare = |url: &str, token: &str| {
+            let Ok(base) = builder(url, token).checked() else {
+                return;
+            };
+            if base.sets_path_only() {
+                fast += 1;
+            }
+            for &id in &ids {
+                for &m in ApiMethod::ALL {
+                    let built = base.method_url(m, id, token).map(String::from);
+                    let whole = url::Url::parse(&m.url(base.text(), id, token))
+                        .ok()
+                        .map(String::from);
+                    assert_eq!(built, whole, "{url:?} {token:?} {id}");
+                    checked += 1;
+                }
+            }
+        };
+        for url in urls {
+            for token in tokens {
+                compare(url, token);
+            }
+        }
+        // Random tokens and path prefixes, from characters a URL treats specially.
+        let pool: Vec<char> = ".%\\|{}<>\"'`^~@:;=&[]()!$*+,-_aZ09éß💡\u{200b}\u{7f}"
+            .chars()
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut random =
+                |len: usize| -> String { (0..len).map(|_| pool[next(pool.len())]).collect() };
+            let len = 1 + random(1).len() % 8 + random(1).chars().count();
+            let (a, b, token) = (random(3), random(2), random(len));
+            let host = ["http://127.0.0.1:9", "https://h.example", "http://[::1]"][next(3)];
+            for url in [
+                host.to_string(),
+                format!("{host}/{a}"),
+                format!("{host}/{a}/{b}"),
+            ] {
+                compare(&url, &token);
+                compare(&url, &a);
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        assert!(fast > 1_000, "{fast}");
+    }
+
+    #[test]
+    fn canonical_api_urls_set_the_path_only() {
+        for (url, fast) in [
+            ("https://1101.api.greenapi.com", true),
+            ("https://1101.api.greenapi.com/", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://[::1]:9", true),
+            ("https://h/prefix", true),
+            ("https://HOST.example", false),
+            ("https://bücher.example", false),
+            ("http://h:80", false),
+            ("https://h/a/./b", false),
+        ] {
+            let base = builder(url, "tok").checked().unwrap();
+            assert_eq!(base.sets_path_only(), fast, "{url}");
+        }
     }
 }

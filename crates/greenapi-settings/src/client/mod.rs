@@ -1,6 +1,7 @@
 //! The HTTP client for `getSettings` / `setSettings`, with `plan` / `apply` on top.
 
 mod builder;
+mod endpoint;
 mod error;
 mod plan;
 mod response;
@@ -59,12 +60,13 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    /// The request URL of each method (`ApiMethod::ALL` order), parsed on first use and
-    /// kept: parsing it per request was a tenth of the client's CPU per call (and parsing it
-    /// when the client is built would cost fleets that build a client per instance, or only
-    /// check one). `None` if it does not parse; the request then reports that as it always did.
+    /// The request URL of each method (`ApiMethod::ALL` order), built on first use and kept:
+    /// parsing it per request was a tenth of the client's CPU per call. Built from `base`
+    /// (see `endpoint`), so a fleet's client per instance does not parse a whole URL either.
+    /// `None` if it does not parse; the request then reports that as it always did.
     urls: Vec<std::sync::OnceLock<Option<reqwest::Url>>>,
-    api_url: String,
+    /// The API URL, parsed once and shared by the clients built from the same text.
+    base: Arc<endpoint::ApiBase>,
     id_instance: u64,
     token: ApiToken,
     timeout: Duration,
@@ -76,7 +78,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("api_url", &self.inner.api_url)
+            .field("api_url", &self.inner.base.text())
             .field("id_instance", &self.inner.id_instance)
             .field("api_token", &self.inner.token)
             .field("timeout", &self.inner.timeout)
@@ -112,7 +114,7 @@ impl Client {
 
     /// The API URL this client talks to (no token in it).
     pub fn api_url(&self) -> &str {
-        &self.inner.api_url
+        self.inner.base.text()
     }
 
     /// The instance id.
@@ -307,8 +309,9 @@ impl Client {
             .and_then(|i| inner.urls.get(i))
             .and_then(|slot| {
                 slot.get_or_init(|| {
-                    let url = method.url(&inner.api_url, inner.id_instance, inner.token.expose());
-                    reqwest::Url::parse(&url).ok()
+                    inner
+                        .base
+                        .method_url(method, inner.id_instance, inner.token.expose())
                 })
                 .clone()
             });
@@ -316,7 +319,7 @@ impl Client {
             Some(url) => inner.http.request(verb, url),
             None => inner.http.request(
                 verb,
-                method.url(&inner.api_url, inner.id_instance, inner.token.expose()),
+                method.url(inner.base.text(), inner.id_instance, inner.token.expose()),
             ),
         }
         .timeout(inner.timeout);
