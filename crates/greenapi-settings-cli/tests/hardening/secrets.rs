@@ -1,0 +1,152 @@
+//! Secrets in error text: a token or webhook secret in broken input is never echoed, in any case or encoding.
+
+use super::*;
+
+#[test]
+fn a_token_in_a_broken_profile_file_is_not_echoed() {
+    for (i, token) in TOKENS.iter().enumerate() {
+        let broken = [
+            format!("[profiles.default]\napi_token = \"{token}\n"),
+            format!("[profiles.default]\napi_token = {token}\n"),
+            format!("[profiles.default]\napi_token = '{token}\nid_instance = 1\n"),
+            format!("[profiles.default]\nid_instance = \"{token}\"\n"),
+            format!("[profiles.default]\nid_instance = {token}\n"),
+            format!("[profiles.default]\napi_token = \"{token}\"\napi_token = \"{token}\"\n"),
+        ];
+        for (j, text) in broken.iter().enumerate() {
+            let p = tmp(&format!("profile-{i}-{j}.toml"), text);
+            let mut c = bin(Color::Never);
+            c.env("GREENAPI_SETTINGS_PROFILES", &p)
+                .args(["--profile", "default", "get"]);
+            let r = run(c);
+            assert_eq!(r.code, 2, "{text}\n{}", r.all());
+            assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+            assert_hides(&r, token);
+        }
+    }
+}
+
+#[test]
+fn a_webhook_url_token_in_a_broken_settings_file_is_not_echoed() {
+    for (i, token) in TOKENS.iter().enumerate() {
+        let broken = [
+            (
+                "toml",
+                format!("incomingWebhook = \"yes\"\nwebhookUrlToken = \"{token}\n"),
+            ),
+            ("toml", format!("webhookUrlToken = {token}\n")),
+            (
+                "toml",
+                format!("webhookUrlToken = \"{token}\"\nwebhookUrlToken = \"{token}\"\n"),
+            ),
+            (
+                "json",
+                format!("{{\"webhookUrlToken\": \"{token}\" \"incomingWebhook\": \"yes\"}}"),
+            ),
+            ("json", format!("{{\"webhookUrlToken\": {token}}}")),
+            (
+                "json",
+                format!("{{\"webhookUrlToken\": \"{token}\", \"webhookUrlToken\": \"{token}\"}}"),
+            ),
+            ("cfg", format!("webhookUrlToken = \"{token}\n")),
+        ];
+        for (j, (ext, text)) in broken.iter().enumerate() {
+            let r = validate(&format!("settings-{i}-{j}.{ext}"), text);
+            assert_eq!(r.code, 2, "{text}\n{}", r.all());
+            assert_hides(&r, token);
+        }
+    }
+}
+
+#[test]
+fn a_token_given_as_the_instance_id_is_not_echoed() {
+    for token in TOKENS {
+        let mut c = bin(Color::Never);
+        c.env("GREEN_API_ID_INSTANCE", token)
+            .env("GREEN_API_URL", "http://127.0.0.1:9")
+            .env("GREEN_API_TOKEN", "abcd")
+            .arg("get");
+        let r = run(c);
+        assert_eq!(r.code, 2, "{}", r.all());
+        assert!(
+            r.stderr.contains("GREEN_API_ID_INSTANCE must be a number"),
+            "{}",
+            r.stderr
+        );
+        assert_hides(&r, token);
+
+        let r = cli(&["--id-instance", token, "get"]);
+        assert_eq!(r.code, 2, "{}", r.all());
+        assert!(
+            r.stderr.contains("--id-instance must be a number"),
+            "{}",
+            r.stderr
+        );
+        assert_hides(&r, token);
+    }
+}
+
+#[test]
+fn a_token_inside_the_api_url_is_refused_without_echo() {
+    let sb = fast(1);
+    for token in TOKENS {
+        let urls = [
+            format!(
+                "{}/waInstance{DEFAULT_INSTANCE_ID}/getSettings/{token}",
+                sb.url()
+            ),
+            format!("{}/{token}", sb.url()),
+            format!("{}/{}", sb.url(), encode(token)),
+            format!("{}/{}", sb.url(), token.to_uppercase()),
+            format!("{}/x?apiTokenInstance={token}", sb.url()),
+            format!("htps:/{token}"),
+            format!("http://user:{token}@127.0.0.1:9"),
+            format!("not a url {token}"),
+        ];
+        for url in urls {
+            let mut c = bin(Color::Never);
+            c.env("GREEN_API_TOKEN", token).args([
+                "--api-url",
+                &url,
+                "--id-instance",
+                &DEFAULT_INSTANCE_ID.to_string(),
+                "plan",
+                s(&desired()),
+            ]);
+            let r = run(c);
+            assert_eq!(r.code, 2, "{url}\n{}", r.all());
+            assert!(r.stderr.starts_with("error: the API URL "), "{}", r.stderr);
+            assert_hides(&r, token);
+        }
+    }
+    assert_eq!(calls(&sb), 0, "nothing was sent");
+}
+
+#[test]
+fn a_token_in_the_wrong_fleet_column_is_not_echoed() {
+    let sb = fast(1);
+    for (i, token) in TOKENS.iter().enumerate() {
+        let lines = [
+            format!("{token},{DEFAULT_INSTANCE_ID},{}\n", sb.url()),
+            format!("{DEFAULT_INSTANCE_ID},{},{token}\n", sb.url()),
+            format!(
+                "{DEFAULT_INSTANCE_ID},{token},{}/waInstance1/{token}\n",
+                sb.url()
+            ),
+            format!(
+                "{DEFAULT_INSTANCE_ID},{token},{}/{}\n",
+                sb.url(),
+                encode(token)
+            ),
+            format!("id,token,api_url\n{token}\n"),
+        ];
+        for (j, text) in lines.iter().enumerate() {
+            let csv = tmp(&format!("cols-{i}-{j}.csv"), text);
+            let r = cli(&["apply", s(&desired()), "--instances", s(&csv)]);
+            assert_eq!(r.code, 2, "{text}\n{}", r.all());
+            assert!(r.stderr.contains("nothing was sent"), "{}", r.stderr);
+            assert_hides(&r, token);
+        }
+    }
+    assert_eq!(calls(&sb), 0, "nothing was sent");
+}
