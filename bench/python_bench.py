@@ -45,7 +45,7 @@ EXAMPLE_BODY: dict[str, Any] = json.loads((ROOT / "spec" / "settings.json").read
 # Every one of the spec's 24 settings (spec v2), with valid values: the patch both validators
 # check in the validation rows. Deprecated, broken and beta fields make the binding's
 # validate() return warnings (it emits none); pydantic has no such notion.
-FULL = dict(
+FULL: dict[str, Any] = dict(
     webhook_url="https://mysite.com/webhook/green-api/",
     webhook_url_token="secret-token",
     delay_send_messages_milliseconds=5000,
@@ -73,23 +73,41 @@ FULL = dict(
 )
 
 
-def measure(call: Callable[[int], Any], n: int, warmup: int = 20) -> dict[str, float]:
-    for i in range(warmup):
-        call(i)
-    lat = []
-    start = time.perf_counter()
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        call(i)
-        lat.append(time.perf_counter_ns() - t0)
-    total = time.perf_counter() - start
-    lat.sort()
-    return {
-        "n": n,
-        "rps": n / total,
-        "p50_us": lat[len(lat) // 2] / 1000,
-        "p99_us": lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1000,
-    }
+ROUNDS = 10
+
+
+def measure_interleaved(
+    calls: list[Callable[[int], Any]], n: int, rounds: int = ROUNDS, warmup: int = 20
+) -> list[dict[str, float]]:
+    """n calls of each of `calls`, in `rounds` rounds that take turns (round 1 of every call,
+    then round 2 of every call, ...), so that a change in the machine's load falls on every
+    row alike, as the Rust rows do; requests/s is each call's calls over its own time."""
+    for call in calls:
+        for i in range(warmup):
+            call(i)
+    lat: list[list[int]] = [[] for _ in calls]
+    spent = [0.0 for _ in calls]
+    per_round = [n // rounds + (1 if r < n % rounds else 0) for r in range(rounds)]
+    for count in per_round:
+        for k, call in enumerate(calls):
+            start = time.perf_counter()
+            for i in range(count):
+                t0 = time.perf_counter_ns()
+                call(i)
+                lat[k].append(time.perf_counter_ns() - t0)
+            spent[k] += time.perf_counter() - start
+    rows = []
+    for times, total in zip(lat, spent):
+        times.sort()
+        rows.append(
+            {
+                "n": len(times),
+                "rps": len(times) / total,
+                "p50_us": times[len(times) // 2] / 1000,
+                "p99_us": times[min(len(times) - 1, int(len(times) * 0.99))] / 1000,
+            }
+        )
+    return rows
 
 
 def pin_client_and_server(undo: bool = False) -> bool:
@@ -219,8 +237,9 @@ def roundtrips(n: int, pin: bool = True) -> list[dict[str, Any]]:
             for _, _, call in cases:
                 call(0)
             pinned = pin and pin_client_and_server()
-            for method, who, call in cases:
-                rows.append({"method": method, "client": who, "pinned": pinned, **measure(call, n)})
+            measured = measure_interleaved([call for _, _, call in cases], n)
+            for (method, who, _), m in zip(cases, measured):
+                rows.append({"method": method, "client": who, "pinned": pinned, **m})
             if pinned:
                 pin_client_and_server(undo=True)
     return rows
