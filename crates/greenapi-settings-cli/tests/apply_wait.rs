@@ -220,3 +220,75 @@ fn a_layered_file_with_one_bad_override_in_100_exits_2_naming_it_and_sends_nothi
     );
     assert_eq!(common::calls(&sb), 0, "nothing was sent");
 }
+
+/// Issue 18 item 10: Ctrl-C during a single-instance `apply --wait` whose read-back stalls
+/// (the server accepts the connection and never answers) used to wait out the whole timeout
+/// times the attempts; the read in flight is now dropped and the run exits 130 within 3 s.
+#[test]
+fn ctrl_c_during_apply_wait_against_a_stalling_server_exits_130_within_3_s() {
+    let sb = common::single();
+    let current = common::default_client(&sb).get_settings().unwrap();
+    let body = serde_json::to_string(&current).unwrap();
+    // getSettings (the plan), setSettings, then every further request stalls for 10 minutes.
+    let planned = std::sync::atomic::AtomicBool::new(false);
+    let (url, seen) = common::server(8, move |req| {
+        if req.line.contains("/setSettings/") {
+            common::http("200 OK", "", r#"{"saveSettings":true}"#)
+        } else if !planned.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            common::http("200 OK", "", &body)
+        } else {
+            std::thread::sleep(Duration::from_secs(600));
+            String::new()
+        }
+    });
+    let file = tmp("ctrl-c-wait.toml", DESIRED);
+    let mut child = common::std_bin()
+        .args(["--color", "never", "apply", s(&file), "--wait=10m"])
+        .args(["--api-url", &url, "--id-instance", "1101000001"])
+        .args(["--api-token", "0123456789abcdef0123456789abcdef"])
+        .args(["--timeout", "60", "--retries", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = common::lines_of(&mut child);
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the run reaches its read-back");
+        if line.starts_with("Verifying") {
+            break;
+        }
+    }
+    // The read-back request is in flight (the server holds it).
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(seen.lock().unwrap().len() >= 3, "the read-back was sent");
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let sent = std::time::Instant::now();
+    let mut status = None;
+    while sent.elapsed() < Duration::from_secs(3) {
+        if let Some(st) = child.try_wait().unwrap() {
+            status = Some(st);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("apply --wait did not exit within 3 s of Ctrl-C");
+    };
+    assert_eq!(status.code(), Some(130));
+    // The reader ends with the process's stdout.
+    let rest: Vec<String> =
+        std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok()).collect();
+    assert!(rest.iter().any(|l| l.starts_with("Stopped:")), "{rest:?}");
+}

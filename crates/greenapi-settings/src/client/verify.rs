@@ -17,6 +17,9 @@ use super::{Applied, Client, Error};
 use crate::settings::{facts, SettingsPatch};
 use crate::validation::Change;
 
+/// How often a wait with a cancel flag looks at the flag while a request is in flight.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
 /// How [`Client::apply_verified`] waits and repairs.
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
@@ -85,6 +88,23 @@ impl ApplyOptions {
         self.cancel
             .as_ref()
             .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Runs `fut` to its end, or until the cancel flag is seen set (looked at every
+    /// [`CANCEL_POLL`]): then `None`, and `fut` (a request in flight) is dropped, which aborts it.
+    async fn unless_cancelled<T>(&self, fut: impl std::future::Future<Output = T>) -> Option<T> {
+        let mut fut = std::pin::pin!(fut);
+        if self.cancel.is_none() {
+            return Some(fut.await);
+        }
+        loop {
+            if self.cancelled() {
+                return None;
+            }
+            if let Ok(out) = tokio::time::timeout(CANCEL_POLL, &mut fut).await {
+                return Some(out);
+            }
+        }
     }
 }
 
@@ -228,15 +248,11 @@ impl Client {
         let mut last_send = start;
         let mut still_wrong: Vec<Change> = Vec::new();
         loop {
-            if options.cancelled() {
-                out.verification = Verification::Interrupted {
-                    fields: still_wrong,
-                    resends: out.resent.len() as u32,
-                };
-                return Ok(out);
-            }
-            // Paced by the client: at most one read per `min_interval`.
-            let read = self.get_settings().await;
+            // Paced by the client: at most one read per `min_interval`. A cancel drops the
+            // read in flight (with its retries and their waits) instead of waiting it out.
+            let Some(read) = options.unless_cancelled(self.get_settings()).await else {
+                return Ok(interrupted(out, still_wrong));
+            };
             out.reads += 1;
             match read {
                 Ok(current) => {
@@ -262,7 +278,13 @@ impl Client {
                             "re-sending settings that did not read back"
                         );
                         let checked = pending.check()?;
-                        self.send_checked(&checked).await?;
+                        let Some(sent) =
+                            options.unless_cancelled(self.send_checked(&checked)).await
+                        else {
+                            // The re-send may or may not have reached the server.
+                            return Ok(interrupted(out, still_wrong));
+                        };
+                        sent?;
                         out.resent.push(pending);
                         last_send = Instant::now();
                     }
@@ -286,4 +308,13 @@ impl Client {
         };
         Ok(out)
     }
+}
+
+/// `out` stopped by the cancel flag, with the fields not yet seen reading right.
+fn interrupted(mut out: VerifiedApply, fields: Vec<Change>) -> VerifiedApply {
+    out.verification = Verification::Interrupted {
+        fields,
+        resends: out.resent.len() as u32,
+    };
+    out
 }
