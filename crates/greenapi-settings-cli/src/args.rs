@@ -33,6 +33,7 @@ pub fn command() -> Command {
             .hide_env_values(true)
             .help("API token; prefer GREEN_API_TOKEN or a profile (command lines are visible to other users)"),
         Arg::new("profile").long("profile").global(true).value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
+        Arg::new("sandbox").long("sandbox").global(true).action(ArgAction::SetTrue).help("Target an embedded sandbox on purpose (set and apply refuse to run without credentials otherwise)"),
         Arg::new("timeout").long("timeout").global(true).value_name("SECONDS").allow_negative_numbers(true).help("Timeout per request, more than 0 and at most 3600 (default 30)"),
         Arg::new("retries").long("retries").global(true).value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
         Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help("Colour output"),
@@ -92,7 +93,9 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about("Read and change GREEN-API instance settings, for one instance or a fleet")
         .after_help(
-            "With no credentials at all, commands run against an embedded sandbox (and say so).\n\
+            "Credentials come from one source as a whole: the flags, else GREEN_API_URL, GREEN_API_ID_INSTANCE and\n\
+             GREEN_API_TOKEN, else the default profile. With none at all, commands that read run against an embedded\n\
+             sandbox (and say so); set and apply refuse (exit 2) unless --sandbox asks for one on purpose.\n\
              Exit codes: 0 ok, 1 API or network failure (fleet: any instance failed), 2 invalid input or usage,\n\
              130 fleet run interrupted by Ctrl-C (the report marks instances not started; --resume carries on).",
         )
@@ -229,6 +232,7 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
             .get_one::<String>("api-token")
             .map(|t| ApiToken::new(t.as_str())),
         profile: m.get_one::<String>("profile").cloned(),
+        sandbox: m.get_flag("sandbox"),
         timeout: text("timeout").map(numbers::timeout).transpose()?,
         retries: text("retries")
             .map(|v| numbers::whole("--retries", v, 0, numbers::MAX_RETRIES))

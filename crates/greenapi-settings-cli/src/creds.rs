@@ -1,5 +1,6 @@
-//! Where the CLI sends requests: flags, then environment, then a profile file, and with no
-//! credentials at all an embedded sandbox started in this process.
+//! Where the CLI sends requests: the flags, else the environment, else a profile file, each as
+//! a whole (never mixed field by field), and with no credentials at all an embedded sandbox
+//! started in this process (for commands that change settings, only with `--sandbox`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub struct ConnArgs {
     pub timeout: Option<f64>,
     /// `--retries` (total attempts = retries + 1).
     pub retries: Option<u32>,
+    /// `--sandbox`: target an embedded sandbox on purpose (needed by commands that change
+    /// settings, which otherwise refuse to run without credentials).
+    pub sandbox: bool,
 }
 
 /// A client, and the embedded sandbox it talks to when no credentials were given.
@@ -62,83 +66,261 @@ impl ConnArgs {
         b
     }
 
-    /// Resolves credentials; with none at all, starts the embedded sandbox and says so on stderr.
+    /// Resolves credentials for a command that only reads: with none at all, starts the
+    /// embedded sandbox and says so on stderr.
     pub async fn resolve(&self) -> Result<Target, CliError> {
-        let mut url = self.api_url.clone().or_else(|| env(ENV_API_URL));
-        let mut id = self.id_instance;
-        if id.is_none() {
-            if let Some(v) = env(ENV_ID_INSTANCE) {
-                id = Some(crate::numbers::id_instance(ENV_ID_INSTANCE, &v)?);
+        self.resolve_for(Purpose::Read).await
+    }
+
+    /// Resolves credentials from one source as a whole: the flags (`--api-url`,
+    /// `--id-instance`, `--api-token`, or `--profile NAME`), else the `GREEN_API_*`
+    /// environment, else the `default` profile. A source that gives some fields but not all is
+    /// an error naming the sources (never the values): the other fields are not taken from a
+    /// lower source, so a token never goes to a URL from somewhere else. With no credentials at
+    /// all, a command that only reads starts the embedded sandbox; one that changes settings
+    /// refuses (exit 2) unless `--sandbox` asked for the embedded sandbox on purpose.
+    pub async fn resolve_for(&self, purpose: Purpose) -> Result<Target, CliError> {
+        let source = self.choose_source(purpose)?;
+        let Some((url, id, token)) = source else {
+            return self.embedded().await;
+        };
+        check_api_url(&url, Some(&token))
+            .map_err(|p| CliError::usage(format!("the API URL {p}")))?;
+        let client = self
+            .tune(
+                Client::builder()
+                    .api_url(url.as_str())
+                    .id_instance(id)
+                    .api_token(token.clone()),
+            )
+            .build()
+            .map_err(|e| hide_secrets(e.into(), &url, &token))?;
+        Ok(Target {
+            client,
+            sandbox: None,
+        })
+    }
+
+    /// Refuses connection options that a fleet run (`--instances`) does not use: each line of
+    /// the instances file names its instance, token and URL.
+    pub fn refuse_in_fleet(&self) -> Result<(), CliError> {
+        let mut given = Partial {
+            url: self.api_url.clone(),
+            id: self.id_instance,
+            token: self.api_token.clone(),
+        }
+        .names(FLAG_NAMES);
+        if self.profile.is_some() {
+            given.push("--profile".into());
+        }
+        if self.sandbox {
+            given.push("--sandbox".into());
+        }
+        if given.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::usage(format!(
+            "{} cannot be used with --instances: each line of the instances file gives its instance's id, token and api_url",
+            given.join(", ")
+        )))
+    }
+
+    /// The one source the credentials come from (`None`: the embedded sandbox).
+    fn choose_source(&self, purpose: Purpose) -> Result<Option<Complete>, CliError> {
+        let flags = Partial {
+            url: self.api_url.clone(),
+            id: self.id_instance,
+            token: self.api_token.clone(),
+        };
+        let from_env = Partial::from_env()?;
+        let empty_env: Vec<&str> = [ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN]
+            .into_iter()
+            .filter(|n| std::env::var_os(n).is_some() && env(n).is_none())
+            .collect();
+        if self.sandbox {
+            let mut given = flags.names(FLAG_NAMES);
+            if self.profile.is_some() {
+                given.push("--profile".into());
+            }
+            if !given.is_empty() {
+                return Err(CliError::usage(format!(
+                    "--sandbox targets an embedded sandbox; it cannot be combined with {}",
+                    given.join(", ")
+                )));
+            }
+            return Ok(None);
+        }
+        if !flags.is_empty() {
+            if let Some(name) = &self.profile {
+                return Err(CliError::usage(format!(
+                    "credentials come from one source: --profile {name} cannot be combined with {}",
+                    flags.names(FLAG_NAMES).join(", ")
+                )));
+            }
+            return flags.complete("the command line", FLAG_NAMES, &from_env, "the environment");
+        }
+        if let Some(name) = &self.profile {
+            let p = load_profile(Some(name))?.unwrap_or_default();
+            let shown = format!("profile {name}");
+            return p.complete(&shown, PROFILE_NAMES, &from_env, "the environment");
+        }
+        if !from_env.is_empty() {
+            return from_env.complete("the environment", ENV_NAMES, &Partial::default(), "");
+        }
+        if let Some(p) = load_profile(None)? {
+            if !p.is_empty() {
+                return p.complete("profile default", PROFILE_NAMES, &Partial::default(), "");
             }
         }
-        let mut token = self
-            .api_token
-            .clone()
-            .or_else(|| env(ENV_TOKEN).map(ApiToken::new));
-        if self.profile.is_some() || (url.is_none() && id.is_none() && token.is_none()) {
-            if let Some(p) = load_profile(self.profile.as_deref())? {
-                url = url.or(p.0);
-                id = id.or(p.1);
-                token = token.or(p.2);
+        if purpose == Purpose::Change {
+            let mut msg = format!(
+                "no credentials given, and this command changes settings: give {ENV_API_URL}, \
+                 {ENV_ID_INSTANCE} and {ENV_TOKEN} (or --profile NAME, or --api-url, \
+                 --id-instance and --api-token), or --sandbox to target an embedded sandbox on purpose"
+            );
+            if !empty_env.is_empty() {
+                msg.push_str(&format!(
+                    " ({} set but empty)",
+                    empty_env.join(", ")
+                ));
             }
+            return Err(CliError::usage(msg));
         }
-        match (url, id, token) {
-            (None, None, None) => {
-                let sandbox = Sandbox::start(SandboxConfig::default())
-                    .await
-                    .map_err(|e| {
-                        CliError::failed(format!("cannot start the embedded sandbox: {e}"))
-                    })?;
-                eprintln!(
-                    "note: no credentials given; using an embedded sandbox at {} (instance {DEFAULT_INSTANCE_ID}). \
-                     Set {ENV_API_URL}, {ENV_ID_INSTANCE} and {ENV_TOKEN} (or --profile) for a real instance.",
-                    sandbox.url()
+        if !empty_env.is_empty() {
+            eprintln!(
+                "note: {} set but empty; treated as not given",
+                empty_env.join(", ")
+            );
+        }
+        Ok(None)
+    }
+
+    /// Starts the embedded sandbox and a client of its default instance, saying so on stderr.
+    async fn embedded(&self) -> Result<Target, CliError> {
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .map_err(|e| CliError::failed(format!("cannot start the embedded sandbox: {e}")))?;
+        eprintln!(
+            "note: {}; using an embedded sandbox at {} (instance {DEFAULT_INSTANCE_ID}). \
+             Set {ENV_API_URL}, {ENV_ID_INSTANCE} and {ENV_TOKEN} (or --profile) for a real instance.",
+            if self.sandbox {
+                "--sandbox given"
+            } else {
+                "no credentials given"
+            },
+            sandbox.url()
+        );
+        let client = self
+            .tune(
+                Client::builder()
+                    .api_url(sandbox.url())
+                    .id_instance(DEFAULT_INSTANCE_ID)
+                    .api_token(DEFAULT_TOKEN),
+            )
+            .build()?;
+        Ok(Target {
+            client,
+            sandbox: Some(sandbox),
+        })
+    }
+}
+
+/// What a command does with the instance, which decides what happens without credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Only reads (`get`, `plan`, `export`, `spec-check`): no credentials means the embedded
+    /// sandbox, with a note.
+    Read,
+    /// Changes settings (`set`, `apply`): no credentials is an error unless `--sandbox`.
+    Change,
+}
+
+/// URL, id and token, all given.
+type Complete = (String, u64, ApiToken);
+
+/// Credentials from one source, each field perhaps missing.
+#[derive(Clone, Debug, Default)]
+struct Partial {
+    url: Option<String>,
+    id: Option<u64>,
+    token: Option<ApiToken>,
+}
+
+const FLAG_NAMES: [&str; 3] = ["--api-url", "--id-instance", "--api-token"];
+const ENV_NAMES: [&str; 3] = [ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN];
+const PROFILE_NAMES: [&str; 3] = ["api_url", "id_instance", "api_token"];
+
+impl Partial {
+    fn from_env() -> Result<Partial, CliError> {
+        Ok(Partial {
+            url: env(ENV_API_URL),
+            id: env(ENV_ID_INSTANCE)
+                .map(|v| crate::numbers::id_instance(ENV_ID_INSTANCE, &v))
+                .transpose()?,
+            token: env(ENV_TOKEN).map(ApiToken::new),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.url.is_none() && self.id.is_none() && self.token.is_none()
+    }
+
+    fn given(&self) -> [bool; 3] {
+        [self.url.is_some(), self.id.is_some(), self.token.is_some()]
+    }
+
+    /// The names (in `names`' spelling) of the fields this source gives.
+    fn names(&self, names: [&str; 3]) -> Vec<String> {
+        self.given()
+            .iter()
+            .zip(names)
+            .filter(|(g, _)| **g)
+            .map(|(_, n)| n.to_string())
+            .collect()
+    }
+
+    /// All three fields, or an error naming what `source` lacks (and, when `lower` would have
+    /// given them, that it is not used for them).
+    fn complete(
+        self,
+        source: &str,
+        names: [&str; 3],
+        lower: &Partial,
+        lower_name: &str,
+    ) -> Result<Option<Complete>, CliError> {
+        match self {
+            Partial {
+                url: Some(u),
+                id: Some(i),
+                token: Some(t),
+            } => Ok(Some((u, i, t))),
+            p => {
+                let missing: Vec<&str> = p
+                    .given()
+                    .iter()
+                    .zip(names)
+                    .filter(|(g, _)| !**g)
+                    .map(|(_, n)| n)
+                    .collect();
+                let gives = p.names(names);
+                let gives = if gives.is_empty() {
+                    format!("{source} gives none of {}", missing.join(", "))
+                } else {
+                    format!("{source} gives {} but not {}", gives.join(", "), missing.join(", "))
+                };
+                let mut msg = format!(
+                    "incomplete credentials: {gives}; credentials come from one source as a whole \
+                     (flags, else {ENV_API_URL}/{ENV_ID_INSTANCE}/{ENV_TOKEN}, else the profile), \
+                     so give all three there"
                 );
-                let client = self
-                    .tune(
-                        Client::builder()
-                            .api_url(sandbox.url())
-                            .id_instance(DEFAULT_INSTANCE_ID)
-                            .api_token(DEFAULT_TOKEN),
-                    )
-                    .build()?;
-                Ok(Target {
-                    client,
-                    sandbox: Some(sandbox),
-                })
-            }
-            (Some(url), Some(id), Some(token)) => {
-                check_api_url(&url, Some(&token))
-                    .map_err(|p| CliError::usage(format!("the API URL {p}")))?;
-                let client = self
-                    .tune(
-                        Client::builder()
-                            .api_url(url.as_str())
-                            .id_instance(id)
-                            .api_token(token.clone()),
-                    )
-                    .build()
-                    .map_err(|e| hide_secrets(e.into(), &url, &token))?;
-                Ok(Target {
-                    client,
-                    sandbox: None,
-                })
-            }
-            (url, id, token) => {
-                let mut missing = Vec::new();
-                if url.is_none() {
-                    missing.push(format!("--api-url / {ENV_API_URL}"));
+                let from_lower = lower.names(ENV_NAMES);
+                if !from_lower.is_empty() {
+                    msg.push_str(&format!(
+                        " ({} from {lower_name} not combined with it)",
+                        from_lower.join(", ")
+                    ));
                 }
-                if id.is_none() {
-                    missing.push(format!("--id-instance / {ENV_ID_INSTANCE}"));
-                }
-                if token.is_none() {
-                    missing.push(format!("--api-token / {ENV_TOKEN}"));
-                }
-                Err(CliError::usage(format!(
-                    "incomplete credentials: missing {}",
-                    missing.join(", ")
-                )))
+                Err(CliError::usage(msg))
             }
         }
     }
@@ -276,11 +458,9 @@ fn profiles_path() -> Option<PathBuf> {
     Some(base.join("greenapi-settings").join("profiles.toml"))
 }
 
-type Profile = (Option<String>, Option<u64>, Option<ApiToken>);
-
 /// Reads `[profiles.<name>]` (`api_url`, `id_instance`, `api_token`). A named profile that is
 /// missing is an error; the implicit `default` profile may be absent.
-fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
+fn load_profile(name: Option<&str>) -> Result<Option<Partial>, CliError> {
     let Some(path) = profiles_path() else {
         return Ok(None);
     };
@@ -323,13 +503,14 @@ fn load_profile(name: Option<&str>) -> Result<Option<Profile>, CliError> {
             )))
         }
     };
-    Ok(Some((
-        v.get("api_url").and_then(Value::as_str).map(str::to_string),
+    Ok(Some(Partial {
+        url: v.get("api_url").and_then(Value::as_str).map(str::to_string),
         id,
-        v.get("api_token")
+        token: v
+            .get("api_token")
             .and_then(Value::as_str)
             .map(ApiToken::new),
-    )))
+    }))
 }
 
 #[cfg(test)]

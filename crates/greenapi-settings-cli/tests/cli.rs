@@ -278,8 +278,9 @@ fn incomplete_credentials_and_bad_usage_exit_2() {
     let r = run(c);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr
-            .contains("missing --api-url / GREEN_API_URL, --api-token / GREEN_API_TOKEN"),
+        r.stderr.contains(
+            "incomplete credentials: the command line gives --id-instance but not --api-url, --api-token"
+        ),
         "{}",
         r.stderr
     );

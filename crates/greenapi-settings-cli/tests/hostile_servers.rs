@@ -43,7 +43,9 @@ fn spellings(token: &str) -> Vec<String> {
 fn run(url: &str, token: &str, args: &[&str]) -> (i32, String) {
     let mut c = bin(Color::Never);
     c.env("GREEN_API_TOKEN", token)
-        .args(["--verbose", "--api-url", url, "--id-instance", "7"])
+        .env("GREEN_API_URL", url)
+        .env("GREEN_API_ID_INSTANCE", "7")
+        .arg("--verbose")
         .args(args);
     let r = common::run(c);
     (r.code, r.all())

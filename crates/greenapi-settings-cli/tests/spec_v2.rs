@@ -29,8 +29,10 @@ fn the_new_settings_flags_send_exactly_their_wire_form() {
             stdout: out,
             stderr: err,
         } = run(bin(Color::Never)
-            .args(["--api-url", &url, "--id-instance", "7", "set"])
+            .arg("set")
             .args(args)
+            .env("GREEN_API_URL", &url)
+            .env("GREEN_API_ID_INSTANCE", "7")
             .env("GREEN_API_TOKEN", "tok-abc-123"));
         assert_eq!(code, 0, "{args:?}: {out}{err}");
         let bodies: Vec<String> = bodies

@@ -53,6 +53,7 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
     }
     let (exported, source) = match m.get_one::<PathBuf>("instances") {
         Some(csv) => {
+            conn.refuse_in_fleet()?;
             let all = read_fleet(conn, m, csv).await?;
             let source = format!("the {} instance(s) of {}", all.len(), csv.display());
             (export_file::fleet(&all, &secrets), source)

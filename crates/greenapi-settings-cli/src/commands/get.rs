@@ -16,6 +16,7 @@ use crate::{fleet, input, render};
 /// Runs `get`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
+        conn.refuse_in_fleet()?;
         return fleet_get(conn, m, csv).await;
     }
     let target = conn.resolve().await?;

@@ -76,9 +76,15 @@ async fn run_inner(
         args::apply_options(m)?
     };
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
+        conn.refuse_in_fleet()?;
         return fleet_command(conn, m, style, &file, csv, dry_run, out, verify).await;
     }
-    let target = conn.resolve().await?;
+    let purpose = if dry_run {
+        crate::creds::Purpose::Read
+    } else {
+        crate::creds::Purpose::Change
+    };
+    let target = conn.resolve_for(purpose).await?;
     let client = &target.client;
     let id = client.id_instance();
     let resolved = layers::resolve_all(&file, &[id], &process_env)?

@@ -49,7 +49,7 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     // Validated once: the warnings are printed here, and `send_checked` neither validates
     // again nor logs them a second time.
     let checked = patch.check()?;
-    let target = conn.resolve().await?;
+    let target = conn.resolve_for(crate::creds::Purpose::Change).await?;
     let resp = target.client.send_checked(&checked).await?;
     print!("{}", render::warnings(checked.warnings(), style));
     if resp.save_settings {

@@ -106,8 +106,8 @@ pub fn cli(args: &[&str]) -> Run {
 /// `--color never` and the sandbox's default instance (URL, id, token in the environment).
 pub fn one(sb: &BlockingSandbox) -> Command {
     let mut c = bin(Color::Never);
-    c.args(["--api-url", &sb.url(), "--id-instance"])
-        .arg(DEFAULT_INSTANCE_ID.to_string())
+    c.env("GREEN_API_URL", sb.url())
+        .env("GREEN_API_ID_INSTANCE", DEFAULT_INSTANCE_ID.to_string())
         .env("GREEN_API_TOKEN", DEFAULT_TOKEN);
     c
 }

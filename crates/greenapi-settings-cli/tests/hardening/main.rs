@@ -1,4 +1,5 @@
-//! Hostile input to the built `greenapi-settings` binary (issue 9): secrets in broken input are
+//! Hostile input to the built `greenapi-settings` binary (issues 9 and 18): credentials from one
+//! source only, secrets in broken input are
 //! never echoed, fleet input is checked whole before anything is sent, Ctrl-C leaves a report
 //! that `--resume` finishes, duplicates conflict, numbers and sizes are bounded, and messages
 //! say what was found. Every case runs the real binary, most against the real sandbox.
@@ -6,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod credentials;
 mod duplicates_and_numbers;
 mod fleet_input;
 mod secrets;

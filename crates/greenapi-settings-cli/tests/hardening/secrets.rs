@@ -105,14 +105,10 @@ fn a_token_inside_the_api_url_is_refused_without_echo() {
         ];
         for url in urls {
             let mut c = bin(Color::Never);
-            c.env("GREEN_API_TOKEN", token).args([
-                "--api-url",
-                &url,
-                "--id-instance",
-                &DEFAULT_INSTANCE_ID.to_string(),
-                "plan",
-                s(&desired()),
-            ]);
+            c.env("GREEN_API_TOKEN", token)
+                .env("GREEN_API_URL", &url)
+                .env("GREEN_API_ID_INSTANCE", DEFAULT_INSTANCE_ID.to_string())
+                .args(["plan", s(&desired())]);
             let r = run(c);
             assert_eq!(r.code, 2, "{url}\n{}", r.all());
             assert!(r.stderr.starts_with("error: the API URL "), "{}", r.stderr);
