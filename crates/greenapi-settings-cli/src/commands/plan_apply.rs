@@ -168,11 +168,8 @@ async fn apply_single(
 ) -> Result<Exit, CliError> {
     let n = plan.changes.len();
     let applied = client.apply_plan(plan).await?;
-    if !applied.response.as_ref().is_some_and(|r| r.save_settings) {
-        println!(
-            "{} the server answered saveSettings: false",
-            style.red("not saved:")
-        );
+    if fleet::not_saved(&applied) {
+        println!("{} {}", style.red("Not saved:"), fleet::NOT_SAVED_TEXT);
         return Ok(Exit::Failed);
     }
     println!(

@@ -62,8 +62,9 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         Ok(Exit::Ok)
     } else {
         println!(
-            "{} the server answered saveSettings: false",
-            style.red("not saved:")
+            "{} {}",
+            style.red("Not saved:"),
+            crate::fleet::NOT_SAVED_TEXT
         );
         Ok(Exit::Failed)
     }

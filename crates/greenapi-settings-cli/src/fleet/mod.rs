@@ -77,6 +77,20 @@ pub struct Work {
     pub plan: greenapi_settings::Plan,
     /// The verification, for apply (`notVerified` without `--wait`).
     pub verification: Option<Verification>,
+    /// The setSettings was answered `saveSettings: false` (see [`not_saved`]).
+    pub not_saved: bool,
+}
+
+/// The error kind of an instance whose setSettings was answered `saveSettings: false`.
+pub const NOT_SAVED_KIND: &str = "notSaved";
+/// What is said of it, in single and fleet runs alike.
+pub const NOT_SAVED_TEXT: &str = "the server answered saveSettings: false (the settings were not saved)";
+
+/// The one rule for single and fleet runs: a setSettings that was sent and answered
+/// `saveSettings: false` did not apply. It is a failure (exit 1; in a fleet, `failed` with
+/// [`NOT_SAVED_KIND`], which `--resume` retries) and there is nothing to verify.
+pub fn not_saved(applied: &greenapi_settings::Applied) -> bool {
+    applied.response.as_ref().is_some_and(|r| !r.save_settings)
 }
 
 /// Runs the fleet plan or apply. Per-instance failures are results, not errors.
@@ -146,19 +160,27 @@ pub async fn run_until(
                     Work {
                         plan,
                         verification: None,
+                        not_saved: false,
                     }
                 } else {
                     let applied = client.apply(want).await?;
                     match verify {
+                        _ if not_saved(&applied) => Work {
+                            plan: applied.plan,
+                            verification: None,
+                            not_saved: true,
+                        },
                         None => Work {
                             plan: applied.plan,
                             verification: Some(Verification::NotVerified),
+                            not_saved: false,
                         },
                         Some(options) => {
                             let v = client.verify(applied, want, &options).await?;
                             Work {
                                 plan: v.applied.plan,
                                 verification: Some(v.verification),
+                                not_saved: false,
                             }
                         }
                     }
@@ -291,6 +313,10 @@ fn warning_text(w: &greenapi_settings::Violation) -> String {
 /// apply (which nothing prints).
 fn reduce(work: &Work, dry_run: bool, resolved: Option<&Resolved>) -> InstanceResult {
     let mut r = result_from(0, "", &work.plan, dry_run, resolved, dry_run);
+    if work.not_saved {
+        r.status = Status::Failed;
+        r.error = Some((NOT_SAVED_KIND.to_string(), NOT_SAVED_TEXT.to_string()));
+    }
     if let Some(v) = &work.verification {
         r.verification = Some(VerifySummary::of(v));
         // Sent but not seen to take: a failure, so that `--resume` tries it again.
@@ -413,6 +439,7 @@ mod tests {
             let work = Work {
                 plan: plan.clone(),
                 verification: None,
+                not_saved: false,
             };
             let full = result_of_plan(0, "", &plan, dry_run, None);
             assert_eq!(full.change_values, plan.changes);
