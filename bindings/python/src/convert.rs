@@ -63,6 +63,20 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// into a violation naming the field: integers past 64 bits, NaN and infinities, strings that
 /// are not valid Unicode (lone surrogates), bytes, `Decimal`, ...
 pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
+    py_to_json_at(obj, 0)
+}
+
+/// How deep lists and dicts may nest in a value. A setting's value is a scalar, so anything
+/// nested is refused anyway; the bound keeps a self-referential list (`a = []; a.append(a)`)
+/// or a value nested thousands deep from overflowing the stack (a SIGSEGV, not an exception).
+pub const MAX_DEPTH: usize = 32;
+
+fn py_to_json_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Unfit> {
+    if depth > MAX_DEPTH {
+        return Err(Unfit::Other(format!(
+            "a value nested more than {MAX_DEPTH} levels deep (or one that contains itself)"
+        )));
+    }
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -98,7 +112,10 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
                     "a dict with a key that is not a string".into(),
                 ));
             };
-            let value = py_to_json(&v).map_err(|_| Unfit::Other("a dict".into()))?;
+            let value = py_to_json_at(&v, depth + 1).map_err(|e| match e {
+                Unfit::Other(m) if m.starts_with("a value nested") => Unfit::Other(m),
+                _ => Unfit::Other("a dict".into()),
+            })?;
             map.insert(key, value);
         }
         return Ok(Value::Object(map));
@@ -108,7 +125,10 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
         let mut items = Vec::new();
         for item in obj.try_iter().map_err(|_| what())? {
             let item = item.map_err(|_| what())?;
-            items.push(py_to_json(&item).map_err(|_| what())?);
+            items.push(py_to_json_at(&item, depth + 1).map_err(|e| match e {
+                Unfit::Other(m) if m.starts_with("a value nested") => Unfit::Other(m),
+                _ => what(),
+            })?);
         }
         return Ok(Value::Array(items));
     }

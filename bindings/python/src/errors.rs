@@ -267,7 +267,8 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Rejected { message, .. } => (&e.rejected, vec![("message", text(message))]),
         Error::Server { message, .. } => (&e.server, vec![("message", text(message))]),
         Error::Redirect { target, .. } => (&e.redirect, vec![("target", text(target))]),
-        Error::Transport(_) => (&e.transport, vec![]),
+        // A TLS failure is a transport failure that is not retried (`retryable` is false).
+        Error::Transport(_) | Error::Tls(_) => (&e.transport, vec![]),
         Error::Timeout(d) => (&e.timeout, vec![("timeout", any(py, d.as_secs_f64()))]),
         Error::Decode { reason, body, .. } => (
             &e.decode,

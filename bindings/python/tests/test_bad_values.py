@@ -14,6 +14,25 @@ import pytest
 
 import greenapi_settings as gs
 
+def _contains_itself_list() -> list[Any]:
+    a: list[Any] = []
+    a.append(a)
+    return a
+
+
+def _contains_itself_dict() -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    d["x"] = d
+    return d
+
+
+def _nested(levels: int) -> Any:
+    v: Any = 0
+    for _ in range(levels):
+        v = [v]
+    return v
+
+
 BAD_VALUES = [
     pytest.param(10**400, id="10**400"),
     pytest.param(2**64, id="2**64"),
@@ -28,6 +47,10 @@ BAD_VALUES = [
     pytest.param(["ok", b"x"], id="list-with-bytes"),
     pytest.param({1: 2}, id="dict-with-int-key"),
     pytest.param(object(), id="object"),
+    # Issue 18 item 3: these used to overflow the stack converting to JSON (SIGSEGV).
+    pytest.param(_contains_itself_list(), id="list-containing-itself"),
+    pytest.param(_contains_itself_dict(), id="dict-containing-itself"),
+    pytest.param(_nested(100_000), id="nested-100000-deep"),
 ]
 
 # (keyword, API name): one setting of each kind.
@@ -150,3 +173,20 @@ def test_settings_from_dict_names_the_field(value: Any) -> None:
     with pytest.raises(gs.ValidationError) as info:
         gs.Settings.from_dict({"someNewField": value})
     only_violation_names(info.value, "someNewField")
+
+
+def test_a_value_nested_too_deep_says_so() -> None:
+    with pytest.raises(gs.ValidationError) as info:
+        gs.SettingsPatch(webhook_url=_contains_itself_list())
+    assert "nested more than 32 levels deep (or one that contains itself)" in str(info.value)
+    with pytest.raises(gs.ValidationError, match="nested more than 32 levels"):
+        gs.Settings.from_dict({"someNewSetting": _nested(100_000)})
+
+
+def test_a_whole_number_written_as_a_float_is_not_called_out_of_range() -> None:
+    # Issue 18 item 14: 5000.0 used to be "beyond the 64-bit integer range".
+    with pytest.raises(gs.ValidationError) as info:
+        gs.SettingsPatch(delay_send_messages_milliseconds=5000.0)
+    text = str(info.value)
+    assert "beyond" not in text
+    assert "delaySendMessagesMilliseconds" in text and "without a decimal point: 5000" in text

@@ -179,10 +179,7 @@ impl ConnArgs {
                  --id-instance and --api-token), or --sandbox to target an embedded sandbox on purpose"
             );
             if !empty_env.is_empty() {
-                msg.push_str(&format!(
-                    " ({} set but empty)",
-                    empty_env.join(", ")
-                ));
+                msg.push_str(&format!(" ({} set but empty)", empty_env.join(", ")));
             }
             return Err(CliError::usage(msg));
         }
@@ -306,7 +303,11 @@ impl Partial {
                 let gives = if gives.is_empty() {
                     format!("{source} gives none of {}", missing.join(", "))
                 } else {
-                    format!("{source} gives {} but not {}", gives.join(", "), missing.join(", "))
+                    format!(
+                        "{source} gives {} but not {}",
+                        gives.join(", "),
+                        missing.join(", ")
+                    )
                 };
                 let mut msg = format!(
                     "incomplete credentials: {gives}; credentials come from one source as a whole \

@@ -2,6 +2,11 @@
 //! it. Browsers send cross-site "simple" requests (a form post, `fetch` in `no-cors` mode)
 //! without asking first, so the server has to refuse them itself, before anything counts:
 //!
+//! - a request whose `Host` header names another host than this machine's loopback
+//!   (`127.0.0.1`, `localhost`, `[::1]`, with any port: an `ssh -L` tunnel changes it) gets
+//!   403: after DNS rebinding, a page's same-origin `fetch` reaches the sandbox with the
+//!   page's own host name and no `Origin`, and could read getSettings (the sandbox tokens are
+//!   well known). A rebound name is never one of these;
 //! - a request with an `Origin` header other than the sandbox's own (`http://127.0.0.1:PORT`
 //!   or `http://localhost:PORT`) gets 403, on every endpoint;
 //! - `setSettings` needs `Content-Type: application/json`, and the `/sandbox/` endpoints
@@ -17,10 +22,12 @@ use axum::response::Response;
 use crate::request::{split_api_path, ApiMethod};
 use crate::response;
 
-/// The origins a page served by the sandbox itself would send.
+/// The origins a page served by the sandbox itself would send, and the `Host` values of
+/// requests addressed to the sandbox.
 #[derive(Debug)]
 pub(crate) struct OwnOrigins {
     allowed: [String; 2],
+    hosts: [String; 2],
 }
 
 impl OwnOrigins {
@@ -31,7 +38,20 @@ impl OwnOrigins {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
+            hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
         }
+    }
+
+    /// Whether a `Host` value names this machine's loopback: `127.0.0.1`, `localhost` (any
+    /// case, a trailing dot allowed) or `[::1]`, with a port or none.
+    fn is_own_host(host: &str) -> bool {
+        let host = host.trim();
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.parse::<u16>().is_ok() => name,
+            _ => host,
+        };
+        let name = name.strip_suffix('.').unwrap_or(name);
+        name == "127.0.0.1" || name == "[::1]" || name.eq_ignore_ascii_case("localhost")
     }
 
     fn contains(&self, origin: &str) -> bool {
@@ -90,6 +110,20 @@ pub(crate) fn refusal(
     path: &str,
     headers: &HeaderMap,
 ) -> Option<Response> {
+    // No Host at all (an HTTP/1.0 client) passes: a browser always sends one.
+    for host in headers.get_all(header::HOST) {
+        // Not echoed: the value comes from whoever sent the request.
+        if !host.to_str().is_ok_and(|h| OwnOrigins::is_own_host(h)) {
+            return Some(response::error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "request refused: the Host header names another host (a web page after DNS \
+                     rebinding?); the sandbox only answers requests to {} or {}",
+                    origins.hosts[0], origins.hosts[1]
+                ),
+            ));
+        }
+    }
     for origin in headers.get_all(header::ORIGIN) {
         // Not echoed: the value comes from whoever sent the request.
         if !origin.to_str().is_ok_and(|o| origins.contains(o)) {
@@ -137,6 +171,47 @@ mod tests {
     fn status(verb: Method, path: &str, pairs: &[(header::HeaderName, &str)]) -> u16 {
         refusal(&OwnOrigins::new(8080), &verb, path, &headers(pairs))
             .map_or(200, |r| r.status().as_u16())
+    }
+
+    /// Issue 18 item 5: the sandbox answered any `Host`, so after DNS rebinding a web page
+    /// could read getSettings (webhookUrlToken included) with a same-origin request.
+    #[test]
+    fn only_requests_addressed_to_the_sandbox_pass() {
+        let get = "/waInstance1/getSettings/t";
+        for own in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "localhost.:8080",
+            "127.0.0.1",
+            "localhost:9000",
+            "[::1]:8080",
+        ] {
+            assert_eq!(
+                status(Method::GET, get, &[(header::HOST, own)]),
+                200,
+                "{own}"
+            );
+        }
+        assert_eq!(status(Method::GET, get, &[]), 200, "no Host");
+        for other in [
+            "evil.example:8080",
+            "evil.example",
+            "127.0.0.1.evil.example:8080",
+            "localhost.evil.example",
+            "127.0.0.2:8080",
+            "",
+        ] {
+            assert_eq!(
+                status(Method::GET, get, &[(header::HOST, other)]),
+                403,
+                "{other}"
+            );
+            assert_eq!(
+                status(Method::GET, "/sandbox/instances", &[(header::HOST, other)]),
+                403
+            );
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //! write!(
 //!     stream,
 //!     "POST /waInstance{DEFAULT_INSTANCE_ID}/setSettings/{DEFAULT_TOKEN} HTTP/1.1\r\n\
-//!      Host: sandbox\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+//!      Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
 //!      Connection: close\r\n\r\n{body}",
 //!     body.len()
 //! )?;

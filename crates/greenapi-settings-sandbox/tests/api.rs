@@ -294,7 +294,7 @@ fn body_over_the_limit_is_413_by_content_length_and_by_streamed_size() {
     // Chunked: no Content-Length, the size is only known while reading.
     let chunk = "b".repeat(1500);
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n\
          Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
         chunk.len()
     );
@@ -420,13 +420,13 @@ fn answers_carry_a_content_length_and_head_gets_no_body() {
     assert_eq!(saved.header("content-length"), Some("21"));
     let get = get_path(DEFAULT_INSTANCE_ID, DEFAULT_TOKEN);
     for (head, status) in [
-        (format!("HEAD {get} HTTP/1.1\r\nHost: x\r\n"), 404),
+        (format!("HEAD {get} HTTP/1.1\r\nHost: 127.0.0.1\r\n"), 404),
         (
-            format!("HEAD {get} HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"),
+            format!("HEAD {get} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n"),
             403,
         ),
         (
-            "HEAD /sandbox/instances HTTP/1.1\r\nHost: x\r\n".to_string(),
+            "HEAD /sandbox/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n".to_string(),
             200,
         ),
     ] {

@@ -35,7 +35,7 @@ fn strict(max_connections: usize, read_timeout: Duration) -> BlockingSandbox {
 fn silent(addr: SocketAddr) -> TcpStream {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
-        .write_all(b"POST /waInstance1101000001/setSettings/x HTTP/1.1\r\nHost: x\r\n")
+        .write_all(b"POST /waInstance1101000001/setSettings/x HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .expect("write");
     stream
 }
@@ -124,7 +124,7 @@ fn a_body_that_trickles_in_gets_408_and_changes_nothing() {
     let mut stream = TcpStream::connect(sb.addr()).expect("connect");
     write!(
         stream,
-        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
          Content-Length: 40\r\nConnection: close\r\n\r\n{{\"incomingWebhook\"",
         set_path(DEFAULT_INSTANCE_ID, DEFAULT_TOKEN)
     )

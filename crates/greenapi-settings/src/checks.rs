@@ -53,13 +53,26 @@ pub fn parse_integer(field: &'static str, v: &Value) -> Result<i64, Violation> {
         return Ok(i);
     }
     let message = match v {
-        Value::Number(n) if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+        // Above i64::MAX as an integer, or a whole float outside i64's range.
+        Value::Number(n)
+            if n.is_u64()
+                || n.as_f64().is_some_and(|f| {
+                    f.fract() == 0.0
+                        && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0)
+                            .contains(&f)
+                }) =>
+        {
             format!(
                 "{n} is beyond the 64-bit integer range ({}..={})",
                 i64::MIN,
                 i64::MAX
             )
         }
+        // A whole number written as a float (`5000.0`): in range, but not an integer.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => format!(
+            "expected an integer, found the decimal number {n} (write it without a decimal point: {})",
+            n.as_f64().map_or(0, |f| f as i64)
+        ),
         Value::Number(n) => format!("expected an integer, found the fraction {n}"),
         other => format!("expected an integer, found {}", describe(other)),
     };

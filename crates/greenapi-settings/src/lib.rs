@@ -50,7 +50,7 @@ pub use client::blocking;
 #[cfg(feature = "client")]
 pub use client::{
     ApiToken, Applied, ApplyOptions, Client, ClientBuilder, Error, Plan, RetryPolicy, Verification,
-    VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES,
+    VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES, MAX_SERVER_TEXT,
 };
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
 pub use settings::{

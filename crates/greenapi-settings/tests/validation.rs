@@ -517,6 +517,20 @@ fn integers_beyond_64_bits_and_fractions_are_named_as_such() {
     );
 }
 
+/// Issue 18 item 14: `5000.0` used to be called "beyond the 64-bit integer range".
+#[test]
+fn a_whole_number_written_as_a_decimal_is_refused_as_such_not_as_out_of_range() {
+    let problems =
+        SettingsPatch::from_json_value(&json!({"delaySendMessagesMilliseconds": 5000.0}))
+            .unwrap_err();
+    let shown = problems[0].to_string();
+    assert!(!shown.contains("beyond"), "{shown}");
+    assert!(
+        shown.contains("found the decimal number 5000.0 (write it without a decimal point: 5000)"),
+        "{shown}"
+    );
+}
+
 // ---- spec v2: today's API ----------------------------------------------------------------
 
 /// A getSettings body as today's servers send it: the 24 settable settings, the three

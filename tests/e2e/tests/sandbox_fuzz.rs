@@ -250,10 +250,10 @@ fn random_bytes_that_are_not_http_never_get_a_5xx_nor_stop_the_server() {
         }),
         // Framing that cannot be parsed: a non-numeric length, a bad chunk size.
         Just(format!(
-            "POST /waInstance{ID}/setSettings/{TOKEN} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: abc\r\n\r\n{{}}"
+            "POST /waInstance{ID}/setSettings/{TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: abc\r\n\r\n{{}}"
         ).into_bytes()),
         Just(format!(
-            "POST /waInstance{ID}/setSettings/{TOKEN} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+            "POST /waInstance{ID}/setSettings/{TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
         ).into_bytes()),
     ];
     let mut runner = TestRunner::new(cases(150));

@@ -84,7 +84,8 @@ pub struct Work {
 /// The error kind of an instance whose setSettings was answered `saveSettings: false`.
 pub const NOT_SAVED_KIND: &str = "notSaved";
 /// What is said of it, in single and fleet runs alike.
-pub const NOT_SAVED_TEXT: &str = "the server answered saveSettings: false (the settings were not saved)";
+pub const NOT_SAVED_TEXT: &str =
+    "the server answered saveSettings: false (the settings were not saved)";
 
 /// The one rule for single and fleet runs: a setSettings that was sent and answered
 /// `saveSettings: false` did not apply. It is a failure (exit 1; in a fleet, `failed` with

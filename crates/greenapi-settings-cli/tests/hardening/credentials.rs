@@ -4,7 +4,10 @@
 use super::*;
 
 /// A loopback server that records every request and answers none usefully: a stale URL.
-fn stale_host() -> (String, std::sync::Arc<std::sync::Mutex<Vec<common::Request>>>) {
+fn stale_host() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<common::Request>>>,
+) {
     common::server(8, |_| common::http("500 Internal Server Error", "", "{}"))
 }
 
@@ -39,14 +42,23 @@ fn a_profile_with_a_stale_url_in_the_environment_never_sends_its_token_to_that_u
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("profile prod gives id_instance, api_token but not api_url")
-            && r.stderr.contains("GREEN_API_URL from the environment not combined"),
+        r.stderr
+            .contains("profile prod gives id_instance, api_token but not api_url")
+            && r.stderr
+                .contains("GREEN_API_URL from the environment not combined"),
         "{}",
         r.stderr
     );
-    assert!(!r.all().contains(token) && !r.all().contains(&stale), "{}", r.all());
+    assert!(
+        !r.all().contains(token) && !r.all().contains(&stale),
+        "{}",
+        r.all()
+    );
     std::thread::sleep(Duration::from_millis(200));
-    assert!(seen.lock().unwrap().is_empty(), "the stale URL was contacted");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the stale URL was contacted"
+    );
 }
 
 #[test]
@@ -54,18 +66,28 @@ fn flags_and_environment_are_not_mixed_and_the_error_names_sources_not_values() 
     let (stale, seen) = stale_host();
     let token = "env-TOKEN-0123456789";
     let mut c = bin(Color::Never);
-    c.env("GREEN_API_TOKEN", token)
-        .args(["--api-url", &stale, "--id-instance", "1101000001", "get"]);
+    c.env("GREEN_API_TOKEN", token).args([
+        "--api-url",
+        &stale,
+        "--id-instance",
+        "1101000001",
+        "get",
+    ]);
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains(
-            "the command line gives --api-url, --id-instance but not --api-token"
-        ) && r.stderr.contains("GREEN_API_TOKEN from the environment not combined"),
+        r.stderr
+            .contains("the command line gives --api-url, --id-instance but not --api-token")
+            && r.stderr
+                .contains("GREEN_API_TOKEN from the environment not combined"),
         "{}",
         r.stderr
     );
-    assert!(!r.all().contains(token) && !r.all().contains(&stale), "{}", r.all());
+    assert!(
+        !r.all().contains(token) && !r.all().contains(&stale),
+        "{}",
+        r.all()
+    );
     // The environment, partly given, does not borrow from the default profile either.
     let p = profiles("[profiles.default]\napi_token = \"PROFILE-token-0123\"\nid_instance = 5\n");
     let mut c = bin(Color::Never);
@@ -74,16 +96,34 @@ fn flags_and_environment_are_not_mixed_and_the_error_names_sources_not_values() 
         .arg("get");
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stderr.contains("the environment gives GREEN_API_URL but not"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the environment gives GREEN_API_URL but not"),
+        "{}",
+        r.stderr
+    );
     // --profile together with credential flags is refused too.
     let mut c = bin(Color::Never);
-    c.env("GREENAPI_SETTINGS_PROFILES", &p)
-        .args(["--profile", "default", "--api-url", &stale, "get"]);
+    c.env("GREENAPI_SETTINGS_PROFILES", &p).args([
+        "--profile",
+        "default",
+        "--api-url",
+        &stale,
+        "get",
+    ]);
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stderr.contains("--profile default cannot be combined with --api-url"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--profile default cannot be combined with --api-url"),
+        "{}",
+        r.stderr
+    );
     std::thread::sleep(Duration::from_millis(200));
-    assert!(seen.lock().unwrap().is_empty(), "the stale URL was contacted");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the stale URL was contacted"
+    );
 }
 
 #[test]
@@ -97,23 +137,37 @@ fn set_and_apply_without_credentials_refuse_with_exit_2_and_read_only_commands_u
         let r = cli(&args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
         assert!(
-            r.stderr.contains("no credentials given, and this command changes settings")
+            r.stderr
+                .contains("no credentials given, and this command changes settings")
                 && r.stderr.contains("--sandbox"),
             "{}",
             r.stderr
         );
-        assert!(!r.stderr.contains("using an embedded sandbox"), "{}", r.stderr);
+        assert!(
+            !r.stderr.contains("using an embedded sandbox"),
+            "{}",
+            r.stderr
+        );
     }
     // Read-only commands keep the embedded default, with the note.
     for args in [vec!["get"], vec!["plan", s(&file)], vec!["export"]] {
         let r = cli(&args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.all());
-        assert!(r.stderr.contains("using an embedded sandbox"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("using an embedded sandbox"),
+            "{}",
+            r.stderr
+        );
     }
     // --sandbox asks for the embedded sandbox on purpose.
     let r = cli(&["--sandbox", "apply", s(&file)]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("--sandbox given; using an embedded sandbox"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--sandbox given; using an embedded sandbox"),
+        "{}",
+        r.stderr
+    );
     let r = cli(&["set", "--sandbox", "--incoming-webhook", "yes"]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
@@ -121,7 +175,10 @@ fn set_and_apply_without_credentials_refuse_with_exit_2_and_read_only_commands_u
 #[test]
 fn empty_green_api_variables_in_ci_make_apply_and_set_fail_instead_of_going_green() {
     let file = desired();
-    for args in [vec!["apply", s(&file)], vec!["set", "--incoming-webhook", "yes"]] {
+    for args in [
+        vec!["apply", s(&file)],
+        vec!["set", "--incoming-webhook", "yes"],
+    ] {
         let mut c = bin(Color::Never);
         c.env("GREEN_API_URL", "")
             .env("GREEN_API_ID_INSTANCE", " ")
@@ -131,9 +188,8 @@ fn empty_green_api_variables_in_ci_make_apply_and_set_fail_instead_of_going_gree
         let r = run(c);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
         assert!(
-            r.stderr.contains(
-                "(GREEN_API_URL, GREEN_API_ID_INSTANCE, GREEN_API_TOKEN set but empty)"
-            ),
+            r.stderr
+                .contains("(GREEN_API_URL, GREEN_API_ID_INSTANCE, GREEN_API_TOKEN set but empty)"),
             "{}",
             r.stderr
         );
@@ -145,10 +201,31 @@ fn options_a_fleet_run_or_the_sandbox_does_not_use_are_errors() {
     let sb = common::single();
     let inst = fleet_csv("one.csv", common::CSV_HEADER, &sb, &[]);
     for args in [
-        vec!["--api-url", "http://127.0.0.1:9", "apply", s(&desired()), "--instances", s(&inst)],
+        vec![
+            "--api-url",
+            "http://127.0.0.1:9",
+            "apply",
+            s(&desired()),
+            "--instances",
+            s(&inst),
+        ],
         vec!["--sandbox", "get", "--instances", s(&inst)],
-        vec!["--profile", "x", "plan", s(&desired()), "--instances", s(&inst)],
-        vec!["--sandbox", "--id-instance", "5", "set", "--incoming-webhook", "yes"],
+        vec![
+            "--profile",
+            "x",
+            "plan",
+            s(&desired()),
+            "--instances",
+            s(&inst),
+        ],
+        vec![
+            "--sandbox",
+            "--id-instance",
+            "5",
+            "set",
+            "--incoming-webhook",
+            "yes",
+        ],
     ] {
         let r = cli(&args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());

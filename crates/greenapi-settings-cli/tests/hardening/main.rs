@@ -10,6 +10,7 @@ mod common;
 mod credentials;
 mod duplicates_and_numbers;
 mod fleet_input;
+mod network;
 mod outcomes;
 mod secrets;
 mod sizes_and_messages;

@@ -5,7 +5,10 @@ use super::*;
 
 /// A server that answers getSettings with the sandbox's default settings and setSettings with
 /// `{"saveSettings": false}`; it records every request.
-fn never_saves() -> (String, std::sync::Arc<std::sync::Mutex<Vec<common::Request>>>) {
+fn never_saves() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<common::Request>>>,
+) {
     let sb = common::single();
     let current = common::default_client(&sb).get_settings().unwrap();
     let body = serde_json::to_string(&current).unwrap();
@@ -22,7 +25,9 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 fn sets(seen: &std::sync::Mutex<Vec<common::Request>>) -> usize {
     let seen = seen.lock().unwrap();
-    seen.iter().filter(|r| r.line.contains("/setSettings/")).count()
+    seen.iter()
+        .filter(|r| r.line.contains("/setSettings/"))
+        .count()
 }
 
 #[test]
@@ -36,12 +41,27 @@ fn save_settings_false_fails_a_single_apply_and_a_fleet_apply_alike_and_resume_r
         .args(["apply", s(&file)]);
     let r = run(c);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stdout.contains("Not saved: the server answered saveSettings: false"), "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("Not saved: the server answered saveSettings: false"),
+        "{}",
+        r.all()
+    );
 
-    let inst = tmp("never.csv", &format!("id,token,api_url\n1101000001,{TOKEN},{url}\n"));
+    let inst = tmp(
+        "never.csv",
+        &format!("id,token,api_url\n1101000001,{TOKEN},{url}\n"),
+    );
     for wait in [None, Some("--wait=20s")] {
         let report = dir().join("report.json");
-        let mut args = vec!["apply", s(&file), "--instances", s(&inst), "--report", s(&report)];
+        let mut args = vec![
+            "apply",
+            s(&file),
+            "--instances",
+            s(&inst),
+            "--report",
+            s(&report),
+        ];
         args.extend(wait);
         let before = sets(&seen);
         let r = cli(&args);
@@ -51,9 +71,20 @@ fn save_settings_false_fails_a_single_apply_and_a_fleet_apply_alike_and_resume_r
         let result = &doc["results"][0];
         assert_eq!(result["status"], "failed", "{doc}");
         assert_eq!(result["error"]["kind"], "notSaved", "{doc}");
-        assert_eq!(sets(&seen), before + 1, "one setSettings, no verification re-sends");
+        assert_eq!(
+            sets(&seen),
+            before + 1,
+            "one setSettings, no verification re-sends"
+        );
         // --resume does not skip it: the instance is contacted again.
-        let r = cli(&["apply", s(&file), "--instances", s(&inst), "--resume", s(&report)]);
+        let r = cli(&[
+            "apply",
+            s(&file),
+            "--instances",
+            s(&inst),
+            "--resume",
+            s(&report),
+        ]);
         assert_eq!(r.code, 1, "{}", r.all());
         assert_eq!(sets(&seen), before + 2, "--resume retried the instance");
     }

@@ -8,10 +8,12 @@ use tokio::sync::Mutex;
 
 use super::endpoint::ApiBase;
 use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
+use crate::redact::REDACTED;
 use crate::settings::{facts, ApiMethod};
 
-/// Configures a [`Client`]. `Debug` never shows the token.
-#[derive(Clone, Debug)]
+/// Configures a [`Client`]. `Debug` never shows the token (nor the API URL, when the token
+/// is in it: such a URL is refused by [`build`](ClientBuilder::build)).
+#[derive(Clone)]
 pub struct ClientBuilder {
     api_url: Option<String>,
     id_instance: Option<u64>,
@@ -21,7 +23,27 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     min_interval: Duration,
     pool_max_idle: Option<usize>,
-    http: Option<reqwest::Client>,
+    /// A shared HTTP client, and whether it bypasses proxies (see `Inner::direct`).
+    http: Option<(reqwest::Client, bool)>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = match (&self.api_url, &self.token) {
+            (Some(u), Some(t)) => Some(t.scrub(u)),
+            (u, _) => u.clone(),
+        };
+        f.debug_struct("ClientBuilder")
+            .field("api_url", &url)
+            .field("id_instance", &self.id_instance)
+            .field("api_token", &self.token)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("min_interval", &self.min_interval)
+            .field("pool_max_idle", &self.pool_max_idle)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -106,7 +128,7 @@ impl ClientBuilder {
     /// many clients of one process, e.g. one per instance of a fleet. Pacing stays per client.
     #[must_use]
     pub fn share_connections_with(mut self, other: &Client) -> Self {
-        self.http = Some(other.inner.http.clone());
+        self.http = Some((other.inner.http.clone(), other.inner.direct));
         self
     }
 
@@ -161,10 +183,9 @@ impl ClientBuilder {
         else {
             return Err(Error::Config("missing credentials".into()));
         };
-        let api_url = check_api_url_memo(api_url).map_err(|e| match e {
-            Error::Config(m) => Error::Config(token.scrub(&m)),
-            other => other,
-        })?;
+        let checked = check_api_url_memo(api_url, token)?;
+        check_token_not_in_url(api_url, token)?;
+        let api_url = checked;
         if token
             .expose()
             .chars()
@@ -183,13 +204,19 @@ impl ClientBuilder {
         let (Some(id_instance), Some(token)) = (self.id_instance, self.token) else {
             return Err(Error::Config("missing credentials".into()));
         };
+        // A loopback API URL (the sandbox) is reached directly, never through a proxy from
+        // the environment. A shared client is used only if it makes the same choice.
+        let direct = api_url.is_loopback();
         let http = match self.http {
-            Some(shared) => shared,
-            None => {
+            Some((shared, shared_direct)) if shared_direct == direct => shared,
+            _ => {
                 install_crypto_provider();
                 let mut http = reqwest::Client::builder();
                 if let Some(max) = self.pool_max_idle {
                     http = http.pool_max_idle_per_host(max);
+                }
+                if direct {
+                    http = http.no_proxy();
                 }
                 http
                     // The API never redirects. Following one would send the URL (token
@@ -211,6 +238,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                direct,
                 urls,
                 base: api_url,
                 id_instance,
@@ -235,7 +263,7 @@ fn install_crypto_provider() {
 /// (a full URL parse) was a few per cent of a fleet's CPU. The check depends on nothing but
 /// the text, so a remembered pass is the same answer. The clients built from that text
 /// share the URL it parsed to (their request URLs are built from it: see `endpoint`).
-fn check_api_url_memo(raw: &str) -> Result<Arc<ApiBase>, Error> {
+fn check_api_url_memo(raw: &str, token: &ApiToken) -> Result<Arc<ApiBase>, Error> {
     thread_local! {
         static LAST_PASSED: std::cell::RefCell<Option<(String, Arc<ApiBase>)>> =
             const { std::cell::RefCell::new(None) };
@@ -249,16 +277,43 @@ fn check_api_url_memo(raw: &str) -> Result<Arc<ApiBase>, Error> {
     if let Some(kept) = known {
         return Ok(kept);
     }
-    let (kept, url) = check_api_url(raw)?;
+    let (kept, url) = check_api_url(raw, token)?;
     let kept = Arc::new(ApiBase::new(kept, url));
     LAST_PASSED.with(|last| *last.borrow_mut() = Some((raw.to_string(), kept.clone())));
     Ok(kept)
 }
 
+/// The API URL must not hold the token (as the CLI checks it too): the token as a whole path
+/// segment, in any ASCII case or percent-encoded, or, for tokens of 8 characters or more,
+/// anywhere in the URL (a host label, say). Short tokens (test tokens) are only looked for as
+/// whole segments: as substrings they would match ordinary host names. A client built with
+/// such a URL would show the token wherever it shows its URL (`Debug`, `api_url()`, Python's
+/// `repr`, progress lines, fleet reports). The message shows nothing of the URL.
+fn check_token_not_in_url(raw: &str, token: &ApiToken) -> Result<(), Error> {
+    let t = token.expose();
+    if t.is_empty() {
+        return Ok(());
+    }
+    let trimmed = raw.trim();
+    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
+    let as_segment = path
+        .split('/')
+        .any(|seg| !seg.is_empty() && token.scrub(seg) == REDACTED);
+    if as_segment || (t.chars().count() >= 8 && token.appears_in(trimmed)) {
+        return Err(Error::Config(
+            "api_url contains the API token; give the API's base URL, e.g. https://1101.api.greenapi.com (value not shown)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the API URL: the text the client keeps, and what it parsed to. Messages never quote
 /// it whole: a URL copied from a request line holds the token
 /// (`.../waInstance1/getSettings/TOKEN`); at most its scheme and host are shown.
-fn check_api_url(raw: &str) -> Result<(String, url::Url), Error> {
+/// The host is not shown either when the token is in it; nothing else is scrubbed, so a
+/// one-letter placeholder token does not blank that letter all through the message.
+fn check_api_url(raw: &str, token: &ApiToken) -> Result<(String, url::Url), Error> {
     const EXAMPLE: &str = "e.g. https://1101.api.greenapi.com";
     let trimmed = raw.trim().trim_end_matches('/');
     let url = url::Url::parse(trimmed).map_err(|e| {
@@ -272,7 +327,14 @@ fn check_api_url(raw: &str) -> Result<(String, url::Url), Error> {
             "api_url must be an absolute http(s) URL (value not shown); {EXAMPLE}"
         )));
     }
-    let at = format!("{}://{host}", url.scheme());
+    let at = if token.appears_in(host) {
+        format!(
+            "{}://(host not shown: it holds the API token)",
+            url.scheme()
+        )
+    } else {
+        format!("{}://{host}", url.scheme())
+    };
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(format!(
             "api_url {at} must not carry a user name or password"
@@ -331,6 +393,53 @@ mod tests {
             }
         }
         assert!(ClientBuilder::default().check().is_err());
+    }
+
+    /// Issue 18 item 12: a client (and so Python's `Client`) accepted an API URL with the
+    /// token as a path segment and then showed the token in `Debug`/`repr` and `api_url()`.
+    #[test]
+    fn an_api_url_holding_the_token_is_refused_without_showing_it() {
+        let long = "SEKRIT<>É-0123456789abcdef";
+        for (url, token) in [
+            ("https://h.example/prefix/SEKRIT<>É-0123456789abcdef", long),
+            (
+                "https://h.example/p/sekrit%3C%3E%C3%89-0123456789ABCDEF/",
+                long,
+            ),
+            (
+                "https://sekrit-0123456789abcdef.h.example",
+                "SEKRIT-0123456789abcdef",
+            ),
+            ("http://127.0.0.1:8080/abc", "abc"),
+            ("http://127.0.0.1:8080/x/ABC/", "abc"),
+        ] {
+            let e = builder(url, token).build().unwrap_err().to_string();
+            assert!(e.contains("api_url contains the API token"), "{url}: {e}");
+            assert!(
+                !e.to_lowercase().contains("sekrit") && !e.contains("abc"),
+                "{e}"
+            );
+            assert_eq!(builder(url, token).check().unwrap_err().to_string(), e);
+        }
+        let b = builder(
+            "https://h.example/p/SEKRIT-0123456789abcdef",
+            "SEKRIT-0123456789abcdef",
+        );
+        assert!(!format!("{b:?}").contains("SEKRIT"), "{b:?}");
+        // A short token is only looked for as a whole segment: not in host names or paths.
+        for (url, token) in [
+            ("http://127.0.0.1:8080/prefix/", "abc"),
+            ("https://abc.example/abcd", "abc"),
+        ] {
+            assert!(builder(url, token).build().is_ok(), "{url}");
+        }
+    }
+
+    /// A one-letter token used to be scrubbed from every message: "api_url is no<redacted> a URL".
+    #[test]
+    fn a_short_token_not_in_the_url_is_not_scrubbed_from_the_message() {
+        let e = builder("not a url", "t").build().unwrap_err().to_string();
+        assert!(e.contains("api_url is not a URL"), "{e}");
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub(crate) struct ApiBase {
     /// the whole request URL. Otherwise (upper-case host, IDNA, default port, dot segments,
     /// percent-encoding…) each request URL is parsed whole, as before.
     parsed: Option<Url>,
+    /// The host is this machine (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`): requests
+    /// go straight there, never through a proxy from `HTTP_PROXY`/`ALL_PROXY` (a proxy
+    /// cannot reach this machine's loopback, and would see the token).
+    loopback: bool,
 }
 
 impl ApiBase {
@@ -30,10 +34,25 @@ impl ApiBase {
     pub(crate) fn new(text: String, url: Url) -> ApiBase {
         let canonical = url.as_str() == text
             || (url.path() == "/" && url.as_str().strip_suffix('/') == Some(text.as_str()));
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            None => false,
+        };
         ApiBase {
             text,
             parsed: canonical.then_some(url),
+            loopback,
         }
+    }
+
+    /// Whether the host is this machine's loopback (see the field).
+    pub(crate) fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// Whether request URLs are built by setting the path of the parsed API URL (else each is

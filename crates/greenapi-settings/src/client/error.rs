@@ -83,6 +83,12 @@ pub enum Error {
     #[error("transport error: {0}")]
     Transport(String),
 
+    /// TLS failed: the server's certificate is not trusted (unknown issuer, expired, another
+    /// name), or the server is not speaking TLS, or refused the handshake. Permanent: retrying
+    /// the same request cannot help, so it is not retried.
+    #[error("TLS error: {0}")]
+    Tls(String),
+
     /// No complete response within the configured timeout.
     #[error("request timed out after {0:?}")]
     Timeout(Duration),
@@ -124,7 +130,7 @@ impl Error {
     /// The same error with `secret` scrubbed from every text the server supplied (for the
     /// webhook token of a setSettings body that a server might echo back).
     pub(crate) fn scrubbed(self, secret: &super::ApiToken) -> Error {
-        let s = |t: String| secret.scrub(&t);
+        let s = |t: String| super::response::unsplit(secret.scrub(&t), secret);
         match self {
             Error::QuotaExceeded {
                 method,
@@ -155,6 +161,7 @@ impl Error {
                 target: s(target),
             },
             Error::Transport(m) => Error::Transport(s(m)),
+            Error::Tls(m) => Error::Tls(s(m)),
             Error::Decode {
                 status,
                 reason,
@@ -170,7 +177,7 @@ impl Error {
 
     /// A short, stable name of the error kind, e.g. for reports and logs: `validation`,
     /// `auth`, `forbidden`, `rateLimited`, `quotaExceeded`, `instanceNotReady`, `rejected`,
-    /// `server`, `redirect`, `transport`, `timeout`, `decode`, `config`.
+    /// `server`, `redirect`, `transport`, `tls`, `timeout`, `decode`, `config`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Validation(_) => "validation",
@@ -183,6 +190,7 @@ impl Error {
             Error::Server { .. } => "server",
             Error::Redirect { .. } => "redirect",
             Error::Transport(_) => "transport",
+            Error::Tls(_) => "tls",
             Error::Timeout(_) => "timeout",
             Error::Decode { .. } => "decode",
             Error::Config(_) => "config",

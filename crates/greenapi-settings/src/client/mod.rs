@@ -22,6 +22,7 @@ use tokio::time::Instant;
 pub use builder::ClientBuilder;
 pub use error::Error;
 pub use plan::{Applied, Plan};
+pub use response::MAX_SERVER_TEXT;
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 pub use verify::{ApplyOptions, Verification, VerifiedApply};
@@ -60,6 +61,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// `http` bypasses proxies: the API URL is on this machine's loopback.
+    direct: bool,
     /// The request URL of each method (`ApiMethod::ALL` order), built on first use and kept:
     /// parsing it per request was a tenth of the client's CPU per call. Built from `base`
     /// (see `endpoint`), so a fleet's client per instance does not parse a whole URL either.
@@ -124,7 +127,7 @@ impl Client {
 
     /// Reads every setting of the instance (`getSettings`).
     pub async fn get_settings(&self) -> Result<Settings, Error> {
-        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
+        let (status, body) = self.call(ApiMethod::GetSettings, None, None).await?;
         response::read_settings(status, &body, &self.inner.token)
     }
 
@@ -148,7 +151,7 @@ impl Client {
     }
 
     async fn get_settings_body(&self) -> Result<(u16, Vec<u8>, serde_json::Value), Error> {
-        let (status, body) = self.call(ApiMethod::GetSettings, None).await?;
+        let (status, body) = self.call(ApiMethod::GetSettings, None, None).await?;
         let value = response::parse_json(status, &body, &self.inner.token)?;
         Ok((status, body, value))
     }
@@ -185,9 +188,8 @@ impl Client {
             None => e,
         };
         let (status, resp) = self
-            .call(ApiMethod::SetSettings, Some(body))
-            .await
-            .map_err(scrub)?;
+            .call(ApiMethod::SetSettings, Some(body), hook_secret.as_ref())
+            .await?;
         let answer = serde_json::from_slice::<SetSettingsResponse>(&resp)
             .map_err(|e| response::decode_error(status, e.to_string(), &resp, &self.inner.token))
             .map_err(scrub)?;
@@ -257,19 +259,23 @@ impl Client {
     }
 
     /// One logical call with retries. Returns the status and body of a successful response.
+    /// `secret` (the webhook token of a setSettings body) is scrubbed from every error, before
+    /// it is logged or returned.
     async fn call(
         &self,
         method: ApiMethod,
         body: Option<Vec<u8>>,
+        secret: Option<&ApiToken>,
     ) -> Result<(u16, Vec<u8>), Error> {
         let policy = &self.inner.retry;
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
             let result = self.paced_once(method, body.as_deref()).await;
-            let err = match result {
-                Ok(ok) => return Ok(ok),
-                Err(e) => e,
+            let err = match (result, secret) {
+                (Ok(ok), _) => return Ok(ok),
+                (Err(e), Some(secret)) => e.scrubbed(secret),
+                (Err(e), None) => e,
             };
             let retry_after = match &err {
                 Error::RateLimited { retry_after } => *retry_after,
@@ -375,12 +381,41 @@ impl Client {
         }
         let e = e.without_url();
         let mut text = e.to_string();
+        let mut tls = false;
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             text.push_str(": ");
             text.push_str(&s.to_string());
+            tls |= is_tls_failure(s);
             source = s.source();
         }
-        Error::Transport(self.inner.token.scrub(&text))
+        let text = self.inner.token.scrub(&text);
+        if tls {
+            Error::Tls(text)
+        } else {
+            Error::Transport(text)
+        }
     }
+}
+
+/// Whether `e` is a TLS protocol failure (rustls's own error: a certificate not trusted, not
+/// TLS at all, a handshake refused), found by itself or inside the `io::Error` that carries
+/// it through the connector. A reset or refused connection during a handshake is an
+/// `io::Error` of its own and stays a (retryable) transport error.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    // `io::Error`s nest (the connector wraps the TLS stream's): look a few levels in.
+    let mut e = e;
+    for _ in 0..8 {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => e = inner,
+            None => return false,
+        }
+    }
+    false
 }

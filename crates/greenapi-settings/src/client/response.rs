@@ -11,7 +11,27 @@ use crate::settings::{Settings, FIELDS};
 use crate::wire::read_plain;
 
 /// Bodies are kept this long in `Decode` errors.
-const BODY_SNIPPET: usize = 512;
+/// How much of a body is read for a snippet (see [`snippet`]): more than
+/// [`MAX_SERVER_TEXT`], so that a token straddling the kept length is still whole when it is
+/// scrubbed, before the cut.
+const BODY_SNIPPET: usize = 64 * 1024;
+
+/// The most characters of server-supplied text (a message, a body snippet) an error keeps. A
+/// fleet keeps one error per instance, in memory, on stdout and in its report: a server's
+/// 1 MiB message is not kept whole.
+pub const MAX_SERVER_TEXT: usize = 512;
+
+/// What ends a text cut by [`cap`] (the number of bytes dropped goes before it).
+pub(crate) const CUT_END: &str = " more bytes not shown)";
+
+/// `text` cut to [`MAX_SERVER_TEXT`] characters, saying how much was dropped. Secrets are
+/// scrubbed before: scrubbing after a cut could miss a token cut in two.
+pub(crate) fn cap(text: String) -> String {
+    match text.char_indices().nth(MAX_SERVER_TEXT) {
+        None => text,
+        Some((at, _)) => format!("{}... ({}{CUT_END}", &text[..at], text.len() - at),
+    }
+}
 
 /// Maps a response to an error, or `Ok(())` if it is a success. `retry_after` is the parsed
 /// `Retry-After` header.
@@ -38,7 +58,7 @@ pub(crate) fn check(
         (200..=299, Some(code)) if code >= 400 => code,
         (s, _) => s,
     };
-    let message = || token.scrub(&message_of(json.as_ref(), body));
+    let message = || cap(token.scrub(&message_of(json.as_ref(), body)));
     match status {
         200..=299 => Ok(()),
         401 => Err(Error::Auth),
@@ -161,7 +181,7 @@ fn quota(json: Option<&Value>, token: &ApiToken) -> Error {
         .and_then(|v| v.get("invokeStatus"))
         .cloned()
         .unwrap_or(Value::Null);
-    let text = |k: &str| token.scrub(s.get(k).and_then(Value::as_str).unwrap_or_default());
+    let text = |k: &str| cap(token.scrub(s.get(k).and_then(Value::as_str).unwrap_or_default()));
     Error::QuotaExceeded {
         method: text("method"),
         used: s.get("used").and_then(Value::as_u64).unwrap_or(0),
@@ -171,8 +191,31 @@ fn quota(json: Option<&Value>, token: &ApiToken) -> Error {
     }
 }
 
+/// `text` (already scrubbed of `secret`) without a start of `secret` left just before a
+/// [`cap`]'s cut: text that was cut before `secret` was scrubbed (a webhook token a server
+/// echoed, scrubbed after the API token) may end in part of it.
+pub(crate) fn unsplit(text: String, secret: &ApiToken) -> String {
+    let Some(head_len) = text.strip_suffix(CUT_END).and_then(|t| t.rfind("... (")) else {
+        return text;
+    };
+    let (head, tail) = text.split_at(head_len);
+    let secret = secret.expose();
+    let cut = (1..secret.len())
+        .rev()
+        .filter(|&k| secret.is_char_boundary(k))
+        .find(|&k| head.ends_with(&secret[..k]));
+    match cut {
+        Some(k) => format!(
+            "{}{}{tail}",
+            &head[..head.len() - k],
+            crate::redact::REDACTED
+        ),
+        None => text,
+    }
+}
+
 /// The start of a body as text, for error messages, with the values of secret settings
-/// (`webhookUrlToken`) replaced by `<redacted>`.
+/// (`webhookUrlToken`) replaced by `<redacted>`; the caller scrubs the token and [`cap`]s it.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = crate::redact::secret_values_in_text(&String::from_utf8_lossy(
         &body[..body.len().min(BODY_SNIPPET)],
@@ -193,8 +236,8 @@ pub(crate) fn decode_error(
 ) -> Error {
     Error::Decode {
         status,
-        reason: token.scrub(&reason.into()),
-        body: token.scrub(&snippet(body)),
+        reason: cap(token.scrub(&reason.into())),
+        body: cap(token.scrub(&snippet(body))),
     }
 }
 
@@ -393,6 +436,71 @@ mod tests {
         )
         .unwrap_err();
         assert!(!e.to_string().contains("tok-12345"), "{e}");
+    }
+
+    /// Issue 18 item 8: a server's 1 MiB message was kept whole in every error.
+    #[test]
+    fn a_huge_server_message_is_cut_after_the_token_is_scrubbed() {
+        let token = ApiToken::new("TOKEN-0123456789");
+        // The token straddles the cut: scrubbed whole first, so no part of it is kept.
+        let message = format!(
+            "{}TOKEN-0123456789{}",
+            "x".repeat(MAX_SERVER_TEXT - 5),
+            "y".repeat(1 << 20)
+        );
+        let body = serde_json::json!({ "message": message }).to_string();
+        let e = check(500, body.as_bytes(), None, &token).unwrap_err();
+        let Error::Server { message, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            message.chars().count() < MAX_SERVER_TEXT + 40,
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with(CUT_END), "{message}");
+        assert!(
+            !message.contains("TOKEN") && !message.contains("0123"),
+            "{message}"
+        );
+        // The same for a body that is not JSON, and a decode error's snippet.
+        let raw = "z".repeat(1 << 20);
+        let e = check(502, raw.as_bytes(), None, &token).unwrap_err();
+        assert!(
+            e.to_string().len() < MAX_SERVER_TEXT + 100,
+            "{}",
+            e.to_string().len()
+        );
+        let e = decode_error(200, "bad", raw.as_bytes(), &token);
+        assert!(
+            e.to_string().len() < MAX_SERVER_TEXT + 100,
+            "{}",
+            e.to_string().len()
+        );
+    }
+
+    /// A webhook token a server echoed is scrubbed after the API token, so after the cut: a
+    /// start of it left at the cut is removed too.
+    #[test]
+    fn a_webhook_secret_cut_in_two_leaves_no_part_behind() {
+        let hook = ApiToken::new("HOOKSECRET-abcdef");
+        let message = format!(
+            "{}HOOKSECRET-abcdef{}",
+            "x".repeat(MAX_SERVER_TEXT - 6),
+            "y".repeat(100)
+        );
+        let body = serde_json::json!({ "message": message }).to_string();
+        let e = check(
+            500,
+            body.as_bytes(),
+            None,
+            &ApiToken::new("other-token-123"),
+        )
+        .unwrap_err()
+        .scrubbed(&hook);
+        let shown = e.to_string();
+        assert!(!shown.contains("HOOKS"), "{shown}");
+        assert!(shown.contains("<redacted>... ("), "{shown}");
     }
 
     #[test]
