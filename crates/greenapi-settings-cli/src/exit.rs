@@ -92,7 +92,12 @@ impl From<greenapi_settings::Error> for CliError {
                 v.violations.len(),
                 if v.violations.len() == 1 { "" } else { "s" }
             ))
-            .with_problems(v.violations.iter().map(ToString::to_string).collect()),
+            .with_problems(
+                v.violations
+                    .iter()
+                    .map(|v| crate::terminal::text(&v.to_string()).into_owned())
+                    .collect(),
+            ),
             E::Config(m) => CliError::usage(format!("invalid configuration: {m}")),
             other => {
                 let hint = match &other {
@@ -105,7 +110,9 @@ impl From<greenapi_settings::Error> for CliError {
                     E::Timeout(_) => Some("raise --timeout or try again"),
                     _ => None,
                 };
-                let mut err = CliError::failed(other.to_string());
+                // The server's text, escaped whole: a line break in it cannot fake a line.
+                let mut err =
+                    CliError::failed(crate::terminal::text(&other.to_string()).into_owned());
                 if let Some(h) = hint {
                     err.details.push(format!("hint: {h}"));
                 }

@@ -33,6 +33,7 @@ pub mod render;
 pub mod settings_file;
 pub mod style;
 pub mod template;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -82,10 +83,11 @@ where
     match rt.block_on(dispatch(&matches, style)) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("{} {}", style_err(), e.message);
+            // Messages may quote the server or a file: no raw control characters.
+            eprintln!("{} {}", style_err(), terminal::lines(&e.message));
             if e.always_show_details || verbose {
                 for d in &e.details {
-                    eprintln!("  {d}");
+                    eprintln!("  {}", terminal::lines(d));
                 }
             } else if !e.details.is_empty() {
                 eprintln!("  (run with --verbose for details)");

@@ -5,13 +5,15 @@ use greenapi_settings::{FieldKind, Plan, Settings, Status, Violation, FIELDS, RE
 use serde_json::Value;
 
 use crate::style::Style;
+use crate::terminal;
 
+/// A value as shown on a terminal (control characters escaped: values come from the server).
 fn shown(v: &Value, secret: bool, reveal: bool) -> String {
     match v {
         Value::String(s) if secret && !s.is_empty() && !reveal => REDACTED.into(),
         Value::String(s) if s.is_empty() => "\"\"".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => terminal::text(s).into_owned(),
+        other => terminal::text(&other.to_string()).into_owned(),
     }
 }
 
@@ -51,6 +53,7 @@ pub fn settings_table(s: &Settings, style: Style, reveal_secrets: bool) -> Strin
         }
     }
     for (k, v) in &s.extra {
+        let k = terminal::text(k);
         out.push_str(&format!(
             "{k:width$}  {}{}\n",
             shown(v, false, true),
@@ -97,7 +100,13 @@ pub fn plan_diff(plan: &Plan, style: Style) -> String {
 /// Warning lines.
 pub fn warnings(ws: &[Violation], style: Style) -> String {
     ws.iter()
-        .map(|w| format!("  {} {w}\n", style.yellow("warning:")))
+        .map(|w| {
+            format!(
+                "  {} {}\n",
+                style.yellow("warning:"),
+                terminal::text(&w.to_string())
+            )
+        })
         .collect()
 }
 

@@ -196,7 +196,7 @@ async fn apply_single(
         .await;
     ctrl_c.abort();
     let verified = verified?;
-    let text = verified.verification.to_string();
+    let text = crate::terminal::text(&verified.verification.to_string()).into_owned();
     Ok(match &verified.verification {
         Verification::Converged { .. } => {
             println!("{} {text}", style.green("Verified:"));
@@ -355,6 +355,8 @@ fn fleet_line(r: &fleet::InstanceResult, style: Style) -> String {
     } else {
         String::new()
     };
+    // The detail quotes the server (errors) and field names: escaped for the terminal.
+    let detail = crate::terminal::text(&detail);
     format!("{:>12}  {status:<9}  {detail}{prev}", r.id)
 }
 

@@ -47,7 +47,11 @@ fn render(c: &SpecComparison, fields: usize, style: Style) -> String {
     let mut out = String::new();
     let list = |names: &[&str]| names.join(", ");
     if !c.unknown.is_empty() {
-        let names: Vec<String> = c.unknown.iter().map(|s| input::clip(s)).collect();
+        let names: Vec<String> = c
+            .unknown
+            .iter()
+            .map(|s| crate::terminal::text(&input::clip(s)).into_owned())
+            .collect();
         out.push_str(&format!(
             "{} fields the server returns that the spec lacks ({}): {}\n",
             style.red("new:"),

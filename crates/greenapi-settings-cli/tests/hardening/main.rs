@@ -14,6 +14,7 @@ mod network;
 mod outcomes;
 mod secrets;
 mod sizes_and_messages;
+mod terminal;
 
 use std::process::Stdio;
 use std::time::Duration;
