@@ -20,6 +20,7 @@
 
 mod args;
 mod commands;
+mod atomic_file;
 pub mod creds;
 pub mod exit;
 pub mod export_file;

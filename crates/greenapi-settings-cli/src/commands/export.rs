@@ -2,7 +2,6 @@
 //! settings file that `plan` / `apply` accept (see [`crate::export_file`]). Nothing is written
 //! if any instance cannot be read.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
@@ -149,24 +148,10 @@ fn check_output_path(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes `text` to `path` through a temporary file and a rename; a file with secrets in it is
-/// readable by its owner only (Unix).
+/// Writes `text` to `path` atomically (see `atomic_file`); a file with secrets in it is
+/// readable by its owner only (Unix) from the moment it is created.
 fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), CliError> {
-    let tmp = path.with_extension("export.tmp");
-    let cannot =
-        |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut f = opts.open(&tmp).map_err(cannot)?;
-    f.write_all(text.as_bytes()).map_err(cannot)?;
-    f.sync_all().map_err(cannot)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(cannot)
+    let mode = if secret { 0o600 } else { 0o644 };
+    crate::atomic_file::write(path, mode, |out| out.write_all(text.as_bytes()))
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))
 }

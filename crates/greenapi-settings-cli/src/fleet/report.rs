@@ -21,22 +21,13 @@ pub fn check_report_path(path: &Path) -> Result<(), CliError> {
             "cannot write the report {shown}: it is a directory; nothing was sent"
         )));
     }
-    let tmp = report_tmp(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .and_then(|_| std::fs::remove_file(&tmp))
-        .map_err(|e| {
-            CliError::usage(format!(
-                "cannot write the report {shown}: {e}; nothing was sent"
-            ))
-        })
-}
-
-fn report_tmp(path: &Path) -> std::path::PathBuf {
-    path.with_extension("json.tmp")
+    // A temporary file beside it, created and removed: nothing at a predictable name is
+    // opened or truncated (see `atomic_file`).
+    crate::atomic_file::check_writable(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot write the report {shown}: {e}; nothing was sent"
+        ))
+    })
 }
 
 /// What became of one instance, as the report and the per-instance lines name it
@@ -338,25 +329,18 @@ impl Report {
         Value::Object(summary)
     }
 
-    /// Writes the report atomically (temporary file, then rename): the text of
-    /// [`to_json`](Report::to_json), pretty-printed, written as it is serialised (the
-    /// report of a large fleet is never built as one JSON value or one string).
+    /// Writes the report atomically (an unpredictable temporary file, then a rename: see
+    /// `atomic_file`): the text of [`to_json`](Report::to_json), pretty-printed, written as it
+    /// is serialised (the report of a large fleet is never built as one JSON value or one
+    /// string).
     pub fn write(&self, path: &Path) -> Result<(), CliError> {
-        let tmp = report_tmp(path);
-        let written = std::fs::File::create(&tmp).and_then(|f| {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
-            self.write_to(&mut out)?;
-            out.into_inner()
-                .map_err(std::io::IntoInnerError::into_error)?;
-            std::fs::rename(&tmp, path)
-        });
-        written.map_err(|e| {
+        crate::atomic_file::write(path, 0o644, |out| self.write_to(out)).map_err(|e| {
             CliError::failed(format!("cannot write the report {}: {e}", path.display()))
         })
     }
 
     /// The report's text (pretty-printed JSON and a newline) to `out`.
-    fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    fn write_to(&self, out: &mut (impl std::io::Write + ?Sized)) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, &ReportText(self)).map_err(std::io::Error::from)?;
         out.write_all(b"\n")
     }

@@ -9,6 +9,7 @@ mod common;
 
 mod credentials;
 mod duplicates_and_numbers;
+mod files;
 mod fleet_input;
 mod network;
 mod outcomes;
