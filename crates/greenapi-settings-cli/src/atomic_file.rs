@@ -87,12 +87,19 @@ mod tests {
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         write(&link, 0o644, |w| w.write_all(b"{}")).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
-        assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(!std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         // No temporary file is left behind.
         let left: Vec<_> = std::fs::read_dir(&d)
             .unwrap()
             .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".greenapi-settings-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".greenapi-settings-")
+            })
             .collect();
         assert!(left.is_empty(), "{left:?}");
     }

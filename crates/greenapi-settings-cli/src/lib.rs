@@ -19,8 +19,8 @@
 //! ```
 
 mod args;
-mod commands;
 mod atomic_file;
+mod commands;
 pub mod creds;
 pub mod exit;
 pub mod export_file;
@@ -28,6 +28,7 @@ pub mod fleet;
 pub mod input;
 pub mod layers;
 mod numbers;
+pub mod out;
 mod parse;
 pub mod plan_output;
 pub mod render;
@@ -77,7 +78,7 @@ where
     let rt = match runtime(&matches).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            crate::errln!("error: cannot start the runtime: {e}");
             return Exit::Failed.into();
         }
     };
@@ -85,13 +86,13 @@ where
         Ok(code) => code.into(),
         Err(e) => {
             // Messages may quote the server or a file: no raw control characters.
-            eprintln!("{} {}", style_err(), terminal::lines(&e.message));
+            crate::errln!("{} {}", style_err(), terminal::lines(&e.message));
             if e.always_show_details || verbose {
                 for d in &e.details {
-                    eprintln!("  {}", terminal::lines(d));
+                    crate::errln!("  {}", terminal::lines(d));
                 }
             } else if !e.details.is_empty() {
-                eprintln!("  (run with --verbose for details)");
+                crate::errln!("  (run with --verbose for details)");
             }
             e.exit.into()
         }

@@ -10,6 +10,6 @@ const SETTINGS_DOCS: &str = include_str!("../../docs/settings.md");
 
 /// Runs `docs`.
 pub(crate) fn run() -> Result<Exit, CliError> {
-    print!("{SETTINGS_DOCS}");
+    crate::out!("{SETTINGS_DOCS}");
     Ok(Exit::Ok)
 }

@@ -71,15 +71,15 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
     match output {
         Some(path) => {
             write_file(path, &text, secrets.include)?;
-            eprintln!("exported the settings of {source} to {}", path.display());
+            crate::errln!("exported the settings of {source} to {}", path.display());
         }
-        None => print!("{text}"),
+        None => crate::out!("{text}"),
     }
     for why in &exported.left_out {
-        eprintln!("note: left out, as it cannot be set: {why}");
+        crate::errln!("note: left out, as it cannot be set: {why}");
     }
     if !exported.env_needed.is_empty() {
-        eprintln!(
+        crate::errln!(
             "note: webhookUrlToken is written as an environment reference; set {} before plan / apply (or export with --include-secrets)",
             exported.env_needed.join(", ")
         );

@@ -23,13 +23,13 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     let settings = target.client.get_settings().await?;
     let reveal = m.get_flag("show-secrets");
     if m.get_flag("json") {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&render::settings_json(&settings, reveal))
                 .unwrap_or_default()
         );
     } else {
-        print!("{}", render::settings_table(&settings, style, reveal));
+        crate::out!("{}", render::settings_table(&settings, style, reveal));
     }
     Ok(Exit::Ok)
 }
@@ -54,8 +54,8 @@ async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, 
         "summary": {"total": results.len(), "ok": results.len() - failed, "failed": failed},
         "results": results,
     });
-    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    eprintln!(
+    crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    crate::errln!(
         "{} instance(s): {} read, {failed} failed",
         outcomes.len(),
         outcomes.len() - failed

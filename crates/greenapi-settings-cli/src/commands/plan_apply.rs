@@ -92,9 +92,9 @@ async fn run_inner(
         .ok_or_else(|| CliError::failed("internal: instance not resolved"))?;
     let header = style.bold(&format!("instance {id} at {}", client.api_url()));
     if out.json {
-        eprintln!("{header}");
+        crate::errln!("{header}");
     } else {
-        println!("{header}");
+        crate::outln!("{header}");
     }
     let mut plan = match client.plan(&resolved.patch).await {
         Ok(plan) => plan,
@@ -107,9 +107,9 @@ async fn run_inner(
         print_json(&plan_output::plan_json(&file.shown, &[r], false));
         return Ok(plan_exit(out, !plan.is_noop()));
     }
-    print!("{}", render::plan_diff(&plan, style));
+    crate::out!("{}", render::plan_diff(&plan, style));
     if plan.is_noop() {
-        println!(
+        crate::outln!(
             "No changes: the instance already matches {}. Nothing {}.",
             path.display(),
             if dry_run { "to send" } else { "sent" }
@@ -117,7 +117,7 @@ async fn run_inner(
         return Ok(Exit::Ok);
     }
     if dry_run {
-        println!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
+        crate::outln!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
         return Ok(plan_exit(out, true));
     }
     apply_single(client, plan, &resolved.patch, verify, style).await
@@ -135,7 +135,7 @@ fn plan_exit(out: Output, changes_pending: bool) -> Exit {
 /// `plan --json` of one instance that could not be read: the document with its error, exit 1.
 fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings::Error) -> Exit {
     let message = e.to_string();
-    eprintln!("error: {message}");
+    crate::errln!("error: {message}");
     let r = InstanceResult {
         id: client.id_instance(),
         api_url: client.api_url().to_string(),
@@ -154,7 +154,7 @@ fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings
 }
 
 fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    crate::outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// Sends a plan that has changes to one instance; with `--wait`, reads the settings back and
@@ -169,15 +169,15 @@ async fn apply_single(
     let n = plan.changes.len();
     let applied = client.apply_plan(plan).await?;
     if fleet::not_saved(&applied) {
-        println!("{} {}", style.red("Not saved:"), fleet::NOT_SAVED_TEXT);
+        crate::outln!("{} {}", style.red("Not saved:"), fleet::NOT_SAVED_TEXT);
         return Ok(Exit::Failed);
     }
-    println!(
+    crate::outln!(
         "{} {n} change(s) (the instance restarts; settings apply within 5 minutes).",
         style.green("Applied")
     );
     let Some(options) = verify else {
-        println!(
+        crate::outln!(
             "{} add --wait to read the settings back and re-send what did not take.",
             style.dim("Not verified:")
         );
@@ -190,7 +190,7 @@ async fn apply_single(
             flag.store(true, Ordering::SeqCst);
         }
     });
-    println!("Verifying: reading the settings back (1 request per second)...");
+    crate::outln!("Verifying: reading the settings back (1 request per second)...");
     let verified = client
         .verify(applied, desired, &options.cancel_flag(stop))
         .await;
@@ -199,15 +199,15 @@ async fn apply_single(
     let text = crate::terminal::text(&verified.verification.to_string()).into_owned();
     Ok(match &verified.verification {
         Verification::Converged { .. } => {
-            println!("{} {text}", style.green("Verified:"));
+            crate::outln!("{} {text}", style.green("Verified:"));
             Exit::Ok
         }
         Verification::Interrupted { .. } => {
-            println!("{} {text}", style.yellow("Stopped:"));
+            crate::outln!("{} {text}", style.yellow("Stopped:"));
             Exit::Interrupted
         }
         _ => {
-            println!("{} {text}", style.red("Not converged:"));
+            crate::outln!("{} {text}", style.red("Not converged:"));
             Exit::Failed
         }
     })
@@ -277,9 +277,9 @@ async fn fleet_command(
         |r| {
             fleet::clear_progress_line();
             if out.json {
-                eprintln!("{}", fleet_line(r, Style::plain()));
+                crate::errln!("{}", fleet_line(r, Style::plain()));
             } else {
-                println!("{}", fleet_line(r, style));
+                crate::outln!("{}", fleet_line(r, style));
             }
         },
     )
@@ -289,8 +289,8 @@ async fn fleet_command(
     report.desired = desired_doc;
     let summary = style.bold(&report.summary());
     if out.json {
-        eprintln!("{}", report.summary());
-        eprint!(
+        crate::errln!("{}", report.summary());
+        crate::err!(
             "{}",
             Drift::of(&report.results).render(&file.shown, Style::plain())
         );
@@ -300,18 +300,18 @@ async fn fleet_command(
             report.interrupted,
         ));
     } else {
-        println!("{summary}");
+        crate::outln!("{summary}");
         if dry_run {
-            print!("{}", Drift::of(&report.results).render(&file.shown, style));
+            crate::out!("{}", Drift::of(&report.results).render(&file.shown, style));
         }
     }
     if let Some(path) = report_path {
         report.write(path)?;
         let line = format!("report written to {}", path.display());
         if out.json {
-            eprintln!("{line}");
+            crate::errln!("{line}");
         } else {
-            println!("{line}");
+            crate::outln!("{line}");
         }
     }
     Ok(if report.interrupted {
@@ -319,7 +319,7 @@ async fn fleet_command(
             Some(p) => format!("run again with --resume {} to carry on", p.display()),
             None => "no --report was given, so there is no report to --resume from".into(),
         };
-        eprintln!(
+        crate::errln!(
             "interrupted: {} instance(s) not started; {how}",
             report.count(Status::NotStarted)
         );

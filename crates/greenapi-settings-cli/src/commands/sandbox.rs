@@ -14,18 +14,18 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<Exit, CliError> {
     let handle = Sandbox::start(config)
         .await
         .map_err(|e| CliError::failed(format!("cannot start the sandbox: {e}")))?;
-    println!("listening on {}", handle.url());
+    crate::outln!("listening on {}", handle.url());
     let shown: Vec<String> = ids.iter().take(5).map(u64::to_string).collect();
     let more = if ids.len() > 5 {
         format!(" and {} more", ids.len() - 5)
     } else {
         String::new()
     };
-    println!(
+    crate::outln!(
         "instances: {}{more} (tokens are not printed; see --help)",
         shown.join(", ")
     );
-    println!("press Ctrl-C to stop");
+    crate::outln!("press Ctrl-C to stop");
     let _ = tokio::signal::ctrl_c().await;
     handle
         .shutdown()

@@ -8,6 +8,6 @@ use crate::exit::{CliError, Exit};
 pub const SETTINGS_FILE_SCHEMA: &str = include_str!("../../docs/settings-file.schema.json");
 
 pub(crate) fn run() -> Result<Exit, CliError> {
-    print!("{SETTINGS_FILE_SCHEMA}");
+    crate::out!("{SETTINGS_FILE_SCHEMA}");
     Ok(Exit::Ok)
 }

@@ -51,9 +51,9 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     let checked = patch.check()?;
     let target = conn.resolve_for(crate::creds::Purpose::Change).await?;
     let resp = target.client.send_checked(&checked).await?;
-    print!("{}", render::warnings(checked.warnings(), style));
+    crate::out!("{}", render::warnings(checked.warnings(), style));
     if resp.save_settings {
-        println!(
+        crate::outln!(
             "{} {} setting(s) on instance {} (the instance restarts; settings apply within 5 minutes)",
             style.green("saved"),
             patch.len(),
@@ -61,7 +61,7 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         );
         Ok(Exit::Ok)
     } else {
-        println!(
+        crate::outln!(
             "{} {}",
             style.red("Not saved:"),
             crate::fleet::NOT_SAVED_TEXT

@@ -35,7 +35,7 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         }
     };
     let cmp = compare_with_spec(&body);
-    print!("{}", render(&cmp, body.len(), style));
+    crate::out!("{}", render(&cmp, body.len(), style));
     Ok(if cmp.differs() {
         Exit::Failed
     } else {

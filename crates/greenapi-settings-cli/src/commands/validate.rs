@@ -53,9 +53,9 @@ pub(crate) fn run(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         }
     }
     for w in &warnings {
-        println!("  {} {w}", style.yellow("warning:"));
+        crate::outln!("  {} {w}", style.yellow("warning:"));
     }
-    println!(
+    crate::outln!(
         "{} {}: {} instance(s) resolved, {} warning(s)",
         style.green("ok"),
         path.display(),
@@ -68,8 +68,8 @@ pub(crate) fn run(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
 /// A file without overrides: its settings, checked as before layering existed.
 fn plain(file: &SettingsFile, style: Style) -> Result<Exit, CliError> {
     let r = defaults_alone(file)?;
-    print!("{}", render::warnings(&r.warnings, style));
-    println!(
+    crate::out!("{}", render::warnings(&r.warnings, style));
+    crate::outln!(
         "{} {}: {} setting(s), {} warning(s)",
         style.green("ok"),
         file.shown,

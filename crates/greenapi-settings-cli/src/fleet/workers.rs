@@ -213,7 +213,7 @@ where
                 Some(()) if deadline.is_none() => {
                     stopping = true;
                     clear_progress_line();
-                    eprintln!(
+                    crate::errln!(
                         "interrupted: starting no more instances; waiting up to {} s for {in_flight} in progress (Ctrl-C again to stop now)",
                         INTERRUPT_GRACE.as_secs()
                     );

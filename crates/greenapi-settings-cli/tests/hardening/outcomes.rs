@@ -89,3 +89,38 @@ fn save_settings_false_fails_a_single_apply_and_a_fleet_apply_alike_and_resume_r
         assert_eq!(sets(&seen), before + 2, "--resume retried the instance");
     }
 }
+
+/// Issue 18 item 6: `apply … | head -1` made the run panic (exit 101) at the next line, with
+/// no report although instances were changed.
+#[test]
+fn a_closed_stdout_stops_the_lines_not_the_run_and_the_report_is_written() {
+    use std::io::BufRead;
+    let sb = fast(4);
+    let report = dir().join("report.json");
+    let mut child = common::std_bin()
+        .args(["--color", "never", "apply", s(&desired())])
+        .args([
+            "--instances",
+            s(&common::csv("f.csv", &sb)),
+            "--concurrency",
+            "1",
+        ])
+        .args(["--report", s(&report)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe (what `head -1` does).
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc = common::read_json(&report);
+    assert_eq!(doc["results"].as_array().unwrap().len(), 4, "{doc}");
+    assert_eq!(common::set_calls(&sb), 4);
+}

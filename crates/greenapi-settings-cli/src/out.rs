@@ -1,0 +1,69 @@
+//! Printing that survives a closed pipe. `println!` panics when stdout is gone (`apply … |
+//! head` exits 101 mid-run: no report, instances changed and not recorded). Here a write that
+//! fails with EPIPE (or any other error) stops further printing to that stream, and the
+//! command goes on: the run ends, the report is written, the exit code is the run's.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn write_to(mut w: impl Write, closed: &AtomicBool, args: fmt::Arguments<'_>, newline: bool) {
+    if closed.load(Ordering::Relaxed) {
+        return;
+    }
+    let result = w
+        .write_fmt(args)
+        .and_then(|()| if newline { w.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| w.flush());
+    if result.is_err() {
+        closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `print!` / `println!` to stdout, without panicking.
+pub fn stdout(args: fmt::Arguments<'_>, newline: bool) {
+    write_to(io::stdout().lock(), &STDOUT_CLOSED, args, newline);
+}
+
+/// `eprint!` / `eprintln!` to stderr, without panicking.
+pub fn stderr(args: fmt::Arguments<'_>, newline: bool) {
+    write_to(io::stderr().lock(), &STDERR_CLOSED, args, newline);
+}
+
+/// Whether stdout was found closed (a reader that went away).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// `println!` that stops printing when stdout is closed instead of panicking.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! outln {
+    () => { $crate::out::stdout(format_args!(""), true) };
+    ($($t:tt)*) => { $crate::out::stdout(format_args!($($t)*), true) };
+}
+
+/// `print!` that stops printing when stdout is closed instead of panicking.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::out::stdout(format_args!($($t)*), false) };
+}
+
+/// `eprintln!` that stops printing when stderr is closed instead of panicking.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! errln {
+    () => { $crate::out::stderr(format_args!(""), true) };
+    ($($t:tt)*) => { $crate::out::stderr(format_args!($($t)*), true) };
+}
+
+/// `eprint!` that stops printing when stderr is closed instead of panicking.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! err {
+    ($($t:tt)*) => { $crate::out::stderr(format_args!($($t)*), false) };
+}
