@@ -27,6 +27,7 @@ pub struct Exceptions {
     pub redirect: Py<PyType>,
     pub transport: Py<PyType>,
     pub timeout: Py<PyType>,
+    pub tls: Py<PyType>,
     pub decode: Py<PyType>,
     pub closed: Py<PyType>,
 }
@@ -126,6 +127,12 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
             "No complete response within the configured timeout (`timeout`, seconds).",
             &[&t, &timeout_error],
         )?,
+        tls: class(
+            py,
+            "TlsError",
+            "TLS failed: the server's certificate is not trusted, or it does not speak TLS. Permanent: not retried (`retryable` is False).",
+            &[&t],
+        )?,
         decode: sub(
             "DecodeError",
             "The response could not be understood (`status`, `reason`, `body`).",
@@ -158,6 +165,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         &e.redirect,
         &e.transport,
         &e.timeout,
+        &e.tls,
         &e.decode,
         &e.closed,
     ] {
@@ -267,8 +275,8 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Rejected { message, .. } => (&e.rejected, vec![("message", text(message))]),
         Error::Server { message, .. } => (&e.server, vec![("message", text(message))]),
         Error::Redirect { target, .. } => (&e.redirect, vec![("target", text(target))]),
-        // A TLS failure is a transport failure that is not retried (`retryable` is false).
-        Error::Transport(_) | Error::Tls(_) => (&e.transport, vec![]),
+        Error::Transport(_) => (&e.transport, vec![]),
+        Error::Tls(_) => (&e.tls, vec![]),
         Error::Timeout(d) => (&e.timeout, vec![("timeout", any(py, d.as_secs_f64()))]),
         Error::Decode { reason, body, .. } => (
             &e.decode,

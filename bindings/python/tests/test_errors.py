@@ -110,6 +110,17 @@ def test_connection_refused_is_transport_error(token: str) -> None:
     assert_token_hidden(info.value, token)
 
 
+def test_an_https_url_to_a_server_not_speaking_tls_is_tls_error_not_retried(echo_server: EchoServer, token: str) -> None:
+    # Issue 18 item 14: a TLS failure is permanent; it was retried like a network blip.
+    url = echo_server(200, "{}").replace("http://", "https://")
+    client = gs.Client(url, 1101000001, token, min_interval=0.0, retries=3)
+    with pytest.raises(gs.TlsError) as info:
+        client.get_settings()
+    assert isinstance(info.value, gs.TransportError)
+    assert info.value.retryable is False and info.value.status is None
+    assert_token_hidden(info.value, token)
+
+
 def test_slow_answer_is_timeout_error_also_a_transport_and_builtin_timeout_error(token: str) -> None:
     with gs.Sandbox(api_token=token, rate_limit=None, latency=2.0) as sb:
         with pytest.raises(builtins.TimeoutError) as info:

@@ -161,6 +161,7 @@ mod tests {
 
     fn result(id: u64, status: Status, changes: &[&str]) -> InstanceResult {
         InstanceResult {
+            desired_hash: None,
             id,
             api_url: "http://127.0.0.1:1".into(),
             status,

@@ -25,6 +25,7 @@ __all__ = [
     "RedirectError",
     "TransportError",
     "TimeoutError",
+    "TlsError",
     "DecodeError",
     "ClientClosedError",
     "SettingsPatch",
@@ -113,6 +114,10 @@ class TimeoutError(TransportError, builtins.TimeoutError):
 
     timeout: float
     """The timeout that ran out, in seconds."""
+
+class TlsError(TransportError):
+    """TLS failed: the server's certificate is not trusted (unknown issuer, expired, another
+    name), or the server does not speak TLS. Permanent: not retried (`retryable` is False)."""
 
 class ClientClosedError(GreenApiError, RuntimeError):
     """The client was closed (close(), aclose() or the end of its `with` block). Make a new one."""

@@ -137,6 +137,7 @@ fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings
     let message = e.to_string();
     crate::errln!("error: {message}");
     let r = InstanceResult {
+        desired_hash: None,
         id: client.id_instance(),
         api_url: client.api_url().to_string(),
         status: Status::Failed,
@@ -367,6 +368,7 @@ mod tests {
     #[test]
     fn a_fleet_line_shows_the_status_name_and_what_changed() {
         let mut r = fleet::InstanceResult {
+            desired_hash: None,
             id: 1101000001,
             api_url: "https://a.example".into(),
             status: Status::Applied,

@@ -48,6 +48,23 @@ pub struct Instance {
     pub api_url: String,
 }
 
+/// The keyed hash of what instance `token` is to be brought to: HMAC-SHA-256 (ring, already
+/// in the tree through rustls), keyed with the instance's API token, of its resolved desired
+/// settings as sent (environment values and the webhook token included), 128 bits in hex.
+/// A report keeps it per instance, so `--resume` skips an instance only if what it was
+/// brought to is what it is to get now: after a `${VAR}` value or the webhook token changed,
+/// it is contacted again. Keyed with the token, which no report holds, the hash cannot be
+/// used to guess the secret values it covers.
+pub fn desired_hash(token: &ApiToken, desired: &SettingsPatch) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, token.expose().as_bytes());
+    let body = serde_json::to_vec(desired).unwrap_or_default();
+    let tag = ring::hmac::sign(&key, &body);
+    tag.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Options of a fleet run.
 pub struct FleetRun<'a> {
     /// Desired settings (already validated).
@@ -119,14 +136,18 @@ pub async fn run_until(
 ) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut done = opts.done;
-    // A result from a previous run counts only for the same instance at the same URL.
+    // A result from a previous run counts only for the same instance at the same URL, brought
+    // to the same resolved desired settings (see `desired_hash`).
     if !done.is_empty() {
-        let urls: BTreeMap<u64, &str> = opts
-            .instances
-            .iter()
-            .map(|i| (i.id, i.api_url.as_str()))
-            .collect();
-        done.retain(|id, r| urls.get(id).is_some_and(|u| same_url(u, &r.api_url)));
+        let by_id: BTreeMap<u64, &Instance> = opts.instances.iter().map(|i| (i.id, i)).collect();
+        done.retain(|id, r| {
+            by_id.get(id).is_some_and(|i| {
+                let want = per_instance.get(*id);
+                let want = want.as_ref().map_or(opts.desired, |r| &r.patch);
+                same_url(&i.api_url, &r.api_url)
+                    && r.desired_hash.as_deref() == Some(desired_hash(&i.token, want).as_str())
+            })
+        });
     }
     let (todo, carried): (Vec<Instance>, Vec<Instance>) = opts
         .instances
@@ -193,7 +214,13 @@ pub async fn run_until(
         },
         interrupts,
         |index, outcome, took| {
-            let r = result_of(&todo[index], outcome, took);
+            let inst = &todo[index];
+            let mut r = result_of(inst, outcome, took);
+            if !dry_run {
+                let want = per_instance.get(inst.id);
+                let want = want.as_ref().map_or(opts.desired, |r| &r.patch);
+                r.desired_hash = Some(desired_hash(&inst.token, want));
+            }
             // `notStarted` ones are listed in the report and the summary, not line by line.
             if r.status != Status::NotStarted {
                 on_result(&r);
@@ -259,6 +286,7 @@ fn result_from(
         .collect();
     let warnings = hidden.iter().map(|w| warning_text(w)).collect();
     InstanceResult {
+        desired_hash: None,
         id,
         api_url: api_url.to_string(),
         status: match (plan.is_noop(), dry_run) {
@@ -334,6 +362,7 @@ fn reduce(work: &Work, dry_run: bool, resolved: Option<&Resolved>) -> InstanceRe
 
 fn result_of(inst: &Instance, outcome: Outcome<InstanceResult>, took: Duration) -> InstanceResult {
     let mut r = InstanceResult {
+        desired_hash: None,
         id: inst.id,
         api_url: inst.api_url.clone(),
         status: Status::Failed,
@@ -349,6 +378,7 @@ fn result_of(inst: &Instance, outcome: Outcome<InstanceResult>, took: Duration) 
     match outcome {
         Outcome::Done(Ok(done)) => {
             r = InstanceResult {
+                desired_hash: None,
                 id: r.id,
                 api_url: r.api_url,
                 duration_ms: r.duration_ms,
@@ -452,6 +482,7 @@ mod tests {
                 full
             } else {
                 InstanceResult {
+                    desired_hash: None,
                     change_values: Vec::new(),
                     warning_details: Vec::new(),
                     ..full

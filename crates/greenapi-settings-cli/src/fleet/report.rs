@@ -118,6 +118,10 @@ pub struct InstanceResult {
     pub warning_details: Vec<greenapi_settings::Violation>,
     /// After `apply`: what reading the settings back showed (`notVerified` without `--wait`).
     pub verification: Option<VerifySummary>,
+    /// After `apply`: the keyed hash of the instance's resolved desired settings
+    /// ([`crate::fleet::desired_hash`]), which `--resume` compares with what the instance is
+    /// to get now.
+    pub desired_hash: Option<String>,
 }
 
 /// What reading an instance's settings back after `apply` showed, for lines and the report.
@@ -172,6 +176,9 @@ impl InstanceResult {
             "durationMs": self.duration_ms,
             "fromPreviousRun": self.from_previous_run,
         });
+        if let Some(h) = &self.desired_hash {
+            out["desiredHash"] = Value::from(h.as_str());
+        }
         if let Some(v) = &self.verification {
             out["verification"] = v.to_json();
         }
@@ -192,6 +199,10 @@ impl InstanceResult {
                 .unwrap_or_default()
         };
         Some(InstanceResult {
+            desired_hash: v
+                .get("desiredHash")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             id: v.get("idInstance")?.as_u64()?,
             api_url: v
                 .get("apiUrl")
@@ -400,7 +411,9 @@ impl serde::Serialize for ResultText<'_> {
             }
         }
         let r = self.0;
-        let mut map = s.serialize_map(Some(8 + usize::from(r.verification.is_some())))?;
+        let mut map = s.serialize_map(Some(
+            8 + usize::from(r.verification.is_some()) + usize::from(r.desired_hash.is_some()),
+        ))?;
         map.serialize_entry("idInstance", &r.id)?;
         map.serialize_entry("apiUrl", &r.api_url)?;
         map.serialize_entry("status", r.status.as_str())?;
@@ -409,6 +422,9 @@ impl serde::Serialize for ResultText<'_> {
         map.serialize_entry("error", &r.error.as_ref().map(Error))?;
         map.serialize_entry("durationMs", &r.duration_ms)?;
         map.serialize_entry("fromPreviousRun", &r.from_previous_run)?;
+        if let Some(h) = &r.desired_hash {
+            map.serialize_entry("desiredHash", h)?;
+        }
         if let Some(v) = &r.verification {
             map.serialize_entry("verification", &Verification(v))?;
         }
@@ -457,6 +473,7 @@ mod tests {
 
     fn result(id: u64, status: Status) -> InstanceResult {
         InstanceResult {
+            desired_hash: None,
             id,
             api_url: format!("https://{id}.example"),
             status,

@@ -124,3 +124,47 @@ fn a_closed_stdout_stops_the_lines_not_the_run_and_the_report_is_written() {
     assert_eq!(doc["results"].as_array().unwrap().len(), 4, "{doc}");
     assert_eq!(common::set_calls(&sb), 4);
 }
+
+/// Issue 18 item 7: `--resume` compared the settings file unresolved and redacted, so after a
+/// `${VAR}` value (here the webhook token) changed it skipped instances still at the old value.
+#[test]
+fn resume_contacts_again_the_instances_whose_resolved_settings_changed_since_the_report() {
+    let sb = fast(3);
+    let inst = common::csv("f.csv", &sb);
+    let file = tmp(
+        "hook.toml",
+        "webhookUrl = \"https://hooks.example.com/x\"\nwebhookUrlToken = \"${HOOK_SECRET}\"\n",
+    );
+    let report = dir().join("report.json");
+    let apply = |secret: &str, extra: &[&str]| {
+        let mut c = bin(Color::Never);
+        c.env("HOOK_SECRET", secret)
+            .args(["apply", s(&file), "--instances", s(&inst)])
+            .args(extra);
+        run(c)
+    };
+    let r = apply("old-secret-1", &["--report", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 3);
+    let text = common::read(&report);
+    assert!(
+        text.contains("desiredHash") && !text.contains("old-secret-1"),
+        "{text}"
+    );
+    // The same resolved settings: nothing is contacted again.
+    let resumed = dir().join("resumed.json");
+    let r = apply(
+        "old-secret-1",
+        &["--resume", s(&report), "--report", s(&resumed)],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 3, "{}", r.all());
+    // The token changed: every instance is brought to the new one.
+    let r = apply("new-secret-2", &["--resume", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 6, "{}", r.all());
+    for id in sb.instance_ids() {
+        let s = common::client(&sb, id).get_settings().unwrap();
+        assert_eq!(s.webhook_url_token, "new-secret-2");
+    }
+}
