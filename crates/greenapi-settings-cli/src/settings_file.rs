@@ -203,10 +203,31 @@ fn type_problems(table: &Map<String, Value>) -> Vec<String> {
             *v = Value::String("no".into());
         }
     }
-    match SettingsPatch::from_json_value(&Value::Object(probe)) {
-        Ok(_) => Vec::new(),
-        Err(problems) => problems.iter().map(ToString::to_string).collect(),
-    }
+    let found = match SettingsPatch::from_json_value(&Value::Object(probe.clone())) {
+        Ok(_) => return Vec::new(),
+        Err(found) => found,
+    };
+    // The file is refused for these; its other values are checked now as well (range, URL,
+    // length), so that every problem is listed at once, not the next ones only after these
+    // are fixed. Values with `${NAME}` are checked once resolved.
+    probe.retain(|k, v| {
+        let name = FieldInfo::find(k).map(|f| f.name);
+        let templated = v.as_str().is_some_and(|s| s.contains("${"));
+        !templated
+            && name.is_some()
+            && !found.iter().any(|p| {
+                p.field
+                    .as_deref()
+                    .is_some_and(|f| Some(f) == name || f == k)
+            })
+    });
+    let rest = SettingsPatch::from_json_value(&Value::Object(probe)).unwrap_or_default();
+    let value_problems = rest.validate().errors;
+    found
+        .iter()
+        .chain(value_problems.iter().filter(|v| v.field.is_some()))
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// A patch from a parsed settings document with no layers (`set --json`): a settings object,

@@ -113,7 +113,7 @@ pub(crate) fn refusal(
     // No Host at all (an HTTP/1.0 client) passes: a browser always sends one.
     for host in headers.get_all(header::HOST) {
         // Not echoed: the value comes from whoever sent the request.
-        if !host.to_str().is_ok_and(|h| OwnOrigins::is_own_host(h)) {
+        if !host.to_str().is_ok_and(OwnOrigins::is_own_host) {
             return Some(response::error(
                 StatusCode::FORBIDDEN,
                 format!(

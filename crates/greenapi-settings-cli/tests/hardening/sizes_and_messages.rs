@@ -117,3 +117,23 @@ fn a_byte_order_mark_is_accepted_in_json_as_in_toml() {
         assert_eq!(r.code, 0, "{name}: {}", r.all());
     }
 }
+
+/// Issue 19: a file with four problems listed three; the value problems (range, URL) showed
+/// only after the type problems were fixed.
+#[test]
+fn validate_lists_value_problems_together_with_type_problems() {
+    let r = validate(
+        "four.toml",
+        "incomingWebhook = \"maybe\"\ndelaySendMessagesMilliseconds = 1\nnoSuchSetting = 1\nwebhookUrl = \"hooks.example.com\"\n",
+    );
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("4 problem(s)"), "{}", r.stderr);
+    for needle in [
+        "[yesNo]",
+        "[unknownField]",
+        "webhookUrl: \"hooks.example.com\"",
+        "[range]",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    }
+}
