@@ -177,7 +177,7 @@ def test_settings_from_dict_names_the_field(value: Any) -> None:
 
 def test_a_value_nested_too_deep_says_so() -> None:
     with pytest.raises(gs.ValidationError) as info:
-        gs.SettingsPatch(webhook_url=_contains_itself_list())
+        gs.SettingsPatch(webhook_url=_contains_itself_list())  # type: ignore[arg-type]
     assert "nested more than 32 levels deep (or one that contains itself)" in str(info.value)
     with pytest.raises(gs.ValidationError, match="nested more than 32 levels"):
         gs.Settings.from_dict({"someNewSetting": _nested(100_000)})
@@ -186,7 +186,7 @@ def test_a_value_nested_too_deep_says_so() -> None:
 def test_a_whole_number_written_as_a_float_is_not_called_out_of_range() -> None:
     # Issue 18 item 14: 5000.0 used to be "beyond the 64-bit integer range".
     with pytest.raises(gs.ValidationError) as info:
-        gs.SettingsPatch(delay_send_messages_milliseconds=5000.0)
+        gs.SettingsPatch(delay_send_messages_milliseconds=5000.0)  # type: ignore[arg-type]
     text = str(info.value)
     assert "beyond" not in text
     assert "delaySendMessagesMilliseconds" in text and "without a decimal point: 5000" in text
