@@ -97,7 +97,7 @@ pub fn command() -> Command {
              GREEN_API_TOKEN, else the default profile. With none at all, commands that read run against an embedded\n\
              sandbox (and say so); set and apply refuse (exit 2) unless --sandbox asks for one on purpose.\n\
              Exit codes: 0 ok, 1 API or network failure (fleet: any instance failed), 2 invalid input or usage,\n\
-             130 fleet run interrupted by Ctrl-C (the report marks instances not started; --resume carries on).",
+             130 interrupted by Ctrl-C, 143 by SIGTERM (a fleet report marks instances not started; --resume carries on).",
         )
         .subcommand_required(true)
         .args(conn)
@@ -238,6 +238,34 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
             .map(|v| numbers::whole("--retries", v, 0, numbers::MAX_RETRIES))
             .transpose()?,
     })
+}
+
+/// Refuses the fleet options given on the command line (`--report`, `--concurrency`) when no
+/// `--instances` was: they would be ignored silently and, say, no report written.
+pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError> {
+    if m.try_get_one::<PathBuf>("instances")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return Ok(());
+    }
+    let given: Vec<String> = ["report", "concurrency"]
+        .into_iter()
+        .filter(|id| {
+            m.try_contains_id(id).unwrap_or(false)
+                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|id| format!("--{id}"))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "{} only apply to a fleet run: add --instances CSV, or leave {} out; nothing was sent",
+        given.join(" and "),
+        if given.len() == 1 { "it" } else { "them" }
+    )))
 }
 
 /// `--concurrency` (fleet mode), checked: within [`numbers::MAX_CONCURRENCY`] and the open

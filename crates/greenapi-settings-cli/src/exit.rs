@@ -15,6 +15,9 @@ pub enum Exit {
     /// Interrupted (Ctrl-C, 128 + SIGINT): a fleet run stopped early; its report lists the
     /// instances not started, and `--resume` carries on.
     Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15), like [`Exit::Interrupted`]: report written, `--resume`
+    /// carries on.
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {

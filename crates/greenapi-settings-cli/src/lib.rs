@@ -33,6 +33,7 @@ mod parse;
 pub mod plan_output;
 pub mod render;
 pub mod settings_file;
+pub mod signals;
 pub mod style;
 pub mod template;
 pub mod terminal;

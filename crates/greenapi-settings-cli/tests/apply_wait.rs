@@ -226,6 +226,16 @@ fn a_layered_file_with_one_bad_override_in_100_exits_2_naming_it_and_sends_nothi
 /// times the attempts; the read in flight is now dropped and the run exits 130 within 3 s.
 #[test]
 fn ctrl_c_during_apply_wait_against_a_stalling_server_exits_130_within_3_s() {
+    a_signal_during_apply_wait_against_a_stalling_server_exits_within_3_s("-INT", 130);
+}
+
+/// Issue 19: SIGTERM behaves like Ctrl-C (exit 143).
+#[test]
+fn sigterm_during_apply_wait_against_a_stalling_server_exits_143_within_3_s() {
+    a_signal_during_apply_wait_against_a_stalling_server_exits_within_3_s("-TERM", 143);
+}
+
+fn a_signal_during_apply_wait_against_a_stalling_server_exits_within_3_s(signal: &str, code: i32) {
     let sb = common::single();
     let current = common::default_client(&sb).get_settings().unwrap();
     let body = serde_json::to_string(&current).unwrap();
@@ -269,7 +279,7 @@ fn ctrl_c_during_apply_wait_against_a_stalling_server_exits_130_within_3_s() {
     }
     assert!(seen.lock().unwrap().len() >= 3, "the read-back was sent");
     let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -286,7 +296,7 @@ fn ctrl_c_during_apply_wait_against_a_stalling_server_exits_130_within_3_s() {
         let _ = child.kill();
         panic!("apply --wait did not exit within 3 s of Ctrl-C");
     };
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(code));
     // The reader ends with the process's stdout.
     let rest: Vec<String> =
         std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok()).collect();

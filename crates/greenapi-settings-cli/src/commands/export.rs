@@ -20,6 +20,7 @@ enum Format {
 
 /// Runs `export`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
+    crate::args::refuse_fleet_options_alone(m)?;
     let output = m.get_one::<PathBuf>("output");
     let format = match m.get_one::<String>("format").map(String::as_str) {
         Some("json") => Format::Json,
@@ -93,19 +94,28 @@ async fn read_fleet(
     m: &ArgMatches,
     csv: &Path,
 ) -> Result<Vec<(u64, Settings)>, CliError> {
-    let outcomes = super::get::read_fleet(conn, m, csv).await?;
+    let (outcomes, signals) = super::get::read_fleet(conn, m, csv).await?;
+    if let Some(code) = signals.exit() {
+        let mut e = CliError::usage(format!(
+            "stopped by {} before every instance was read; nothing was written",
+            signals.name()
+        ));
+        e.exit = code;
+        return Err(e);
+    }
     let total = outcomes.len();
     let mut all = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
     for (inst, outcome, _) in outcomes {
         match outcome {
-            Ok(s) => all.push((inst.id, s)),
-            Err(e) => failures.push(format!(
+            crate::fleet::Outcome::Done(Ok(s)) => all.push((inst.id, s)),
+            crate::fleet::Outcome::Done(Err(e)) => failures.push(format!(
                 "instance {}: {}: {}",
                 inst.id,
                 e.kind(),
                 inst.token.scrub(&e.to_string())
             )),
+            _ => failures.push(format!("instance {}: not read", inst.id)),
         }
     }
     if !failures.is_empty() {

@@ -9,7 +9,7 @@
 //! and 1 on any error (invalid input included).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::ArgMatches;
@@ -22,6 +22,7 @@ use crate::fleet::{InstanceResult, Status};
 use crate::layers;
 use crate::plan_output::{self, Drift};
 use crate::settings_file::{self, SettingsFile};
+use crate::signals::Signals;
 use crate::style::Style;
 use crate::template::process_env;
 use crate::{fleet, input, render};
@@ -68,6 +69,7 @@ async fn run_inner(
     let path = m
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
+    args::refuse_fleet_options_alone(m)?;
     let file = settings_file::load(path)?;
     // Checked before anything is sent, like every other input.
     let verify = if dry_run {
@@ -185,17 +187,11 @@ async fn apply_single(
         return Ok(Exit::Ok);
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
+    let (signals, _each) = Signals::listen(stop.clone());
     crate::outln!("Verifying: reading the settings back (1 request per second)...");
     let verified = client
         .verify(applied, desired, &options.cancel_flag(stop))
         .await;
-    ctrl_c.abort();
     let verified = verified?;
     let text = crate::terminal::text(&verified.verification.to_string()).into_owned();
     Ok(match &verified.verification {
@@ -204,8 +200,8 @@ async fn apply_single(
             Exit::Ok
         }
         Verification::Interrupted { .. } => {
-            crate::outln!("{} {text}", style.yellow("Stopped:"));
-            Exit::Interrupted
+            crate::outln!("{} {text} ({})", style.yellow("Stopped:"), signals.name());
+            signals.exit().unwrap_or(Exit::Interrupted)
         }
         _ => {
             crate::outln!("{} {text}", style.red("Not converged:"));
@@ -247,19 +243,11 @@ async fn fleet_command(
     if let Some(path) = report_path {
         fleet::check_report_path(path)?;
     }
-    // `apply --wait`: the first Ctrl-C also stops the waits in flight (they report what is
-    // known) as well as the starting of new instances.
+    // `apply --wait`: the first Ctrl-C or SIGTERM also stops the waits in flight (they report
+    // what is known) as well as the starting of new instances.
     let stop = Arc::new(AtomicBool::new(false));
     let verify = verify.map(|o| o.cancel_flag(stop.clone()));
-    let (tx, interrupts) = tokio::sync::mpsc::unbounded_channel();
-    let ctrl_c = tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            stop.store(true, Ordering::SeqCst);
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
+    let (signals, interrupts) = Signals::listen(stop);
     // Every instance is in `per_instance`; this is never sent.
     let unused = SettingsPatch::new();
     let report = fleet::run_until(
@@ -285,7 +273,6 @@ async fn fleet_command(
         },
     )
     .await;
-    ctrl_c.abort();
     let mut report = report?;
     report.desired = desired_doc;
     let summary = style.bold(&report.summary());
@@ -321,10 +308,11 @@ async fn fleet_command(
             None => "no --report was given, so there is no report to --resume from".into(),
         };
         crate::errln!(
-            "interrupted: {} instance(s) not started; {how}",
+            "interrupted ({}): {} instance(s) not started; {how}",
+            signals.name(),
             report.count(Status::NotStarted)
         );
-        Exit::Interrupted
+        signals.exit().unwrap_or(Exit::Interrupted)
     } else if report.any_failed() {
         Exit::Failed
     } else {

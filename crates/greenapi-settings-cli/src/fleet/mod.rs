@@ -392,7 +392,7 @@ fn result_of(inst: &Instance, outcome: Outcome<InstanceResult>, took: Duration) 
         Outcome::Interrupted => {
             r.error = Some((
                 "interrupted".into(),
-                "stopped by Ctrl-C while in progress: the change may or may not have been sent; --resume retries it".into(),
+                "stopped (Ctrl-C or SIGTERM) while in progress: the change may or may not have been sent; --resume retries it".into(),
             ))
         }
     }

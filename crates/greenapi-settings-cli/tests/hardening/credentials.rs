@@ -238,3 +238,35 @@ fn options_a_fleet_run_or_the_sandbox_does_not_use_are_errors() {
     }
     assert_eq!(calls(&sb), 0);
 }
+
+/// Issue 19: `apply FILE --report r.json --concurrency 5` without `--instances` exited 0 and
+/// wrote nothing (the fleet options were ignored silently); `plan --report` the same.
+#[test]
+fn fleet_options_without_instances_are_errors_and_nothing_is_sent() {
+    let sb = common::single();
+    let report = dir().join("r.json");
+    for args in [
+        vec![
+            "apply",
+            s(&desired()),
+            "--report",
+            s(&report),
+            "--concurrency",
+            "5",
+        ],
+        vec!["plan", s(&desired()), "--report", s(&report)],
+        vec!["get", "--concurrency", "4"],
+        vec!["export", "--concurrency", "4"],
+    ] {
+        let r = run(common::one(&sb).args(&args));
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+        assert!(
+            r.stderr
+                .contains("only apply to a fleet run: add --instances"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(calls(&sb), 0);
+    assert!(!report.exists());
+}

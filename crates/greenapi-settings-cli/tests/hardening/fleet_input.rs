@@ -151,6 +151,19 @@ fn resume_contacts_an_instance_again_when_its_api_url_changed() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
+    a_signal_stops_a_fleet_run_writes_the_report_and_resume_finishes_it("-INT", 130);
+}
+
+/// Issue 19: SIGTERM (systemd, Kubernetes, `timeout`, CI cancellation) used to kill a fleet
+/// apply with exit 143 and no report, although instances were changed.
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_a_fleet_run_like_ctrl_c_with_exit_143_and_the_report_written() {
+    a_signal_stops_a_fleet_run_writes_the_report_and_resume_finishes_it("-TERM", 143);
+}
+
+#[cfg(unix)]
+fn a_signal_stops_a_fleet_run_writes_the_report_and_resume_finishes_it(signal: &str, code: i32) {
     const N: usize = 12;
     let sb = BlockingSandbox::start(
         SandboxConfig::instances_generated(N)
@@ -182,7 +195,7 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
         .expect("a line per finished instance");
     assert!(first.contains("applied"), "{first}");
     let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -196,11 +209,11 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
     }
     let Some(status) = status else {
         let _ = child.kill();
-        panic!("the run did not stop within 60 s of Ctrl-C");
+        panic!("the run did not stop within 60 s of {signal}");
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(status.code(), Some(code), "{stderr}");
     assert!(stderr.contains("--resume"), "{stderr}");
     let v: Value = common::read_json(&report);
     assert_eq!(v["interrupted"], true);
@@ -248,4 +261,52 @@ fn ctrl_c_stops_a_fleet_run_writes_the_report_and_resume_finishes_it() {
             "{id} applied exactly once"
         );
     }
+}
+
+/// Issue 19: `get --instances` stopped by SIGTERM still prints its document, with the
+/// instances not read listed as such, and exits 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_during_get_instances_prints_what_was_read_and_exits_143() {
+    const N: usize = 6;
+    let sb = BlockingSandbox::start(
+        SandboxConfig::instances_generated(N)
+            .rate_limit(None)
+            .latency(Duration::from_millis(700)),
+    )
+    .unwrap();
+    let ids = sb.instance_ids();
+    let csv = fleet_csv("sigterm-get.csv", "", &sb, &ids);
+    let child = common::std_bin()
+        .args(["get", "--instances", s(&csv), "--concurrency", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first instance is being read (the handlers are installed by then).
+    for _ in 0..300 {
+        if ids
+            .iter()
+            .any(|id| sb.stats(*id).unwrap().get_settings_calls > 0)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["interrupted"], true, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), N);
+    assert!(
+        results.iter().any(|r| r["error"]["kind"] == "notStarted"),
+        "{v}"
+    );
 }
