@@ -225,7 +225,9 @@ pub async fn run_until(
             if r.status != Status::NotStarted {
                 on_result(&r);
             }
+            let failed = r.status == Status::Failed;
             results.push(r);
+            failed
         },
     )
     .await?;

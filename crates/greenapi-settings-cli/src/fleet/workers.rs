@@ -99,7 +99,9 @@ where
         interrupts,
         |index, outcome, took| {
             on_done(&instances[index], &outcome);
+            let failed = matches!(outcome, Outcome::Done(Err(_)));
             settled[index] = Some((outcome, took));
+            failed
         },
     )
     .await?;
@@ -127,7 +129,7 @@ pub(super) async fn run_each<T, F, Fut>(
     min_interval: Option<Duration>,
     op: F,
     mut interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
-    mut on_settled: impl FnMut(usize, Outcome<T>, Duration),
+    mut on_settled: impl FnMut(usize, Outcome<T>, Duration) -> bool,
 ) -> Result<bool, CliError>
 where
     T: Send + 'static,
@@ -194,12 +196,14 @@ where
                 None => break,
                 Some(Ok((index, outcome, took))) => {
                     in_flight -= 1;
-                    if outcome.is_err() {
+                    settled[index] = true;
+                    // The caller says what counts as failed (a fleet apply's `notConverged`
+                    // or `notSaved` is an `Ok` here), so the progress line agrees with the
+                    // lines and the summary.
+                    if on_settled(index, Outcome::Done(outcome), took) {
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                     finished.fetch_add(1, Ordering::Relaxed);
-                    settled[index] = true;
-                    on_settled(index, Outcome::Done(outcome), took);
                 }
                 // Aborted past the grace period: settled below, as interrupted.
                 Some(Err(e)) if e.is_cancelled() => in_flight -= 1,

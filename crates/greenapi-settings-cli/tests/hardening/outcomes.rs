@@ -168,3 +168,43 @@ fn resume_contacts_again_the_instances_whose_resolved_settings_changed_since_the
         assert_eq!(s.webhook_url_token, "new-secret-2");
     }
 }
+
+/// Issue 19: the progress line said "0 failed" while the lines and the summary counted the
+/// instances that were answered `saveSettings: false` (or did not converge) as failed. Runs
+/// the binary on a terminal (util-linux `script`), where the progress line is drawn.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_progress_line_counts_failed_instances_as_the_summary_does() {
+    let (url, _seen) = never_saves();
+    let file = desired();
+    let mut csv = String::from("id,token,api_url\n");
+    for id in 1101000001..=1101000003u64 {
+        csv.push_str(&format!("{id},{TOKEN},{url}\n"));
+    }
+    let inst = tmp("progress.csv", &csv);
+    let line = format!(
+        "{} --color never apply {} --instances {} --concurrency 1",
+        common::CLI,
+        s(&file),
+        s(&inst)
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &line, "/dev/null"]);
+    for v in common::CLEARED_ENV {
+        c.env_remove(v);
+    }
+    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml");
+    let out = c
+        .output()
+        .expect("util-linux `script` runs the binary on a terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3 failed"), "the summary: {text}");
+    assert!(
+        text.contains("1/3 done, 1 failed"),
+        "the progress line: {text:?}"
+    );
+    assert!(
+        !text.contains("1/3 done, 0 failed") && !text.contains("2/3 done, 0 failed"),
+        "the progress line: {text:?}"
+    );
+}
