@@ -15,6 +15,26 @@ fn profiles(text: &str) -> std::path::PathBuf {
     tmp("profiles.toml", text)
 }
 
+/// Exit 2, every `needle` on stderr, none of `hidden` anywhere in the output.
+fn assert_refused(r: &Run, needles: &[&str], hidden: &[&str]) {
+    assert_eq!(r.code, 2, "{}", r.all());
+    for n in needles {
+        assert!(r.stderr.contains(n), "{n}: {}", r.stderr);
+    }
+    for h in hidden {
+        assert!(!r.all().contains(h), "{h} shown: {}", r.all());
+    }
+}
+
+/// The recording server received nothing.
+fn assert_not_contacted(seen: &std::sync::Mutex<Vec<common::Request>>) {
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the stale URL was contacted"
+    );
+}
+
 #[test]
 fn a_profile_with_a_stale_url_in_the_environment_never_sends_its_token_to_that_url() {
     let sb = common::single();
@@ -40,25 +60,15 @@ fn a_profile_with_a_stale_url_in_the_environment_never_sends_its_token_to_that_u
         .env("GREEN_API_URL", &stale)
         .args(["--profile", "prod", "get"]);
     let r = run(c);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("profile prod gives id_instance, api_token but not api_url")
-            && r.stderr
-                .contains("GREEN_API_URL from the environment not combined"),
-        "{}",
-        r.stderr
+    assert_refused(
+        &r,
+        &[
+            "profile prod gives id_instance, api_token but not api_url",
+            "GREEN_API_URL from the environment not combined",
+        ],
+        &[token, &stale],
     );
-    assert!(
-        !r.all().contains(token) && !r.all().contains(&stale),
-        "{}",
-        r.all()
-    );
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the stale URL was contacted"
-    );
+    assert_not_contacted(&seen);
 }
 
 #[test]
@@ -74,19 +84,13 @@ fn flags_and_environment_are_not_mixed_and_the_error_names_sources_not_values() 
         "get",
     ]);
     let r = run(c);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("the command line gives --api-url, --id-instance but not --api-token")
-            && r.stderr
-                .contains("GREEN_API_TOKEN from the environment not combined"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        !r.all().contains(token) && !r.all().contains(&stale),
-        "{}",
-        r.all()
+    assert_refused(
+        &r,
+        &[
+            "the command line gives --api-url, --id-instance but not --api-token",
+            "GREEN_API_TOKEN from the environment not combined",
+        ],
+        &[token, &stale],
     );
     // The environment, partly given, does not borrow from the default profile either.
     let p = profiles("[profiles.default]\napi_token = \"PROFILE-token-0123\"\nid_instance = 5\n");
@@ -119,11 +123,7 @@ fn flags_and_environment_are_not_mixed_and_the_error_names_sources_not_values() 
         "{}",
         r.stderr
     );
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the stale URL was contacted"
-    );
+    assert_not_contacted(&seen);
 }
 
 #[test]
