@@ -34,17 +34,24 @@ pub fn command() -> Command {
             .help("API token; prefer GREEN_API_TOKEN or a profile (command lines are visible to other users)"),
         Arg::new("profile").long("profile").global(true).value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
         Arg::new("sandbox").long("sandbox").global(true).action(ArgAction::SetTrue).help("Target an embedded sandbox on purpose (set and apply refuse to run without credentials otherwise)"),
-        Arg::new("timeout").long("timeout").global(true).value_name("SECONDS").allow_negative_numbers(true).help("Timeout per request, more than 0 and at most 3600 (default 30)"),
+        Arg::new("timeout").long("timeout").global(true).value_name("DURATION").allow_negative_numbers(true).help("Timeout per request: seconds or a duration (30s, 2m), more than 0 and at most 1h (default 30s)"),
         Arg::new("retries").long("retries").global(true).value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
         Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help("Colour output"),
         Arg::new("verbose").long("verbose").short('v').global(true).action(ArgAction::SetTrue).help("Show error details"),
+        Arg::new("quiet")
+            .long("quiet")
+            .short('q')
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .conflicts_with("verbose")
+            .help("Print results, changes, failures and errors only: no notes, no progress line, no lines for unchanged instances"),
     ];
     let file = || {
         Arg::new("file")
             .required(true)
             .value_name("FILE")
             .value_parser(clap::value_parser!(PathBuf))
-            .help("Settings file (.toml or .json, at most 1 MiB; API or snake_case names; defaults plus [instances.\"ID\"] overrides)")
+            .help("Settings file (.toml or .json, at most 1 MiB; - reads standard input; API or snake_case names; defaults plus [instances.\"ID\"] overrides)")
     };
     let fleet_args = || {
         [
@@ -52,7 +59,7 @@ pub fn command() -> Command {
                 .long("instances")
                 .value_name("CSV")
                 .value_parser(clap::value_parser!(PathBuf))
-                .help("Fleet mode: a file of `id,token,api_url` lines (at most 64 MiB)"),
+                .help("Fleet mode: a file of `id,token,api_url` lines (at most 64 MiB; - reads standard input)"),
             Arg::new("concurrency")
                 .long("concurrency")
                 .value_name("N")
@@ -68,7 +75,7 @@ pub fn command() -> Command {
             Arg::new("json")
                 .long("json")
                 .value_name("JSON|@FILE")
-                .help("Settings as a JSON object (or @file)"),
+                .help("Settings as a JSON object (or @FILE; @- reads standard input)"),
         );
     for f in FIELDS {
         let mut help = f.description.to_string();
@@ -144,7 +151,7 @@ pub fn command() -> Command {
                         .num_args(0..=1)
                         .require_equals(true)
                         .default_missing_value("5m")
-                        .help("Verify and repair: read the settings back (1 request/s) until every field shows, re-sending only fields still wrong after --settle; wait at most DURATION (default 5m, the API's apply window). Without it the outcome is \"not verified\""),
+                        .help("Verify and repair: read the settings back (1 request/s) until every field shows, re-sending only fields still wrong after --settle; wait at most DURATION (`--wait 5m` or `--wait=5m`; default 5m, the API's apply window). Without it the outcome is \"not verified\""),
                 )
                 .arg(
                     Arg::new("settle")
@@ -174,7 +181,7 @@ pub fn command() -> Command {
                 .about("Write the current settings of the instance (or fleet) as a settings file that apply accepts")
                 .args(fleet_args().into_iter().take(2))
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["toml", "json"]).help("toml (default) or json; a --output ending in .json means json"))
-                .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout"))
+                .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout (- is stdout)"))
                 .arg(Arg::new("include-secrets").long("include-secrets").action(ArgAction::SetTrue).help("Write webhookUrlToken in clear (the --output file is then readable by its owner only)"))
                 .arg(
                     Arg::new("token-env")
@@ -205,6 +212,34 @@ pub fn command() -> Command {
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
+}
+
+/// `--wait 5m` read as `--wait=5m`. `--wait` takes an optional value, so clap alone needs the
+/// `=` (otherwise `apply --wait FILE` would read FILE as the duration); a following argument
+/// that starts with a digit and is not an existing file is its value. Arguments after `--`
+/// are left alone.
+pub(crate) fn join_wait_value(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            out.push(a);
+            out.extend(it);
+            break;
+        }
+        if a == "--wait" {
+            let value = it.peek().and_then(|next| next.to_str()).filter(|v| {
+                v.starts_with(|c: char| c.is_ascii_digit()) && !std::path::Path::new(v).exists()
+            });
+            if let Some(v) = value.map(str::to_owned) {
+                it.next();
+                out.push(format!("--wait={v}").into());
+                continue;
+            }
+        }
+        out.push(a);
+    }
+    out
 }
 
 /// The settings file format, in the help of the commands that read or write one.

@@ -184,7 +184,7 @@ impl ConnArgs {
             return Err(CliError::usage(msg));
         }
         if !empty_env.is_empty() {
-            crate::errln!(
+            crate::note!(
                 "note: {} set but empty; treated as not given",
                 empty_env.join(", ")
             );
@@ -197,7 +197,7 @@ impl ConnArgs {
         let sandbox = Sandbox::start(SandboxConfig::default())
             .await
             .map_err(|e| CliError::failed(format!("cannot start the embedded sandbox: {e}")))?;
-        crate::errln!(
+        crate::note!(
             "note: {}; using an embedded sandbox at {} (instance {DEFAULT_INSTANCE_ID}). \
              Set {ENV_API_URL}, {ENV_ID_INSTANCE} and {ENV_TOKEN} (or --profile) for a real instance.",
             if self.sandbox {

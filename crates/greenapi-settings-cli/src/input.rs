@@ -14,25 +14,44 @@ pub const SMALL_FILE_CAP: u64 = 1 << 20;
 /// instances in a CSV, or a report of about 150,000 instances.
 pub const FLEET_FILE_CAP: u64 = 64 << 20;
 
+/// Whether standard input (`-`) was read already in this process.
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Longest echo of a user-given value in a message, in characters.
 pub const ECHO_MAX_CHARS: usize = 60;
 
 /// Reads `path` as UTF-8 text of at most `cap` bytes. Never reads more than `cap + 1` bytes,
 /// whatever the file is (a device, a pipe, a growing log). A leading UTF-8 byte order mark is
 /// removed.
+///
+/// `-` is standard input (read once per run: a second file named `-` is an error, since
+/// standard input has nothing more to give).
 pub fn read_capped(path: &Path, cap: u64) -> Result<String, CliError> {
     let shown = path.display().to_string();
     let cannot = |e: std::io::Error| CliError::usage(format!("cannot read {shown}: {e}"));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    if file.metadata().map_err(cannot)?.is_dir() {
-        return Err(CliError::usage(format!(
-            "cannot read {shown}: it is a directory"
-        )));
-    }
     let mut bytes = Vec::new();
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
+    if path.as_os_str() == "-" {
+        if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(CliError::usage(
+                "- (standard input) is given for two inputs; only one of them can read it",
+            ));
+        }
+        std::io::stdin()
+            .lock()
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
+    } else {
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        if file.metadata().map_err(cannot)?.is_dir() {
+            return Err(CliError::usage(format!(
+                "cannot read {shown}: it is a directory"
+            )));
+        }
+        file.take(cap.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    }
     if bytes.len() as u64 > cap {
         return Err(CliError::usage(format!(
             "{shown} is larger than {} (the limit for this kind of file); nothing was sent",

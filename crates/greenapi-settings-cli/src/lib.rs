@@ -55,11 +55,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let args = args::join_wait_value(args.into_iter().map(Into::into).collect());
     let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::UnknownArgument
+                && args.iter().any(|a| a == "--wait")
+            {
+                // `--wait VALUE` with a value that is not a duration: clap saw a stray argument.
+                crate::errln!("hint: --wait takes a duration such as --wait=5m or --wait 90s");
+            }
             return if !e.use_stderr() {
                 Exit::Ok.into()
             } else if args.iter().any(|a| a == "--detailed-exitcode") {
@@ -71,6 +77,7 @@ where
         }
     };
     let verbose = matches.get_flag("verbose");
+    out::set_quiet(matches.get_flag("quiet"));
     let style = Style::from_choice(
         matches
             .get_one::<String>("color")

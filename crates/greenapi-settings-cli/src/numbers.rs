@@ -18,46 +18,45 @@ pub const MAX_RETRIES: u32 = 100;
 /// the API's 1 request/second per instance.
 pub const MAX_CONCURRENCY: usize = 10_000;
 
-/// `--timeout SECONDS`: a finite number of seconds, more than 0 and at most an hour.
+/// `--timeout DURATION`: seconds (`30`, `0.5`) or a duration (`30s`, `2m`, `1m 30s`), more
+/// than 0 and at most an hour; returned in seconds.
 pub fn timeout(raw: &str) -> Result<f64, CliError> {
-    let bad = || {
-        CliError::usage(format!(
-            "--timeout: expected a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
-            clip(raw)
-        ))
-    };
-    let v: f64 = raw.trim().parse().map_err(|_| bad())?;
-    if !v.is_finite() || v <= 0.0 || v > MAX_TIMEOUT_SECS {
-        return Err(bad());
-    }
-    Ok(v)
+    duration_within("--timeout", raw, MAX_TIMEOUT_SECS).map(|d| d.as_secs_f64())
 }
 
 /// Longest `--wait`, in seconds (an hour: the API applies a change within 5 minutes).
 pub const MAX_WAIT_SECS: f64 = 3600.0;
 
-/// A duration option `name` (`--wait`, `--settle`): seconds (`300`, `0.5`) or with a unit
-/// (`5m`, `90s`, `1h`), finite, more than 0 and at most [`MAX_WAIT_SECS`].
+/// A duration option `name` (`--wait`, `--settle`): seconds (`300`, `0.5`) or a duration in
+/// humantime's grammar (`5m`, `90s`, `1h`, `1m 30s`, `500ms`), more than 0 and at most
+/// [`MAX_WAIT_SECS`].
 pub fn duration(name: &str, raw: &str) -> Result<std::time::Duration, CliError> {
+    duration_within(name, raw, MAX_WAIT_SECS)
+}
+
+/// The one duration grammar of the command line: a bare number is in seconds (each option's
+/// documented unit), anything else is read by `humantime` (`30s`, `5m`, `1h 30m`, `250ms`);
+/// the result must be more than 0 and at most `max_secs`.
+fn duration_within(name: &str, raw: &str, max_secs: f64) -> Result<std::time::Duration, CliError> {
     let bad = || {
         CliError::usage(format!(
-            "{name}: expected a duration such as 300, 90s, 5m or 1h (more than 0, at most 1h), found {}",
+            "{name}: expected a duration such as 30, 90s, 5m or 1m 30s (seconds when no unit is given; more than 0, at most {}), found {}",
+            humantime::format_duration(std::time::Duration::from_secs_f64(max_secs)),
             clip(raw)
         ))
     };
     let t = raw.trim();
-    let (number, scale) = match t.char_indices().last() {
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 's')) => (&t[..i], 1.0),
-        _ => (t, 1.0),
+    let d = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= max_secs => {
+            std::time::Duration::from_secs_f64(secs)
+        }
+        Ok(_) => return Err(bad()),
+        Err(_) => humantime::parse_duration(t).map_err(|_| bad())?,
     };
-    let v: f64 = number.trim().parse().map_err(|_| bad())?;
-    let secs = v * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > MAX_WAIT_SECS {
+    if d.is_zero() || d.as_secs_f64() > max_secs {
         return Err(bad());
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 /// A whole-number option `name` between `min` and `max`.
@@ -102,6 +101,9 @@ mod tests {
             );
         }
         assert_eq!(timeout("0.5").unwrap(), 0.5);
+        assert_eq!(timeout("30s").unwrap(), 30.0);
+        assert_eq!(timeout("2m").unwrap(), 120.0);
+        assert_eq!(timeout("250ms").unwrap(), 0.25);
         assert_eq!(timeout("3600").unwrap(), 3600.0);
     }
 
@@ -121,11 +123,19 @@ mod tests {
         assert_eq!(duration("--wait", "300").unwrap(), Duration::from_secs(300));
         assert_eq!(duration("--wait", "5m").unwrap(), Duration::from_secs(300));
         assert_eq!(
-            duration("--wait", "1.5s").unwrap(),
+            duration("--wait", "1s 500ms").unwrap(),
             Duration::from_millis(1500)
         );
+        assert_eq!(
+            duration("--wait", "0.5").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            duration("--wait", "1m 30s").unwrap(),
+            Duration::from_secs(90)
+        );
         assert_eq!(duration("--wait", "1h").unwrap(), Duration::from_secs(3600));
-        for bad in ["0", "-1", "inf", "nan", "2h", "5x", "", "m"] {
+        for bad in ["0", "0s", "-1", "inf", "nan", "2h", "5x", "", "m", "-5m"] {
             let e = duration("--wait", bad).unwrap_err();
             assert!(
                 e.message.starts_with("--wait: expected a duration"),

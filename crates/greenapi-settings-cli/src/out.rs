@@ -9,6 +9,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: from now on [`note!`](crate::note) prints nothing, and neither do the fleet
+/// progress line and the lines of unchanged instances. Errors, failures, results and
+/// summaries still print.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// A note on stderr (what the tool assumed or did on the side), unless `--quiet`.
+pub fn note(args: fmt::Arguments<'_>) {
+    if !quiet() {
+        stderr(args, true);
+    }
+}
 
 fn write_to(mut w: impl Write, closed: &AtomicBool, args: fmt::Arguments<'_>, newline: bool) {
     if closed.load(Ordering::Relaxed) {
@@ -66,4 +86,11 @@ macro_rules! errln {
 #[doc(hidden)]
 macro_rules! err {
     ($($t:tt)*) => { $crate::out::stderr(format_args!($($t)*), false) };
+}
+
+/// An informational line on stderr (`note: …`, `report written to …`), left out by `--quiet`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! note {
+    ($($t:tt)*) => { $crate::out::note(format_args!($($t)*)) };
 }

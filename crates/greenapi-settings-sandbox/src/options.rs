@@ -30,6 +30,7 @@ use crate::config::{SandboxConfig, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 
 /// Text shown after the options in `--help`: the inspection endpoints.
 pub const AFTER_HELP: &str = "\
+Options in MS take milliseconds (250) or a duration with a unit (1s, 2m, 1m 30s).
 Inspection (no token needed, never shows tokens):
   GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset
   POST /sandbox/instances/ID/drift (body: settings to drift to; empty: revert the last change)";
@@ -158,6 +159,30 @@ fn state_file(value: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// A duration option in milliseconds: a bare number is milliseconds (`250`), anything else is
+/// read by `humantime` (`1s`, `1m 30s`, `500ms`), the same grammar as the CLI's durations.
+fn millis(value: &str) -> Result<u64, String> {
+    let t = value.trim();
+    t.parse::<u64>()
+        .ok()
+        .or_else(|| {
+            humantime::parse_duration(t)
+                .ok()
+                .and_then(|d| u64::try_from(d.as_millis()).ok())
+        })
+        .ok_or_else(|| {
+            "expects milliseconds (250) or a duration with a unit (1s, 2m, 1m 30s)".into()
+        })
+}
+
+fn duration_ms(id: &'static str, help: impl Into<String>) -> Arg {
+    Arg::new(id)
+        .long(id)
+        .value_name("MS")
+        .value_parser(millis)
+        .help(help.into())
+}
+
 fn number(id: &'static str, value_name: &'static str, help: impl Into<String>) -> Arg {
     Arg::new(id)
         .long(id)
@@ -192,19 +217,16 @@ pub fn args() -> Vec<Arg> {
             .value_name("N|off")
             .value_parser(rate_limit)
             .help("Requests per second per instance (default 1)"),
-        number(
+        duration_ms(
             "apply-delay-ms",
-            "MS",
             "setSettings becomes visible after MS milliseconds (default 0)",
         ),
-        number(
+        duration_ms(
             "restart-ms",
-            "MS",
             "Answer 400 \"starting\" for MS milliseconds after setSettings (default 0)",
         ),
-        number(
+        duration_ms(
             "latency-ms",
-            "MS",
             "Delay every answer by MS milliseconds (default 0)",
         ),
         Arg::new("error-rate")
@@ -220,9 +242,8 @@ pub fn args() -> Vec<Arg> {
                 "Lose this share (0 to 1) of the fields of acknowledged setSettings calls: \
                  answered saveSettings: true, never applied (default 0)",
             ),
-        number(
+        duration_ms(
             "drift-after-ms",
-            "MS",
             "MS milliseconds after a setSettings took effect, its settings revert by themselves \
              (default: never)",
         ),
@@ -266,7 +287,10 @@ pub fn args() -> Vec<Arg> {
         Arg::new("read-timeout-ms")
             .long("read-timeout-ms")
             .value_name("MS")
-            .value_parser(clap::value_parser!(u64).range(1..))
+            .value_parser(|v: &str| match millis(v)? {
+                0 => Err("expects more than 0 milliseconds".to_string()),
+                ms => Ok(ms),
+            })
             .help(format!(
                 "Time a client has to send a request's headers, then its body (default {})",
                 DEFAULT_READ_TIMEOUT.as_millis()
@@ -396,7 +420,7 @@ mod tests {
             "--restart-ms",
             "5",
             "--latency-ms",
-            "1",
+            "1s",
             "--error-rate",
             "0.5",
             "--seed",
@@ -437,10 +461,22 @@ mod tests {
             "drift_after: Some(2s)",
             r#"drift_fields: Some(["incomingWebhook", "delaySendMessagesMilliseconds"])"#,
             "drift_limit: Some(1)",
+            "latency: 1s",
         ] {
             assert!(shown.contains(part), "{part} in {shown}");
         }
         assert!(!shown.contains("zq-"), "{shown}");
+    }
+
+    #[test]
+    fn millisecond_options_take_durations_with_units_too() {
+        for (raw, ms) in [("250", 250), ("1s", 1000), ("1m 30s", 90_000), ("20ms", 20)] {
+            assert_eq!(millis(raw), Ok(ms), "{raw}");
+        }
+        let err = parse(&["--latency-ms", "soon"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("a duration with a unit"), "{err}");
+        assert!(parse(&["--read-timeout-ms", "0s"]).is_err());
     }
 
     #[test]

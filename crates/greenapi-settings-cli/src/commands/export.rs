@@ -21,7 +21,10 @@ enum Format {
 /// Runs `export`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
     crate::args::refuse_fleet_options_alone(m)?;
-    let output = m.get_one::<PathBuf>("output");
+    // `-o -` is standard output, as with curl and most tools.
+    let output = m
+        .get_one::<PathBuf>("output")
+        .filter(|p| p.as_os_str() != "-");
     let format = match m.get_one::<String>("format").map(String::as_str) {
         Some("json") => Format::Json,
         Some(_) => Format::Toml,
@@ -72,15 +75,15 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
     match output {
         Some(path) => {
             write_file(path, &text, secrets.include)?;
-            crate::errln!("exported the settings of {source} to {}", path.display());
+            crate::note!("exported the settings of {source} to {}", path.display());
         }
         None => crate::out!("{text}"),
     }
     for why in &exported.left_out {
-        crate::errln!("note: left out, as it cannot be set: {why}");
+        crate::note!("note: left out, as it cannot be set: {why}");
     }
     if !exported.env_needed.is_empty() {
-        crate::errln!(
+        crate::note!(
             "note: webhookUrlToken is written as an environment reference; set {} before plan / apply (or export with --include-secrets)",
             exported.env_needed.join(", ")
         );

@@ -265,7 +265,9 @@ async fn fleet_command(
         interrupts,
         |r| {
             fleet::clear_progress_line();
-            if out.json {
+            if crate::out::quiet() && r.status == Status::Unchanged {
+                // --quiet: only instances where something happened (or would) get a line.
+            } else if out.json {
                 crate::errln!("{}", fleet_line(r, Style::plain()));
             } else {
                 crate::outln!("{}", fleet_line(r, style));
@@ -297,8 +299,8 @@ async fn fleet_command(
         report.write(path)?;
         let line = format!("report written to {}", path.display());
         if out.json {
-            crate::errln!("{line}");
-        } else {
+            crate::note!("{line}");
+        } else if !crate::out::quiet() {
             crate::outln!("{line}");
         }
     }

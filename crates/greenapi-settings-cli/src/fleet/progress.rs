@@ -28,7 +28,7 @@ pub(super) fn spawn_progress(
     failed: Arc<AtomicUsize>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if !stderr_is_terminal() || total == 0 {
+        if !stderr_is_terminal() || total == 0 || crate::out::quiet() {
             return;
         }
         loop {

@@ -75,7 +75,7 @@ fn bad_numeric_options_exit_2_with_a_clear_message_never_a_panic() {
         .map(|v| {
             (
                 vec!["--timeout", v, "get"],
-                "--timeout: expected a number of seconds",
+                "--timeout: expected a duration such as 30, 90s",
             )
         })
         .collect();
