@@ -212,6 +212,28 @@ pub fn command() -> Command {
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))
+        .subcommand(
+            Command::new("completions")
+                .about("Print the shell completion script (bash: `source <(greenapi-settings completions bash)`)")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_name("SHELL")
+                        .value_parser(clap::value_parser!(clap_complete::Shell))
+                        .help("bash, zsh, fish, elvish or powershell"),
+                ),
+        )
+        .subcommand(
+            Command::new("man")
+                .about("Print the man page (roff; `greenapi-settings man | man -l -`), or write one per command")
+                .arg(
+                    Arg::new("dir")
+                        .long("dir")
+                        .value_name("DIR")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("Write greenapi-settings.1 and greenapi-settings-COMMAND.1 into DIR instead"),
+                ),
+        )
 }
 
 /// `--wait 5m` read as `--wait=5m`. `--wait` takes an optional value, so clap alone needs the

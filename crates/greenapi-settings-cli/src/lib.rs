@@ -43,7 +43,9 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 
-use commands::{demo, docs, export, get, plan_apply, sandbox, schema, set, spec_check, validate};
+use commands::{
+    completions, demo, docs, export, get, plan_apply, sandbox, schema, set, spec_check, validate,
+};
 use exit::{CliError, Exit};
 use style::Style;
 
@@ -151,6 +153,8 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),
         Some(("demo", _)) => demo::run(style).await,
+        Some(("completions", sub)) => completions::completions(sub),
+        Some(("man", sub)) => completions::man(sub),
         _ => Err(CliError::usage("no command given; see --help")),
     }
 }

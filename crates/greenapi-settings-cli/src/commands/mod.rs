@@ -2,6 +2,7 @@
 //! [`crate::main`]'s dispatch calls with the command's parsed arguments. Handlers return the
 //! exit code, or a [`crate::exit::CliError`] that `main` prints.
 
+pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod docs;
 pub(crate) mod export;
