@@ -62,45 +62,20 @@ pub fn ensure_open_files(concurrency: usize) -> Result<(), CliError> {
 }
 
 #[cfg(unix)]
-#[allow(unsafe_code)]
-// `rlim_t` is `u64` here but not on every unix target: the casts are kept.
-#[allow(clippy::unnecessary_cast)]
 mod imp {
-    //! The one use of `unsafe` in this crate: `getrlimit` / `setrlimit` (std has no safe
-    //! wrapper). Both only read or write the `rlimit` struct passed by reference.
+    //! `getrlimit` / `setrlimit` through the `rlimit` crate (safe wrappers; this file used to
+    //! hold the workspace's only `unsafe`).
 
-    fn get() -> Result<(u64, u64), std::io::Error> {
-        let mut rl = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: `rl` is a valid, writable `rlimit` for the duration of the call.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok((rl.rlim_cur as u64, rl.rlim_max as u64))
-    }
-
-    fn set(soft: u64, hard: u64) -> Result<(), std::io::Error> {
-        let rl = libc::rlimit {
-            rlim_cur: soft as libc::rlim_t,
-            rlim_max: hard as libc::rlim_t,
-        };
-        // SAFETY: `rl` is a valid `rlimit`, only read by the call.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
+    use rlimit::Resource;
 
     pub(super) fn ensure(concurrency: usize) -> Result<(), String> {
         // A limit that cannot be read is not checked: the run goes on as it always did.
-        let Ok((soft, hard)) = get() else {
+        let Ok((soft, hard)) = rlimit::getrlimit(Resource::NOFILE) else {
             return Ok(());
         };
         match super::decide(concurrency, soft, hard)? {
             None => Ok(()),
-            Some(raised) => set(raised, hard).map_err(|e| {
+            Some(raised) => rlimit::setrlimit(Resource::NOFILE, raised, hard).map_err(|e| {
                 format!(
                     "{} (raising it to {raised} failed: {e})",
                     super::refusal(concurrency, soft, "soft limit")
