@@ -1,5 +1,6 @@
-//! The instances file of a fleet run (`id,token,api_url` per line): read and checked whole,
-//! every bad line reported at once, before anything is sent.
+//! The instances file of a fleet run (`id,token,api_url` per line, or any column order under a
+//! header): read with the `csv` crate and checked whole, every bad line reported at once,
+//! before anything is sent.
 
 use std::collections::HashSet;
 
@@ -10,45 +11,97 @@ use crate::creds::{check_api_url_alone, hide_secrets, CheckedUrl};
 use crate::exit::CliError;
 use crate::input::strip_bom;
 
-/// Parses an instances file (`id,token,api_url` per line; `#` comments, blank lines, a UTF-8
-/// byte order mark and a first line that looks like a header (`id,token,api_url`) are skipped),
-/// checking every line's id, token and URL before anything is sent and reporting every bad
-/// line at once. No message quotes a token or a URL: a token in the wrong column is not echoed.
+/// One line of the instances file, by column name (`id`, `token`, `api_url` after the header
+/// is read; other columns of an inventory are ignored).
+#[derive(serde::Deserialize)]
+struct Row<'a> {
+    id: &'a str,
+    token: &'a str,
+    api_url: &'a str,
+}
+
+/// Parses an instances file and checks every line's id, token and URL before anything is sent,
+/// reporting every bad line at once. The file is CSV (RFC 4180: quoted fields, `""` inside
+/// quotes), its separator `,`, `;` or a tab (the one the first line uses most); `#` comment
+/// lines, blank lines and a UTF-8 byte order mark are skipped. A first line that names the
+/// columns (`id`/`idInstance`, a column with `token`, one with `url`, in any order) is a header:
+/// the columns are then found by name and any other column is ignored. Without one, each line
+/// is `id,token,api_url`. No message quotes a token or a URL: a token in the wrong column is
+/// not echoed.
 pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliError> {
+    let text = strip_bom(text);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(::csv::Trim::All)
+        .delimiter(separator(text))
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
     // URLs the core's checks passed. Those checks depend on the URL and on the token's
     // characters only, and the token was checked for those characters above: a URL that
     // passed with one token passes with any other that got this far.
-    let mut urls_passed: HashSet<&str> = HashSet::new();
+    let mut urls_passed: HashSet<String> = HashSet::new();
     // The last line's URL and its token-independent checks (`check_api_url` is those, then
     // the token's): consecutive lines nearly always share their URL.
-    let mut last_url: Option<(&str, Result<CheckedUrl, String>)> = None;
-    let mut first = true;
-    for (i, raw) in strip_bom(text).lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    let mut last_url: Option<(String, Result<CheckedUrl, String>)> = None;
+    let mut columns: Option<Columns> = None;
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(format!("{}: {}", At(shown, line as usize), csv_problem(&e)));
+                break;
+            }
         }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if std::mem::take(&mut first) && looks_like_header(&fields) {
-            continue;
+        if record.iter().all(str::is_empty) {
+            continue; // a line of blanks
         }
-        let at = At(shown, i + 1);
-        let [id, token, url] = fields.as_slice() else {
+        let at = At(shown, record.position().map_or(0, |p| p.line() as usize));
+        let cols: &Columns = if let Some(c) = &columns {
+            c
+        } else {
+            let (found, header) = Columns::of_first(&record);
+            match header {
+                Ok(true) => {
+                    columns = Some(found);
+                    continue;
+                }
+                Ok(false) => columns.insert(found),
+                Err(p) => {
+                    problems.push(format!("{at}: {p}"));
+                    break;
+                }
+            }
+        };
+        if record.len() < cols.needed || (cols.exact && record.len() != cols.needed) {
             problems.push(format!(
-                "{at}: expected 3 fields `id,token,api_url`, found {}",
-                fields.len()
+                "{at}: expected {} fields `{}`, found {}",
+                cols.needed,
+                cols.shape,
+                record.len()
             ));
             continue;
+        }
+        let row: Row<'_> = match record.deserialize(Some(&cols.names)) {
+            Ok(row) => row,
+            Err(e) => {
+                problems.push(format!("{at}: {}", csv_problem(&e)));
+                continue;
+            }
         };
-        let Ok(id) = id.parse::<u64>() else {
+        let Ok(id) = row.id.parse::<u64>() else {
             problems.push(format!(
                 "{at}: the instance id must be a number (the value is not shown: it may be a misplaced token)"
             ));
             continue;
         };
+        let (token, url) = (row.token, row.api_url);
         if token.is_empty() {
             problems.push(format!("{at}: empty token for instance {id}"));
             continue;
@@ -62,9 +115,9 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
             ));
             continue;
         }
-        let token = ApiToken::new(*token);
+        let token = ApiToken::new(token);
         if last_url.as_ref().is_none_or(|(seen, _)| seen != url) {
-            last_url = Some((url, check_api_url_alone(url)));
+            last_url = Some((url.to_string(), check_api_url_alone(url)));
         }
         let checked = match last_url.as_ref().map(|(_, c)| c) {
             Some(Ok(c)) => c.check_token(Some(&token)),
@@ -79,7 +132,7 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
         // here, before the first request of the run (without building a client per line).
         if !urls_passed.contains(url) {
             if let Err(e) = Client::builder()
-                .api_url(*url)
+                .api_url(url)
                 .id_instance(id)
                 .api_token(token.clone())
                 .check()
@@ -88,7 +141,7 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
                 problems.push(format!("{at}: instance {id}: {}", e.message));
                 continue;
             }
-            urls_passed.insert(url);
+            urls_passed.insert(url.to_string());
         }
         if !seen.insert(id) {
             problems.push(format!("{at}: instance {id} is listed twice"));
@@ -113,6 +166,116 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
     Ok(out)
 }
 
+/// The separator the first line that is not blank or a comment uses most: `,`, `;` or a tab
+/// (`,` on a tie; quoted text is counted too, which a first line of ids, tokens and URLs does
+/// not have).
+fn separator(text: &str) -> u8 {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let count = |c: char| first.matches(c).count();
+    [b';', b'\t']
+        .into_iter()
+        .filter(|&d| count(d as char) > count(','))
+        .max_by_key(|&d| count(d as char))
+        .unwrap_or(b',')
+}
+
+/// A `csv` error as a problem, without the field's text (it may be a token): the crate's
+/// messages name positions and kinds, and a deserialize error names the column.
+fn csv_problem(e: &::csv::Error) -> String {
+    match e.kind() {
+        ::csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+            Some(i) => format!("column {} could not be read", i + 1),
+            None => "a column is missing".to_string(),
+        },
+        ::csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+        _ => "not a CSV line".to_string(),
+    }
+}
+
+/// Where the three columns are: by position, or by the header's names.
+struct Columns {
+    /// The names serde reads the record with (`id`, `token`, `api_url`, or other names that
+    /// the row ignores).
+    names: ::csv::StringRecord,
+    /// Fields a line needs (the last named column's position + 1).
+    needed: usize,
+    /// Whether a line must have exactly `needed` fields (no header: extra fields are a mistake).
+    exact: bool,
+    /// The shape named in a "wrong number of fields" problem.
+    shape: String,
+}
+
+impl Columns {
+    fn positional() -> Columns {
+        Columns {
+            names: ::csv::StringRecord::from(vec!["id", "token", "api_url"]),
+            needed: 3,
+            exact: true,
+            shape: "id,token,api_url".into(),
+        }
+    }
+
+    /// The columns the first line gives, and whether it is a header (`Ok(true)`), data
+    /// (`Ok(false)`), or a header that names a column twice (`Err`).
+    fn of_first(first: &::csv::StringRecord) -> (Columns, Result<bool, String>) {
+        let kinds: Vec<Option<&'static str>> = first.iter().map(column_kind).collect();
+        let position = |name: &str| kinds.iter().position(|k| *k == Some(name));
+        let (Some(id), Some(token), Some(url)) =
+            (position("id"), position("token"), position("api_url"))
+        else {
+            return (Columns::positional(), Ok(false));
+        };
+        for name in ["id", "token", "api_url"] {
+            if kinds.iter().filter(|k| **k == Some(name)).count() > 1 {
+                return (
+                    Columns::positional(),
+                    Err(format!("the header names the {name} column twice")),
+                );
+            }
+        }
+        let names = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| k.map_or_else(|| format!("_{i}"), str::to_string))
+            .collect::<Vec<_>>();
+        let columns = Columns {
+            names: ::csv::StringRecord::from(names),
+            needed: id.max(token).max(url) + 1,
+            exact: false,
+            shape: first.iter().collect::<Vec<_>>().join(","),
+        };
+        (columns, Ok(true))
+    }
+}
+
+/// What a header cell names: the instance id (`id`, `idInstance`, `instance`, `instanceId`),
+/// the token (any name with `token`) or the URL (any name with `url`); `None` for any other
+/// column. Anything else on the first line is data, and checked as such (a typo in the first
+/// id must not silently drop that instance).
+fn column_kind(cell: &str) -> Option<&'static str> {
+    let norm: String = cell
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if matches!(
+        norm.as_str(),
+        "id" | "idinstance" | "instance" | "instanceid"
+    ) {
+        Some("id")
+    } else if norm.contains("token") {
+        Some("token")
+    } else if norm.contains("url") {
+        Some("api_url")
+    } else {
+        None
+    }
+}
+
 /// Where a line is, `FILE:LINE`, written only into a problem's message (formatting it for
 /// every line was ~1k instructions a line).
 #[derive(Clone, Copy)]
@@ -122,25 +285,6 @@ impl std::fmt::Display for At<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.0, self.1)
     }
-}
-
-/// A header line names the columns: `id,token,api_url`, `idInstance,apiTokenInstance,apiUrl`…
-/// Anything else on the first line is data, and checked as such (a typo in the first id must
-/// not silently drop that instance).
-fn looks_like_header(fields: &[&str]) -> bool {
-    let norm = |f: &str| -> String {
-        f.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase()
-    };
-    fields.len() == 3
-        && matches!(
-            norm(fields[0]).as_str(),
-            "id" | "idinstance" | "instance" | "instanceid"
-        )
-        && norm(fields[1]).contains("token")
-        && norm(fields[2]).contains("url")
 }
 
 #[cfg(test)]
@@ -311,5 +455,54 @@ mod tests {
     fn a_token_percent_encoded_in_the_url_is_found() {
         let p = problems("1,SEKRIT<>{}É-long-token-value,https://a.example/p/SEKRIT%3C%3E%7B%7D%C3%89-long-token-value/q\n");
         assert!(p[0].contains("contains the API token"), "{p:?}");
+    }
+
+    #[test]
+    fn quoted_fields_any_column_order_extra_columns_and_semicolons_are_read() {
+        // An inventory export: header in another order, extra columns, quoted fields.
+        let ok = parse_instances(
+            "region,apiUrl,\"note, with comma\",apiTokenInstance,idInstance\n\
+             eu,https://a.example,\"said \"\"hi\"\"\",tok1,1\n\
+             us,\"https://b.example\",,\"tok2\",2\n",
+            "i.csv",
+        )
+        .unwrap();
+        assert_eq!(ok.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(ok[0].token.expose(), "tok1");
+        assert_eq!(ok[1].token.expose(), "tok2");
+        assert_eq!(ok[1].api_url, "https://b.example");
+        // `;` (a spreadsheet in a locale that writes decimal commas) and a tab.
+        for sep in [";", "\t"] {
+            let text = format!("id{sep}token{sep}api_url\n1{sep}tok{sep}https://a.example\n");
+            let ok = parse_instances(&text, "i.csv").unwrap();
+            assert_eq!(ok.len(), 1, "{sep:?}");
+        }
+        let ok = parse_instances(
+            "1;tok;https://a.example\n2;tok;https://a.example\n",
+            "i.csv",
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn a_header_line_names_its_problems_and_short_lines_are_counted() {
+        let p = problems("id,token,token_2,api_url\n1,a,b,https://a.example\n");
+        assert_eq!(p, ["i.csv:1: the header names the token column twice"]);
+        // Without a header every line is exactly id,token,api_url; with one, extra columns
+        // are fine but the named ones must be there.
+        let p = problems("1,tok,https://a.example,extra\n");
+        assert!(
+            p[0].starts_with("i.csv:1: expected 3 fields `id,token,api_url`, found 4"),
+            "{p:?}"
+        );
+        let p = problems("url,id,token,note\nhttps://a.example,1\n");
+        assert!(
+            p[0].starts_with("i.csv:2: expected 3 fields `url,id,token,note`, found 2"),
+            "{p:?}"
+        );
+        // An unterminated quote is a problem with a line number, never the field's text.
+        let p = problems("1,\"SEKRIT,https://a.example\n");
+        assert!(p.iter().all(|d| !d.contains("SEKRIT")), "{p:?}");
     }
 }
