@@ -17,33 +17,99 @@ pub(crate) fn kebab(snake: &str) -> String {
     snake.replace('_', "-")
 }
 
-/// The command line, with one `set` flag per writable setting of the spec.
-pub fn command() -> Command {
-    let conn = [
-        Arg::new("api-url").long("api-url").global(true).value_name("URL").help("API URL of the instance [env: GREEN_API_URL]"),
-        Arg::new("id-instance")
-            .long("id-instance")
-            .global(true)
-            .value_name("ID")
-            .help("Instance id [env: GREEN_API_ID_INSTANCE]"),
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+/// The help heading of the options that say which instance to talk to and how.
+const CONNECTION: &str = "Connection options";
+
+/// The ids of the connection options, in help order.
+pub(crate) const CONNECTION_IDS: [&str; 7] = [
+    "api-url",
+    "id-instance",
+    "api-token",
+    "profile",
+    "sandbox",
+    "timeout",
+    "retries",
+];
+
+/// The connection options: global (given before or after the command), under their own
+/// heading. Commands that talk to no instance get hidden copies ([`offline`]), so their help
+/// does not show them and giving one is an error naming why.
+fn connection_args() -> [Arg; 7] {
+    [
+        Arg::new("api-url").long("api-url").value_name("URL").help("API URL of the instance [env: GREEN_API_URL]"),
+        Arg::new("id-instance").long("id-instance").value_name("ID").help("Instance id [env: GREEN_API_ID_INSTANCE]"),
         Arg::new("api-token")
             .long("api-token")
-            .global(true)
             .value_name("TOKEN")
             .hide_env_values(true)
             .help("API token; prefer GREEN_API_TOKEN or a profile (command lines are visible to other users)"),
-        Arg::new("profile").long("profile").global(true).value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
-        Arg::new("sandbox").long("sandbox").global(true).action(ArgAction::SetTrue).help("Target an embedded sandbox on purpose (set and apply refuse to run without credentials otherwise)"),
-        Arg::new("timeout").long("timeout").global(true).value_name("DURATION").allow_negative_numbers(true).help("Timeout per request: seconds or a duration (30s, 2m), more than 0 and at most 1h (default 30s)"),
-        Arg::new("retries").long("retries").global(true).value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
-        Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help("Colour output"),
-        Arg::new("verbose").long("verbose").short('v').global(true).action(ArgAction::SetTrue).help("Show error details"),
+        Arg::new("profile").long("profile").value_name("NAME").help("Profile from the profiles file [env: GREENAPI_SETTINGS_PROFILES]"),
+        Arg::new("sandbox").long("sandbox").action(ArgAction::SetTrue).help("Target an embedded sandbox on purpose (set and apply refuse to run without credentials otherwise)"),
+        Arg::new("timeout").long("timeout").value_name("DURATION").allow_negative_numbers(true).help("Timeout per request: seconds or a duration (30s, 2m), more than 0 and at most 1h (default 30s)"),
+        Arg::new("retries").long("retries").value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
+    ]
+    .map(|a| a.global(true).help_heading(CONNECTION))
+}
+
+/// A command that talks to no instance: the connection options are accepted by the parser
+/// (hidden, not global here, so clap does not propagate the visible ones into its help) and
+/// refused by [`refuse_connection_options`] with the reason.
+fn offline(command: Command) -> Command {
+    command.args(connection_args().map(|a| a.global(false).hide(true)))
+}
+
+/// The commands that talk to no instance, and what each does instead (the reason a
+/// connection option is refused there).
+pub(crate) const OFFLINE: [(&str, &str); 7] = [
+    ("validate", "checks files offline"),
+    ("schema", "prints the settings files' schema"),
+    ("docs", "prints the settings reference"),
+    ("demo", "always runs on a fresh embedded sandbox"),
+    ("sandbox", "runs the local server (see its own options)"),
+    ("completions", "prints a shell script"),
+    ("man", "prints the manual"),
+];
+
+/// Refuses connection options given to a command that talks to no instance (`why` says what
+/// it does instead): they would be ignored silently.
+pub(crate) fn refuse_connection_options(
+    command: &str,
+    m: &ArgMatches,
+    why: &str,
+) -> Result<(), CliError> {
+    let given: Vec<String> = CONNECTION_IDS
+        .into_iter()
+        .filter(|id| {
+            m.try_contains_id(id).unwrap_or(false)
+                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|id| format!("--{id}"))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "{} {} not apply to `{command}`: it {why}; leave {} out",
+        given.join(" and "),
+        if given.len() == 1 { "does" } else { "do" },
+        if given.len() == 1 { "it" } else { "them" }
+    )))
+}
+
+/// The command line, with one `set` flag per writable setting of the spec.
+pub fn command() -> Command {
+    let global = [
+        Arg::new("color").long("color").global(true).value_name("WHEN").value_parser(["auto", "always", "never"]).default_value("auto").help_heading(GLOBAL).help("Colour output (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)"),
+        Arg::new("verbose").long("verbose").short('v').global(true).action(ArgAction::SetTrue).help_heading(GLOBAL).help("Show error details"),
         Arg::new("quiet")
             .long("quiet")
             .short('q')
             .global(true)
             .action(ArgAction::SetTrue)
             .conflicts_with("verbose")
+            .help_heading(GLOBAL)
             .help("Print results, changes, failures and errors only: no notes, no progress line, no lines for unchanged instances"),
     ];
     let file = || {
@@ -96,7 +162,7 @@ pub fn command() -> Command {
                 .hide(f.status.is_ignored()),
         );
     }
-    Command::new("greenapi-settings")
+    let command = Command::new("greenapi-settings")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Read and change GREEN-API instance settings, for one instance or a fleet")
         .after_help(
@@ -107,7 +173,8 @@ pub fn command() -> Command {
              130 interrupted by Ctrl-C, 143 by SIGTERM (a fleet report marks instances not started; --resume carries on).",
         )
         .subcommand_required(true)
-        .args(conn)
+        .args(connection_args())
+        .args(global)
         .subcommand(
             Command::new("get")
                 .about("Show the instance's settings")
@@ -233,7 +300,10 @@ pub fn command() -> Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .help("Write greenapi-settings.1 and greenapi-settings-COMMAND.1 into DIR instead"),
                 ),
-        )
+        );
+    OFFLINE
+        .iter()
+        .fold(command, |c, (name, _)| c.mut_subcommand(*name, offline))
 }
 
 /// `--wait 5m` read as `--wait=5m`. `--wait` takes an optional value, so clap alone needs the

@@ -442,6 +442,7 @@ pub fn hide_secrets(mut e: CliError, url: &str, token: &ApiToken) -> CliError {
     };
     e.message = clean(&e.message);
     e.details = e.details.iter().map(|d| clean(d)).collect();
+    e.hint = e.hint.as_deref().map(clean);
     e
 }
 

@@ -37,6 +37,9 @@ pub struct CliError {
     pub details: Vec<String>,
     /// Whether `details` are shown without `--verbose` (e.g. every validation problem).
     pub always_show_details: bool,
+    /// What to do about it, shown always (not only with `--verbose`): a hint is for the
+    /// person who has to fix the failure, who may not know about `--verbose`.
+    pub hint: Option<String>,
 }
 
 impl CliError {
@@ -47,6 +50,7 @@ impl CliError {
             message: message.into(),
             details: Vec::new(),
             always_show_details: false,
+            hint: None,
         }
     }
 
@@ -57,6 +61,7 @@ impl CliError {
             message: message.into(),
             details: Vec::new(),
             always_show_details: false,
+            hint: None,
         }
     }
 
@@ -64,6 +69,12 @@ impl CliError {
     pub fn with_problems(mut self, lines: Vec<String>) -> Self {
         self.details = lines;
         self.always_show_details = true;
+        self
+    }
+
+    /// Adds a hint, shown with the message.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
         self
     }
 
@@ -116,9 +127,7 @@ impl From<greenapi_settings::Error> for CliError {
                 // The server's text, escaped whole: a line break in it cannot fake a line.
                 let mut err =
                     CliError::failed(crate::terminal::text(&other.to_string()).into_owned());
-                if let Some(h) = hint {
-                    err.details.push(format!("hint: {h}"));
-                }
+                err.hint = hint.map(str::to_string);
                 err.details.push(format!("kind: {}", other.kind()));
                 err
             }

@@ -97,6 +97,9 @@ where
         Err(e) => {
             // Messages may quote the server or a file: no raw control characters.
             crate::errln!("{} {}", style_err(), terminal::lines(&e.message));
+            if let Some(hint) = &e.hint {
+                crate::errln!("hint: {}", terminal::lines(hint));
+            }
             if e.always_show_details || verbose {
                 for d in &e.details {
                     crate::errln!("  {}", terminal::lines(d));
@@ -140,6 +143,13 @@ fn style_err() -> &'static str {
 }
 
 async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
+    if let Some((name, sub)) = m.subcommand() {
+        if let Some((_, why)) = args::OFFLINE.iter().find(|(n, _)| *n == name) {
+            // Given before the command (global) or after it (the hidden copy).
+            args::refuse_connection_options(name, m, why)?;
+            args::refuse_connection_options(name, sub, why)?;
+        }
+    }
     let conn = args::conn_args(m)?;
     match m.subcommand() {
         Some(("get", sub)) => get::run(&conn, sub, style).await,

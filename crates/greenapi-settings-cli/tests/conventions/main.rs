@@ -8,3 +8,4 @@ mod common;
 
 mod completions;
 mod grammar;
+mod output_style;
