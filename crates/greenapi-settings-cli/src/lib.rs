@@ -37,6 +37,7 @@ pub mod signals;
 pub mod style;
 pub mod template;
 pub mod terminal;
+pub mod watch;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -38,6 +38,8 @@ mod checks;
 #[cfg(feature = "client")]
 mod client;
 mod meta;
+#[cfg(feature = "client")]
+pub mod reconcile;
 pub mod redact;
 mod settings;
 mod spec_check;
