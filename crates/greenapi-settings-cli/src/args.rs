@@ -237,6 +237,24 @@ pub fn command() -> Command {
                 ),
         )
         .subcommand(
+            Command::new("watch")
+                .about("Keep the instance(s) at FILE over time: read them every --every, record drift, and with --repair re-send only what drifted")
+                .arg(file())
+                .args(fleet_args().into_iter().take(2))
+                .arg(Arg::new("every").long("every").value_name("DURATION").help("Time between the starts of two cycles (default 10m; at most 1 day)"))
+                .arg(Arg::new("spread").long("spread").value_name("DURATION").help("Spread each cycle's reads over this window, with jitter (default: half of --every; 0 reads all at once; with --once, 0)"))
+                .arg(Arg::new("once").long("once").action(ArgAction::SetTrue).help("Run one cycle and exit 0 (in sync), 2 (drift left) or 1 (an instance could not be read), like plan --detailed-exitcode"))
+                .arg(Arg::new("repair").long("repair").action(ArgAction::SetTrue).conflicts_with("report-only").help("Re-send the drifted fields (only those) and verify them as apply --wait does"))
+                .arg(Arg::new("report-only").long("report-only").action(ArgAction::SetTrue).help("Only read and record (the default): nothing is ever sent"))
+                .arg(Arg::new("repair-wait").long("repair-wait").value_name("DURATION").requires("repair").help("With --repair: how long to read a repair back (default: --every, at most 5m); what has not converged by then is repaired again next cycle"))
+                .arg(Arg::new("settle").long("settle").value_name("DURATION").requires("repair").help("With --repair: how long fields may read wrong after a re-send before they are re-sent again (default 60s, at most half the repair wait)"))
+                .arg(Arg::new("max-resends").long("max-resends").value_name("N").requires("repair").allow_negative_numbers(true).help("With --repair: the most re-sends per repair (default 2)"))
+                .arg(Arg::new("keep").long("keep").value_name("DURATION").help("Drop history rows older than this after each cycle (e.g. 30d)"))
+                .arg(Arg::new("metrics").long("metrics").value_name("ADDR").help("Serve Prometheus metrics and /healthz here (e.g. 127.0.0.1:9464, or a bare port on 127.0.0.1)"))
+                .arg(Arg::new("log-format").long("log-format").value_name("FORMAT").value_parser(["text", "json"]).help("One line per event on stderr: text (default) or json (JSON lines)"))
+                .after_help("Signals: SIGTERM stops the loop (exit 0) and Ctrl-C (exit 130) after the instances in flight (at most 30 s);\nSIGHUP re-reads FILE and --instances (a file that does not validate is refused; the old one stays)."),
+        )
+        .subcommand(
             Command::new("validate")
                 .about("Check a settings file offline; exit 2 listing every problem")
                 .arg(file())

@@ -123,7 +123,7 @@ where
 fn runtime(m: &ArgMatches) -> tokio::runtime::Builder {
     // The commands whose `--instances` is an instances file (the sandbox's is a count).
     let fleet = m.subcommand().is_some_and(|(name, sub)| {
-        matches!(name, "plan" | "apply" | "get" | "export")
+        matches!(name, "plan" | "apply" | "get" | "export" | "watch")
             && sub
                 .try_get_one::<std::path::PathBuf>("instances")
                 .ok()
@@ -159,6 +159,7 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("apply", sub)) => plan_apply::run(&conn, sub, style, false).await,
         Some(("validate", sub)) => validate::run(sub, style),
         Some(("export", sub)) => export::run(&conn, sub).await,
+        Some(("watch", sub)) => watch::run(&conn, sub, &mut watch::NoHistory::default()).await,
         Some(("schema", _)) => schema::run(),
         Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
         Some(("sandbox", sub)) => sandbox::run(sub).await,

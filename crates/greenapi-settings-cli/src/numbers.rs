@@ -37,7 +37,11 @@ pub fn duration(name: &str, raw: &str) -> Result<std::time::Duration, CliError> 
 /// The one duration grammar of the command line: a bare number is in seconds (each option's
 /// documented unit), anything else is read by `humantime` (`30s`, `5m`, `1h 30m`, `250ms`);
 /// the result must be more than 0 and at most `max_secs`.
-fn duration_within(name: &str, raw: &str, max_secs: f64) -> Result<std::time::Duration, CliError> {
+pub(crate) fn duration_within(
+    name: &str,
+    raw: &str,
+    max_secs: f64,
+) -> Result<std::time::Duration, CliError> {
     let bad = || {
         CliError::usage(format!(
             "{name}: expected a duration such as 30, 90s, 5m or 1m 30s (seconds when no unit is given; more than 0, at most {}), found {}",

@@ -23,7 +23,7 @@
 //!             println!("{d}"); // secrets are shown as <redacted>
 //!         }
 //!         let options = ApplyOptions::default().wait(Duration::from_secs(300));
-//!         match client.repair(plan, &desired, &options).await {
+//!         match client.repair(*plan, &desired, &options).await {
 //!             Repair::Converged { resends, .. } => println!("repaired ({resends} re-sends)"),
 //!             other => println!("not repaired: {}", other.kind()),
 //!         }
@@ -111,8 +111,8 @@ pub enum Observation {
         /// The drifted fields, in spec order.
         drifts: Vec<Drift>,
         /// The plan made from this read: what [`Client::repair`] sends (only the drifted
-        /// fields), without reading again.
-        plan: Plan,
+        /// fields), without reading again. Boxed: it holds every setting twice.
+        plan: Box<Plan>,
     },
     /// The settings could not be read (the error says why; its `kind()` is stable).
     Unreachable(Error),
@@ -135,7 +135,7 @@ impl Observation {
         } else {
             Observation::Drifted {
                 drifts: plan.changes.iter().map(Drift::from).collect(),
-                plan,
+                plan: Box::new(plan),
             }
         }
     }

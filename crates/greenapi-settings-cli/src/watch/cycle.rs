@@ -1,0 +1,210 @@
+//! One cycle of the watch loop: every due instance is read once (its start spread over the
+//! cycle's spread window, at most `concurrency` at once), compared with its desired settings,
+//! and with `--repair` its drifted fields are re-sent and verified. Each instance's record is
+//! handed on as it is known; a stop (SIGTERM / Ctrl-C) starts nothing new, lets the instances
+//! in flight finish for a bounded time, and abandons the rest.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use greenapi_settings::reconcile::{Drift, Observation, Repair};
+use greenapi_settings::{ApplyOptions, Client, SettingsPatch};
+use tokio::sync::{watch, Semaphore};
+
+use super::record::{InstanceRecord, InstanceState, RepairRecord};
+
+/// How long instances in flight may finish after a stop before they are abandoned.
+pub const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// One instance to work on in a cycle.
+#[derive(Clone)]
+pub struct Job {
+    /// Its client (connection pool shared by the fleet, pacing of its own).
+    pub client: Client,
+    /// What it is to be brought to.
+    pub desired: Arc<SettingsPatch>,
+}
+
+/// What a cycle is told.
+pub struct CycleRun {
+    /// The instances due this cycle, in start order.
+    pub jobs: Vec<Job>,
+    /// The window the starts are spread over (zero: all at once, within `concurrency`).
+    pub spread: Duration,
+    /// Most instances in flight at once.
+    pub concurrency: usize,
+    /// `--repair`: verification options for the re-sends (their cancel flag is the stop).
+    /// `None`: report only; nothing is ever sent.
+    pub repair: Option<ApplyOptions>,
+}
+
+/// Runs the cycle, calling `on_record` with each instance's record as it is known. Returns
+/// whether it was stopped (then some instances have no record: not started or abandoned).
+///
+/// `stop` is watched: when it turns true, instances not yet started are dropped at once, and
+/// those in flight get [`STOP_GRACE`] (their repairs' verification stops at once through the
+/// cancel flag `cancel`, which the caller sets with it).
+pub async fn run(
+    run: CycleRun,
+    mut stop: watch::Receiver<bool>,
+    cancel: Arc<AtomicBool>,
+    mut on_record: impl FnMut(InstanceRecord),
+) -> bool {
+    let n = run.jobs.len();
+    if n == 0 {
+        return *stop.borrow();
+    }
+    let start = tokio::time::Instant::now();
+    let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
+    let repair = run.repair.map(|o| Arc::new(o.cancel_flag(cancel)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, job) in run.jobs.into_iter().enumerate() {
+        let at = start + offset(i, n, run.spread);
+        let permits = permits.clone();
+        let mut stop = stop.clone();
+        let repair = repair.clone();
+        tasks.spawn(async move {
+            // Not started when the stop comes while waiting for its turn.
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                _ = stop.wait_for(|s| *s) => return None,
+            }
+            let _permit = tokio::select! {
+                p = permits.acquire_owned() => p.ok()?,
+                _ = stop.wait_for(|s| *s) => return None,
+            };
+            if *stop.borrow() {
+                return None;
+            }
+            Some(work(&job, repair.as_deref()).await)
+        });
+    }
+    let mut deadline: Option<tokio::time::Instant> = None;
+    let mut stopped = *stop.borrow();
+    if stopped {
+        deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
+    }
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(Some(record))) => on_record(record),
+                // Not started (stopped), or abandoned past the grace period.
+                Some(Ok(None)) | Some(Err(_)) => {}
+            },
+            changed = stop.wait_for(|s| *s), if !stopped => {
+                stopped = true;
+                let _ = changed;
+                deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
+            }
+            () = sleep_until_opt(deadline) => {
+                tasks.abort_all();
+                deadline = None;
+            }
+        }
+    }
+    stopped
+}
+
+/// When instance `i` of `n` starts within the spread window: its own slice of the window
+/// (`i/n` to `(i+1)/n`), at a random point of it, so the reads of a fleet are spread evenly
+/// and land at different moments from one cycle to the next.
+fn offset(i: usize, n: usize, spread: Duration) -> Duration {
+    if spread.is_zero() || n == 0 {
+        return Duration::ZERO;
+    }
+    let slot = spread.as_secs_f64() / n as f64;
+    Duration::from_secs_f64(slot * (i as f64 + fastrand::f64()))
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One instance's part of the cycle: a read, and with `repair` a re-send of what drifted.
+async fn work(job: &Job, repair: Option<&ApplyOptions>) -> InstanceRecord {
+    let at = SystemTime::now();
+    let id = job.client.id_instance();
+    let mut record = InstanceRecord {
+        id,
+        at,
+        state: InstanceState::InSync,
+        drifts: Vec::new(),
+        error_kind: None,
+        error: None,
+        repair: None,
+    };
+    match job.client.observe(&job.desired).await {
+        Observation::InSync => {}
+        Observation::Unreachable(e) => {
+            record.state = InstanceState::Unreachable;
+            record.error_kind = Some(e.kind());
+            record.error = Some(e.to_string());
+        }
+        Observation::Drifted { drifts, plan } => {
+            record.state = InstanceState::Drifted;
+            record.drifts = drifts;
+            if let Some(options) = repair {
+                let fields = plan.changes.iter().map(|c| c.field).collect();
+                let t0 = Instant::now();
+                let outcome = job.client.repair(*plan, &job.desired, options).await;
+                let mut r = RepairRecord {
+                    fields,
+                    outcome: outcome.kind(),
+                    resends: 0,
+                    took: t0.elapsed(),
+                    still_wrong: Vec::new(),
+                    error_kind: None,
+                };
+                match outcome {
+                    Repair::Converged { resends, .. } => {
+                        r.resends = resends;
+                        record.state = InstanceState::InSync;
+                    }
+                    Repair::NotConverged { drifts, resends } => {
+                        r.resends = resends;
+                        r.still_wrong = drifts;
+                    }
+                    Repair::Failed(e) => {
+                        r.error_kind = Some(e.kind());
+                        record.error = Some(e.to_string());
+                    }
+                    _ => {}
+                }
+                record.repair = Some(r);
+            }
+        }
+    }
+    record
+}
+
+/// The drifts still open on an instance after its record: what it read wrong, unless a
+/// repair converged.
+pub fn open_drifts(r: &InstanceRecord) -> &[Drift] {
+    match &r.repair {
+        Some(repair) if repair.outcome == "converged" => &[],
+        _ => &r.drifts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_are_spread_over_the_window_one_slot_each() {
+        let spread = Duration::from_secs(100);
+        for i in 0..10 {
+            let o = offset(i, 10, spread).as_secs_f64();
+            assert!(
+                o >= i as f64 * 10.0 && o < (i + 1) as f64 * 10.0,
+                "{i}: {o}"
+            );
+        }
+        assert_eq!(offset(3, 10, Duration::ZERO), Duration::ZERO);
+    }
+}

@@ -1,0 +1,388 @@
+//! `watch` (issue 20): the real binary against the real sandbox and its fault options —
+//! drift and lost writes repaired, report-only sending nothing, `--once` exit codes, SIGTERM,
+//! SIGINT and SIGHUP, the metrics endpoint, and no token in logs or metrics.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use greenapi_settings_sandbox::{generated_token, BlockingSandbox, SandboxConfig};
+use serde_json::Value;
+
+use common::{csv, fast, run, s, std_bin, tmp};
+
+const DESIRED: &str = "incomingWebhook = \"yes\"\noutgoingWebhook = \"yes\"\n";
+
+/// Events of a running `watch --log-format json`: each stderr line, parsed when it is JSON.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watch {
+    fn start(args: &[&str]) -> Watch {
+        let mut c = std_bin();
+        c.args(["watch", "--log-format", "json"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Watch {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most `within`) until `n` events of kind `event` were logged in all; returns
+    /// every event seen so far.
+    fn until(&mut self, event: &str, n: usize, within: Duration) -> Vec<Value> {
+        let end = Instant::now() + within;
+        while self.events(event).len() < n {
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no {n} {event} events in {within:?}:\n{}",
+                self.seen.join("\n")
+            );
+            if let Ok(line) = self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                self.seen.push(line);
+            }
+        }
+        self.all()
+    }
+
+    fn all(&self) -> Vec<Value> {
+        self.seen
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn events(&self, event: &str) -> Vec<Value> {
+        self.all()
+            .into_iter()
+            .filter(|v| v["event"] == event)
+            .collect()
+    }
+
+    fn signal(&self, signal: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the exit (at most `within`), then drains the log; returns the exit code.
+    fn exit(&mut self, within: Duration) -> i32 {
+        let end = Instant::now() + within;
+        let status = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!("still running after {within:?}:\n{}", self.seen.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push(line);
+        }
+        status.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn once(args: &[&str]) -> common::Run {
+    let mut c = common::bin(common::Color::Never);
+    c.args(["watch", "--once"]).args(args);
+    run(c)
+}
+
+#[test]
+fn once_report_only_exits_2_on_drift_and_sends_nothing_then_0_after_a_repair() {
+    let sb = fast(5);
+    let fleet = csv("watch-once.csv", &sb);
+    let file = tmp("watch-once.toml", DESIRED);
+    let r = once(&[s(&file), "--instances", s(&fleet)]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 0, "report-only sent something");
+    let r = once(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--settle",
+        "1s",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 5);
+    let r = once(&[s(&file), "--instances", s(&fleet)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::set_calls(&sb), 5);
+}
+
+#[test]
+fn once_exits_1_when_an_instance_cannot_be_read_and_a_refused_token_is_not_retried() {
+    let sb = fast(2);
+    let ids = sb.instance_ids();
+    let text = format!(
+        "id,token,api_url\n{},{},{}\n{},wrong-token-for-this-one,{}\n",
+        ids[0],
+        generated_token(ids[0]),
+        sb.url(),
+        ids[1],
+        sb.url()
+    );
+    let fleet = tmp("watch-auth.csv", &text);
+    let file = tmp("watch-auth.toml", DESIRED);
+    let r = once(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--settle",
+        "1s",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("authentication failed"), "{}", r.all());
+    assert!(!r.all().contains("wrong-token-for-this-one"), "{}", r.all());
+
+    // In a loop, the refused instance is read once and then parked: not contacted again.
+    let mut w = Watch::start(&[s(&file), "--instances", s(&fleet), "--every", "1s"]);
+    w.until("cycle", 3, Duration::from_secs(30));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    let cycles = w.events("cycle");
+    assert!(
+        cycles[1]["parked"] == 1 && cycles[2]["parked"] == 1,
+        "{cycles:?}"
+    );
+    let stats = sb.stats(ids[1]).unwrap();
+    assert!(
+        stats.unauthorized <= 2,
+        "the refused instance was asked {} times",
+        stats.unauthorized
+    );
+}
+
+#[test]
+fn repair_keeps_a_drifting_fleet_with_lost_writes_converged_without_a_429() {
+    let config = SandboxConfig::instances_generated(200)
+        .drift_after(Duration::from_millis(1500))
+        .drift_limit(Some(2))
+        .lost_write_rate(0.1)
+        .seed(7);
+    let sb = BlockingSandbox::start(config).unwrap();
+    let fleet = csv("watch-drift.csv", &sb);
+    let file = tmp("watch-drift.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--every",
+        "2s",
+        "--settle",
+        "1s",
+        "--concurrency",
+        "200",
+    ]);
+    let cycles = 12;
+    w.until("cycle", cycles, Duration::from_secs(120));
+    w.signal("-TERM");
+    let t0 = Instant::now();
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    assert!(t0.elapsed() < Duration::from_secs(35));
+    let stats = sb.all_stats();
+    let sandbox_drifts: u64 = stats.iter().map(|s| s.drifts).sum();
+    assert!(
+        sandbox_drifts >= 200,
+        "the sandbox made {sandbox_drifts} drifts"
+    );
+    assert_eq!(stats.iter().map(|s| s.rate_limited).sum::<u64>(), 0, "429s");
+    // Every drift the sandbox made was seen (a drift reverts both fields of the change).
+    let drift_events = w.events("drift").len() as u64;
+    assert!(
+        drift_events >= sandbox_drifts,
+        "{drift_events} drift events for {sandbox_drifts} sandbox drifts"
+    );
+    // At the end every instance is in sync (the drift limit is reached), and the last
+    // complete cycles say so.
+    for st in &stats {
+        assert!(st.settings.incoming_webhook, "{}", st.id_instance);
+        assert!(st.settings.outgoing_webhook, "{}", st.id_instance);
+    }
+    let last = w
+        .events("cycle")
+        .into_iter()
+        .rfind(|c| c["interrupted"] == false)
+        .unwrap();
+    assert_eq!(last["in_sync"], 200, "{last}");
+    // No token in the log.
+    let log = w.seen.join("\n");
+    for id in sb.instance_ids() {
+        assert!(!log.contains(&generated_token(id)), "token of {id} logged");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_loop_with_130() {
+    let sb = fast(1);
+    let fleet = csv("watch-int.csv", &sb);
+    let file = tmp("watch-int.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--every",
+        "1h",
+        "--spread",
+        "0",
+    ]);
+    w.until("cycle", 1, Duration::from_secs(30));
+    w.signal("-INT");
+    assert_eq!(w.exit(Duration::from_secs(35)), 130);
+    assert_eq!(w.events("stopped")[0]["by"], "Ctrl-C");
+}
+
+#[test]
+fn sighup_with_a_broken_file_keeps_the_old_one_and_a_fixed_one_takes_effect() {
+    let sb = fast(2);
+    let fleet = csv("watch-hup.csv", &sb);
+    let file = tmp("watch-hup.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--every",
+        "1s",
+        "--repair",
+        "--settle",
+        "1s",
+    ]);
+    w.until("cycle", 1, Duration::from_secs(30));
+    std::fs::write(&file, "incomingWebhook = \"perhaps\"\n").unwrap();
+    w.signal("-HUP");
+    let events = w.until("reloadRefused", 1, Duration::from_secs(30));
+    let refused = events
+        .iter()
+        .find(|e| e["event"] == "reloadRefused")
+        .unwrap();
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("keeping the previous ones"),
+        "{refused}"
+    );
+    let before = w.events("cycle").len();
+    w.until("cycle", before + 2, Duration::from_secs(30));
+    assert!(w.child.try_wait().unwrap().is_none(), "the loop stopped");
+    // A valid file takes effect: the instances are brought to it.
+    std::fs::write(&file, "incomingWebhook = \"no\"\n").unwrap();
+    w.signal("-HUP");
+    w.until("reloaded", 1, Duration::from_secs(30));
+    let before = w.events("cycle").len();
+    w.until("cycle", before + 2, Duration::from_secs(30));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    for id in sb.instance_ids() {
+        assert!(!sb.stats(id).unwrap().settings.incoming_webhook);
+    }
+}
+
+/// One HTTP/1.1 GET on loopback; the status line's code and the body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    let code = text[9..12].parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (code, body.to_string())
+}
+
+#[test]
+fn metrics_and_healthz_are_served_on_loopback_and_hold_no_token() {
+    let sb = fast(3);
+    let fleet = csv("watch-metrics.csv", &sb);
+    let file = tmp("watch-metrics.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--every",
+        "1s",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    let events = w.until("cycle", 2, Duration::from_secs(30));
+    let addr = events.iter().find(|e| e["event"] == "metrics").unwrap()["addr"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    let (code, body) = http_get(&addr, "/metrics");
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains("greenapi_watch_instances{state=\"drifted\"} 3"),
+        "{body}"
+    );
+    assert!(
+        body.contains("greenapi_watch_drift_events_total{setting=\"incomingWebhook\"}"),
+        "{body}"
+    );
+    assert!(body.contains("greenapi_watch_cycles_total"), "{body}");
+    let (code, body) = http_get(&addr, "/healthz");
+    assert_eq!((code, body.as_str()), (200, "ok\n"));
+    let (code, _) = http_get(&addr, "/nothing");
+    assert_eq!(code, 404);
+    for id in sb.instance_ids() {
+        assert!(!body.contains(&generated_token(id)));
+    }
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+}
+
+#[test]
+fn watch_refuses_to_run_without_credentials_and_stdin_files() {
+    let file = tmp("watch-nocreds.toml", DESIRED);
+    let r = once(&[s(&file)]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("--sandbox"), "{}", r.all());
+    let r = once(&["-"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("not - (standard input)"), "{}", r.all());
+    let r = once(&[s(&file), "--sandbox", "--spread", "2h", "--every", "1h"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("longer than --every"), "{}", r.all());
+}
