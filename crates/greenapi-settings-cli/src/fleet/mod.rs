@@ -40,12 +40,12 @@ use crate::creds::ConnArgs;
 use crate::exit::CliError;
 use crate::layers::{FleetDesired, Resolved};
 
+pub use controls::{Batch, Controls, Ended};
 pub use csv::parse_instances;
 pub use fds::{ensure_open_files, needed as open_files_needed, RESERVE as OPEN_FILES_RESERVE};
-pub use controls::{Batch, Controls, Ended};
 pub use progress::suspended;
-pub use select::Selection;
 pub use report::{check_report_path, load_resume, InstanceResult, Report, Status, VerifySummary};
+pub use select::Selection;
 pub use workers::{for_each, for_each_until, Outcome, INTERRUPT_GRACE};
 
 /// One line of the instances file: `id,token,api_url`.
@@ -145,7 +145,14 @@ pub async fn run_until(
     interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     on_result: impl FnMut(&InstanceResult),
 ) -> Result<Report, CliError> {
-    run_controlled(opts, Controls::default(), per_instance, interrupts, on_result).await
+    run_controlled(
+        opts,
+        Controls::default(),
+        per_instance,
+        interrupts,
+        on_result,
+    )
+    .await
 }
 
 /// [`run_until`] with batches and a failure budget (`apply --batch`, `--max-failures`; see

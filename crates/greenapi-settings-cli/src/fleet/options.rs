@@ -207,7 +207,10 @@ mod tests {
         let e = parse(&["--batch", "2", "--batch-pause", "0"])
             .map(|_| ())
             .unwrap_err();
-        assert!(e.message.starts_with("--batch-pause: expected a duration"), "{e}");
+        assert!(
+            e.message.starts_with("--batch-pause: expected a duration"),
+            "{e}"
+        );
         let e = parse(&["--batch-pause", "5s"]).map(|_| ()).unwrap_err();
         assert!(e.message.contains("--batch"), "{e}");
     }

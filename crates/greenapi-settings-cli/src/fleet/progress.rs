@@ -186,12 +186,9 @@ fn style(width: usize, total: usize, counts: &Arc<Counts>) -> ProgressStyle {
                 let _ = write!(w, "{}", in_flight.in_flight.load(Ordering::Relaxed));
             },
         )
-        .with_key(
-            "rate",
-            |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.1}/s", s.per_sec().min(99_999.9));
-            },
-        )
+        .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.1}/s", s.per_sec().min(99_999.9));
+        })
 }
 
 #[cfg(test)]
@@ -209,7 +206,10 @@ mod tests {
             }
         }
         // A 40-column terminal and 500 instances still show done and failed.
-        assert_eq!(template_for(40, 500), "{pos}/{len} done, {failed} failed, ETA {eta}");
+        assert_eq!(
+            template_for(40, 500),
+            "{pos}/{len} done, {failed} failed, ETA {eta}"
+        );
         assert_eq!(template_for(80, 500), TEMPLATES[0]);
         assert_eq!(template_for(3, 500), "");
     }

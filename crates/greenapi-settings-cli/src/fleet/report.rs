@@ -398,7 +398,8 @@ impl serde::Serialize for ReportText<'_> {
         }
         let r = self.0;
         let mut map = s.serialize_map(Some(
-            5 + usize::from(r.stopped_after_failures.is_some()) + usize::from(r.selection.is_some()),
+            5 + usize::from(r.stopped_after_failures.is_some())
+                + usize::from(r.selection.is_some()),
         ))?;
         map.serialize_entry("mode", r.mode)?;
         map.serialize_entry("desired", &r.desired)?;
@@ -605,8 +606,11 @@ mod tests {
         let mut stopped = report();
         stopped.interrupted = false;
         stopped.stopped_after_failures = Some(3);
-        stopped.selection = Some(json!({"only": [1, 2], "limit": null, "selected": 2, "inFile": 9}));
-        assert!(stopped.summary().ends_with(" (stopped after 3 failure(s): --max-failures 3)"));
+        stopped.selection =
+            Some(json!({"only": [1, 2], "limit": null, "selected": 2, "inFile": 9}));
+        assert!(stopped
+            .summary()
+            .ends_with(" (stopped after 3 failure(s): --max-failures 3)"));
         for report in [r, report(), stopped] {
             let mut written = Vec::new();
             report.write_to(&mut written).unwrap();

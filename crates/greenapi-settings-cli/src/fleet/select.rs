@@ -49,7 +49,11 @@ impl Selection {
                     return Err(CliError::usage(format!(
                         "--only: {} {} not in {shown}: {}; nothing was sent",
                         missing.len(),
-                        if missing.len() == 1 { "id is" } else { "ids are" },
+                        if missing.len() == 1 {
+                            "id is"
+                        } else {
+                            "ids are"
+                        },
                         named.join(", ")
                     )));
                 }
@@ -104,11 +108,23 @@ mod tests {
     fn only_keeps_the_file_order_and_limit_applies_after_it() {
         let all = fleet(&[5, 3, 9, 1, 7]);
         let s = |only: Option<Vec<u64>>, limit| Selection { only, limit };
-        assert_eq!(ids(&s(None, None).apply(all.clone(), "f").unwrap()), [5, 3, 9, 1, 7]);
-        assert_eq!(ids(&s(None, Some(2)).apply(all.clone(), "f").unwrap()), [5, 3]);
-        assert_eq!(ids(&s(None, Some(99)).apply(all.clone(), "f").unwrap()).len(), 5);
+        assert_eq!(
+            ids(&s(None, None).apply(all.clone(), "f").unwrap()),
+            [5, 3, 9, 1, 7]
+        );
+        assert_eq!(
+            ids(&s(None, Some(2)).apply(all.clone(), "f").unwrap()),
+            [5, 3]
+        );
+        assert_eq!(
+            ids(&s(None, Some(99)).apply(all.clone(), "f").unwrap()).len(),
+            5
+        );
         let only = Some(vec![7, 9, 5]);
-        assert_eq!(ids(&s(only.clone(), None).apply(all.clone(), "f").unwrap()), [5, 9, 7]);
+        assert_eq!(
+            ids(&s(only.clone(), None).apply(all.clone(), "f").unwrap()),
+            [5, 9, 7]
+        );
         assert_eq!(ids(&s(only, Some(2)).apply(all, "f").unwrap()), [5, 9]);
     }
 
@@ -132,7 +148,10 @@ mod tests {
         }
         .apply(all, "fleet.csv")
         .unwrap_err();
-        assert!(e.message.contains("30 ids are not in fleet.csv: 100, 101"), "{e}");
+        assert!(
+            e.message.contains("30 ids are not in fleet.csv: 100, 101"),
+            "{e}"
+        );
         assert!(e.message.contains("109, and 20 more;"), "{e}");
     }
 
