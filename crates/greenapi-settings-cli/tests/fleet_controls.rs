@@ -570,6 +570,58 @@ fn on_a_terminal_answering_y_applies_and_yes_does_not_ask() {
     }
 }
 
+/// SIGTERM (or Ctrl-C) while the question waits for an answer: exit 143, nothing sent, and
+/// the process does not hang on the unanswered read.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_at_the_question_exits_143_and_sends_nothing() {
+    use std::io::Write;
+    let sb = fast(2);
+    let inst = csv("ask-term.csv", &sb);
+    let file = desired();
+    let line = format!(
+        "stty rows 24 cols 120; timeout --preserve-status -s TERM 3 {} --color never apply {} --instances {}",
+        common::CLI,
+        s(&file),
+        s(&inst)
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &line, "/dev/null"]);
+    for v in common::CLEARED_ENV {
+        c.env_remove(v);
+    }
+    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("util-linux `script`");
+    // Standard input stays open (no answer, no end of input) until the run has ended.
+    let mut stdin = child.stdin.take().unwrap();
+    let mut code = None;
+    for _ in 0..300 {
+        if let Some(st) = child.try_wait().unwrap() {
+            code = st.code();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = stdin.write_all(b"\n");
+    drop(stdin);
+    if code.is_none() {
+        let _ = child.kill();
+        panic!("the run did not end within 30 s of SIGTERM at the question");
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    assert_eq!(code, Some(143), "{text}");
+    assert!(text.contains("Continue? [y/N]"), "{text}");
+    assert!(
+        text.contains("interrupted (SIGTERM): nothing was sent"),
+        "{text}"
+    );
+    assert_eq!(set_calls(&sb), 0, "{text}");
+}
+
 /// The text of a terminal's output with escape sequences taken out, cut into what each
 /// carriage return or line feed starts.
 #[cfg(target_os = "linux")]
