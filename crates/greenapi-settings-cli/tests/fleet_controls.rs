@@ -465,6 +465,52 @@ fn max_failures_stops_starting_instances_says_why_and_resume_carries_on() {
     }
 }
 
+/// The instances in flight when the budget runs out finish (they are not cut off): the third
+/// instance, started with the two failing ones and slower than them (1 request/second
+/// between its read and its write), is applied.
+#[test]
+fn instances_in_flight_when_the_failure_budget_runs_out_finish() {
+    let sb = fast(5);
+    let ids = sb.instance_ids();
+    let mut text = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let token = if i < 2 {
+            "wrong-token-0123456789".to_string()
+        } else {
+            greenapi_settings_sandbox::generated_token(*id)
+        };
+        text.push_str(&format!("{id},{token},{}\n", sb.url()));
+    }
+    let inst = tmp("inflight.csv", &text);
+    let report = dir().join("inflight.json");
+    let r = apply(
+        &desired(),
+        &inst,
+        &[
+            "--max-failures",
+            "2",
+            "--concurrency",
+            "3",
+            "--report",
+            s(&report),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    let v = read_json(&report);
+    let st = statuses(&v);
+    assert_eq!(st[2].1, "applied", "{v}");
+    assert_eq!(v["summary"]["failed"], 2, "{v}");
+    assert!(v["summary"]["notStarted"].as_u64().unwrap() >= 1, "{v}");
+    for (id, status) in &st {
+        match status.as_str() {
+            "applied" => assert_eq!(sb.stats(*id).unwrap().restarts, 1),
+            "notStarted" => assert_eq!(calls_of(&sb, *id), 0),
+            "failed" => assert!(ids[..2].contains(id), "{v}"),
+            other => panic!("{other}: {v}"),
+        }
+    }
+}
+
 #[test]
 fn without_a_terminal_a_fleet_apply_never_asks() {
     let sb = fast(2);

@@ -233,8 +233,12 @@ where
                             if !stopping {
                                 stopping = true;
                                 ended.max_failures = Some(max);
+                                let waiting = match in_flight {
+                                    0 => String::new(),
+                                    n => format!("; waiting for {n} in progress"),
+                                };
                                 crate::errln!(
-                                    "{failures} instance(s) failed (--max-failures {max}): starting no more instances; waiting for {in_flight} in progress"
+                                    "{failures} instance(s) failed (--max-failures {max}): starting no more instances{waiting}"
                                 );
                             }
                         }
