@@ -93,6 +93,14 @@ fn only_applies_to_the_listed_instances_and_the_report_holds_them_alone() {
         "{}",
         r.stdout
     );
+    let text = common::read(&report);
+    for id in &ids {
+        let token = greenapi_settings_sandbox::generated_token(*id);
+        assert!(
+            !text.contains(&token) && !r.all().contains(&token),
+            "a token leaked"
+        );
+    }
 }
 
 #[test]
@@ -282,6 +290,22 @@ fn fleet_controls_that_do_not_apply_or_bad_values_are_refused_with_exit_2_and_no
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
         assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
     }
+    // A token pasted into --only is not echoed.
+    let r = cli(&[
+        "apply",
+        f,
+        "--instances",
+        i,
+        "--only",
+        "1,sekrit-token-4711",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("--only: item 2 is not an instance id"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains("sekrit"), "{}", r.all());
     assert_eq!(common::calls(&sb), 0, "nothing was sent");
 }
 
