@@ -262,7 +262,8 @@ async fn fleet_command(
             min_interval: None,
             verify: None,
         };
-        let line = |r: &InstanceResult| crate::outln!("{}", fleet_line(r, style));
+        // On stderr with the question they are about: stdout stays the run's results.
+        let line = |r: &InstanceResult| crate::errln!("{}", fleet_line(r, style));
         if let Some(exit) = fleet::confirm::confirm(plan, per_instance.clone(), line).await? {
             return Ok(exit);
         }

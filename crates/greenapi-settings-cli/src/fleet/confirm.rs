@@ -24,7 +24,8 @@ pub fn wanted(assume_yes: bool) -> bool {
 }
 
 /// Plans the fleet `opts` describes (which must be a plan: `dry_run`), printing with `line`
-/// each instance that would change or could not be read, then asks. `Ok(None)`: go on with
+/// each instance that would change or could not be read (the caller prints them on stderr,
+/// with the question), then asks. `Ok(None)`: go on with
 /// the apply; `Ok(Some(exit))`: stop there, nothing was sent (declined: 1; Ctrl-C or SIGTERM
 /// during the plan or at the prompt: 130 or 143). A plan in which nothing would change and
 /// nothing failed goes on without asking.

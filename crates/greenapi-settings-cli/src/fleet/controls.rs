@@ -33,10 +33,3 @@ pub struct Ended {
     /// `--max-failures N` stopped it: `Some(N)`.
     pub max_failures: Option<usize>,
 }
-
-impl Ended {
-    /// Whether the run stopped starting instances before the end.
-    pub fn stopped(self) -> bool {
-        self.interrupted || self.max_failures.is_some()
-    }
-}
