@@ -16,7 +16,7 @@
 //! - `select`, `controls`, `options`: which instances a run works on ([`Selection`]:
 //!   `--only`, `--limit`), its batches and failure budget ([`Controls`]: `--batch`,
 //!   `--batch-pause`, `--max-failures`), and those options on the command line;
-//! - `confirm`: asking on a terminal before a fleet apply ([`confirm::ask`]).
+//! - `confirm`: asking on a terminal before a fleet apply ([`confirm::confirm`]).
 
 pub mod confirm;
 mod controls;
