@@ -10,7 +10,7 @@ use greenapi_settings_sandbox::options as sandbox_options;
 
 use crate::creds::ConnArgs;
 use crate::exit::CliError;
-use crate::numbers;
+use crate::{fleet, numbers};
 
 /// The flag name of a setting: its snake_case name in kebab-case (`--webhook-url`).
 pub(crate) fn kebab(snake: &str) -> String {
@@ -180,7 +180,8 @@ pub fn command() -> Command {
                 .about("Show the instance's settings")
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON (API spelling)"))
                 .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>"))
-                .args(fleet_args().into_iter().take(2)),
+                .args(fleet_args().into_iter().take(2))
+                .args(fleet::options::selection_args()),
         )
         .subcommand(set)
         .subcommand(
@@ -188,6 +189,7 @@ pub fn command() -> Command {
                 .about("Show what applying FILE would change (sends nothing); a fleet plan ends with a drift summary")
                 .arg(file())
                 .args(fleet_args())
+                .args(fleet::options::selection_args())
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print the plan as JSON on stdout (formatVersion 1; secrets redacted); other output goes to stderr"))
                 .arg(
                     Arg::new("detailed-exitcode")
@@ -203,6 +205,8 @@ pub fn command() -> Command {
                 .after_help(SETTINGS_FILE_HELP)
                 .arg(file())
                 .args(fleet_args())
+                .args(fleet::options::selection_args())
+                .args(fleet::options::apply_args())
                 .arg(
                     Arg::new("resume")
                         .long("resume")
@@ -265,6 +269,7 @@ pub fn command() -> Command {
             Command::new("export")
                 .about("Write the current settings of the instance (or fleet) as a settings file that apply accepts")
                 .args(fleet_args().into_iter().take(2))
+                .args(fleet::options::selection_args())
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["toml", "json"]).help("toml (default) or json; a --output ending in .json means json"))
                 .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout (- is stdout)"))
                 .arg(Arg::new("include-secrets").long("include-secrets").action(ArgAction::SetTrue).help("Write webhookUrlToken in clear (the --output file is then readable by its owner only)"))
@@ -385,7 +390,8 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
     })
 }
 
-/// Refuses the fleet options given on the command line (`--report`, `--concurrency`) when no
+/// Refuses the fleet options given on the command line (`--report`, `--concurrency`, the
+/// selection, batch, failure-budget and `--yes` options of [`fleet::options`]) when no
 /// `--instances` was: they would be ignored silently and, say, no report written.
 pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError> {
     if m.try_get_one::<PathBuf>("instances")
@@ -397,6 +403,8 @@ pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError>
     }
     let given: Vec<String> = ["report", "concurrency"]
         .into_iter()
+        .chain(fleet::options::SELECTION_IDS)
+        .chain(fleet::options::APPLY_IDS)
         .filter(|id| {
             m.try_contains_id(id).unwrap_or(false)
                 && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)

@@ -45,12 +45,14 @@ fn write_to(mut w: impl Write, closed: &AtomicBool, args: fmt::Arguments<'_>, ne
 
 /// `print!` / `println!` to stdout, without panicking.
 pub fn stdout(args: fmt::Arguments<'_>, newline: bool) {
-    write_to(io::stdout().lock(), &STDOUT_CLOSED, args, newline);
+    // Above a fleet's progress line, if one is shown, never through it; the stream is locked
+    // inside, after the line's own lock, as indicatif's drawing thread takes them.
+    crate::fleet::suspended(|| write_to(io::stdout().lock(), &STDOUT_CLOSED, args, newline));
 }
 
 /// `eprint!` / `eprintln!` to stderr, without panicking.
 pub fn stderr(args: fmt::Arguments<'_>, newline: bool) {
-    write_to(io::stderr().lock(), &STDERR_CLOSED, args, newline);
+    crate::fleet::suspended(|| write_to(io::stderr().lock(), &STDERR_CLOSED, args, newline));
 }
 
 /// Whether stdout was found closed (a reader that went away).

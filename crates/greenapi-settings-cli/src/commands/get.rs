@@ -91,6 +91,7 @@ pub(crate) async fn read_fleet(
     let concurrency = args::concurrency(m)?;
     let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
     let instances = fleet::parse_instances(&text, &csv.display().to_string())?;
+    let instances = fleet::options::selection(m)?.apply(instances, &csv.display().to_string())?;
     let (signals, interrupts) = Signals::listen(Arc::new(AtomicBool::new(false)));
     let (outcomes, _) = fleet::for_each_until(
         &instances,

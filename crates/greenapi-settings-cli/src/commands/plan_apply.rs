@@ -228,10 +228,17 @@ async fn fleet_command(
 ) -> Result<Exit, CliError> {
     let shown = csv.display().to_string();
     let concurrency = args::concurrency(m)?;
+    let selection = fleet::options::selection(m)?;
+    let controls = fleet::options::controls(m)?;
     let text = input::read_capped(csv, input::FLEET_FILE_CAP)?;
     let instances = fleet::parse_instances(&text, &shown)?;
     let ids: Vec<u64> = instances.iter().map(|i| i.id).collect();
+    // Overrides are checked against the whole file (the inventory), then only the selected
+    // instances are resolved and run.
     layers::check_overrides_known(file, &ids, &shown)?;
+    let in_file = instances.len();
+    let instances = selection.apply(instances, &shown)?;
+    let ids: Vec<u64> = instances.iter().map(|i| i.id).collect();
     let per_instance = layers::resolve_fleet(file, &ids, &process_env)?;
     drop(ids);
     let desired_doc = file.document();
@@ -243,6 +250,24 @@ async fn fleet_command(
     if let Some(path) = report_path {
         fleet::check_report_path(path)?;
     }
+    // On a terminal, a fleet apply is planned and confirmed first (nothing is sent before).
+    if !dry_run && fleet::confirm::wanted(fleet::options::assume_yes(m)) {
+        let plan = fleet::FleetRun {
+            desired: &SettingsPatch::new(),
+            instances: instances.clone(),
+            concurrency,
+            dry_run: true,
+            done: done.clone(),
+            conn,
+            min_interval: None,
+            verify: None,
+        };
+        // On stderr with the question they are about: stdout stays the run's results.
+        let line = |r: &InstanceResult| crate::errln!("{}", fleet_line(r, style));
+        if let Some(exit) = fleet::confirm::confirm(plan, per_instance.clone(), line).await? {
+            return Ok(exit);
+        }
+    }
     // `apply --wait`: the first Ctrl-C or SIGTERM also stops the waits in flight (they report
     // what is known) as well as the starting of new instances.
     let stop = Arc::new(AtomicBool::new(false));
@@ -250,7 +275,8 @@ async fn fleet_command(
     let (signals, interrupts) = Signals::listen(stop);
     // Every instance is in `per_instance`; this is never sent.
     let unused = SettingsPatch::new();
-    let report = fleet::run_until(
+    let selected = instances.len();
+    let report = fleet::run_controlled(
         fleet::FleetRun {
             desired: &unused,
             instances,
@@ -261,10 +287,10 @@ async fn fleet_command(
             min_interval: None,
             verify,
         },
+        controls,
         per_instance,
         interrupts,
         |r| {
-            fleet::clear_progress_line();
             if crate::out::quiet() && r.status == Status::Unchanged {
                 // --quiet: only instances where something happened (or would) get a line.
             } else if out.json {
@@ -277,6 +303,7 @@ async fn fleet_command(
     .await;
     let mut report = report?;
     report.desired = desired_doc;
+    report.selection = selection.describe(selected, in_file);
     let summary = style.bold(&report.summary());
     if out.json {
         crate::errln!("{}", report.summary());
@@ -315,6 +342,16 @@ async fn fleet_command(
             report.count(Status::NotStarted)
         );
         signals.exit().unwrap_or(Exit::Interrupted)
+    } else if let Some(n) = report.stopped_after_failures {
+        let how = match report_path {
+            Some(p) => format!("run again with --resume {} to carry on", p.display()),
+            None => "no --report was given, so there is no report to --resume from".into(),
+        };
+        crate::errln!(
+            "stopped after {n} failure(s) (--max-failures {n}): {} instance(s) not started; {how}",
+            report.count(Status::NotStarted)
+        );
+        Exit::Failed
     } else if report.any_failed() {
         Exit::Failed
     } else {

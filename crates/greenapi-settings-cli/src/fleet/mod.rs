@@ -10,13 +10,22 @@
 //!   path check and [`load_resume`];
 //! - `workers`: running an operation on every instance with bounded concurrency, Ctrl-C
 //!   handling and each instance's [`Outcome`] ([`for_each`], [`for_each_until`]);
-//! - `progress`: the progress line on a terminal;
-//! - `fds`: making room for `--concurrency` under `RLIMIT_NOFILE` ([`ensure_open_files`]).
+//! - `progress`: the progress line on a terminal (indicatif), and [`suspended`] for lines
+//!   printed while it is shown;
+//! - `fds`: making room for `--concurrency` under `RLIMIT_NOFILE` ([`ensure_open_files`]);
+//! - `select`, `controls`, `options`: which instances a run works on ([`Selection`]:
+//!   `--only`, `--limit`), its batches and failure budget ([`Controls`]: `--batch`,
+//!   `--batch-pause`, `--max-failures`), and those options on the command line;
+//! - `confirm`: asking on a terminal before a fleet apply ([`confirm::confirm`]).
 
+pub mod confirm;
+mod controls;
 mod csv;
 mod fds;
+pub mod options;
 mod progress;
 mod report;
+mod select;
 mod workers;
 
 use std::borrow::Cow;
@@ -31,10 +40,12 @@ use crate::creds::ConnArgs;
 use crate::exit::CliError;
 use crate::layers::{FleetDesired, Resolved};
 
+pub use controls::{Batch, Controls, Ended};
 pub use csv::parse_instances;
 pub use fds::{ensure_open_files, needed as open_files_needed, RESERVE as OPEN_FILES_RESERVE};
-pub use progress::clear_progress_line;
+pub use progress::suspended;
 pub use report::{check_report_path, load_resume, InstanceResult, Report, Status, VerifySummary};
+pub use select::Selection;
 pub use workers::{for_each, for_each_until, Outcome, INTERRUPT_GRACE};
 
 /// One line of the instances file: `id,token,api_url`.
@@ -132,6 +143,26 @@ pub async fn run_until(
     opts: FleetRun<'_>,
     per_instance: FleetDesired,
     interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
+    on_result: impl FnMut(&InstanceResult),
+) -> Result<Report, CliError> {
+    run_controlled(
+        opts,
+        Controls::default(),
+        per_instance,
+        interrupts,
+        on_result,
+    )
+    .await
+}
+
+/// [`run_until`] with batches and a failure budget (`apply --batch`, `--max-failures`; see
+/// [`Controls`]): instances the run did not start are `notStarted`, and the report says
+/// whether the failure budget stopped it ([`Report::stopped_after_failures`]).
+pub async fn run_controlled(
+    opts: FleetRun<'_>,
+    controls: Controls,
+    per_instance: FleetDesired,
+    interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut on_result: impl FnMut(&InstanceResult),
 ) -> Result<Report, CliError> {
     let started = Instant::now();
@@ -166,11 +197,12 @@ pub async fn run_until(
     let verify = opts.verify.clone();
     let per_instance = Arc::new(per_instance);
     let lookup = per_instance.clone();
-    let interrupted = workers::run_each(
+    let ended = workers::run_each(
         &todo,
         opts.concurrency,
         opts.conn,
         opts.min_interval,
+        controls,
         move |client: Client| {
             let resolved = lookup.get(client.id_instance()).cloned();
             let desired = desired.clone();
@@ -239,7 +271,9 @@ pub async fn run_until(
         desired,
         results,
         duration: started.elapsed(),
-        interrupted,
+        interrupted: ended.interrupted,
+        stopped_after_failures: ended.max_failures,
+        selection: None,
     })
 }
 

@@ -235,6 +235,12 @@ pub struct Report {
     pub duration: Duration,
     /// Whether the run was interrupted (Ctrl-C): instances not started are `notStarted`.
     pub interrupted: bool,
+    /// `--max-failures N` stopped the run: `Some(N)`; instances not started are
+    /// `notStarted` (the report's `stoppedAfterFailures`).
+    pub stopped_after_failures: Option<usize>,
+    /// `--only` / `--limit`: which instances of the file were selected (the report's
+    /// `selection`; only those are in `results`). `None`: all of them.
+    pub selection: Option<Value>,
 }
 
 impl Report {
@@ -275,19 +281,35 @@ impl Report {
             self.count(Status::Planned),
             self.count(Status::Failed),
             self.duration.as_secs_f64(),
-            if self.interrupted { " (interrupted)" } else { "" }
+            match (self.interrupted, self.stopped_after_failures) {
+                (true, _) => " (interrupted)".to_string(),
+                (false, Some(n)) => format!(" (stopped after {n} failure(s): --max-failures {n})"),
+                (false, None) => String::new(),
+            }
         )
     }
 
     /// The report as JSON (no tokens in it).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut out = json!({
             "mode": self.mode,
             "desired": self.desired,
             "summary": self.summary_json(),
             "interrupted": self.interrupted,
-            "results": self.results.iter().map(InstanceResult::to_json).collect::<Vec<_>>(),
-        })
+        });
+        if let Some(n) = self.stopped_after_failures {
+            out["stoppedAfterFailures"] = n.into();
+        }
+        if let Some(s) = &self.selection {
+            out["selection"] = s.clone();
+        }
+        out["results"] = self
+            .results
+            .iter()
+            .map(InstanceResult::to_json)
+            .collect::<Vec<_>>()
+            .into();
+        out
     }
 
     /// How many results were verified with `outcome`, and the re-sends made in all.
@@ -375,11 +397,20 @@ impl serde::Serialize for ReportText<'_> {
             }
         }
         let r = self.0;
-        let mut map = s.serialize_map(Some(5))?;
+        let mut map = s.serialize_map(Some(
+            5 + usize::from(r.stopped_after_failures.is_some())
+                + usize::from(r.selection.is_some()),
+        ))?;
         map.serialize_entry("mode", r.mode)?;
         map.serialize_entry("desired", &r.desired)?;
         map.serialize_entry("summary", &r.summary_json())?;
         map.serialize_entry("interrupted", &r.interrupted)?;
+        if let Some(n) = r.stopped_after_failures {
+            map.serialize_entry("stoppedAfterFailures", &n)?;
+        }
+        if let Some(s) = &r.selection {
+            map.serialize_entry("selection", s)?;
+        }
         map.serialize_entry("results", &Results(&r.results))?;
         map.end()
     }
@@ -503,6 +534,8 @@ mod tests {
                 .collect(),
             duration: Duration::from_millis(1500),
             interrupted: true,
+            stopped_after_failures: None,
+            selection: None,
         }
     }
 
@@ -570,7 +603,15 @@ mod tests {
         r.results[3].error = Some(("http\n".into(), "boom \u{0} \\ \u{1F600}".into()));
         r.results[4].id = u64::MAX;
         r.results[4].duration_ms = u64::MAX;
-        for report in [r, report()] {
+        let mut stopped = report();
+        stopped.interrupted = false;
+        stopped.stopped_after_failures = Some(3);
+        stopped.selection =
+            Some(json!({"only": [1, 2], "limit": null, "selected": 2, "inFile": 9}));
+        assert!(stopped
+            .summary()
+            .ends_with(" (stopped after 3 failure(s): --max-failures 3)"));
+        for report in [r, report(), stopped] {
             let mut written = Vec::new();
             report.write_to(&mut written).unwrap();
             let expected = serde_json::to_string_pretty(&report.to_json()).unwrap() + "\n";

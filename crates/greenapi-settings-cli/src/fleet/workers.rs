@@ -3,13 +3,12 @@
 //! run gracefully, and what became of each instance ([`Outcome`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use greenapi_settings::{Client, Error};
 
-use super::progress::{clear_progress_line, spawn_progress};
+use super::controls::{Controls, Ended};
+use super::progress::Progress;
 use super::Instance;
 use crate::creds::ConnArgs;
 use crate::exit::CliError;
@@ -90,11 +89,12 @@ where
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
     let mut settled: Vec<Option<(Outcome<T>, Duration)>> = instances.iter().map(|_| None).collect();
-    let interrupted = run_each(
+    let ended = run_each(
         instances,
         concurrency,
         conn,
         min_interval,
+        Controls::default(),
         op,
         interrupts,
         |index, outcome, took| {
@@ -113,32 +113,43 @@ where
             (inst.clone(), outcome, took)
         })
         .collect();
-    Ok((out, interrupted))
+    Ok((out, ended.interrupted))
 }
 
 /// The engine of [`for_each_until`]: hands each instance's outcome (by index into
-/// `instances`) to `on_settled` as it is known, every instance exactly once, and returns
-/// whether the run was interrupted.
+/// `instances`) to `on_settled` as it is known, every instance exactly once, and says how the
+/// run ended. `on_settled` says whether the instance failed (the caller's rule: a fleet
+/// apply's `notConverged` or `notSaved` is an `Ok` here), for the progress line and
+/// `--max-failures`.
 ///
 /// An instance's task (its client and the future of `op`) exists only while the instance is
-/// in flight: at most `concurrency` of them at a time, however long the fleet.
+/// in flight: at most `concurrency` of them at a time, however long the fleet. With
+/// `controls.batch`, instances are started a batch at a time: the next batch once the
+/// previous one has settled and the pause has passed (Ctrl-C or SIGTERM during the pause ends
+/// the run at once). With `controls.max_failures`, no instance is started once that many
+/// have failed; those in flight finish.
+// Every argument is one part of the run, as in `for_each_until`.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_each<T, F, Fut>(
     instances: &[Instance],
     concurrency: usize,
     conn: &ConnArgs,
     min_interval: Option<Duration>,
+    controls: Controls,
     op: F,
     mut interrupts: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut on_settled: impl FnMut(usize, Outcome<T>, Duration) -> bool,
-) -> Result<bool, CliError>
+) -> Result<Ended, CliError>
 where
     T: Send + 'static,
     F: Fn(Client) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<T, Error>> + Send + 'static,
 {
+    let mut ended = Ended::default();
     if instances.is_empty() {
-        return Ok(false);
+        return Ok(ended);
     }
+    let total = instances.len();
     let limit = concurrency.max(1);
     super::fds::ensure_open_files(limit)?;
     // A placeholder whose only use is its connection pool, shared by every instance's client.
@@ -152,23 +163,28 @@ where
                 .pool_max_idle_per_host(limit),
         )
         .build()?;
-    let finished = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let progress = spawn_progress(instances.len(), finished.clone(), failed.clone());
+    let mut progress = Progress::start(total);
     // Instances `..next` have been started (or settled without starting); `in_flight` of them
-    // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`.
+    // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`. Instances
+    // `..batch_end` may be started now; `pause` is the end of the pause between two batches.
     let mut next = 0;
     let mut in_flight = 0usize;
-    let mut settled = vec![false; instances.len()];
+    let mut settled = vec![false; total];
     let mut stopping = false;
+    let mut failures = 0usize;
+    let batch_size = controls.batch.map_or(total, |b| b.size.max(1));
+    let batches = total.div_ceil(batch_size);
+    let mut batch_end = batch_size.min(total);
+    let mut pause: Option<tokio::time::Instant> = None;
     let mut tasks = tokio::task::JoinSet::new();
     let mut interrupts_open = true;
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
-        while !stopping && in_flight < limit && next < instances.len() {
+        while !stopping && in_flight < limit && next < batch_end {
             let (index, inst) = (next, &instances[next]);
             next += 1;
             in_flight += 1;
+            progress.started();
             let mut builder = conn.tune(Client::builder()).share_connections_with(&base);
             if let Some(mi) = min_interval {
                 builder = builder.min_interval(mi);
@@ -189,26 +205,51 @@ where
             });
         }
         if in_flight == 0 {
-            break;
+            if stopping || next >= total {
+                break;
+            }
+            // A batch has settled and more are to come: pause before the next one.
+            if pause.is_none() {
+                let wait = controls.batch.map_or(Duration::ZERO, |b| b.pause);
+                crate::note!(
+                    "batch {}/{batches} done ({next} of {total} instances); the next starts in {} (Ctrl-C to stop here)",
+                    next.div_ceil(batch_size),
+                    humantime::format_duration(wait)
+                );
+                pause = Some(tokio::time::Instant::now() + wait);
+            }
         }
         tokio::select! {
-            joined = tasks.join_next() => match joined {
+            joined = tasks.join_next(), if in_flight > 0 => match joined {
                 None => break,
                 Some(Ok((index, outcome, took))) => {
                     in_flight -= 1;
                     settled[index] = true;
-                    // The caller says what counts as failed (a fleet apply's `notConverged`
-                    // or `notSaved` is an `Ok` here), so the progress line agrees with the
-                    // lines and the summary.
-                    if on_settled(index, Outcome::Done(outcome), took) {
-                        failed.fetch_add(1, Ordering::Relaxed);
+                    let failed = on_settled(index, Outcome::Done(outcome), took);
+                    progress.settled(true, failed);
+                    if failed {
+                        failures += 1;
+                        if let Some(max) = controls.max_failures.filter(|&m| failures >= m) {
+                            if !stopping {
+                                stopping = true;
+                                ended.max_failures = Some(max);
+                                let waiting = match in_flight {
+                                    0 => String::new(),
+                                    n => format!("; waiting for {n} in progress"),
+                                };
+                                crate::errln!(
+                                    "{failures} instance(s) failed (--max-failures {max}): starting no more instances{waiting}"
+                                );
+                            }
+                        }
                     }
-                    finished.fetch_add(1, Ordering::Relaxed);
                 }
                 // Aborted past the grace period: settled below, as interrupted.
-                Some(Err(e)) if e.is_cancelled() => in_flight -= 1,
+                Some(Err(e)) if e.is_cancelled() => {
+                    in_flight -= 1;
+                    progress.settled(true, false);
+                }
                 Some(Err(e)) => {
-                    progress.abort();
                     return Err(CliError::failed(format!("a worker task failed: {e}")));
                 }
             },
@@ -216,11 +257,15 @@ where
                 None => interrupts_open = false,
                 Some(()) if deadline.is_none() => {
                     stopping = true;
-                    clear_progress_line();
-                    crate::errln!(
-                        "interrupted: starting no more instances; waiting up to {} s for {in_flight} in progress (Ctrl-C again to stop now)",
-                        INTERRUPT_GRACE.as_secs()
-                    );
+                    ended.interrupted = true;
+                    if in_flight == 0 {
+                        crate::errln!("interrupted: starting no more instances");
+                    } else {
+                        crate::errln!(
+                            "interrupted: starting no more instances; waiting up to {} s for {in_flight} in progress (Ctrl-C again to stop now)",
+                            INTERRUPT_GRACE.as_secs()
+                        );
+                    }
                     deadline = Some(tokio::time::Instant::now() + INTERRUPT_GRACE);
                 }
                 Some(()) => {
@@ -233,10 +278,13 @@ where
                 deadline = None;
                 interrupts_open = false;
             }
+            () = sleep_until_opt(pause), if in_flight == 0 && !stopping => {
+                pause = None;
+                batch_end = (batch_end + batch_size).min(total);
+            }
         }
     }
-    progress.abort();
-    clear_progress_line();
+    progress.finish();
     // Aborted ones were in flight past the grace period; the rest were never started.
     for (index, done) in settled.into_iter().enumerate() {
         if !done {
@@ -248,7 +296,7 @@ where
             on_settled(index, o, Duration::ZERO);
         }
     }
-    Ok(stopping)
+    Ok(ended)
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -183,7 +183,7 @@ fn the_progress_line_counts_failed_instances_as_the_summary_does() {
     }
     let inst = tmp("progress.csv", &csv);
     let line = format!(
-        "{} --color never apply {} --instances {} --concurrency 1",
+        "{} --color never apply {} --instances {} --concurrency 1 --yes",
         common::CLI,
         s(&file),
         s(&inst)
