@@ -71,6 +71,8 @@ pub fn command() -> Command {
     };
     let mut set = Command::new("set")
         .about("Set settings directly (validated first; restarts the instance)")
+        // `--json` is the settings here (as it always was): the envelope is `--output json`.
+        .arg(output_format())
         .arg(
             Arg::new("json")
                 .long("json")
@@ -111,7 +113,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("get")
                 .about("Show the instance's settings")
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON (API spelling)"))
+                .args(output_args())
                 .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>"))
                 .args(fleet_args().into_iter().take(2)),
         )
@@ -119,9 +121,10 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("plan")
                 .about("Show what applying FILE would change (sends nothing); a fleet plan ends with a drift summary")
-                .arg(file())
+                .arg(file().required(false).required_unless_present("undo"))
                 .args(fleet_args())
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print the plan as JSON on stdout (formatVersion 1; secrets redacted); other output goes to stderr"))
+                .args(output_args())
+                .arg(undo_arg("Show what `apply --undo REPORT` would restore (sends nothing)"))
                 .arg(
                     Arg::new("detailed-exitcode")
                         .long("detailed-exitcode")
@@ -134,8 +137,10 @@ pub fn command() -> Command {
             Command::new("apply")
                 .about("Bring the instance(s) to FILE, sending only what changed (nothing if nothing did)")
                 .after_help(SETTINGS_FILE_HELP)
-                .arg(file())
+                .arg(file().required(false).required_unless_present("undo"))
                 .args(fleet_args())
+                .args(output_args())
+                .arg(undo_arg("Restore the values a report's instances had before (only fields still at the report's value; others are conflicts, exit 1); --instances CSV for a fleet report"))
                 .arg(
                     Arg::new("resume")
                         .long("resume")
@@ -173,6 +178,7 @@ pub fn command() -> Command {
             Command::new("validate")
                 .about("Check a settings file offline; exit 2 listing every problem")
                 .arg(file())
+                .args(output_args())
                 .args(fleet_args().into_iter().take(1))
                 .after_help(SETTINGS_FILE_HELP),
         )
@@ -180,6 +186,7 @@ pub fn command() -> Command {
             Command::new("export")
                 .about("Write the current settings of the instance (or fleet) as a settings file that apply accepts")
                 .args(fleet_args().into_iter().take(2))
+                .arg(json_output().help("Print the JSON envelope on stdout: each instance's values, and the settings file itself unless --output writes it"))
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["toml", "json"]).help("toml (default) or json; a --output ending in .json means json"))
                 .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout (- is stdout)"))
                 .arg(Arg::new("include-secrets").long("include-secrets").action(ArgAction::SetTrue).help("Write webhookUrlToken in clear (the --output file is then readable by its owner only)"))
@@ -202,6 +209,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("spec-check")
                 .about("Compare the instance's getSettings answer (or a saved one) with the spec; exit 1 if they differ")
+                .args(output_args())
                 .arg(
                     Arg::new("body")
                         .long("body")
@@ -234,6 +242,46 @@ pub fn command() -> Command {
                         .help("Write greenapi-settings.1 and greenapi-settings-COMMAND.1 into DIR instead"),
                 ),
         )
+}
+
+/// `--output json|text`: the envelope on stdout instead of the text for people.
+fn output_format() -> Arg {
+    Arg::new("output-format")
+        .long("output")
+        .value_name("FORMAT")
+        .value_parser(["json", "text"])
+        .help("json: print one JSON envelope on stdout (formatVersion 2; secrets redacted), everything else on stderr; text (default)")
+}
+
+/// `--json`: `--output json`.
+fn json_output() -> Arg {
+    Arg::new("json-output")
+        .long("json")
+        .action(ArgAction::SetTrue)
+        .help("Short for --output json")
+}
+
+fn output_args() -> [Arg; 2] {
+    [output_format(), json_output().conflicts_with("output-format")]
+}
+
+/// `--undo REPORT` of `plan` and `apply`: FILE is then not given.
+fn undo_arg(help: &'static str) -> Arg {
+    Arg::new("undo")
+        .long("undo")
+        .value_name("REPORT")
+        .value_parser(clap::value_parser!(PathBuf))
+        .conflicts_with("file")
+        .help(help)
+}
+
+/// Whether the command's output is the JSON envelope (`--output json` or `--json`).
+pub(crate) fn json_output_wanted(m: &ArgMatches) -> bool {
+    m.try_get_one::<String>("output-format")
+        .ok()
+        .flatten()
+        .is_some_and(|f| f == "json")
+        || m.try_get_one::<bool>("json-output").ok().flatten() == Some(&true)
 }
 
 /// `--wait 5m` read as `--wait=5m`. `--wait` takes an optional value, so clap alone needs the

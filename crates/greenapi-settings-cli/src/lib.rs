@@ -22,6 +22,7 @@ mod args;
 mod atomic_file;
 mod commands;
 pub mod creds;
+pub mod envelope;
 pub mod exit;
 pub mod export_file;
 pub mod fleet;
@@ -57,6 +58,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    envelope::Started::mark();
     let args = args::join_wait_value(args.into_iter().map(Into::into).collect());
     let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
@@ -80,6 +82,12 @@ where
     };
     let verbose = matches.get_flag("verbose");
     out::set_quiet(matches.get_flag("quiet"));
+    // `--output json`: the envelope alone on stdout, even when the command fails as a whole.
+    let envelope_of = matches
+        .subcommand()
+        .filter(|(_, sub)| args::json_output_wanted(sub))
+        .map(|(name, _)| command_name(name, &matches));
+    out::set_envelope_mode(envelope_of.is_some());
     let style = Style::from_choice(
         matches
             .get_one::<String>("color")
@@ -95,6 +103,9 @@ where
     match rt.block_on(dispatch(&matches, style)) {
         Ok(code) => code.into(),
         Err(e) => {
+            if let Some(command) = envelope_of {
+                envelope::Envelope::of_error(command, envelope::Started::of_command(), &e).print();
+            }
             // Messages may quote the server or a file: no raw control characters.
             crate::errln!("{} {}", style_err(), terminal::lines(&e.message));
             if e.always_show_details || verbose {
@@ -132,6 +143,25 @@ fn runtime(m: &ArgMatches) -> tokio::runtime::Builder {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(2);
         b
+    }
+}
+
+/// The `command` of the envelope of subcommand `name` (`undo` for `apply --undo`).
+fn command_name(name: &str, m: &ArgMatches) -> &'static str {
+    let undo = m
+        .subcommand()
+        .is_some_and(|(_, sub)| sub.try_get_one::<std::path::PathBuf>("undo").ok().flatten().is_some());
+    match name {
+        "get" => "get",
+        "set" => "set",
+        "plan" if undo => "planUndo",
+        "plan" => "plan",
+        "apply" if undo => "undo",
+        "apply" => "apply",
+        "export" => "export",
+        "validate" => "validate",
+        "spec-check" => "spec-check",
+        _ => "unknown",
     }
 }
 

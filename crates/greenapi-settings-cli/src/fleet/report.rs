@@ -7,8 +7,9 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use crate::envelope::{Envelope, Started};
 use crate::exit::CliError;
 use crate::input::{read_capped, FLEET_FILE_CAP};
 
@@ -166,12 +167,15 @@ impl VerifySummary {
 
 impl InstanceResult {
     fn to_json(&self) -> Value {
+        let (before, after) = self.before_after();
         let mut out = json!({
             "idInstance": self.id,
             "apiUrl": self.api_url,
             "status": self.status.as_str(),
             "changes": self.changes,
-            "warnings": self.warnings,
+            "before": before,
+            "after": after,
+            "warnings": self.warnings_json(),
             "error": self.error.as_ref().map(|(k, m)| json!({"kind": k, "message": m})),
             "durationMs": self.duration_ms,
             "fromPreviousRun": self.from_previous_run,
@@ -183,6 +187,45 @@ impl InstanceResult {
             out["verification"] = v.to_json();
         }
         out
+    }
+
+    /// `before` (the values read before the change) and `after` (the values sent, or to be
+    /// sent) of the changed fields, each an object by API name. A secret setting is
+    /// `<redacted>` (`""` when empty): a report never holds it, and `--undo` says so.
+    pub fn before_after(&self) -> (Value, Value) {
+        let (mut before, mut after) = (Map::new(), Map::new());
+        for c in &self.change_values {
+            before.insert(c.field.to_string(), c.current.clone());
+            after.insert(c.field.to_string(), c.desired.clone());
+        }
+        let (mut before, mut after) = (Value::Object(before), Value::Object(after));
+        for (v, values) in [(&mut before, &self.change_values), (&mut after, &self.change_values)] {
+            greenapi_settings::redact::secret_settings(v);
+            // A secret the spec does not list by this name is still not shown.
+            for c in values.iter().filter(|c| c.secret) {
+                if let Some(x) = v.get_mut(c.field).filter(|x| x.as_str() != Some("")) {
+                    *x = Value::String(greenapi_settings::redact::REDACTED.into());
+                }
+            }
+        }
+        (before, after)
+    }
+
+    /// The warnings as `{field, rule, message}` (only the message for a result read back
+    /// from an older report).
+    fn warnings_json(&self) -> Value {
+        if self.warning_details.len() == self.warnings.len() {
+            self.warning_details
+                .iter()
+                .zip(&self.warnings)
+                .map(|(w, text)| json!({"field": w.field, "rule": w.rule, "message": text}))
+                .collect()
+        } else {
+            self.warnings
+                .iter()
+                .map(|text| json!({"field": null, "rule": null, "message": text}))
+                .collect()
+        }
     }
 
     fn from_json(v: &Value) -> Option<InstanceResult> {
@@ -211,7 +254,16 @@ impl InstanceResult {
                 .to_string(),
             status,
             changes: strings("changes"),
-            warnings: strings("warnings"),
+            warnings: v
+                .get("warnings")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|w| w.as_str().or_else(|| w.get("message")?.as_str()))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
             error: None,
             duration_ms: v.get("durationMs").and_then(Value::as_u64).unwrap_or(0),
             from_previous_run: true,
@@ -222,11 +274,16 @@ impl InstanceResult {
     }
 }
 
-/// The outcome of a fleet run.
+/// The outcome of a plan or apply (a fleet's, or one instance's): printed with `--json` and
+/// written by `--report`, as an [`Envelope`](crate::envelope::Envelope).
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// `apply` or `plan`.
+    /// `apply` or `plan`: the envelope's `command`.
     pub mode: &'static str,
+    /// When the run started.
+    pub started_at: std::time::SystemTime,
+    /// The settings file, as named on the command line (`settingsFile`).
+    pub settings_file: Option<String>,
     /// The desired settings, wire form.
     pub desired: Value,
     /// One result per instance, by id.
@@ -281,13 +338,34 @@ impl Report {
 
     /// The report as JSON (no tokens in it).
     pub fn to_json(&self) -> Value {
-        json!({
-            "mode": self.mode,
-            "desired": self.desired,
-            "summary": self.summary_json(),
-            "interrupted": self.interrupted,
-            "results": self.results.iter().map(InstanceResult::to_json).collect::<Vec<_>>(),
-        })
+        let results: Vec<Value> = self.results.iter().map(InstanceResult::to_json).collect();
+        self.envelope(results).to_value()
+    }
+
+    /// The report as an envelope whose `results` are `results`; it finishes when the run did.
+    fn envelope<R>(&self, results: R) -> Envelope<R> {
+        let mut env = Envelope::new(
+            self.mode,
+            Started(self.started_at),
+            results,
+            self.summary_json(),
+        )
+        .with(
+            "settingsFile",
+            self.settings_file.clone().map_or(Value::Null, Value::String),
+        )
+        .with("desired", self.desired.clone());
+        env.finished_at = self.started_at + self.duration;
+        env.interrupted = self.interrupted;
+        env
+    }
+
+    /// Prints the report's envelope on stdout (`--json`).
+    pub fn print(&self) {
+        let mut out = Vec::new();
+        if self.write_to(&mut out).is_ok() {
+            crate::out::envelope(String::from_utf8_lossy(&out).trim_end());
+        }
     }
 
     /// How many results were verified with `outcome`, and the re-sends made in all.
@@ -333,6 +411,10 @@ impl Report {
             }
             summary.insert("resends".into(), self.resends().into());
         }
+        let drift = crate::plan_output::Drift::of(&self.results).to_json();
+        for key in ["withChanges", "fields"] {
+            summary.insert(key.into(), drift[key].clone());
+        }
         summary.insert(
             "durationMs".into(),
             (self.duration.as_millis() as u64).into(),
@@ -363,7 +445,7 @@ struct ReportText<'a>(&'a Report);
 
 impl serde::Serialize for ReportText<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde::ser::SerializeSeq;
         struct Results<'a>(&'a [InstanceResult]);
         impl serde::Serialize for Results<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -374,14 +456,7 @@ impl serde::Serialize for ReportText<'_> {
                 seq.end()
             }
         }
-        let r = self.0;
-        let mut map = s.serialize_map(Some(5))?;
-        map.serialize_entry("mode", r.mode)?;
-        map.serialize_entry("desired", &r.desired)?;
-        map.serialize_entry("summary", &r.summary_json())?;
-        map.serialize_entry("interrupted", &r.interrupted)?;
-        map.serialize_entry("results", &Results(&r.results))?;
-        map.end()
+        self.0.envelope(Results(&self.0.results)).serialize(s)
     }
 }
 
@@ -412,13 +487,16 @@ impl serde::Serialize for ResultText<'_> {
         }
         let r = self.0;
         let mut map = s.serialize_map(Some(
-            8 + usize::from(r.verification.is_some()) + usize::from(r.desired_hash.is_some()),
+            10 + usize::from(r.verification.is_some()) + usize::from(r.desired_hash.is_some()),
         ))?;
+        let (before, after) = r.before_after();
         map.serialize_entry("idInstance", &r.id)?;
         map.serialize_entry("apiUrl", &r.api_url)?;
         map.serialize_entry("status", r.status.as_str())?;
         map.serialize_entry("changes", &r.changes)?;
-        map.serialize_entry("warnings", &r.warnings)?;
+        map.serialize_entry("before", &before)?;
+        map.serialize_entry("after", &after)?;
+        map.serialize_entry("warnings", &r.warnings_json())?;
         map.serialize_entry("error", &r.error.as_ref().map(Error))?;
         map.serialize_entry("durationMs", &r.duration_ms)?;
         map.serialize_entry("fromPreviousRun", &r.from_previous_run)?;
@@ -444,7 +522,9 @@ pub fn load_resume(
     let text = read_capped(path, FLEET_FILE_CAP)?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::usage(format!("{shown}: not a fleet report: {e}")))?;
-    if v.get("mode").and_then(Value::as_str) != Some("apply") {
+    // Version 2 (the envelope) names the command; version 1 reports had `mode`.
+    let command = v.get("command").or_else(|| v.get("mode"));
+    if command.and_then(Value::as_str) != Some("apply") {
         return Err(CliError::usage(format!(
             "{shown}: not the report of a fleet apply"
         )));
