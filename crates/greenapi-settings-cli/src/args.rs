@@ -262,7 +262,10 @@ fn json_output() -> Arg {
 }
 
 fn output_args() -> [Arg; 2] {
-    [output_format(), json_output().conflicts_with("output-format")]
+    [
+        output_format(),
+        json_output().conflicts_with("output-format"),
+    ]
 }
 
 /// `--undo REPORT` of `plan` and `apply`: FILE is then not given.

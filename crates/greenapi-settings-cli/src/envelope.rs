@@ -205,7 +205,10 @@ mod tests {
         let mut env = Envelope::of_results(
             "get",
             started,
-            vec![json!({"idInstance": 1, "status": "read"}), json!({"idInstance": 2, "status": "failed"})],
+            vec![
+                json!({"idInstance": 1, "status": "read"}),
+                json!({"idInstance": 2, "status": "failed"}),
+            ],
         )
         .with("output", Value::Null);
         env.finished_at = started.0 + Duration::from_secs(2);

@@ -148,9 +148,12 @@ fn runtime(m: &ArgMatches) -> tokio::runtime::Builder {
 
 /// The `command` of the envelope of subcommand `name` (`undo` for `apply --undo`).
 fn command_name(name: &str, m: &ArgMatches) -> &'static str {
-    let undo = m
-        .subcommand()
-        .is_some_and(|(_, sub)| sub.try_get_one::<std::path::PathBuf>("undo").ok().flatten().is_some());
+    let undo = m.subcommand().is_some_and(|(_, sub)| {
+        sub.try_get_one::<std::path::PathBuf>("undo")
+            .ok()
+            .flatten()
+            .is_some()
+    });
     match name {
         "get" => "get",
         "set" => "set",

@@ -25,7 +25,12 @@ pub fn envelope_mode() -> bool {
 
 /// The envelope's text (and a newline) on stdout.
 pub fn envelope(text: &str) {
-    write_to(io::stdout().lock(), &STDOUT_CLOSED, format_args!("{text}"), true);
+    write_to(
+        io::stdout().lock(),
+        &STDOUT_CLOSED,
+        format_args!("{text}"),
+        true,
+    );
 }
 
 /// `--quiet`: from now on [`note!`](crate::note) prints nothing, and neither do the fleet

@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{against, cli, client, csv, default_client, fast, one, run, s, set_calls, single, tmp};
+use common::{
+    against, cli, client, csv, default_client, fast, one, run, s, set_calls, single, tmp,
+};
 use greenapi_settings::SettingsPatch;
 use greenapi_settings_sandbox::BlockingSandbox;
 use serde_json::Value;
@@ -62,7 +64,10 @@ fn regex_free_replace(text: &str, tmp: &str) -> String {
 
 fn no_token(text: &str) {
     assert!(!text.contains("sandbox-token"), "an API token in: {text}");
-    assert!(!text.contains("hook-SECRET"), "the webhook token in: {text}");
+    assert!(
+        !text.contains("hook-SECRET"),
+        "the webhook token in: {text}"
+    );
 }
 
 fn settings_json(sb: &BlockingSandbox, id: u64) -> Value {
@@ -85,7 +90,8 @@ fn varied_fleet(n: usize) -> BlockingSandbox {
     sb
 }
 
-const DESIRED: &str = "incomingWebhook = \"yes\"\ndelaySendMessagesMilliseconds = 5000\nstateWebhook = \"yes\"\n";
+const DESIRED: &str =
+    "incomingWebhook = \"yes\"\ndelaySendMessagesMilliseconds = 5000\nstateWebhook = \"yes\"\n";
 
 // ---- undo -----------------------------------------------------------------------------------
 
@@ -97,7 +103,14 @@ fn undo_of_a_fleet_report_restores_every_instances_settings_and_a_second_undo_se
     let fleet = csv("undo-fleet.csv", &sb);
     let desired = tmp("undo.toml", DESIRED);
     let report = desired.with_file_name("report.json");
-    let r = cli(&["apply", s(&desired), "--instances", s(&fleet), "--report", s(&report)]);
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--report",
+        s(&report),
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
     let rep = common::read_json(&report);
     assert_eq!(rep["formatVersion"], 2);
@@ -108,7 +121,15 @@ fn undo_of_a_fleet_report_restores_every_instances_settings_and_a_second_undo_se
     assert_ne!(settings_json(&sb, ids[0]), originals[0]);
 
     let undo_report = desired.with_file_name("undo.json");
-    let r = cli(&["apply", "--undo", s(&report), "--instances", s(&fleet), "--report", s(&undo_report)]);
+    let r = cli(&[
+        "apply",
+        "--undo",
+        s(&report),
+        "--instances",
+        s(&fleet),
+        "--report",
+        s(&undo_report),
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
     for (id, original) in ids.iter().zip(&originals) {
         assert_eq!(&settings_json(&sb, *id), original, "instance {id}");
@@ -116,21 +137,38 @@ fn undo_of_a_fleet_report_restores_every_instances_settings_and_a_second_undo_se
     let undone = common::read_json(&undo_report);
     assert_eq!(undone["command"], "undo");
     assert_eq!(undone["summary"]["applied"], 3, "{undone}");
-    assert_eq!(undone["results"][0]["after"]["delaySendMessagesMilliseconds"], 1000);
+    assert_eq!(
+        undone["results"][0]["after"]["delaySendMessagesMilliseconds"],
+        1000
+    );
     no_token(&r.all());
     no_token(&common::read(&undo_report));
 
     // Everything is back: the same undo reads, and sends nothing.
     let sets = set_calls(&sb);
-    let r = cli(&["apply", "--undo", s(&report), "--instances", s(&fleet), "--json"]);
+    let r = cli(&[
+        "apply",
+        "--undo",
+        s(&report),
+        "--instances",
+        s(&fleet),
+        "--json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(r.json()["summary"]["unchanged"], 3, "{}", r.stdout);
-    assert_eq!(set_calls(&sb), sets, "nothing sent for instances already back");
+    assert_eq!(
+        set_calls(&sb),
+        sets,
+        "nothing sent for instances already back"
+    );
 
     // The undo's report undoes the undo.
     let r = cli(&["apply", "--undo", s(&undo_report), "--instances", s(&fleet)]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(settings_json(&sb, ids[0])["delaySendMessagesMilliseconds"], 5000);
+    assert_eq!(
+        settings_json(&sb, ids[0])["delaySendMessagesMilliseconds"],
+        5000
+    );
 }
 
 #[test]
@@ -140,28 +178,61 @@ fn undo_leaves_a_field_changed_since_the_report_as_a_conflict_and_exits_1() {
     let fleet = csv("conflict.csv", &sb);
     let desired = tmp("conflict.toml", DESIRED);
     let report = desired.with_file_name("report.json");
-    let r = cli(&["apply", s(&desired), "--instances", s(&fleet), "--report", s(&report)]);
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--report",
+        s(&report),
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
     // Someone changes one field on the first instance after the apply.
     client(&sb, ids[0])
         .set_settings(&SettingsPatch::new().delay_send_messages_milliseconds(7777))
         .unwrap();
 
-    let r = cli(&["apply", "--undo", s(&report), "--instances", s(&fleet), "--json"]);
+    let r = cli(&[
+        "apply",
+        "--undo",
+        s(&report),
+        "--instances",
+        s(&fleet),
+        "--json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.all());
     let now = settings_json(&sb, ids[0]);
-    assert_eq!(now["delaySendMessagesMilliseconds"], 7777, "the conflicting field is left alone");
-    assert_eq!(now["incomingWebhook"], "yes", "instance 0 had yes before: nothing to restore");
-    assert_eq!(now["stateWebhook"], "no", "the other changed field is restored");
-    assert_eq!(settings_json(&sb, ids[1])["delaySendMessagesMilliseconds"], 1500);
+    assert_eq!(
+        now["delaySendMessagesMilliseconds"], 7777,
+        "the conflicting field is left alone"
+    );
+    assert_eq!(
+        now["incomingWebhook"], "yes",
+        "instance 0 had yes before: nothing to restore"
+    );
+    assert_eq!(
+        now["stateWebhook"], "no",
+        "the other changed field is restored"
+    );
+    assert_eq!(
+        settings_json(&sb, ids[1])["delaySendMessagesMilliseconds"],
+        1500
+    );
     let doc = r.json();
     let first = &doc["results"][0];
     assert_eq!(first["status"], "conflict", "{first}");
-    assert_eq!(first["conflicts"][0]["field"], "delaySendMessagesMilliseconds");
+    assert_eq!(
+        first["conflicts"][0]["field"],
+        "delaySendMessagesMilliseconds"
+    );
     assert_eq!(first["conflicts"][0]["report"], 5000);
     assert_eq!(first["conflicts"][0]["now"], 7777);
     assert_eq!(doc["results"][1]["status"], "applied");
-    assert!(r.stderr.contains("changed since the report, left alone"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("changed since the report, left alone"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -169,12 +240,18 @@ fn a_single_apply_envelope_is_a_report_that_undo_restores_with_the_usual_credent
     let sb = single();
     let original = default_client(&sb).get_settings().unwrap().to_json_value();
     // A fresh instance's delay (0) is not a value setSettings accepts: not in this file.
-    let desired = tmp("single.toml", "incomingWebhook = \"yes\"\nstateWebhook = \"yes\"\n");
+    let desired = tmp(
+        "single.toml",
+        "incomingWebhook = \"yes\"\nstateWebhook = \"yes\"\n",
+    );
     let r = against(&sb, &["apply", s(&desired), "--json"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let report = desired.with_file_name("apply.json");
     std::fs::write(&report, &r.stdout).unwrap();
-    assert_ne!(default_client(&sb).get_settings().unwrap().to_json_value(), original);
+    assert_ne!(
+        default_client(&sb).get_settings().unwrap().to_json_value(),
+        original
+    );
 
     // plan --undo shows and sends nothing.
     let sets = set_calls(&sb);
@@ -186,7 +263,10 @@ fn a_single_apply_envelope_is_a_report_that_undo_restores_with_the_usual_credent
 
     let r = against(&sb, &["apply", "--undo", s(&report)]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(default_client(&sb).get_settings().unwrap().to_json_value(), original);
+    assert_eq!(
+        default_client(&sb).get_settings().unwrap().to_json_value(),
+        original
+    );
 }
 
 #[test]
@@ -196,17 +276,25 @@ fn undo_says_the_webhook_token_cannot_be_restored_and_restores_the_rest() {
         "secret.toml",
         "incomingWebhook = \"yes\"\nwebhookUrlToken = \"${HOOK}\"\n",
     );
-    let r = run(one(&sb).env("HOOK", "hook-SECRET-1").args(["apply", s(&desired), "--json"]));
+    let r = run(one(&sb)
+        .env("HOOK", "hook-SECRET-1")
+        .args(["apply", s(&desired), "--json"]));
     assert_eq!(r.code, 0, "{}", r.all());
     no_token(&r.all());
-    assert_eq!(r.json()["results"][0]["after"]["webhookUrlToken"], "<redacted>");
+    assert_eq!(
+        r.json()["results"][0]["after"]["webhookUrlToken"],
+        "<redacted>"
+    );
     let report = desired.with_file_name("apply.json");
     std::fs::write(&report, &r.stdout).unwrap();
 
     let r = against(&sb, &["apply", "--undo", s(&report), "--json"]);
     assert_eq!(r.code, 1, "{}", r.all());
     let result = &r.json()["results"][0];
-    assert_eq!(result["notRestored"][0]["field"], "webhookUrlToken", "{result}");
+    assert_eq!(
+        result["notRestored"][0]["field"], "webhookUrlToken",
+        "{result}"
+    );
     assert_eq!(result["changes"], serde_json::json!(["incomingWebhook"]));
     let now = default_client(&sb).get_settings().unwrap();
     assert_eq!(now.to_json_value()["incomingWebhook"], "no");
@@ -221,16 +309,31 @@ fn undo_says_a_value_setsettings_refuses_cannot_be_restored_and_restores_the_res
     let desired = tmp("fresh.toml", DESIRED);
     let r = against(&sb, &["apply", s(&desired), "--json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(r.json()["results"][0]["before"]["delaySendMessagesMilliseconds"], 0);
+    assert_eq!(
+        r.json()["results"][0]["before"]["delaySendMessagesMilliseconds"],
+        0
+    );
     let report = desired.with_file_name("apply.json");
     std::fs::write(&report, &r.stdout).unwrap();
     let r = against(&sb, &["apply", "--undo", s(&report), "--json"]);
     assert_eq!(r.code, 1, "{}", r.all());
     let result = &r.json()["results"][0];
-    assert_eq!(result["notRestored"][0]["field"], "delaySendMessagesMilliseconds", "{result}");
-    assert_eq!(result["changes"], serde_json::json!(["incomingWebhook", "stateWebhook"]));
+    assert_eq!(
+        result["notRestored"][0]["field"], "delaySendMessagesMilliseconds",
+        "{result}"
+    );
+    assert_eq!(
+        result["changes"],
+        serde_json::json!(["incomingWebhook", "stateWebhook"])
+    );
     let now = default_client(&sb).get_settings().unwrap().to_json_value();
-    assert_eq!((now["incomingWebhook"].as_str(), now["delaySendMessagesMilliseconds"].as_i64()), (Some("no"), Some(5000)));
+    assert_eq!(
+        (
+            now["incomingWebhook"].as_str(),
+            now["delaySendMessagesMilliseconds"].as_i64()
+        ),
+        (Some("no"), Some(5000))
+    );
 }
 
 #[test]
@@ -239,10 +342,20 @@ fn undo_refuses_reports_it_cannot_undo_before_sending_anything() {
     let fleet = csv("refuse.csv", &sb);
     let desired = tmp("refuse.toml", DESIRED);
     let report = desired.with_file_name("report.json");
-    let r = cli(&["apply", s(&desired), "--instances", s(&fleet), "--report", s(&report)]);
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--report",
+        s(&report),
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
     let sets = set_calls(&sb);
-    let old = tmp("v1.json", r#"{"mode":"apply","desired":{},"summary":{},"interrupted":false,"results":[]}"#);
+    let old = tmp(
+        "v1.json",
+        r#"{"mode":"apply","desired":{},"summary":{},"interrupted":false,"results":[]}"#,
+    );
     let plan_report = tmp("plan.json", "");
     let r = cli(&["plan", s(&desired), "--instances", s(&fleet), "--json"]);
     std::fs::write(&plan_report, &r.stdout).unwrap();
@@ -251,12 +364,30 @@ fn undo_refuses_reports_it_cannot_undo_before_sending_anything() {
     let bad = tmp("bad.json", &bad.to_string());
     let one_id = common::fleet_csv("one.csv", common::CSV_HEADER, &sb, &sb.instance_ids()[..1]);
     for (args, says) in [
-        (vec!["apply", "--undo", s(&old), "--instances", s(&fleet)], "formatVersion 2"),
-        (vec!["apply", "--undo", s(&plan_report), "--instances", s(&fleet)], "not of an apply"),
-        (vec!["apply", "--undo", s(&bad), "--instances", s(&fleet)], "incomingWebhook"),
-        (vec!["apply", "--undo", s(&report), "--instances", s(&one_id)], "lacks 1 instance"),
-        (vec!["apply", "--undo", s(&report), "--sandbox"], "give --instances CSV"),
-        (vec!["apply", "--undo", s(&report), s(&desired)], "cannot be used with"),
+        (
+            vec!["apply", "--undo", s(&old), "--instances", s(&fleet)],
+            "formatVersion 2",
+        ),
+        (
+            vec!["apply", "--undo", s(&plan_report), "--instances", s(&fleet)],
+            "not of an apply",
+        ),
+        (
+            vec!["apply", "--undo", s(&bad), "--instances", s(&fleet)],
+            "incomingWebhook",
+        ),
+        (
+            vec!["apply", "--undo", s(&report), "--instances", s(&one_id)],
+            "lacks 1 instance",
+        ),
+        (
+            vec!["apply", "--undo", s(&report), "--sandbox"],
+            "give --instances CSV",
+        ),
+        (
+            vec!["apply", "--undo", s(&report), s(&desired)],
+            "cannot be used with",
+        ),
     ] {
         let r = cli(&args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.all());
@@ -281,16 +412,42 @@ fn every_result_producing_command_prints_one_envelope_golden() {
         doc
     };
     insta::assert_snapshot!("get", stable(run_json(&["get", "--json"]), Some(&sb)));
-    insta::assert_snapshot!("plan", stable(run_json(&["plan", s(&desired), "--output", "json"]), Some(&sb)));
-    insta::assert_snapshot!("apply", stable(run_json(&["apply", s(&desired), "--json"]), Some(&sb)));
+    insta::assert_snapshot!(
+        "plan",
+        stable(
+            run_json(&["plan", s(&desired), "--output", "json"]),
+            Some(&sb)
+        )
+    );
+    insta::assert_snapshot!(
+        "apply",
+        stable(run_json(&["apply", s(&desired), "--json"]), Some(&sb))
+    );
     // The webhook token, redacted in the envelopes of set, export and get.
-    let set_args = ["set", "--output", "json", "--incoming-webhook", "no", "--webhook-url-token", "hook-SECRET-9"];
+    let set_args = [
+        "set",
+        "--output",
+        "json",
+        "--incoming-webhook",
+        "no",
+        "--webhook-url-token",
+        "hook-SECRET-9",
+    ];
     insta::assert_snapshot!("set", stable(run_json(&set_args), Some(&sb)));
     insta::assert_snapshot!("export", stable(run_json(&["export", "--json"]), Some(&sb)));
-    insta::assert_snapshot!("validate", stable(run_json(&["validate", s(&desired), "--json"]), Some(&sb)));
-    insta::assert_snapshot!("spec-check", stable(run_json(&["spec-check", "--json"]), Some(&sb)));
+    insta::assert_snapshot!(
+        "validate",
+        stable(run_json(&["validate", s(&desired), "--json"]), Some(&sb))
+    );
+    insta::assert_snapshot!(
+        "spec-check",
+        stable(run_json(&["spec-check", "--json"]), Some(&sb))
+    );
     let after = run_json(&["get", "--json"]);
-    assert_eq!(after["results"][0]["values"]["webhookUrlToken"], "<redacted>");
+    assert_eq!(
+        after["results"][0]["values"]["webhookUrlToken"],
+        "<redacted>"
+    );
 }
 
 #[test]
@@ -310,15 +467,26 @@ fn a_fleet_get_and_plan_are_envelopes_with_one_result_per_instance_golden() {
 
 #[test]
 fn a_command_that_fails_as_a_whole_prints_an_envelope_with_its_error() {
-    let bad = tmp("bad.toml", "delaySendMessagesMilliseconds = 1\nincomingWebhook = \"maybe\"\n");
+    let bad = tmp(
+        "bad.toml",
+        "delaySendMessagesMilliseconds = 1\nincomingWebhook = \"maybe\"\n",
+    );
     let r = cli(&["validate", s(&bad), "--json"]);
     assert_eq!(r.code, 2, "{}", r.all());
     let doc = r.json();
     assert_eq!(doc["command"], "validate");
     assert_eq!(doc["results"], serde_json::json!([]));
     assert_eq!(doc["error"]["kind"], "invalidInput");
-    assert_eq!(doc["error"]["problems"].as_array().unwrap().len(), 2, "{doc}");
-    assert!(r.stderr.contains("problem"), "people still read the error on stderr: {}", r.stderr);
+    assert_eq!(
+        doc["error"]["problems"].as_array().unwrap().len(),
+        2,
+        "{doc}"
+    );
+    assert!(
+        r.stderr.contains("problem"),
+        "people still read the error on stderr: {}",
+        r.stderr
+    );
     // set and apply refuse to run without credentials: the envelope says so too.
     let ok = tmp("ok.toml", DESIRED);
     let r = cli(&["apply", s(&ok), "--json"]);

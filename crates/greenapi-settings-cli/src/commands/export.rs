@@ -71,7 +71,11 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
             let id = target.client.id_instance();
             let source = format!("instance {id}");
             let url = Some(target.client.api_url().to_string());
-            (export_file::single(&s, &secrets), source, vec![(id, url, s)])
+            (
+                export_file::single(&s, &secrets),
+                source,
+                vec![(id, url, s)],
+            )
         }
     };
     let read: Vec<(u64, Option<String>, Settings)> = read;
@@ -123,12 +127,19 @@ fn print_envelope(
         Some(_) => Value::Null,
         None => serde_json::from_str(&export_file::render_json(exported)).unwrap_or(Value::Null),
     };
-    crate::envelope::Envelope::of_results("export", crate::envelope::Started::of_command(), results)
-        .with("output", output.map_or(Value::Null, |p| p.display().to_string().into()))
-        .with("document", document)
-        .with("envNeeded", json!(exported.env_needed))
-        .with("leftOut", json!(exported.left_out))
-        .print();
+    crate::envelope::Envelope::of_results(
+        "export",
+        crate::envelope::Started::of_command(),
+        results,
+    )
+    .with(
+        "output",
+        output.map_or(Value::Null, |p| p.display().to_string().into()),
+    )
+    .with("document", document)
+    .with("envNeeded", json!(exported.env_needed))
+    .with("leftOut", json!(exported.left_out))
+    .print();
 }
 
 /// `export --output json` (or `text`) most likely meant the envelope, not a file named so:

@@ -31,11 +31,17 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     let client = &target.client;
     if args::json_output_wanted(m) {
         let (result, exit) = match client.get_settings().await {
-            Ok(s) => (result(client.id_instance(), client.api_url(), Ok(&s), reveal), Exit::Ok),
+            Ok(s) => (
+                result(client.id_instance(), client.api_url(), Ok(&s), reveal),
+                Exit::Ok,
+            ),
             Err(e) => {
                 crate::errln!("error: {}", crate::terminal::lines(&e.to_string()));
                 let error = envelope::result_error(e.kind(), &e.to_string());
-                (result(client.id_instance(), client.api_url(), Err(error), reveal), Exit::Failed)
+                (
+                    result(client.id_instance(), client.api_url(), Err(error), reveal),
+                    Exit::Failed,
+                )
             }
         };
         Envelope::of_results("get", Started::of_command(), vec![result]).print();
@@ -47,9 +53,18 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
 }
 
 /// One instance's entry of the `get` envelope.
-fn result(id: u64, api_url: &str, read: Result<&Settings, serde_json::Value>, reveal: bool) -> serde_json::Value {
+fn result(
+    id: u64,
+    api_url: &str,
+    read: Result<&Settings, serde_json::Value>,
+    reveal: bool,
+) -> serde_json::Value {
     let (status, values, error) = match read {
-        Ok(s) => ("read", render::settings_json(s, reveal), serde_json::Value::Null),
+        Ok(s) => (
+            "read",
+            render::settings_json(s, reveal),
+            serde_json::Value::Null,
+        ),
         Err(e) if e["kind"] == "notStarted" => ("notStarted", serde_json::Value::Null, e),
         Err(e) => ("failed", serde_json::Value::Null, e),
     };
@@ -73,8 +88,14 @@ async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, 
             let read = match outcome {
                 Outcome::Done(Ok(s)) => Ok(s),
                 Outcome::Done(Err(e)) => Err(error(e.kind(), &inst.token.scrub(&e.to_string()))),
-                Outcome::NotStarted => Err(error("notStarted", &format!("not read: the run was stopped by {}", signals.name()))),
-                Outcome::Interrupted => Err(error("interrupted", &format!("stopped by {} while being read", signals.name()))),
+                Outcome::NotStarted => Err(error(
+                    "notStarted",
+                    &format!("not read: the run was stopped by {}", signals.name()),
+                )),
+                Outcome::Interrupted => Err(error(
+                    "interrupted",
+                    &format!("stopped by {} while being read", signals.name()),
+                )),
             };
             let mut r = result(inst.id, &inst.api_url, read, reveal);
             r["durationMs"] = (took.as_millis() as u64).into();

@@ -96,7 +96,10 @@ async fn run_inner(
         .remove(&id)
         .ok_or_else(|| CliError::failed("internal: instance not resolved"))?;
     // On stderr under --json (see `out`).
-    crate::outln!("{}", style.bold(&format!("instance {id} at {}", client.api_url())));
+    crate::outln!(
+        "{}",
+        style.bold(&format!("instance {id} at {}", client.api_url()))
+    );
     let mut plan = match client.plan(&resolved.patch).await {
         Ok(plan) => plan,
         Err(e) if out.json => return Ok(single_failed_json(&file, client, e, dry_run)),
@@ -122,7 +125,8 @@ async fn run_inner(
         return Ok(plan_exit(out, true));
     }
     let started = std::time::Instant::now();
-    let (exit, mut result) = apply_single(client, plan, &resolved.patch, verify, style, result).await?;
+    let (exit, mut result) =
+        apply_single(client, plan, &resolved.patch, verify, style, result).await?;
     result.duration_ms = started.elapsed().as_millis() as u64;
     if out.json {
         single_report(&file, false, result).print();
@@ -140,7 +144,10 @@ fn single_report(file: &SettingsFile, dry_run: bool, result: InstanceResult) -> 
         settings_file: Some(file.shown.clone()),
         desired: file.document(),
         duration: started.elapsed().unwrap_or_default(),
-        interrupted: result.verification.as_ref().is_some_and(|v| v.outcome == "interrupted"),
+        interrupted: result
+            .verification
+            .as_ref()
+            .is_some_and(|v| v.outcome == "interrupted"),
         results: vec![result],
     }
 }
@@ -221,7 +228,10 @@ async fn apply_single(
     let verified = verified?;
     let v = &verified.verification;
     result.verification = Some(fleet::VerifySummary::of(v));
-    if matches!(v, Verification::NotConverged { .. } | Verification::Interrupted { .. }) {
+    if matches!(
+        v,
+        Verification::NotConverged { .. } | Verification::Interrupted { .. }
+    ) {
         result.status = Status::Failed;
         result.error = Some((v.kind().to_string(), v.to_string()));
     }

@@ -53,7 +53,12 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     let resp = target.client.send_checked(&checked).await?;
     crate::out!("{}", render::warnings(checked.warnings(), style));
     if crate::args::json_output_wanted(m) {
-        print_envelope(&target.client, &patch, checked.warnings(), resp.save_settings);
+        print_envelope(
+            &target.client,
+            &patch,
+            checked.warnings(),
+            resp.save_settings,
+        );
     }
     if resp.save_settings {
         crate::outln!(
@@ -82,7 +87,10 @@ fn print_envelope(
     saved: bool,
 ) {
     let sent = crate::envelope::values(patch.to_json_value(), false);
-    let changes: Vec<&String> = sent.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    let changes: Vec<&String> = sent
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
     let warnings: Vec<serde_json::Value> = warnings
         .iter()
         .map(|w| serde_json::json!({"field": w.field, "rule": w.rule, "message": w.to_string()}))
@@ -97,8 +105,12 @@ fn print_envelope(
         "status": if saved { "applied" } else { "failed" },
         "changes": changes, "after": sent, "warnings": warnings, "error": error,
     });
-    crate::envelope::Envelope::of_results("set", crate::envelope::Started::of_command(), vec![result])
-        .print();
+    crate::envelope::Envelope::of_results(
+        "set",
+        crate::envelope::Started::of_command(),
+        vec![result],
+    )
+    .print();
 }
 
 /// `--json` given inline or as `@FILE` (at most 1 MiB): duplicate keys are an error, a UTF-8

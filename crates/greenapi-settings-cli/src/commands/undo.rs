@@ -82,6 +82,13 @@ pub(crate) async fn run(
             )));
         }
     }
+    if m.get_one::<PathBuf>("instances").is_none()
+        && m.value_source("concurrency") == Some(clap::parser::ValueSource::CommandLine)
+    {
+        return Err(CliError::usage(
+            "--concurrency only applies to undoing a fleet report: add --instances CSV; nothing was sent",
+        ));
+    }
     let json_out = args::json_output_wanted(m);
     let entries = load(report)?;
     let report_path = m.get_one::<PathBuf>("report");
@@ -120,7 +127,10 @@ pub(crate) async fn run(
                 conn,
                 None,
                 move |client: Client| {
-                    let entry = lookup.iter().find(|e| e.id == client.id_instance()).cloned();
+                    let entry = lookup
+                        .iter()
+                        .find(|e| e.id == client.id_instance())
+                        .cloned();
                     async move {
                         match entry {
                             Some(e) => undo_one(&client, &e, dry_run).await,
@@ -142,9 +152,10 @@ pub(crate) async fn run(
                             e.kind(),
                             &inst.token.scrub(&e.to_string()),
                         )),
-                        Outcome::NotStarted => {
-                            Err(envelope::result_error("notStarted", "not started: the run was stopped"))
-                        }
+                        Outcome::NotStarted => Err(envelope::result_error(
+                            "notStarted",
+                            "not started: the run was stopped",
+                        )),
                         Outcome::Interrupted => Err(envelope::result_error(
                             "interrupted",
                             "stopped while in progress: the restore may or may not have been sent",
@@ -158,7 +169,11 @@ pub(crate) async fn run(
             (results, interrupted, Some(signals))
         }
         None => {
-            let purpose = if dry_run { Purpose::Read } else { Purpose::Change };
+            let purpose = if dry_run {
+                Purpose::Read
+            } else {
+                Purpose::Change
+            };
             let target = conn.resolve_for(purpose).await?;
             let client = &target.client;
             let entry = match entries.as_slice() {
@@ -180,7 +195,13 @@ pub(crate) async fn run(
             let outcome = undo_one(client, entry, dry_run)
                 .await
                 .map_err(|e| envelope::result_error(e.kind(), &e.to_string()));
-            let r = result(client.id_instance(), client.api_url(), Some(entry), outcome, dry_run);
+            let r = result(
+                client.id_instance(),
+                client.api_url(),
+                Some(entry),
+                outcome,
+                dry_run,
+            );
             (vec![r], false, None)
         }
     };
@@ -201,9 +222,9 @@ pub(crate) async fn run(
     }
     if let Some(path) = report_path {
         let text = serde_json::to_string_pretty(&env).unwrap_or_default() + "\n";
-        crate::atomic_file::write(path, 0o644, |out| out.write_all(text.as_bytes())).map_err(|e| {
-            CliError::failed(format!("cannot write the report {}: {e}", path.display()))
-        })?;
+        crate::atomic_file::write(path, 0o644, |out| out.write_all(text.as_bytes())).map_err(
+            |e| CliError::failed(format!("cannot write the report {}: {e}", path.display())),
+        )?;
         crate::note!("report written to {}", path.display());
     }
     let bad = ["conflict", "failed", "notStarted"]
@@ -245,7 +266,12 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
             problems.push(format!("{shown}: a result without idInstance"));
             continue;
         };
-        let object = |k: &str| r.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
+        let object = |k: &str| {
+            r.get(k)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
         let (mut before, mut after) = (object("before"), object("after"));
         if before.is_empty() {
             continue; // nothing was changed there
@@ -266,26 +292,44 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
             match SettingsPatch::from_json_value(&one) {
                 Ok(patch) => {
                     if let Err(e) = patch.check() {
-                        let why: Vec<String> = e.violations.iter().map(ToString::to_string).collect();
+                        let why: Vec<String> =
+                            e.violations.iter().map(ToString::to_string).collect();
                         before.remove(&field);
                         after.remove(&field);
-                        not_restored.push((field, format!("setSettings does not accept the value before: {}", why.join("; "))));
+                        not_restored.push((
+                            field,
+                            format!(
+                                "setSettings does not accept the value before: {}",
+                                why.join("; ")
+                            ),
+                        ));
                     }
                 }
                 Err(violations) => {
                     for v in &violations {
-                        problems.push(format!("instance {id}: {}", crate::terminal::text(&v.to_string())));
+                        problems.push(format!(
+                            "instance {id}: {}",
+                            crate::terminal::text(&v.to_string())
+                        ));
                     }
                 }
             }
         }
-        let missing_after: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+        let missing_after: Vec<&String> =
+            before.keys().filter(|k| !after.contains_key(*k)).collect();
         if !missing_after.is_empty() {
-            problems.push(format!("instance {id}: no `after` value of {:?}", missing_after));
+            problems.push(format!(
+                "instance {id}: no `after` value of {:?}",
+                missing_after
+            ));
         }
         entries.push(Entry {
             id,
-            api_url: r.get("apiUrl").and_then(Value::as_str).unwrap_or_default().to_string(),
+            api_url: r
+                .get("apiUrl")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             before,
             after,
             not_restored,
@@ -302,7 +346,11 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
 }
 
 /// Reads the instance and restores each field still at the report's `after`.
-async fn undo_one(client: &Client, e: &Entry, dry_run: bool) -> Result<Undone, greenapi_settings::Error> {
+async fn undo_one(
+    client: &Client,
+    e: &Entry,
+    dry_run: bool,
+) -> Result<Undone, greenapi_settings::Error> {
     let current = client.get_settings().await?;
     let mut undone = Undone::default();
     let mut restore = Map::new();
@@ -316,17 +364,18 @@ async fn undo_one(client: &Client, e: &Entry, dry_run: bool) -> Result<Undone, g
             undone.before.insert(field.clone(), now);
             undone.after.insert(field.clone(), before.clone());
         } else {
-            undone.conflicts.push(json!({"field": field, "report": e.after.get(field), "now": now}));
+            undone
+                .conflicts
+                .push(json!({"field": field, "report": e.after.get(field), "now": now}));
         }
     }
     if restore.is_empty() || dry_run {
         return Ok(undone);
     }
     // Checked in `load`: these are the report's `before` values, which passed.
-    let patch = SettingsPatch::from_json_value(&Value::Object(restore))
-        .map_err(|violations| {
-            greenapi_settings::Error::Validation(greenapi_settings::ValidationError { violations })
-        })?;
+    let patch = SettingsPatch::from_json_value(&Value::Object(restore)).map_err(|violations| {
+        greenapi_settings::Error::Validation(greenapi_settings::ValidationError { violations })
+    })?;
     let applied = client.apply_plan(Plan::new(current, &patch)).await?;
     undone.not_saved = fleet::not_saved(&applied);
     Ok(undone)
@@ -346,18 +395,29 @@ fn result(
         .iter()
         .map(|(field, why)| json!({"field": field, "reason": why}))
         .collect();
-    let api_url = if api_url.is_empty() { entry.map_or("", |e| e.api_url.as_str()) } else { api_url };
+    let api_url = if api_url.is_empty() {
+        entry.map_or("", |e| e.api_url.as_str())
+    } else {
+        api_url
+    };
     let u = match outcome {
         Ok(u) => u,
         Err(error) => {
-            let status = if error["kind"] == "notStarted" { "notStarted" } else { "failed" };
+            let status = if error["kind"] == "notStarted" {
+                "notStarted"
+            } else {
+                "failed"
+            };
             return json!({"idInstance": id, "apiUrl": api_url, "status": status, "changes": [],
                 "before": {}, "after": {}, "conflicts": [], "notRestored": not_restored, "error": error});
         }
     };
     let changes: Vec<&String> = u.after.keys().collect();
     let (status, error) = if u.not_saved {
-        ("failed", envelope::result_error(fleet::NOT_SAVED_KIND, fleet::NOT_SAVED_TEXT))
+        (
+            "failed",
+            envelope::result_error(fleet::NOT_SAVED_KIND, fleet::NOT_SAVED_TEXT),
+        )
     } else if !u.conflicts.is_empty() || !not_restored.is_empty() {
         ("conflict", envelope::result_error(
             "conflict",
@@ -390,20 +450,42 @@ fn line(r: &Value, style: Style) -> String {
     };
     let names = |k: &str| -> Vec<String> {
         r[k].as_array()
-            .map(|a| a.iter().filter_map(|c| c.get("field").or(Some(c)).and_then(Value::as_str)).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.get("field").or(Some(c)).and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut detail = names("changes").join(", ");
-    for (k, what) in [("conflicts", "changed since the report, left alone"), ("notRestored", "cannot be restored (see notRestored in --json)")] {
+    for (k, what) in [
+        ("conflicts", "changed since the report, left alone"),
+        (
+            "notRestored",
+            "cannot be restored (see notRestored in --json)",
+        ),
+    ] {
         let n = names(k);
         if !n.is_empty() {
-            detail.push_str(&format!("{}{}: {what}", if detail.is_empty() { "" } else { "; " }, n.join(", ")));
+            detail.push_str(&format!(
+                "{}{}: {what}",
+                if detail.is_empty() { "" } else { "; " },
+                n.join(", ")
+            ));
         }
     }
-    if let Some(m) = r["error"]["message"].as_str().filter(|_| status == "failed" || status == "notStarted") {
+    if let Some(m) = r["error"]["message"]
+        .as_str()
+        .filter(|_| status == "failed" || status == "notStarted")
+    {
         detail = format!("{}: {m}", r["error"]["kind"].as_str().unwrap_or(""));
     }
-    format!("{:>12}  {shown:<9}  {}", r["idInstance"], crate::terminal::text(&detail))
+    format!(
+        "{:>12}  {shown:<9}  {}",
+        r["idInstance"],
+        crate::terminal::text(&detail)
+    )
 }
 
 fn summary_line(summary: &Value) -> String {

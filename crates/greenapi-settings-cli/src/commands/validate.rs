@@ -92,9 +92,13 @@ fn print_envelope(file: &SettingsFile, resolved: &[(Option<u64>, &layers::Resolv
                 "warnings": warnings, "error": null})
         })
         .collect();
-    crate::envelope::Envelope::of_results("validate", crate::envelope::Started::of_command(), results)
-        .with("settingsFile", file.shown.clone().into())
-        .print();
+    crate::envelope::Envelope::of_results(
+        "validate",
+        crate::envelope::Started::of_command(),
+        results,
+    )
+    .with("settingsFile", file.shown.clone().into())
+    .print();
 }
 
 /// A file without overrides: its settings, checked as before layering existed.

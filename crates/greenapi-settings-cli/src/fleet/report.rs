@@ -199,7 +199,10 @@ impl InstanceResult {
             after.insert(c.field.to_string(), c.desired.clone());
         }
         let (mut before, mut after) = (Value::Object(before), Value::Object(after));
-        for (v, values) in [(&mut before, &self.change_values), (&mut after, &self.change_values)] {
+        for (v, values) in [
+            (&mut before, &self.change_values),
+            (&mut after, &self.change_values),
+        ] {
             greenapi_settings::redact::secret_settings(v);
             // A secret the spec does not list by this name is still not shown.
             for c in values.iter().filter(|c| c.secret) {
@@ -267,10 +270,32 @@ impl InstanceResult {
             error: None,
             duration_ms: v.get("durationMs").and_then(Value::as_u64).unwrap_or(0),
             from_previous_run: true,
-            change_values: Vec::new(),
+            change_values: Self::changes_from_json(v),
             warning_details: Vec::new(),
             verification: None,
         })
+    }
+
+    /// The `before` / `after` of a version 2 report, read back (so a resumed run's report
+    /// keeps them for the instances it carries over, and `--undo` of it restores those too).
+    fn changes_from_json(v: &Value) -> Vec<greenapi_settings::Change> {
+        let (Some(before), Some(after)) = (
+            v.get("before").and_then(Value::as_object),
+            v.get("after").and_then(Value::as_object),
+        ) else {
+            return Vec::new();
+        };
+        greenapi_settings::FIELDS
+            .iter()
+            .filter_map(|f| {
+                Some(greenapi_settings::Change {
+                    field: f.name,
+                    current: before.get(f.name)?.clone(),
+                    desired: after.get(f.name)?.clone(),
+                    secret: f.secret,
+                })
+            })
+            .collect()
     }
 }
 
@@ -352,7 +377,9 @@ impl Report {
         )
         .with(
             "settingsFile",
-            self.settings_file.clone().map_or(Value::Null, Value::String),
+            self.settings_file
+                .clone()
+                .map_or(Value::Null, Value::String),
         )
         .with("desired", self.desired.clone());
         env.finished_at = self.started_at + self.duration;
@@ -575,6 +602,8 @@ mod tests {
     fn report() -> Report {
         Report {
             mode: "apply",
+            started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            settings_file: Some("f.toml".into()),
             desired: json!({"webhookUrl": "https://hook.example"}),
             results: Status::ALL
                 .into_iter()
@@ -609,24 +638,75 @@ mod tests {
     }
 
     #[test]
-    fn the_report_format_is_unchanged() {
-        let text = serde_json::to_string(&report().to_json()).unwrap();
+    fn the_report_is_the_envelope_with_before_and_after_and_the_secret_redacted() {
+        let mut r = report();
+        r.results[0].change_values = vec![
+            greenapi_settings::Change {
+                field: "webhookUrl",
+                current: json!(""),
+                desired: json!("https://hook.example"),
+                secret: false,
+            },
+            greenapi_settings::Change {
+                field: "webhookUrlToken",
+                current: json!("old-s3cret"),
+                desired: json!("new-s3cret"),
+                secret: true,
+            },
+        ];
+        r.results[0].changes = vec!["webhookUrl".into(), "webhookUrlToken".into()];
+        let text = serde_json::to_string(&r.to_json()).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
         let expected = concat!(
-            r#"{"mode":"apply","desired":{"webhookUrl":"https://hook.example"},"#,
-            r#""summary":{"total":5,"applied":1,"unchanged":1,"planned":1,"failed":1,"notStarted":1,"durationMs":1500},"#,
-            r#""interrupted":true,"results":["#,
-            r#"{"idInstance":1,"apiUrl":"https://1.example","status":"applied","changes":["webhookUrl"],"warnings":[],"error":null,"durationMs":1,"fromPreviousRun":false},"#,
-            r#"{"idInstance":2,"apiUrl":"https://2.example","status":"unchanged","changes":[],"warnings":[],"error":null,"durationMs":2,"fromPreviousRun":false},"#,
-            r#"{"idInstance":3,"apiUrl":"https://3.example","status":"planned","changes":[],"warnings":[],"error":null,"durationMs":3,"fromPreviousRun":false},"#,
-            r#"{"idInstance":4,"apiUrl":"https://4.example","status":"failed","changes":[],"warnings":[],"error":{"kind":"http","message":"boom"},"durationMs":4,"fromPreviousRun":false},"#,
-            r#"{"idInstance":5,"apiUrl":"https://5.example","status":"notStarted","changes":[],"warnings":[],"error":null,"durationMs":5,"fromPreviousRun":false}"#,
-            "]}"
+            r#"{"formatVersion":2,"command":"apply","startedAt":"2023-11-14T22:13:20.000Z","finishedAt":"2023-11-14T22:13:21.500Z","#,
+            r#""interrupted":true,"settingsFile":"f.toml","desired":{"webhookUrl":"https://hook.example"},"#,
+            r#""summary":{"total":5,"applied":1,"unchanged":1,"planned":1,"failed":1,"notStarted":1,"withChanges":2,"fields":{"webhookUrl":1,"webhookUrlToken":1},"durationMs":1500},"#,
+            r#""results":["#,
+            r#"{"idInstance":1,"apiUrl":"https://1.example","status":"applied","changes":["webhookUrl","webhookUrlToken"],"#,
+            r#""before":{"webhookUrl":"","webhookUrlToken":"<redacted>"},"after":{"webhookUrl":"https://hook.example","webhookUrlToken":"<redacted>"},"#,
+            r#""warnings":[],"error":null,"durationMs":1,"fromPreviousRun":false},"#,
+            r#"{"idInstance":2,"apiUrl":"https://2.example","status":"unchanged","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":2,"fromPreviousRun":false},"#,
+            r#"{"idInstance":3,"apiUrl":"https://3.example","status":"planned","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":3,"fromPreviousRun":false},"#,
+            r#"{"idInstance":4,"apiUrl":"https://4.example","status":"failed","changes":[],"before":{},"after":{},"warnings":[],"error":{"kind":"http","message":"boom"},"durationMs":4,"fromPreviousRun":false},"#,
+            r#"{"idInstance":5,"apiUrl":"https://5.example","status":"notStarted","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":5,"fromPreviousRun":false}"#,
+            r#"],"error":null}"#
         );
         assert_eq!(text, expected);
         assert_eq!(
             report().summary(),
             "5 instance(s): 1 applied, 1 unchanged, 1 planned, 1 failed, 1 not started in 1.5 s (interrupted)"
         );
+    }
+
+    #[test]
+    fn resume_still_reads_a_version_1_report() {
+        let dir = std::env::temp_dir().join(format!("fleet-report-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.json");
+        let desired = json!({"webhookUrl": "https://hook.example"});
+        let v1 = json!({"mode": "apply", "desired": desired, "summary": {}, "interrupted": false,
+        "results": [
+            {"idInstance": 1, "apiUrl": "https://1.example", "status": "applied", "changes": ["webhookUrl"], "warnings": ["w"], "error": null, "durationMs": 1, "fromPreviousRun": false},
+            {"idInstance": 2, "apiUrl": "https://2.example", "status": "failed", "changes": [], "warnings": [], "error": {"kind": "http", "message": "x"}, "durationMs": 1, "fromPreviousRun": false}
+        ]});
+        std::fs::write(&path, v1.to_string()).unwrap();
+        let done = load_resume(&path, &desired).unwrap();
+        assert_eq!(done.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(done[&1].warnings, ["w"]);
+        assert!(done[&1].change_values.is_empty(), "version 1 had no values");
+        // Version 2: before / after come back with the carried-over result.
+        let mut r = report();
+        r.desired = desired.clone();
+        r.results[0].change_values = vec![greenapi_settings::Change {
+            field: "webhookUrl",
+            current: json!(""),
+            desired: json!("https://hook.example"),
+            secret: false,
+        }];
+        r.write(&path).unwrap();
+        let done = load_resume(&path, &desired).unwrap();
+        assert_eq!(done[&1].change_values, r.results[0].change_values);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
