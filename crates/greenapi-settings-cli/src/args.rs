@@ -66,7 +66,7 @@ pub fn command() -> Command {
                 .allow_negative_numbers(true)
                 .default_value("32")
                 .help("Fleet mode: instances worked on at once, 1 to 10000, within the open-file limit (each instance still gets at most 1 request/second)"),
-            Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Fleet mode: write a JSON report here"),
+            Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write the JSON report here (the --json envelope, with each instance's values before and after; apply --undo REPORT restores them); plan: fleet mode only"),
         ]
     };
     let mut set = Command::new("set")
@@ -351,6 +351,15 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
 /// Refuses the fleet options given on the command line (`--report`, `--concurrency`) when no
 /// `--instances` was: they would be ignored silently and, say, no report written.
 pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError> {
+    refuse_fleet_options_alone_except(m, &[])
+}
+
+/// [`refuse_fleet_options_alone`], but for the options `allowed` without `--instances` too
+/// (a single `apply` writes its `--report`).
+pub(crate) fn refuse_fleet_options_alone_except(
+    m: &ArgMatches,
+    allowed: &[&str],
+) -> Result<(), CliError> {
     if m.try_get_one::<PathBuf>("instances")
         .ok()
         .flatten()
@@ -360,6 +369,7 @@ pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError>
     }
     let given: Vec<String> = ["report", "concurrency"]
         .into_iter()
+        .filter(|id| !allowed.contains(id))
         .filter(|id| {
             m.try_contains_id(id).unwrap_or(false)
                 && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)

@@ -270,6 +270,50 @@ fn a_single_apply_envelope_is_a_report_that_undo_restores_with_the_usual_credent
 }
 
 #[test]
+fn a_single_apply_writes_its_report_with_report_and_undo_reads_it() {
+    let sb = single();
+    let original = default_client(&sb).get_settings().unwrap().to_json_value();
+    let desired = tmp("single-report.toml", "stateWebhook = \"yes\"\n");
+    let report = desired.with_file_name("report.json");
+    let r = against(&sb, &["apply", s(&desired), "--report", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rep = common::read_json(&report);
+    assert_eq!(
+        (
+            rep["command"].as_str(),
+            rep["results"][0]["status"].as_str()
+        ),
+        (Some("apply"), Some("applied"))
+    );
+    assert_eq!(rep["results"][0]["before"]["stateWebhook"], "no");
+    let r = against(&sb, &["apply", "--undo", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        default_client(&sb).get_settings().unwrap().to_json_value(),
+        original
+    );
+    // plan still has no single-instance report (its --json is the document), and --concurrency
+    // still needs --instances.
+    let sets = set_calls(&sb);
+    for args in [
+        vec!["plan", s(&desired), "--report", s(&report)],
+        vec![
+            "apply",
+            s(&desired),
+            "--report",
+            s(&report),
+            "--concurrency",
+            "3",
+        ],
+        vec!["apply", "--undo", s(&report), "--concurrency", "3"],
+    ] {
+        let r = against(&sb, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+    }
+    assert_eq!(set_calls(&sb), sets);
+}
+
+#[test]
 fn undo_says_the_webhook_token_cannot_be_restored_and_restores_the_rest() {
     let sb = single();
     let desired = tmp(

@@ -72,7 +72,8 @@ async fn run_inner(
     let path = m
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
-    args::refuse_fleet_options_alone(m)?;
+    // A single apply writes its report too (the envelope `--json` prints); plan's is --json.
+    args::refuse_fleet_options_alone_except(m, if dry_run { &[] } else { &["report"] })?;
     let file = settings_file::load(path)?;
     // Checked before anything is sent, like every other input.
     let verify = if dry_run {
@@ -83,6 +84,10 @@ async fn run_inner(
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
         conn.refuse_in_fleet()?;
         return fleet_command(conn, m, style, &file, csv, dry_run, out, verify).await;
+    }
+    let report_path = m.get_one::<PathBuf>("report").filter(|_| !dry_run);
+    if let Some(path) = report_path {
+        fleet::check_report_path(path)?;
     }
     let purpose = if dry_run {
         crate::creds::Purpose::Read
@@ -108,7 +113,9 @@ async fn run_inner(
     plan.warnings = plan.warnings.iter().map(|w| resolved.hide(w)).collect();
     let result = fleet::result_of_plan(id, client.api_url(), &plan, dry_run, Some(&resolved));
     if out.json && (dry_run || plan.is_noop()) {
-        single_report(&file, dry_run, result).print();
+        let report = single_report(&file, dry_run, result);
+        report.print();
+        write_single(report_path, &report)?;
         return Ok(plan_exit(out, !plan.is_noop()));
     }
     crate::out!("{}", render::plan_diff(&plan, style));
@@ -118,6 +125,7 @@ async fn run_inner(
             path.display(),
             if dry_run { "to send" } else { "sent" }
         );
+        write_single(report_path, &single_report(&file, dry_run, result))?;
         return Ok(Exit::Ok);
     }
     if dry_run {
@@ -128,10 +136,21 @@ async fn run_inner(
     let (exit, mut result) =
         apply_single(client, plan, &resolved.patch, verify, style, result).await?;
     result.duration_ms = started.elapsed().as_millis() as u64;
+    let report = single_report(&file, false, result);
     if out.json {
-        single_report(&file, false, result).print();
+        report.print();
     }
+    write_single(report_path, &report)?;
     Ok(exit)
+}
+
+/// `apply FILE --report R` of one instance: the same report as a fleet's, one result.
+fn write_single(path: Option<&PathBuf>, report: &fleet::Report) -> Result<(), CliError> {
+    if let Some(path) = path {
+        report.write(path)?;
+        crate::note!("report written to {}", path.display());
+    }
+    Ok(())
 }
 
 /// The report (envelope) of a plan or apply of one instance: the same document as a fleet's,
