@@ -9,9 +9,13 @@
 //!
 //! Settings as code: `export` writes an instance's (or a fleet's) settings as a settings file;
 //! settings files may hold defaults plus per-instance overrides with `{idInstance}` and
-//! `${NAME}` placeholders ([`settings_file`], [`layers`], [`template`]); `plan --json` prints a
-//! versioned plan document and a fleet plan ends with a drift summary ([`plan_output`]);
-//! `schema` prints the JSON Schema of settings files.
+//! `${NAME}` placeholders ([`settings_file`], [`layers`], [`template`]); a fleet plan ends with
+//! a drift summary ([`plan_output`]); `schema` prints the JSON Schema of settings files.
+//!
+//! Output: `--output json` (or `--json`) makes every result-producing command print one
+//! [`envelope`] on stdout (everything else goes to stderr), the document `--report` files hold
+//! too, with each instance's values `before` and `after` a change; `apply --undo REPORT`
+//! restores the `before` values (`plan --undo REPORT` shows what it would do).
 //!
 //! ```
 //! let code = greenapi_settings_cli::main(["greenapi-settings", "validate", "--help"]);

@@ -10,9 +10,10 @@
 //!   `before` values as the settings they would be sent as.
 //! - Per field, the instance's current value decides: still the report's `after` → restored;
 //!   already the `before` → nothing to do; anything else → someone changed it since: a
-//!   conflict, left alone (exit 1). A secret setting (`webhookUrlToken`) is never in a report,
+//!   conflict, left alone (status `conflict`, exit 1). A secret setting (`webhookUrlToken`) is never in a report,
 //!   so it is never restored: said per instance (`notRestored`, exit 1), to be given in a
 //!   settings file; so is a value setSettings does not accept (a fresh instance's delay of 0).
+//!   An instance with such fields (and no conflict) is `incomplete`.
 //! - An instance with nothing to restore gets no request but the read.
 //! - The undo's own envelope (`--json`, `--report`) has the same `before` / `after` shape, so
 //!   an undo can itself be undone.
@@ -206,7 +207,10 @@ pub(crate) async fn run(
         }
     };
     for r in &results {
-        crate::outln!("{}", line(r, style));
+        // --quiet: only instances where something happened (or would) get a line.
+        if !(crate::out::quiet() && r["status"] == "unchanged") {
+            crate::outln!("{}", line(r, style));
+        }
     }
     let mut env = Envelope::of_results(
         if dry_run { "planUndo" } else { "undo" },
@@ -227,7 +231,7 @@ pub(crate) async fn run(
         )?;
         crate::note!("report written to {}", path.display());
     }
-    let bad = ["conflict", "failed", "notStarted"]
+    let bad = ["conflict", "incomplete", "failed", "notStarted"]
         .iter()
         .any(|s| env.summary.get(*s).is_some_and(|n| n.as_u64() > Some(0)));
     Ok(match signals.filter(|_| interrupted) {
@@ -418,15 +422,26 @@ fn result(
             "failed",
             envelope::result_error(fleet::NOT_SAVED_KIND, fleet::NOT_SAVED_TEXT),
         )
-    } else if !u.conflicts.is_empty() || !not_restored.is_empty() {
-        ("conflict", envelope::result_error(
+    } else if !u.conflicts.is_empty() {
+        (
             "conflict",
-            &format!(
-                "{} field(s) changed since the report (left alone), {} field(s) that cannot be restored",
-                u.conflicts.len(),
-                not_restored.len()
+            envelope::result_error(
+                "conflict",
+                &format!(
+                    "{} field(s) changed since the report (left alone), {} field(s) that cannot be restored",
+                    u.conflicts.len(),
+                    not_restored.len()
+                ),
             ),
-        ))
+        )
+    } else if !not_restored.is_empty() {
+        (
+            "incomplete",
+            envelope::result_error(
+                "notRestored",
+                &format!("{} field(s) cannot be restored", not_restored.len()),
+            ),
+        )
     } else if changes.is_empty() {
         ("unchanged", Value::Null)
     } else if dry_run {
@@ -445,7 +460,7 @@ fn line(r: &Value, style: Style) -> String {
     let shown = match status {
         "applied" => style.green(status),
         "planned" => style.yellow(status),
-        "conflict" | "failed" => style.red(status),
+        "conflict" | "incomplete" | "failed" => style.red(status),
         _ => style.dim(status),
     };
     let names = |k: &str| -> Vec<String> {
@@ -491,12 +506,13 @@ fn line(r: &Value, style: Style) -> String {
 fn summary_line(summary: &Value) -> String {
     let n = |k: &str| summary.get(k).and_then(Value::as_u64).unwrap_or(0);
     format!(
-        "undo: {} instance(s): {} restored, {} planned, {} unchanged, {} conflict, {} failed",
+        "undo: {} instance(s): {} restored, {} planned, {} unchanged, {} conflict, {} incomplete, {} failed",
         n("total"),
         n("applied"),
         n("planned"),
         n("unchanged"),
         n("conflict"),
+        n("incomplete"),
         n("failed") + n("notStarted")
     )
 }

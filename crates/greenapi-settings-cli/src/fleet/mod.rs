@@ -6,8 +6,9 @@
 //! results of a resumed report), and re-exports of the parts below:
 //!
 //! - `csv`: reading and checking the instances file ([`parse_instances`]);
-//! - `report`: each instance's [`Status`] and [`InstanceResult`], the JSON [`Report`], its
-//!   path check and [`load_resume`];
+//! - `report`: each instance's [`Status`] and [`InstanceResult`], the [`Report`] (an
+//!   [`Envelope`](crate::envelope::Envelope) with `before` / `after` per instance), its path
+//!   check and [`load_resume`] (which reads version 1 reports too);
 //! - `workers`: running an operation on every instance with bounded concurrency, Ctrl-C
 //!   handling and each instance's [`Outcome`] ([`for_each`], [`for_each_until`]);
 //! - `progress`: the progress line on a terminal;
