@@ -507,6 +507,28 @@ fn a_fleet_get_and_plan_are_envelopes_with_one_result_per_instance_golden() {
     assert_eq!(r.code, 0, "{}", r.all());
     no_token(&r.all());
     insta::assert_snapshot!("fleet-plan", stable(r.json(), Some(&sb)));
+    // A fleet apply: the envelope alone on stdout, each instance's line and the summary on
+    // stderr, and the same document as its --report.
+    let report = desired.with_file_name("report.json");
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--json",
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    no_token(&r.all());
+    let doc = r.json();
+    assert_eq!(doc["summary"]["applied"], 2, "{doc}");
+    assert!(
+        r.stderr.contains("2 instance(s): 2 applied"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stable(doc, None), stable(common::read_json(&report), None));
 }
 
 #[test]
