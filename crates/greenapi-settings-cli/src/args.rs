@@ -132,11 +132,13 @@ pub fn command() -> Command {
                 .allow_negative_numbers(true)
                 .default_value("32")
                 .help("Fleet mode: instances worked on at once, 1 to 10000, within the open-file limit (each instance still gets at most 1 request/second)"),
-            Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Fleet mode: write a JSON report here"),
+            Arg::new("report").long("report").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write the JSON report here (the --json envelope, with each instance's values before and after; apply --undo REPORT restores them); plan: fleet mode only"),
         ]
     };
     let mut set = Command::new("set")
         .about("Set settings directly (validated first; restarts the instance)")
+        // `--json` is the settings here (as it always was): the envelope is `--output json`.
+        .arg(output_format())
         .arg(
             Arg::new("json")
                 .long("json")
@@ -178,7 +180,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("get")
                 .about("Show the instance's settings")
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON (API spelling)"))
+                .args(output_args())
                 .arg(Arg::new("show-secrets").long("show-secrets").action(ArgAction::SetTrue).help("Show webhookUrlToken instead of <redacted>"))
                 .args(fleet_args().into_iter().take(2))
                 .args(fleet::options::selection_args()),
@@ -187,10 +189,11 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("plan")
                 .about("Show what applying FILE would change (sends nothing); a fleet plan ends with a drift summary")
-                .arg(file())
+                .arg(file().required(false).required_unless_present("undo"))
                 .args(fleet_args())
                 .args(fleet::options::selection_args())
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print the plan as JSON on stdout (formatVersion 1; secrets redacted); other output goes to stderr"))
+                .args(output_args())
+                .arg(undo_arg("Show what `apply --undo REPORT` would restore (sends nothing)"))
                 .arg(
                     Arg::new("detailed-exitcode")
                         .long("detailed-exitcode")
@@ -203,10 +206,12 @@ pub fn command() -> Command {
             Command::new("apply")
                 .about("Bring the instance(s) to FILE, sending only what changed (nothing if nothing did)")
                 .after_help(SETTINGS_FILE_HELP)
-                .arg(file())
+                .arg(file().required(false).required_unless_present("undo"))
                 .args(fleet_args())
                 .args(fleet::options::selection_args())
                 .args(fleet::options::apply_args())
+                .args(output_args())
+                .arg(undo_arg("Restore the values a report's instances had before (only fields still at the report's value; others are conflicts, exit 1); --instances CSV for a fleet report"))
                 .arg(
                     Arg::new("resume")
                         .long("resume")
@@ -262,6 +267,7 @@ pub fn command() -> Command {
             Command::new("validate")
                 .about("Check a settings file offline; exit 2 listing every problem")
                 .arg(file())
+                .args(output_args())
                 .args(fleet_args().into_iter().take(1))
                 .after_help(SETTINGS_FILE_HELP),
         )
@@ -270,6 +276,7 @@ pub fn command() -> Command {
                 .about("Write the current settings of the instance (or fleet) as a settings file that apply accepts")
                 .args(fleet_args().into_iter().take(2))
                 .args(fleet::options::selection_args())
+                .arg(json_output().help("Print the JSON envelope on stdout: each instance's values, and the settings file itself unless --output writes it"))
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["toml", "json"]).help("toml (default) or json; a --output ending in .json means json"))
                 .arg(Arg::new("output").long("output").short('o').value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help("Write here instead of stdout (- is stdout)"))
                 .arg(Arg::new("include-secrets").long("include-secrets").action(ArgAction::SetTrue).help("Write webhookUrlToken in clear (the --output file is then readable by its owner only)"))
@@ -292,6 +299,7 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("spec-check")
                 .about("Compare the instance's getSettings answer (or a saved one) with the spec; exit 1 if they differ")
+                .args(output_args())
                 .arg(
                     Arg::new("body")
                         .long("body")
@@ -327,6 +335,49 @@ pub fn command() -> Command {
     OFFLINE
         .iter()
         .fold(command, |c, (name, _)| c.mut_subcommand(*name, offline))
+}
+
+/// `--output json|text`: the envelope on stdout instead of the text for people.
+fn output_format() -> Arg {
+    Arg::new("output-format")
+        .long("output")
+        .value_name("FORMAT")
+        .value_parser(["json", "text"])
+        .help("json: print one JSON envelope on stdout (formatVersion 2; secrets redacted), everything else on stderr; text (default)")
+}
+
+/// `--json`: `--output json`.
+fn json_output() -> Arg {
+    Arg::new("json-output")
+        .long("json")
+        .action(ArgAction::SetTrue)
+        .help("Short for --output json")
+}
+
+fn output_args() -> [Arg; 2] {
+    [
+        output_format(),
+        json_output().conflicts_with("output-format"),
+    ]
+}
+
+/// `--undo REPORT` of `plan` and `apply`: FILE is then not given.
+fn undo_arg(help: &'static str) -> Arg {
+    Arg::new("undo")
+        .long("undo")
+        .value_name("REPORT")
+        .value_parser(clap::value_parser!(PathBuf))
+        .conflicts_with("file")
+        .help(help)
+}
+
+/// Whether the command's output is the JSON envelope (`--output json` or `--json`).
+pub(crate) fn json_output_wanted(m: &ArgMatches) -> bool {
+    m.try_get_one::<String>("output-format")
+        .ok()
+        .flatten()
+        .is_some_and(|f| f == "json")
+        || m.try_get_one::<bool>("json-output").ok().flatten() == Some(&true)
 }
 
 /// `--wait 5m` read as `--wait=5m`. `--wait` takes an optional value, so clap alone needs the
@@ -394,6 +445,15 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
 /// selection, batch, failure-budget and `--yes` options of [`fleet::options`]) when no
 /// `--instances` was: they would be ignored silently and, say, no report written.
 pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError> {
+    refuse_fleet_options_alone_except(m, &[])
+}
+
+/// [`refuse_fleet_options_alone`], but for the options `allowed` without `--instances` too
+/// (a single `apply` writes its `--report`).
+pub(crate) fn refuse_fleet_options_alone_except(
+    m: &ArgMatches,
+    allowed: &[&str],
+) -> Result<(), CliError> {
     if m.try_get_one::<PathBuf>("instances")
         .ok()
         .flatten()
@@ -405,6 +465,7 @@ pub(crate) fn refuse_fleet_options_alone(m: &ArgMatches) -> Result<(), CliError>
         .into_iter()
         .chain(fleet::options::SELECTION_IDS)
         .chain(fleet::options::APPLY_IDS)
+        .filter(|id| !allowed.contains(id))
         .filter(|id| {
             m.try_contains_id(id).unwrap_or(false)
                 && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)

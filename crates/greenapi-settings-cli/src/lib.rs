@@ -9,9 +9,13 @@
 //!
 //! Settings as code: `export` writes an instance's (or a fleet's) settings as a settings file;
 //! settings files may hold defaults plus per-instance overrides with `{idInstance}` and
-//! `${NAME}` placeholders ([`settings_file`], [`layers`], [`template`]); `plan --json` prints a
-//! versioned plan document and a fleet plan ends with a drift summary ([`plan_output`]);
-//! `schema` prints the JSON Schema of settings files.
+//! `${NAME}` placeholders ([`settings_file`], [`layers`], [`template`]); a fleet plan ends with
+//! a drift summary ([`plan_output`]); `schema` prints the JSON Schema of settings files.
+//!
+//! Output: `--output json` (or `--json`) makes every result-producing command print one
+//! [`envelope`] on stdout (everything else goes to stderr), the document `--report` files hold
+//! too, with each instance's values `before` and `after` a change; `apply --undo REPORT`
+//! restores the `before` values (`plan --undo REPORT` shows what it would do).
 //!
 //! ```
 //! let code = greenapi_settings_cli::main(["greenapi-settings", "validate", "--help"]);
@@ -22,6 +26,7 @@ mod args;
 mod atomic_file;
 mod commands;
 pub mod creds;
+pub mod envelope;
 pub mod exit;
 pub mod export_file;
 pub mod fleet;
@@ -58,6 +63,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    envelope::Started::mark();
     let args = args::join_wait_value(args.into_iter().map(Into::into).collect());
     let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
@@ -81,6 +87,12 @@ where
     };
     let verbose = matches.get_flag("verbose");
     out::set_quiet(matches.get_flag("quiet"));
+    // `--output json`: the envelope alone on stdout, even when the command fails as a whole.
+    let envelope_of = matches
+        .subcommand()
+        .filter(|(_, sub)| args::json_output_wanted(sub))
+        .map(|(name, _)| command_name(name, &matches));
+    out::set_envelope_mode(envelope_of.is_some());
     let style = Style::from_choice(
         matches
             .get_one::<String>("color")
@@ -96,6 +108,9 @@ where
     match rt.block_on(dispatch(&matches, style)) {
         Ok(code) => code.into(),
         Err(e) => {
+            if let Some(command) = envelope_of {
+                envelope::Envelope::of_error(command, envelope::Started::of_command(), &e).print();
+            }
             // Messages may quote the server or a file: no raw control characters.
             crate::errln!("{} {}", style_err(), terminal::lines(&e.message));
             if let Some(hint) = &e.hint {
@@ -136,6 +151,28 @@ fn runtime(m: &ArgMatches) -> tokio::runtime::Builder {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(2);
         b
+    }
+}
+
+/// The `command` of the envelope of subcommand `name` (`undo` for `apply --undo`).
+fn command_name(name: &str, m: &ArgMatches) -> &'static str {
+    let undo = m.subcommand().is_some_and(|(_, sub)| {
+        sub.try_get_one::<std::path::PathBuf>("undo")
+            .ok()
+            .flatten()
+            .is_some()
+    });
+    match name {
+        "get" => "get",
+        "set" => "set",
+        "plan" if undo => "planUndo",
+        "plan" => "plan",
+        "apply" if undo => "undo",
+        "apply" => "apply",
+        "export" => "export",
+        "validate" => "validate",
+        "spec-check" => "spec-check",
+        _ => "unknown",
     }
 }
 

@@ -10,6 +10,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
 static QUIET: AtomicBool = AtomicBool::new(false);
+static ENVELOPE: AtomicBool = AtomicBool::new(false);
+
+/// `--output json`: from now on stdout holds the envelope alone ([`envelope`]); what the
+/// command prints for people goes to stderr.
+pub fn set_envelope_mode(on: bool) {
+    ENVELOPE.store(on, Ordering::Relaxed);
+}
+
+/// Whether `--output json` was given.
+pub fn envelope_mode() -> bool {
+    ENVELOPE.load(Ordering::Relaxed)
+}
+
+/// The envelope's text (and a newline) on stdout.
+pub fn envelope(text: &str) {
+    write_to(
+        io::stdout().lock(),
+        &STDOUT_CLOSED,
+        format_args!("{text}"),
+        true,
+    );
+}
 
 /// `--quiet`: from now on [`note!`](crate::note) prints nothing, and neither do the fleet
 /// progress line and the lines of unchanged instances. Errors, failures, results and
@@ -43,8 +65,11 @@ fn write_to(mut w: impl Write, closed: &AtomicBool, args: fmt::Arguments<'_>, ne
     }
 }
 
-/// `print!` / `println!` to stdout, without panicking.
+/// `print!` / `println!` to stdout (stderr under `--output json`), without panicking.
 pub fn stdout(args: fmt::Arguments<'_>, newline: bool) {
+    if envelope_mode() {
+        return stderr(args, newline);
+    }
     // Above a fleet's progress line, if one is shown, never through it; the stream is locked
     // inside, after the line's own lock, as indicatif's drawing thread takes them.
     crate::fleet::suspended(|| write_to(io::stdout().lock(), &STDOUT_CLOSED, args, newline));

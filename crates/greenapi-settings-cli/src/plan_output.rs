@@ -1,70 +1,13 @@
-//! What `plan` reports beyond the diff: the machine-readable plan (`plan --json`, versioned by
-//! [`PLAN_FORMAT_VERSION`]) and the drift summary of a fleet (how many instances differ from
-//! the settings file, on which fields).
-//!
-//! ```json
-//! {"formatVersion": 1, "settingsFile": "desired.toml",
-//!  "summary": {"instances": 2, "withChanges": 1, "unchanged": 1, "failed": 0, "notStarted": 0,
-//!              "fields": {"webhookUrl": 1}},
-//!  "instances": [{"idInstance": 1101000001, "apiUrl": "…", "status": "planned",
-//!                 "changes": [{"field": "webhookUrl", "current": "", "desired": "https://…"}],
-//!                 "warnings": [{"field": "…", "rule": "…", "message": "…"}], "error": null}]}
-//! ```
-//!
-//! Secret settings (`webhookUrlToken`) are shown as `"<redacted>"` (`""` when empty).
+//! What `plan` reports beyond the diff: the drift summary of a fleet (how many instances
+//! differ from the settings file, on which fields). The machine-readable plan is the
+//! envelope of [`crate::envelope`] (`plan --json`), whose summary holds the drift's
+//! `withChanges` and `fields`.
 
-use greenapi_settings::redact;
-use greenapi_settings::{Change, Violation, FIELDS};
+use greenapi_settings::FIELDS;
 use serde_json::{json, Map, Value};
 
 use crate::fleet::{InstanceResult, Status};
 use crate::style::Style;
-
-/// The version of the `plan --json` document; bumped on any incompatible change.
-pub const PLAN_FORMAT_VERSION: u64 = 1;
-
-/// The plan document for these results.
-pub fn plan_json(settings_file: &str, results: &[InstanceResult], interrupted: bool) -> Value {
-    let drift = Drift::of(results);
-    json!({
-        "formatVersion": PLAN_FORMAT_VERSION,
-        "settingsFile": settings_file,
-        "interrupted": interrupted,
-        "summary": drift.to_json(),
-        "instances": results.iter().map(instance_json).collect::<Vec<_>>(),
-    })
-}
-
-fn instance_json(r: &InstanceResult) -> Value {
-    json!({
-        "idInstance": r.id,
-        "apiUrl": r.api_url,
-        "status": r.status.as_str(),
-        "changes": r.change_values.iter().map(change_json).collect::<Vec<_>>(),
-        "warnings": r.warning_details.iter().map(warning_json).collect::<Vec<_>>(),
-        "error": r.error.as_ref().map(|(k, m)| json!({"kind": k, "message": m})),
-    })
-}
-
-/// One change; a secret setting's values go through [`redact::secret_settings`].
-fn change_json(c: &Change) -> Value {
-    let shown = |v: &Value| {
-        let mut one = json!({ c.field: v });
-        if c.secret {
-            redact::secret_settings(&mut one);
-            // A secret the spec does not list by this name is still not shown.
-            if one[c.field] == *v && v.as_str() != Some("") {
-                one[c.field] = Value::String(redact::REDACTED.into());
-            }
-        }
-        one[c.field].clone()
-    };
-    json!({"field": c.field, "current": shown(&c.current), "desired": shown(&c.desired)})
-}
-
-fn warning_json(w: &Violation) -> Value {
-    json!({"field": w.field, "rule": w.rule, "message": w.message})
-}
 
 /// How a fleet differs from its settings file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -207,25 +150,5 @@ mod tests {
             text.contains("  webhookUrl       2 instance(s)\n"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn secret_changes_are_redacted_and_an_empty_secret_stays_visible() {
-        let c = Change {
-            field: "webhookUrlToken",
-            current: json!(""),
-            desired: json!("s3cret"),
-            secret: true,
-        };
-        assert_eq!(
-            change_json(&c),
-            json!({"field": "webhookUrlToken", "current": "", "desired": "<redacted>"})
-        );
-        let mut r = result(1, Status::Planned, &["webhookUrlToken"]);
-        r.change_values.push(c);
-        let doc = plan_json("f.toml", &[r], false);
-        assert_eq!(doc["formatVersion"], 1);
-        assert_eq!(doc["summary"]["fields"]["webhookUrlToken"], 1);
-        assert!(!doc.to_string().contains("s3cret"));
     }
 }

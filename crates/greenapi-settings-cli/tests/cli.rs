@@ -57,7 +57,7 @@ fn get_prints_a_table_and_json_without_the_token() {
     let r = against(&sb, &["get", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["incomingWebhook"], "no");
+    assert_eq!(v["results"][0]["values"]["incomingWebhook"], "no");
     assert!(!format!("{}{}", r.stdout, r.stderr).contains(DEFAULT_TOKEN));
 }
 
@@ -512,7 +512,7 @@ fn get_across_a_fleet_prints_every_instance_and_fails_if_one_does() {
     assert_eq!(results.len(), 5);
     assert_eq!(v["summary"]["failed"], 1);
     assert_eq!(results[3]["error"]["kind"], "auth");
-    assert_eq!(results[0]["settings"]["incomingWebhook"], "no");
+    assert_eq!(results[0]["values"]["incomingWebhook"], "no");
     let out = format!("{}{}", r.stdout, r.stderr);
     assert!(
         !out.contains("SECRET") && !out.contains("sandbox-token"),

@@ -67,20 +67,19 @@ fn plan_json_is_a_versioned_document_with_values_and_the_webhook_token_redacted(
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(!r.all().contains("tok-SECRET-123"), "{}", r.all());
     let doc = r.json();
-    assert_eq!(doc["formatVersion"], 1);
-    let inst = &doc["instances"][0];
+    assert_eq!(doc["formatVersion"], 2);
+    assert_eq!(doc["command"], "plan");
+    let inst = &doc["results"][0];
     assert_eq!(inst["idInstance"], DEFAULT_INSTANCE_ID);
     assert_eq!(inst["status"], "planned");
     assert_eq!(inst["error"], Value::Null);
-    let changes = inst["changes"].as_array().unwrap();
-    let change = |f: &str| changes.iter().find(|c| c["field"] == f).unwrap().clone();
     assert_eq!(
-        change("webhookUrl")["desired"],
+        inst["after"]["webhookUrl"],
         format!("https://hooks.example.com/{DEFAULT_INSTANCE_ID}")
     );
-    assert_eq!(change("webhookUrl")["current"], "");
-    assert_eq!(change("webhookUrlToken")["desired"], "<redacted>");
-    assert_eq!(change("webhookUrlToken")["current"], "");
+    assert_eq!(inst["before"]["webhookUrl"], "");
+    assert_eq!(inst["after"]["webhookUrlToken"], "<redacted>");
+    assert_eq!(inst["before"]["webhookUrlToken"], "");
     let w = &inst["warnings"][0];
     assert_eq!(
         (w["field"].as_str(), w["rule"].as_str()),
@@ -102,8 +101,8 @@ fn plan_json_of_an_instance_that_cannot_be_read_carries_the_error_and_exits_1() 
             .args(["plan", s(&f), "--json"]));
     assert_eq!(r.code, 1, "{}", r.all());
     let doc = r.json();
-    assert_eq!(doc["instances"][0]["status"], "failed");
-    assert_eq!(doc["instances"][0]["error"]["kind"], "auth");
+    assert_eq!(doc["results"][0]["status"], "failed");
+    assert_eq!(doc["results"][0]["error"]["kind"], "auth");
     assert!(!r.all().contains("wrong-SECRET-token"));
 }
 
@@ -160,13 +159,13 @@ fn a_fleet_plan_ends_with_a_drift_summary_per_field_and_sends_nothing() {
     let r = cli(&["plan", s(&f), "--instances", s(&fleet), "--json"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let doc = r.json();
-    assert_eq!(doc["formatVersion"], 1);
-    assert_eq!(doc["summary"]["instances"], 4);
+    assert_eq!(doc["formatVersion"], 2);
+    assert_eq!(doc["summary"]["total"], 4);
     assert_eq!(doc["summary"]["withChanges"], 3);
     assert_eq!(doc["summary"]["unchanged"], 1);
     assert_eq!(doc["summary"]["fields"]["incomingWebhook"], 2);
     assert_eq!(doc["summary"]["fields"]["stateWebhook"], 2);
-    let insts = doc["instances"].as_array().unwrap();
+    let insts = doc["results"].as_array().unwrap();
     assert_eq!(insts.len(), 4);
     assert_eq!(insts[0]["status"], "unchanged");
     assert_eq!(insts[3]["changes"].as_array().unwrap().len(), 2);

@@ -21,6 +21,8 @@ enum Format {
 /// Runs `export`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
     crate::args::refuse_fleet_options_alone(m)?;
+    refuse_format_as_output(m)?;
+    let json_out = crate::args::json_output_wanted(m);
     // `-o -` is standard output, as with curl and most tools.
     let output = m
         .get_one::<PathBuf>("output")
@@ -54,20 +56,29 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
     if let Some(path) = output {
         check_output_path(path)?;
     }
-    let (exported, source) = match m.get_one::<PathBuf>("instances") {
+    let (exported, source, read) = match m.get_one::<PathBuf>("instances") {
         Some(csv) => {
             conn.refuse_in_fleet()?;
             let all = read_fleet(conn, m, csv).await?;
             let source = format!("the {} instance(s) of {}", all.len(), csv.display());
-            (export_file::fleet(&all, &secrets), source)
+            let exported = export_file::fleet(&all, &secrets);
+            let read = all.into_iter().map(|(id, s)| (id, None, s)).collect();
+            (exported, source, read)
         }
         None => {
             let target = conn.resolve().await?;
             let s = target.client.get_settings().await?;
-            let source = format!("instance {}", target.client.id_instance());
-            (export_file::single(&s, &secrets), source)
+            let id = target.client.id_instance();
+            let source = format!("instance {id}");
+            let url = Some(target.client.api_url().to_string());
+            (
+                export_file::single(&s, &secrets),
+                source,
+                vec![(id, url, s)],
+            )
         }
     };
+    let read: Vec<(u64, Option<String>, Settings)> = read;
     let text = match format {
         Format::Toml => export_file::render_toml(&exported, &source),
         Format::Json => export_file::render_json(&exported),
@@ -77,7 +88,11 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
             write_file(path, &text, secrets.include)?;
             crate::note!("exported the settings of {source} to {}", path.display());
         }
+        None if json_out => {}
         None => crate::out!("{text}"),
+    }
+    if json_out {
+        print_envelope(&read, &exported, output, secrets.include);
     }
     for why in &exported.left_out {
         crate::note!("note: left out, as it cannot be set: {why}");
@@ -89,6 +104,54 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliErro
         );
     }
     Ok(Exit::Ok)
+}
+
+/// `--json`: each instance's values, and the settings file as a JSON document unless
+/// `--output` wrote it (webhookUrlToken as the file has it: an environment reference, or in
+/// clear with `--include-secrets`).
+fn print_envelope(
+    read: &[(u64, Option<String>, Settings)],
+    exported: &export_file::Exported,
+    output: Option<&PathBuf>,
+    include_secrets: bool,
+) {
+    use serde_json::{json, Value};
+    let results = read
+        .iter()
+        .map(|(id, url, s)| {
+            json!({"idInstance": id, "apiUrl": url, "status": "read",
+                "values": crate::envelope::values(s.to_json_value(), include_secrets), "error": null})
+        })
+        .collect();
+    let document = match output {
+        Some(_) => Value::Null,
+        None => serde_json::from_str(&export_file::render_json(exported)).unwrap_or(Value::Null),
+    };
+    crate::envelope::Envelope::of_results(
+        "export",
+        crate::envelope::Started::of_command(),
+        results,
+    )
+    .with(
+        "output",
+        output.map_or(Value::Null, |p| p.display().to_string().into()),
+    )
+    .with("document", document)
+    .with("envNeeded", json!(exported.env_needed))
+    .with("leftOut", json!(exported.left_out))
+    .print();
+}
+
+/// `export --output json` (or `text`) most likely meant the envelope, not a file named so:
+/// refused with a hint (`./json` writes such a file on purpose).
+fn refuse_format_as_output(m: &ArgMatches) -> Result<(), CliError> {
+    match m.get_one::<PathBuf>("output").and_then(|p| p.to_str()) {
+        Some(f @ ("json" | "text")) => Err(CliError::usage(format!(
+            "export's --output is the file to write, not a format: for the JSON envelope use --json{}; to write a file named {f}, give ./{f}",
+            if f == "json" { "" } else { " (text is the default)" }
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Every instance's settings, or exit 1 naming the instances that could not be read.

@@ -1,5 +1,6 @@
-//! `get`: one instance's settings as a table or JSON, or (`--instances`) every instance's
-//! settings of a fleet as one JSON document.
+//! `get`: one instance's settings as a table or (`--json`) the envelope, or (`--instances`)
+//! every instance's settings of a fleet as the envelope. Each result's `status` is `read`,
+//! `failed` or `notStarted` (Ctrl-C / SIGTERM), its `values` the settings (API spelling).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -11,6 +12,7 @@ use greenapi_settings::Settings;
 
 use crate::args;
 use crate::creds::ConnArgs;
+use crate::envelope::{self, Envelope, Started};
 use crate::exit::{CliError, Exit};
 use crate::fleet::Outcome;
 use crate::signals::Signals;
@@ -25,22 +27,52 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         return fleet_get(conn, m, csv).await;
     }
     let target = conn.resolve().await?;
-    let settings = target.client.get_settings().await?;
     let reveal = m.get_flag("show-secrets");
-    if m.get_flag("json") {
-        crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&render::settings_json(&settings, reveal))
-                .unwrap_or_default()
-        );
-    } else {
-        crate::out!("{}", render::settings_table(&settings, style, reveal));
+    let client = &target.client;
+    if args::json_output_wanted(m) {
+        let (result, exit) = match client.get_settings().await {
+            Ok(s) => (
+                result(client.id_instance(), client.api_url(), Ok(&s), reveal),
+                Exit::Ok,
+            ),
+            Err(e) => {
+                crate::errln!("error: {}", crate::terminal::lines(&e.to_string()));
+                let error = envelope::result_error(e.kind(), &e.to_string());
+                (
+                    result(client.id_instance(), client.api_url(), Err(error), reveal),
+                    Exit::Failed,
+                )
+            }
+        };
+        Envelope::of_results("get", Started::of_command(), vec![result]).print();
+        return Ok(exit);
     }
+    let settings = client.get_settings().await?;
+    crate::out!("{}", render::settings_table(&settings, style, reveal));
     Ok(Exit::Ok)
 }
 
-/// `get --instances`: every instance's settings as one JSON document on stdout, a summary on
-/// stderr, exit 1 if any instance failed. Ctrl-C or SIGTERM stops starting instances: those
+/// One instance's entry of the `get` envelope.
+fn result(
+    id: u64,
+    api_url: &str,
+    read: Result<&Settings, serde_json::Value>,
+    reveal: bool,
+) -> serde_json::Value {
+    let (status, values, error) = match read {
+        Ok(s) => (
+            "read",
+            render::settings_json(s, reveal),
+            serde_json::Value::Null,
+        ),
+        Err(e) if e["kind"] == "notStarted" => ("notStarted", serde_json::Value::Null, e),
+        Err(e) => ("failed", serde_json::Value::Null, e),
+    };
+    serde_json::json!({"idInstance": id, "apiUrl": api_url, "status": status, "values": values, "error": error})
+}
+
+/// `get --instances`: every instance's settings as the envelope on stdout (with or without
+/// `--json`: there is no table of a fleet), a summary on stderr, exit 1 if any instance failed. Ctrl-C or SIGTERM stops starting instances: those
 /// not read are listed as such (`notStarted`), `interrupted` is true, exit 130 or 143.
 async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, CliError> {
     let reveal = m.get_flag("show-secrets");
@@ -51,23 +83,28 @@ async fn fleet_get(conn: &ConnArgs, m: &ArgMatches, csv: &Path) -> Result<Exit, 
         .count();
     let results: Vec<serde_json::Value> = outcomes
         .iter()
-        .map(|(inst, outcome, _)| {
-            let error = |kind: &str, message: String| serde_json::json!({"kind": kind, "message": message});
-            let (settings, error) = match outcome {
-                Outcome::Done(Ok(s)) => (render::settings_json(s, reveal), serde_json::Value::Null),
-                Outcome::Done(Err(e)) => (serde_json::Value::Null, error(e.kind(), inst.token.scrub(&e.to_string()))),
-                Outcome::NotStarted => (serde_json::Value::Null, error("notStarted", format!("not read: the run was stopped by {}", signals.name()))),
-                Outcome::Interrupted => (serde_json::Value::Null, error("interrupted", format!("stopped by {} while being read", signals.name()))),
+        .map(|(inst, outcome, took)| {
+            let error = envelope::result_error;
+            let read = match outcome {
+                Outcome::Done(Ok(s)) => Ok(s),
+                Outcome::Done(Err(e)) => Err(error(e.kind(), &inst.token.scrub(&e.to_string()))),
+                Outcome::NotStarted => Err(error(
+                    "notStarted",
+                    &format!("not read: the run was stopped by {}", signals.name()),
+                )),
+                Outcome::Interrupted => Err(error(
+                    "interrupted",
+                    &format!("stopped by {} while being read", signals.name()),
+                )),
             };
-            serde_json::json!({"idInstance": inst.id, "apiUrl": inst.api_url, "settings": settings, "error": error})
+            let mut r = result(inst.id, &inst.api_url, read, reveal);
+            r["durationMs"] = (took.as_millis() as u64).into();
+            r
         })
         .collect();
-    let doc = serde_json::json!({
-        "summary": {"total": results.len(), "ok": results.len() - failed, "failed": failed},
-        "interrupted": signals.exit().is_some(),
-        "results": results,
-    });
-    crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    let mut env = Envelope::of_results("get", Started::of_command(), results);
+    env.interrupted = signals.exit().is_some();
+    env.print();
     crate::errln!(
         "{} instance(s): {} read, {failed} failed or not read",
         outcomes.len(),

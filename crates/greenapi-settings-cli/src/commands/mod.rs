@@ -12,4 +12,5 @@ pub(crate) mod sandbox;
 pub(crate) mod schema;
 pub(crate) mod set;
 pub(crate) mod spec_check;
+pub(crate) mod undo;
 pub(crate) mod validate;

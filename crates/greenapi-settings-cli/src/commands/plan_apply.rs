@@ -4,7 +4,7 @@
 //!
 //! The settings file may be layered (defaults plus per-instance overrides, `{idInstance}`,
 //! `${NAME}`): every instance's settings are resolved and validated before anything is sent
-//! ([`crate::layers`]). `plan --json` prints the plan document ([`crate::plan_output`]);
+//! ([`crate::layers`]). `--json` prints the envelope ([`crate::envelope`], as `--report` writes it);
 //! `plan --detailed-exitcode` exits 0 when nothing would change, 2 when changes are pending
 //! and 1 on any error (invalid input included).
 
@@ -20,17 +20,17 @@ use crate::creds::ConnArgs;
 use crate::exit::{CliError, Exit};
 use crate::fleet::{InstanceResult, Status};
 use crate::layers;
-use crate::plan_output::{self, Drift};
+use crate::plan_output::Drift;
 use crate::settings_file::{self, SettingsFile};
 use crate::signals::Signals;
 use crate::style::Style;
 use crate::template::process_env;
 use crate::{fleet, input, render};
 
-/// How `plan` reports (both off for `apply`).
+/// How `plan` and `apply` report.
 #[derive(Clone, Copy, Debug, Default)]
 struct Output {
-    /// `--json`: the plan document on stdout, everything else on stderr.
+    /// `--output json` / `--json`: the envelope on stdout, everything else on stderr.
     json: bool,
     /// `--detailed-exitcode`: 0 no changes, 2 changes pending, 1 error.
     detailed: bool,
@@ -45,7 +45,7 @@ pub(crate) async fn run(
 ) -> Result<Exit, CliError> {
     let flag = |name: &str| dry_run && m.try_get_one::<bool>(name).ok().flatten() == Some(&true);
     let out = Output {
-        json: flag("json"),
+        json: args::json_output_wanted(m),
         detailed: flag("detailed-exitcode"),
     };
     let result = run_inner(conn, m, style, dry_run, out).await;
@@ -66,10 +66,14 @@ async fn run_inner(
     dry_run: bool,
     out: Output,
 ) -> Result<Exit, CliError> {
+    if let Some(report) = m.get_one::<PathBuf>("undo") {
+        return super::undo::run(conn, m, style, report, dry_run).await;
+    }
     let path = m
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
-    args::refuse_fleet_options_alone(m)?;
+    // A single apply writes its report too (the envelope `--json` prints); plan's is --json.
+    args::refuse_fleet_options_alone_except(m, if dry_run { &[] } else { &["report"] })?;
     let file = settings_file::load(path)?;
     // Checked before anything is sent, like every other input.
     let verify = if dry_run {
@@ -80,6 +84,10 @@ async fn run_inner(
     if let Some(csv) = m.get_one::<PathBuf>("instances") {
         conn.refuse_in_fleet()?;
         return fleet_command(conn, m, style, &file, csv, dry_run, out, verify).await;
+    }
+    let report_path = m.get_one::<PathBuf>("report").filter(|_| !dry_run);
+    if let Some(path) = report_path {
+        fleet::check_report_path(path)?;
     }
     let purpose = if dry_run {
         crate::creds::Purpose::Read
@@ -92,21 +100,22 @@ async fn run_inner(
     let resolved = layers::resolve_all(&file, &[id], &process_env)?
         .remove(&id)
         .ok_or_else(|| CliError::failed("internal: instance not resolved"))?;
-    let header = style.bold(&format!("instance {id} at {}", client.api_url()));
-    if out.json {
-        crate::errln!("{header}");
-    } else {
-        crate::outln!("{header}");
-    }
+    // On stderr under --json (see `out`).
+    crate::outln!(
+        "{}",
+        style.bold(&format!("instance {id} at {}", client.api_url()))
+    );
     let mut plan = match client.plan(&resolved.patch).await {
         Ok(plan) => plan,
-        Err(e) if out.json => return Ok(single_failed_json(&file, client, e)),
+        Err(e) if out.json => return Ok(single_failed_json(&file, client, e, dry_run)),
         Err(e) => return Err(e.into()),
     };
     plan.warnings = plan.warnings.iter().map(|w| resolved.hide(w)).collect();
-    if out.json {
-        let r = fleet::result_of_plan(id, client.api_url(), &plan, true, Some(&resolved));
-        print_json(&plan_output::plan_json(&file.shown, &[r], false));
+    let result = fleet::result_of_plan(id, client.api_url(), &plan, dry_run, Some(&resolved));
+    if out.json && (dry_run || plan.is_noop()) {
+        let report = single_report(&file, dry_run, result);
+        report.print();
+        write_single(report_path, &report)?;
         return Ok(plan_exit(out, !plan.is_noop()));
     }
     crate::out!("{}", render::plan_diff(&plan, style));
@@ -116,13 +125,52 @@ async fn run_inner(
             path.display(),
             if dry_run { "to send" } else { "sent" }
         );
+        write_single(report_path, &single_report(&file, dry_run, result))?;
         return Ok(Exit::Ok);
     }
     if dry_run {
         crate::outln!("Plan: {} change(s). `apply` sends them in one setSettings call (the instance restarts).", plan.changes.len());
         return Ok(plan_exit(out, true));
     }
-    apply_single(client, plan, &resolved.patch, verify, style).await
+    let started = std::time::Instant::now();
+    let (exit, mut result) =
+        apply_single(client, plan, &resolved.patch, verify, style, result).await?;
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    let report = single_report(&file, false, result);
+    if out.json {
+        report.print();
+    }
+    write_single(report_path, &report)?;
+    Ok(exit)
+}
+
+/// `apply FILE --report R` of one instance: the same report as a fleet's, one result.
+fn write_single(path: Option<&PathBuf>, report: &fleet::Report) -> Result<(), CliError> {
+    if let Some(path) = path {
+        report.write(path)?;
+        crate::note!("report written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// The report (envelope) of a plan or apply of one instance: the same document as a fleet's,
+/// with one result.
+fn single_report(file: &SettingsFile, dry_run: bool, result: InstanceResult) -> fleet::Report {
+    let started = crate::envelope::Started::of_command().0;
+    fleet::Report {
+        mode: if dry_run { "plan" } else { "apply" },
+        started_at: started,
+        settings_file: Some(file.shown.clone()),
+        desired: file.document(),
+        duration: started.elapsed().unwrap_or_default(),
+        interrupted: result
+            .verification
+            .as_ref()
+            .is_some_and(|v| v.outcome == "interrupted"),
+        results: vec![result],
+        stopped_after_failures: None,
+        selection: None,
+    }
 }
 
 /// The exit code of a plan that ran: under `--detailed-exitcode`, 2 when changes are pending.
@@ -134,8 +182,13 @@ fn plan_exit(out: Output, changes_pending: bool) -> Exit {
     }
 }
 
-/// `plan --json` of one instance that could not be read: the document with its error, exit 1.
-fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings::Error) -> Exit {
+/// `--json` of one instance that could not be read: the envelope with its error, exit 1.
+fn single_failed_json(
+    file: &SettingsFile,
+    client: &Client,
+    e: greenapi_settings::Error,
+    dry_run: bool,
+) -> Exit {
     let message = e.to_string();
     crate::errln!("error: {message}");
     let r = InstanceResult {
@@ -152,28 +205,28 @@ fn single_failed_json(file: &SettingsFile, client: &Client, e: greenapi_settings
         warning_details: Vec::new(),
         verification: None,
     };
-    print_json(&plan_output::plan_json(&file.shown, &[r], false));
+    single_report(file, dry_run, r).print();
     Exit::Failed
-}
-
-fn print_json(v: &serde_json::Value) {
-    crate::outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// Sends a plan that has changes to one instance; with `--wait`, reads the settings back and
 /// repairs what did not take (Ctrl-C stops the wait and reports what is known: exit 130).
+/// `result` (the plan's) comes back as the envelope shows the outcome.
 async fn apply_single(
     client: &Client,
     plan: Plan,
     desired: &SettingsPatch,
     verify: Option<ApplyOptions>,
     style: Style,
-) -> Result<Exit, CliError> {
+    mut result: InstanceResult,
+) -> Result<(Exit, InstanceResult), CliError> {
     let n = plan.changes.len();
     let applied = client.apply_plan(plan).await?;
     if fleet::not_saved(&applied) {
         crate::outln!("{} {}", style.red("Not saved:"), fleet::NOT_SAVED_TEXT);
-        return Ok(Exit::Failed);
+        result.status = Status::Failed;
+        result.error = Some((fleet::NOT_SAVED_KIND.into(), fleet::NOT_SAVED_TEXT.into()));
+        return Ok((Exit::Failed, result));
     }
     crate::outln!(
         "{} {n} change(s) (the instance restarts; settings apply within 5 minutes).",
@@ -184,7 +237,8 @@ async fn apply_single(
             "{} add --wait to read the settings back and re-send what did not take.",
             style.dim("Not verified:")
         );
-        return Ok(Exit::Ok);
+        result.verification = Some(fleet::VerifySummary::of(&Verification::NotVerified));
+        return Ok((Exit::Ok, result));
     };
     let stop = Arc::new(AtomicBool::new(false));
     let (signals, _each) = Signals::listen(stop.clone());
@@ -193,8 +247,17 @@ async fn apply_single(
         .verify(applied, desired, &options.cancel_flag(stop))
         .await;
     let verified = verified?;
+    let v = &verified.verification;
+    result.verification = Some(fleet::VerifySummary::of(v));
+    if matches!(
+        v,
+        Verification::NotConverged { .. } | Verification::Interrupted { .. }
+    ) {
+        result.status = Status::Failed;
+        result.error = Some((v.kind().to_string(), v.to_string()));
+    }
     let text = crate::terminal::text(&verified.verification.to_string()).into_owned();
-    Ok(match &verified.verification {
+    let exit = match &verified.verification {
         Verification::Converged { .. } => {
             crate::outln!("{} {text}", style.green("Verified:"));
             Exit::Ok
@@ -207,7 +270,8 @@ async fn apply_single(
             crate::outln!("{} {text}", style.red("Not converged:"));
             Exit::Failed
         }
-    })
+    };
+    Ok((exit, result))
 }
 
 /// Fleet `plan` / `apply`: every input is checked (instances file, every instance's resolved
@@ -304,18 +368,17 @@ async fn fleet_command(
     let mut report = report?;
     report.desired = desired_doc;
     report.selection = selection.describe(selected, in_file);
+    report.settings_file = Some(file.shown.clone());
     let summary = style.bold(&report.summary());
     if out.json {
         crate::errln!("{}", report.summary());
-        crate::err!(
-            "{}",
-            Drift::of(&report.results).render(&file.shown, Style::plain())
-        );
-        print_json(&plan_output::plan_json(
-            &file.shown,
-            &report.results,
-            report.interrupted,
-        ));
+        if dry_run {
+            crate::err!(
+                "{}",
+                Drift::of(&report.results).render(&file.shown, Style::plain())
+            );
+        }
+        report.print();
     } else {
         crate::outln!("{summary}");
         if dry_run {

@@ -52,6 +52,14 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
     let target = conn.resolve_for(crate::creds::Purpose::Change).await?;
     let resp = target.client.send_checked(&checked).await?;
     crate::out!("{}", render::warnings(checked.warnings(), style));
+    if crate::args::json_output_wanted(m) {
+        print_envelope(
+            &target.client,
+            &patch,
+            checked.warnings(),
+            resp.save_settings,
+        );
+    }
     if resp.save_settings {
         crate::outln!(
             "{} {} setting(s) on instance {} (the instance restarts; settings apply within 5 minutes)",
@@ -68,6 +76,41 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         );
         Ok(Exit::Failed)
     }
+}
+
+/// `--output json`: one result, `applied` (or `failed`: not saved), with the values sent as
+/// `after` (set reads nothing first, so there is no `before`).
+fn print_envelope(
+    client: &greenapi_settings::Client,
+    patch: &SettingsPatch,
+    warnings: &[greenapi_settings::Violation],
+    saved: bool,
+) {
+    let sent = crate::envelope::values(patch.to_json_value(), false);
+    let changes: Vec<&String> = sent
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    let warnings: Vec<serde_json::Value> = warnings
+        .iter()
+        .map(|w| serde_json::json!({"field": w.field, "rule": w.rule, "message": w.to_string()}))
+        .collect();
+    let error = if saved {
+        serde_json::Value::Null
+    } else {
+        crate::envelope::result_error(crate::fleet::NOT_SAVED_KIND, crate::fleet::NOT_SAVED_TEXT)
+    };
+    let result = serde_json::json!({
+        "idInstance": client.id_instance(), "apiUrl": client.api_url(),
+        "status": if saved { "applied" } else { "failed" },
+        "changes": changes, "after": sent, "warnings": warnings, "error": error,
+    });
+    crate::envelope::Envelope::of_results(
+        "set",
+        crate::envelope::Started::of_command(),
+        vec![result],
+    )
+    .print();
 }
 
 /// `--json` given inline or as `@FILE` (at most 1 MiB): duplicate keys are an error, a UTF-8

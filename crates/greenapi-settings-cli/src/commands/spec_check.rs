@@ -15,6 +15,7 @@ use crate::{input, parse};
 
 /// Runs `spec-check`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
+    let mut instance: (serde_json::Value, serde_json::Value) = (Value::Null, Value::Null);
     let body = match m.get_one::<PathBuf>("body") {
         Some(path) => {
             let shown = path.display().to_string();
@@ -31,11 +32,32 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         }
         None => {
             let target = conn.resolve().await?;
+            instance = (
+                target.client.id_instance().into(),
+                target.client.api_url().into(),
+            );
             target.client.get_settings_json().await?
         }
     };
     let cmp = compare_with_spec(&body);
     crate::out!("{}", render(&cmp, body.len(), style));
+    if crate::args::json_output_wanted(m) {
+        // JSON escapes the server's field names; no terminal reads them raw.
+        let unknown = &cmp.unknown;
+        let result = serde_json::json!({
+            "idInstance": instance.0, "apiUrl": instance.1,
+            "body": m.get_one::<PathBuf>("body").map(|p| p.display().to_string()),
+            "status": if cmp.differs() { "differs" } else { "matches" },
+            "fields": body.len(), "unknown": unknown, "missing": cmp.missing,
+            "missingNewer": cmp.missing_newer, "error": null,
+        });
+        crate::envelope::Envelope::of_results(
+            "spec-check",
+            crate::envelope::Started::of_command(),
+            vec![result],
+        )
+        .print();
+    }
     Ok(if cmp.differs() {
         Exit::Failed
     } else {

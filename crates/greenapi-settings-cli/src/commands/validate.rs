@@ -19,9 +19,14 @@ pub(crate) fn run(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         .get_one::<PathBuf>("file")
         .ok_or_else(|| CliError::usage("missing FILE"))?;
     let file = settings_file::load(path)?;
+    let json_out = crate::args::json_output_wanted(m);
     let csv = m.get_one::<PathBuf>("instances");
     if csv.is_none() && !file.is_layered() {
-        return plain(&file, style);
+        let r = plain(&file, style)?;
+        if json_out {
+            print_envelope(&file, &[(None, &r)]);
+        }
+        return Ok(Exit::Ok);
     }
     let ids = match csv {
         Some(csv) => {
@@ -62,11 +67,42 @@ pub(crate) fn run(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         resolved.len(),
         warnings.len()
     );
+    if json_out {
+        let all: Vec<(Option<u64>, &layers::Resolved)> =
+            resolved.values().map(|r| (Some(r.id), r)).collect();
+        print_envelope(&file, &all);
+    }
     Ok(Exit::Ok)
 }
 
+/// `--json`: one result per instance resolved (`idInstance` null for a file without
+/// overrides), `valid`, with its settings as `values` and its warnings. An invalid file is
+/// the envelope of the whole command's error (see `main`), every problem in it.
+fn print_envelope(file: &SettingsFile, resolved: &[(Option<u64>, &layers::Resolved)]) {
+    let results = resolved
+        .iter()
+        .map(|(id, r)| {
+            let warnings: Vec<serde_json::Value> = r
+                .warnings
+                .iter()
+                .map(|w| serde_json::json!({"field": w.field, "rule": w.rule, "message": w.to_string()}))
+                .collect();
+            serde_json::json!({"idInstance": id, "status": "valid",
+                "values": crate::envelope::values(r.patch.to_json_value(), false),
+                "warnings": warnings, "error": null})
+        })
+        .collect();
+    crate::envelope::Envelope::of_results(
+        "validate",
+        crate::envelope::Started::of_command(),
+        results,
+    )
+    .with("settingsFile", file.shown.clone().into())
+    .print();
+}
+
 /// A file without overrides: its settings, checked as before layering existed.
-fn plain(file: &SettingsFile, style: Style) -> Result<Exit, CliError> {
+fn plain(file: &SettingsFile, style: Style) -> Result<layers::Resolved, CliError> {
     let r = defaults_alone(file)?;
     crate::out!("{}", render::warnings(&r.warnings, style));
     crate::outln!(
@@ -76,7 +112,7 @@ fn plain(file: &SettingsFile, style: Style) -> Result<Exit, CliError> {
         r.patch.len(),
         r.warnings.len()
     );
-    Ok(Exit::Ok)
+    Ok(r)
 }
 
 fn defaults_alone(file: &SettingsFile) -> Result<layers::Resolved, CliError> {

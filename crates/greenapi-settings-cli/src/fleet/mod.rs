@@ -6,8 +6,9 @@
 //! results of a resumed report), and re-exports of the parts below:
 //!
 //! - `csv`: reading and checking the instances file ([`parse_instances`]);
-//! - `report`: each instance's [`Status`] and [`InstanceResult`], the JSON [`Report`], its
-//!   path check and [`load_resume`];
+//! - `report`: each instance's [`Status`] and [`InstanceResult`], the [`Report`] (an
+//!   [`Envelope`](crate::envelope::Envelope) with `before` / `after` per instance), its path
+//!   check and [`load_resume`] (which reads version 1 reports too);
 //! - `workers`: running an operation on every instance with bounded concurrency, Ctrl-C
 //!   handling and each instance's [`Outcome`] ([`for_each`], [`for_each_until`]);
 //! - `progress`: the progress line on a terminal (indicatif), and [`suspended`] for lines
@@ -137,8 +138,9 @@ pub async fn run(opts: FleetRun<'_>) -> Result<Report, CliError> {
 /// own desired settings instead of `opts.desired`, and its warnings hide environment values.
 ///
 /// Each instance's outcome is reduced to its [`InstanceResult`] as it arrives (its plan is
-/// not kept); only a plan's results carry the changes' values and the warnings whole
-/// (`change_values`, `warning_details`: what `plan --json` prints), an apply's do not.
+/// not kept); the results carry the changed fields' values before and after and the warnings
+/// whole (`change_values`, `warning_details`: what the envelope and the report show, and what
+/// `--undo` restores).
 pub async fn run_until(
     opts: FleetRun<'_>,
     per_instance: FleetDesired,
@@ -166,6 +168,7 @@ pub async fn run_controlled(
     mut on_result: impl FnMut(&InstanceResult),
 ) -> Result<Report, CliError> {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let mut done = opts.done;
     // A result from a previous run counts only for the same instance at the same URL, brought
     // to the same resolved desired settings (see `desired_hash`).
@@ -268,6 +271,8 @@ pub async fn run_controlled(
     greenapi_settings::redact::secret_settings(&mut desired);
     Ok(Report {
         mode: if opts.dry_run { "plan" } else { "apply" },
+        started_at,
+        settings_file: None,
         desired,
         results,
         duration: started.elapsed(),
@@ -374,10 +379,10 @@ fn warning_text(w: &greenapi_settings::Violation) -> String {
 }
 
 /// What a finished instance's result holds (its id, URL and time are set by [`result_of`]):
-/// everything [`result_of_plan`] makes, minus the changes' values and whole warnings of an
-/// apply (which nothing prints).
+/// everything [`result_of_plan`] makes, the changed fields' values included (the report's
+/// `before` / `after`, which `--undo` restores).
 fn reduce(work: &Work, dry_run: bool, resolved: Option<&Resolved>) -> InstanceResult {
-    let mut r = result_from(0, "", &work.plan, dry_run, resolved, dry_run);
+    let mut r = result_from(0, "", &work.plan, dry_run, resolved, true);
     if work.not_saved {
         r.status = Status::Failed;
         r.error = Some((NOT_SAVED_KIND.to_string(), NOT_SAVED_TEXT.to_string()));
@@ -499,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn an_apply_result_is_the_plan_result_without_its_details() {
+    fn an_apply_result_keeps_the_values_before_and_after_like_a_plan_result() {
         let plan = plan();
         assert!(!plan.warnings.is_empty() && !plan.changes.is_empty());
         for dry_run in [true, false] {
@@ -514,17 +519,7 @@ mod tests {
             let texts: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
             assert_eq!(full.warnings, texts);
             let reduced = reduce(&work, dry_run, None);
-            let expected = if dry_run {
-                full
-            } else {
-                InstanceResult {
-                    desired_hash: None,
-                    change_values: Vec::new(),
-                    warning_details: Vec::new(),
-                    ..full
-                }
-            };
-            assert_eq!(format!("{reduced:?}"), format!("{expected:?}"));
+            assert_eq!(format!("{reduced:?}"), format!("{full:?}"));
         }
     }
 }

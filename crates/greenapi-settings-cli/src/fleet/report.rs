@@ -7,8 +7,9 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use crate::envelope::{Envelope, Started};
 use crate::exit::CliError;
 use crate::input::{read_capped, FLEET_FILE_CAP};
 
@@ -166,12 +167,15 @@ impl VerifySummary {
 
 impl InstanceResult {
     fn to_json(&self) -> Value {
+        let (before, after) = self.before_after();
         let mut out = json!({
             "idInstance": self.id,
             "apiUrl": self.api_url,
             "status": self.status.as_str(),
             "changes": self.changes,
-            "warnings": self.warnings,
+            "before": before,
+            "after": after,
+            "warnings": self.warnings_json(),
             "error": self.error.as_ref().map(|(k, m)| json!({"kind": k, "message": m})),
             "durationMs": self.duration_ms,
             "fromPreviousRun": self.from_previous_run,
@@ -183,6 +187,48 @@ impl InstanceResult {
             out["verification"] = v.to_json();
         }
         out
+    }
+
+    /// `before` (the values read before the change) and `after` (the values sent, or to be
+    /// sent) of the changed fields, each an object by API name. A secret setting is
+    /// `<redacted>` (`""` when empty): a report never holds it, and `--undo` says so.
+    pub fn before_after(&self) -> (Value, Value) {
+        let (mut before, mut after) = (Map::new(), Map::new());
+        for c in &self.change_values {
+            before.insert(c.field.to_string(), c.current.clone());
+            after.insert(c.field.to_string(), c.desired.clone());
+        }
+        let (mut before, mut after) = (Value::Object(before), Value::Object(after));
+        for (v, values) in [
+            (&mut before, &self.change_values),
+            (&mut after, &self.change_values),
+        ] {
+            greenapi_settings::redact::secret_settings(v);
+            // A secret the spec does not list by this name is still not shown.
+            for c in values.iter().filter(|c| c.secret) {
+                if let Some(x) = v.get_mut(c.field).filter(|x| x.as_str() != Some("")) {
+                    *x = Value::String(greenapi_settings::redact::REDACTED.into());
+                }
+            }
+        }
+        (before, after)
+    }
+
+    /// The warnings as `{field, rule, message}` (only the message for a result read back
+    /// from an older report).
+    fn warnings_json(&self) -> Value {
+        if self.warning_details.len() == self.warnings.len() {
+            self.warning_details
+                .iter()
+                .zip(&self.warnings)
+                .map(|(w, text)| json!({"field": w.field, "rule": w.rule, "message": text}))
+                .collect()
+        } else {
+            self.warnings
+                .iter()
+                .map(|text| json!({"field": null, "rule": null, "message": text}))
+                .collect()
+        }
     }
 
     fn from_json(v: &Value) -> Option<InstanceResult> {
@@ -211,22 +257,58 @@ impl InstanceResult {
                 .to_string(),
             status,
             changes: strings("changes"),
-            warnings: strings("warnings"),
+            warnings: v
+                .get("warnings")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|w| w.as_str().or_else(|| w.get("message")?.as_str()))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
             error: None,
             duration_ms: v.get("durationMs").and_then(Value::as_u64).unwrap_or(0),
             from_previous_run: true,
-            change_values: Vec::new(),
+            change_values: Self::changes_from_json(v),
             warning_details: Vec::new(),
             verification: None,
         })
     }
+
+    /// The `before` / `after` of a version 2 report, read back (so a resumed run's report
+    /// keeps them for the instances it carries over, and `--undo` of it restores those too).
+    fn changes_from_json(v: &Value) -> Vec<greenapi_settings::Change> {
+        let (Some(before), Some(after)) = (
+            v.get("before").and_then(Value::as_object),
+            v.get("after").and_then(Value::as_object),
+        ) else {
+            return Vec::new();
+        };
+        greenapi_settings::FIELDS
+            .iter()
+            .filter_map(|f| {
+                Some(greenapi_settings::Change {
+                    field: f.name,
+                    current: before.get(f.name)?.clone(),
+                    desired: after.get(f.name)?.clone(),
+                    secret: f.secret,
+                })
+            })
+            .collect()
+    }
 }
 
-/// The outcome of a fleet run.
+/// The outcome of a plan or apply (a fleet's, or one instance's): printed with `--json` and
+/// written by `--report`, as an [`Envelope`](crate::envelope::Envelope).
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// `apply` or `plan`.
+    /// `apply` or `plan`: the envelope's `command`.
     pub mode: &'static str,
+    /// When the run started.
+    pub started_at: std::time::SystemTime,
+    /// The settings file, as named on the command line (`settingsFile`).
+    pub settings_file: Option<String>,
     /// The desired settings, wire form.
     pub desired: Value,
     /// One result per instance, by id.
@@ -291,25 +373,42 @@ impl Report {
 
     /// The report as JSON (no tokens in it).
     pub fn to_json(&self) -> Value {
-        let mut out = json!({
-            "mode": self.mode,
-            "desired": self.desired,
-            "summary": self.summary_json(),
-            "interrupted": self.interrupted,
-        });
+        let results: Vec<Value> = self.results.iter().map(InstanceResult::to_json).collect();
+        self.envelope(results).to_value()
+    }
+
+    /// The report as an envelope whose `results` are `results`; it finishes when the run did.
+    fn envelope<R>(&self, results: R) -> Envelope<R> {
+        let mut env = Envelope::new(
+            self.mode,
+            Started(self.started_at),
+            results,
+            self.summary_json(),
+        )
+        .with(
+            "settingsFile",
+            self.settings_file
+                .clone()
+                .map_or(Value::Null, Value::String),
+        )
+        .with("desired", self.desired.clone());
         if let Some(n) = self.stopped_after_failures {
-            out["stoppedAfterFailures"] = n.into();
+            env = env.with("stoppedAfterFailures", n.into());
         }
-        if let Some(s) = &self.selection {
-            out["selection"] = s.clone();
+        if let Some(sel) = &self.selection {
+            env = env.with("selection", sel.clone());
         }
-        out["results"] = self
-            .results
-            .iter()
-            .map(InstanceResult::to_json)
-            .collect::<Vec<_>>()
-            .into();
-        out
+        env.finished_at = self.started_at + self.duration;
+        env.interrupted = self.interrupted;
+        env
+    }
+
+    /// Prints the report's envelope on stdout (`--json`).
+    pub fn print(&self) {
+        let mut out = Vec::new();
+        if self.write_to(&mut out).is_ok() {
+            crate::out::envelope(String::from_utf8_lossy(&out).trim_end());
+        }
     }
 
     /// How many results were verified with `outcome`, and the re-sends made in all.
@@ -355,6 +454,10 @@ impl Report {
             }
             summary.insert("resends".into(), self.resends().into());
         }
+        let drift = crate::plan_output::Drift::of(&self.results).to_json();
+        for key in ["withChanges", "fields"] {
+            summary.insert(key.into(), drift[key].clone());
+        }
         summary.insert(
             "durationMs".into(),
             (self.duration.as_millis() as u64).into(),
@@ -385,7 +488,7 @@ struct ReportText<'a>(&'a Report);
 
 impl serde::Serialize for ReportText<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde::ser::SerializeSeq;
         struct Results<'a>(&'a [InstanceResult]);
         impl serde::Serialize for Results<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -396,23 +499,7 @@ impl serde::Serialize for ReportText<'_> {
                 seq.end()
             }
         }
-        let r = self.0;
-        let mut map = s.serialize_map(Some(
-            5 + usize::from(r.stopped_after_failures.is_some())
-                + usize::from(r.selection.is_some()),
-        ))?;
-        map.serialize_entry("mode", r.mode)?;
-        map.serialize_entry("desired", &r.desired)?;
-        map.serialize_entry("summary", &r.summary_json())?;
-        map.serialize_entry("interrupted", &r.interrupted)?;
-        if let Some(n) = r.stopped_after_failures {
-            map.serialize_entry("stoppedAfterFailures", &n)?;
-        }
-        if let Some(s) = &r.selection {
-            map.serialize_entry("selection", s)?;
-        }
-        map.serialize_entry("results", &Results(&r.results))?;
-        map.end()
+        self.0.envelope(Results(&self.0.results)).serialize(s)
     }
 }
 
@@ -443,13 +530,16 @@ impl serde::Serialize for ResultText<'_> {
         }
         let r = self.0;
         let mut map = s.serialize_map(Some(
-            8 + usize::from(r.verification.is_some()) + usize::from(r.desired_hash.is_some()),
+            10 + usize::from(r.verification.is_some()) + usize::from(r.desired_hash.is_some()),
         ))?;
+        let (before, after) = r.before_after();
         map.serialize_entry("idInstance", &r.id)?;
         map.serialize_entry("apiUrl", &r.api_url)?;
         map.serialize_entry("status", r.status.as_str())?;
         map.serialize_entry("changes", &r.changes)?;
-        map.serialize_entry("warnings", &r.warnings)?;
+        map.serialize_entry("before", &before)?;
+        map.serialize_entry("after", &after)?;
+        map.serialize_entry("warnings", &r.warnings_json())?;
         map.serialize_entry("error", &r.error.as_ref().map(Error))?;
         map.serialize_entry("durationMs", &r.duration_ms)?;
         map.serialize_entry("fromPreviousRun", &r.from_previous_run)?;
@@ -475,7 +565,9 @@ pub fn load_resume(
     let text = read_capped(path, FLEET_FILE_CAP)?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::usage(format!("{shown}: not a fleet report: {e}")))?;
-    if v.get("mode").and_then(Value::as_str) != Some("apply") {
+    // Version 2 (the envelope) names the command; version 1 reports had `mode`.
+    let command = v.get("command").or_else(|| v.get("mode"));
+    if command.and_then(Value::as_str) != Some("apply") {
         return Err(CliError::usage(format!(
             "{shown}: not the report of a fleet apply"
         )));
@@ -526,6 +618,8 @@ mod tests {
     fn report() -> Report {
         Report {
             mode: "apply",
+            started_at: std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            settings_file: Some("f.toml".into()),
             desired: json!({"webhookUrl": "https://hook.example"}),
             results: Status::ALL
                 .into_iter()
@@ -562,24 +656,75 @@ mod tests {
     }
 
     #[test]
-    fn the_report_format_is_unchanged() {
-        let text = serde_json::to_string(&report().to_json()).unwrap();
+    fn the_report_is_the_envelope_with_before_and_after_and_the_secret_redacted() {
+        let mut r = report();
+        r.results[0].change_values = vec![
+            greenapi_settings::Change {
+                field: "webhookUrl",
+                current: json!(""),
+                desired: json!("https://hook.example"),
+                secret: false,
+            },
+            greenapi_settings::Change {
+                field: "webhookUrlToken",
+                current: json!("old-s3cret"),
+                desired: json!("new-s3cret"),
+                secret: true,
+            },
+        ];
+        r.results[0].changes = vec!["webhookUrl".into(), "webhookUrlToken".into()];
+        let text = serde_json::to_string(&r.to_json()).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
         let expected = concat!(
-            r#"{"mode":"apply","desired":{"webhookUrl":"https://hook.example"},"#,
-            r#""summary":{"total":5,"applied":1,"unchanged":1,"planned":1,"failed":1,"notStarted":1,"durationMs":1500},"#,
-            r#""interrupted":true,"results":["#,
-            r#"{"idInstance":1,"apiUrl":"https://1.example","status":"applied","changes":["webhookUrl"],"warnings":[],"error":null,"durationMs":1,"fromPreviousRun":false},"#,
-            r#"{"idInstance":2,"apiUrl":"https://2.example","status":"unchanged","changes":[],"warnings":[],"error":null,"durationMs":2,"fromPreviousRun":false},"#,
-            r#"{"idInstance":3,"apiUrl":"https://3.example","status":"planned","changes":[],"warnings":[],"error":null,"durationMs":3,"fromPreviousRun":false},"#,
-            r#"{"idInstance":4,"apiUrl":"https://4.example","status":"failed","changes":[],"warnings":[],"error":{"kind":"http","message":"boom"},"durationMs":4,"fromPreviousRun":false},"#,
-            r#"{"idInstance":5,"apiUrl":"https://5.example","status":"notStarted","changes":[],"warnings":[],"error":null,"durationMs":5,"fromPreviousRun":false}"#,
-            "]}"
+            r#"{"formatVersion":2,"command":"apply","startedAt":"2023-11-14T22:13:20.000Z","finishedAt":"2023-11-14T22:13:21.500Z","#,
+            r#""interrupted":true,"settingsFile":"f.toml","desired":{"webhookUrl":"https://hook.example"},"#,
+            r#""summary":{"total":5,"applied":1,"unchanged":1,"planned":1,"failed":1,"notStarted":1,"withChanges":2,"fields":{"webhookUrl":1,"webhookUrlToken":1},"durationMs":1500},"#,
+            r#""results":["#,
+            r#"{"idInstance":1,"apiUrl":"https://1.example","status":"applied","changes":["webhookUrl","webhookUrlToken"],"#,
+            r#""before":{"webhookUrl":"","webhookUrlToken":"<redacted>"},"after":{"webhookUrl":"https://hook.example","webhookUrlToken":"<redacted>"},"#,
+            r#""warnings":[],"error":null,"durationMs":1,"fromPreviousRun":false},"#,
+            r#"{"idInstance":2,"apiUrl":"https://2.example","status":"unchanged","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":2,"fromPreviousRun":false},"#,
+            r#"{"idInstance":3,"apiUrl":"https://3.example","status":"planned","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":3,"fromPreviousRun":false},"#,
+            r#"{"idInstance":4,"apiUrl":"https://4.example","status":"failed","changes":[],"before":{},"after":{},"warnings":[],"error":{"kind":"http","message":"boom"},"durationMs":4,"fromPreviousRun":false},"#,
+            r#"{"idInstance":5,"apiUrl":"https://5.example","status":"notStarted","changes":[],"before":{},"after":{},"warnings":[],"error":null,"durationMs":5,"fromPreviousRun":false}"#,
+            r#"],"error":null}"#
         );
         assert_eq!(text, expected);
         assert_eq!(
             report().summary(),
             "5 instance(s): 1 applied, 1 unchanged, 1 planned, 1 failed, 1 not started in 1.5 s (interrupted)"
         );
+    }
+
+    #[test]
+    fn resume_still_reads_a_version_1_report() {
+        let dir = std::env::temp_dir().join(format!("fleet-report-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.json");
+        let desired = json!({"webhookUrl": "https://hook.example"});
+        let v1 = json!({"mode": "apply", "desired": desired, "summary": {}, "interrupted": false,
+        "results": [
+            {"idInstance": 1, "apiUrl": "https://1.example", "status": "applied", "changes": ["webhookUrl"], "warnings": ["w"], "error": null, "durationMs": 1, "fromPreviousRun": false},
+            {"idInstance": 2, "apiUrl": "https://2.example", "status": "failed", "changes": [], "warnings": [], "error": {"kind": "http", "message": "x"}, "durationMs": 1, "fromPreviousRun": false}
+        ]});
+        std::fs::write(&path, v1.to_string()).unwrap();
+        let done = load_resume(&path, &desired).unwrap();
+        assert_eq!(done.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(done[&1].warnings, ["w"]);
+        assert!(done[&1].change_values.is_empty(), "version 1 had no values");
+        // Version 2: before / after come back with the carried-over result.
+        let mut r = report();
+        r.desired = desired.clone();
+        r.results[0].change_values = vec![greenapi_settings::Change {
+            field: "webhookUrl",
+            current: json!(""),
+            desired: json!("https://hook.example"),
+            secret: false,
+        }];
+        r.write(&path).unwrap();
+        let done = load_resume(&path, &desired).unwrap();
+        assert_eq!(done[&1].change_values, r.results[0].change_values);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
