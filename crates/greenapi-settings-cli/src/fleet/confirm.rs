@@ -157,6 +157,8 @@ mod tests {
     fn plan(results: Vec<InstanceResult>) -> Report {
         Report {
             mode: "plan",
+            started_at: std::time::SystemTime::now(),
+            settings_file: None,
             desired: serde_json::json!({}),
             results,
             duration: Duration::ZERO,
