@@ -2,4 +2,5 @@
 //! instance on a schedule, records what drifted, and with `--repair` re-sends only the drifted
 //! fields, verified as `apply --wait` does (the core's [`greenapi_settings::reconcile`]).
 
+pub mod history;
 pub mod record;
