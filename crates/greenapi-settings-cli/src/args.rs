@@ -62,7 +62,7 @@ fn offline(command: Command) -> Command {
 
 /// The commands that talk to no instance, and what each does instead (the reason a
 /// connection option is refused there).
-pub(crate) const OFFLINE: [(&str, &str); 7] = [
+pub(crate) const OFFLINE: [(&str, &str); 8] = [
     ("validate", "checks files offline"),
     ("schema", "prints the settings files' schema"),
     ("docs", "prints the settings reference"),
@@ -70,6 +70,7 @@ pub(crate) const OFFLINE: [(&str, &str); 7] = [
     ("sandbox", "runs the local server (see its own options)"),
     ("completions", "prints a shell script"),
     ("man", "prints the manual"),
+    ("history", "reads the history `watch` recorded"),
 ];
 
 /// Refuses connection options given to a command that talks to no instance (`why` says what
@@ -276,6 +277,15 @@ pub fn command() -> Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .help("A saved getSettings answer (JSON) instead of asking the instance"),
                 ),
+        )
+        .subcommand(
+            Command::new("history")
+                .about("Show what drifted when, the repairs and how long instances took to converge, and which settings drift most (from the history `watch` records)")
+                .arg(Arg::new("history").long("history").value_name("PATH").value_parser(clap::value_parser!(PathBuf)).help("The history database (default $XDG_DATA_HOME/greenapi-settings/history.sqlite3, else ~/.local/share/…); opened read-only"))
+                .arg(Arg::new("instance").long("instance").value_name("ID").help("Only this instance"))
+                .arg(Arg::new("setting").long("setting").value_name("NAME").help("Only this setting (API or snake_case name): its drifts and the repairs that sent it"))
+                .arg(Arg::new("since").long("since").value_name("DURATION").help("Only what happened in the last DURATION (24h, 7days, 90m)"))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print a JSON document (formatVersion 1; secrets redacted)")),
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))

@@ -45,7 +45,8 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 
 use commands::{
-    completions, demo, docs, export, get, plan_apply, sandbox, schema, set, spec_check, validate,
+    completions, demo, docs, export, get, history, plan_apply, sandbox, schema, set, spec_check,
+    validate,
 };
 use exit::{CliError, Exit};
 use style::Style;
@@ -163,6 +164,7 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),
+        Some(("history", sub)) => history::run(sub),
         Some(("demo", _)) => demo::run(style).await,
         Some(("completions", sub)) => completions::completions(sub),
         Some(("man", sub)) => completions::man(sub),

@@ -205,13 +205,25 @@ pub fn open_read_only(path: &Path) -> Result<Connection, CliError> {
             shown(path)
         )));
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| db_error(path, e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| db_error(path, e))?;
+    let read_only = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Reads the header: fails here, not at the first query, if the WAL needs recovery.
+        conn.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))?;
+        Ok(conn)
+    };
+    let conn = match read_only() {
+        Ok(c) => c,
+        // A writer killed with its WAL not checkpointed: the WAL's index must be rebuilt
+        // (SQLITE_READONLY_RECOVERY), which a read-only connection cannot do.
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ReadOnly) => {
+            recovering(path).map_err(|_| db_error(path, e))?
+        }
+        Err(e) => return Err(db_error(path, e)),
+    };
     match identity(&conn, path)? {
         Identity::Ours(v) if v == SCHEMA_VERSION => Ok(conn),
         Identity::Ours(v) => Err(CliError::usage(format!(
@@ -220,6 +232,23 @@ pub fn open_read_only(path: &Path) -> Result<Connection, CliError> {
         ))),
         Identity::Empty => Err(not_ours(path, "it is empty")),
     }
+}
+
+/// A connection that may rebuild the WAL's index (in the `-shm` file that the killed writer
+/// left) but changes nothing else: the file must exist (no CREATE), `query_only` refuses every
+/// write, and closing it does not checkpoint the WAL into the database.
+fn recovering(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
 }
 
 /// Creates the directory (0700) and the file (0600) if missing, so the database, its WAL
