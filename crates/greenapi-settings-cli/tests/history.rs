@@ -611,11 +611,25 @@ fn kill_9_at_random_moments_leaves_a_history_that_opens_and_records_no_event_twi
         }
         // It opens read-only, as `history` does (unless the kill came before the schema was
         // committed: then it is refused as empty, and the writer's open creates the schema).
-        if let Err(e) = HistoryReader::open(&path) {
-            assert!(e.message.contains("it is empty"), "{}", e.message);
+        // Reading changes nothing in the database file, even when the WAL a killed writer
+        // left has to be recovered first.
+        let bytes = std::fs::read(&path).unwrap();
+        let read = match HistoryReader::open(&path) {
+            Ok(r) => Some(r.events(&Filter::default()).unwrap().len()),
+            Err(e) => {
+                assert!(e.message.contains("it is empty"), "{}", e.message);
+                None
+            }
+        };
+        assert!(
+            std::fs::read(&path).unwrap() == bytes,
+            "reading changed the database"
+        );
+        if read.is_none() {
             drop(History::open(&path).unwrap());
         }
         let before = assert_sound(&path);
+        assert!(read.is_none_or(|n| n == before));
         // Re-recording the cycle that was cut (as a restarted loop does), then observing the
         // same states again later, adds no event twice, and the second adds none at all.
         let cut = resume_step(&path);

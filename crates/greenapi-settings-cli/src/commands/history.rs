@@ -339,11 +339,18 @@ fn print_text(path: &str, f: &Filter, r: &Report) {
     }
     crate::outln!();
     crate::outln!("Settings that drift most:");
+    let w = r
+        .settings
+        .iter()
+        .map(|s| text(&s.field).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("setting".len());
     if r.settings.is_empty() {
         crate::outln!("  none");
     } else {
         crate::outln!(
-            "  {:<40} {:>6} {:>9} {:>9} {:>9} {:>8}  median duration",
+            "  {:<w$} {:>6} {:>9} {:>9} {:>9} {:>8}  median duration",
             "setting",
             "drifts",
             "instances",
@@ -354,7 +361,7 @@ fn print_text(path: &str, f: &Filter, r: &Report) {
     }
     for s in &r.settings {
         crate::outln!(
-            "  {:<40} {:>6} {:>9} {:>9} {:>9} {:>8}  {}",
+            "  {:<w$} {:>6} {:>9} {:>9} {:>9} {:>8}  {}",
             text(&s.field),
             s.drifts,
             s.instances,
