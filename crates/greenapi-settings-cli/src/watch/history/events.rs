@@ -16,8 +16,9 @@ pub mod kind {
     /// An open drift now reads another value, or another value is wanted (its first-seen
     /// time is kept).
     pub const DRIFT_CHANGED: &str = "driftChanged";
-    /// An open drift reads right again: `outcome` says whether a repair did it (`repaired`)
-    /// or it did by itself (`itself`); `duration_ms` is how long it lasted.
+    /// An open drift reads right again: `outcome` says whether a repair did it (`repaired`:
+    /// a repair that converged, or one that sent the field and then read right later) or it
+    /// did by itself (`itself`); `duration_ms` is how long it lasted.
     pub const DRIFT_RESOLVED: &str = "driftResolved";
     /// A repair sent these fields.
     pub const REPAIR_SENT: &str = "repairSent";
@@ -51,6 +52,9 @@ pub struct OpenDrift {
     pub observed: String,
     /// When it was first read.
     pub first_seen_ms: i64,
+    /// When a repair last sent it without seeing it converge (failed, not saved, not
+    /// verified, interrupted): if it then reads right, the repair did it.
+    pub repair_sent_ms: Option<i64>,
 }
 
 /// What is open for one instance.
@@ -188,6 +192,7 @@ fn read(
                     desired,
                     observed,
                     first_seen_ms: at,
+                    repair_sent_ms: None,
                 });
             }
         }
@@ -222,13 +227,25 @@ fn read(
                 .filter(|f| !still.contains(f))
                 .collect();
         }
+        for o in after.drifts.iter_mut() {
+            if rep.fields.contains(&o.field.as_str()) && !fixed.contains(o.field.as_str()) {
+                o.repair_sent_ms = Some(at);
+            }
+        }
     }
     let seen: HashSet<&str> = r.drifts.iter().map(|d| d.field).collect();
     after.drifts.retain(|o| {
         let (how, when) = if fixed.contains(o.field.as_str()) {
             (BY_REPAIR, done_at)
         } else if !seen.contains(o.field.as_str()) {
-            (BY_ITSELF, at)
+            // Reads right without a repair this cycle: an earlier repair's write that landed
+            // late (the API applies within minutes), or a change from outside.
+            let how = if o.repair_sent_ms.is_some() {
+                BY_REPAIR
+            } else {
+                BY_ITSELF
+            };
+            (how, at)
         } else {
             return true;
         };

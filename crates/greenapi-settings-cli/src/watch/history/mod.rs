@@ -246,10 +246,18 @@ impl History {
         }
         for d in after.drifts.iter().filter(|a| !before.drifts.contains(a)) {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO open_drifts (instance, field, desired, observed, first_seen_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO open_drifts (instance, field, desired, observed, first_seen_ms,
+                    repair_sent_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![instance, d.field, d.desired, d.observed, d.first_seen_ms])?;
+            .execute(params![
+                instance,
+                d.field,
+                d.desired,
+                d.observed,
+                d.first_seen_ms,
+                d.repair_sent_ms
+            ])?;
         }
         if before.unreachable != after.unreachable {
             match &after.unreachable {
@@ -314,7 +322,8 @@ impl History {
 fn load_open(conn: &Connection) -> rusqlite::Result<HashMap<u64, OpenState>> {
     let mut open: HashMap<u64, OpenState> = HashMap::new();
     let mut st = conn.prepare(
-        "SELECT instance, field, desired, observed, first_seen_ms FROM open_drifts ORDER BY instance, field",
+        "SELECT instance, field, desired, observed, first_seen_ms, repair_sent_ms FROM open_drifts
+         ORDER BY instance, field",
     )?;
     let rows = st.query_map([], |r| {
         Ok((
@@ -324,6 +333,7 @@ fn load_open(conn: &Connection) -> rusqlite::Result<HashMap<u64, OpenState>> {
                 desired: r.get(2)?,
                 observed: r.get(3)?,
                 first_seen_ms: r.get(4)?,
+                repair_sent_ms: r.get(5)?,
             },
         ))
     })?;

@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[&str] = &[
         desired TEXT NOT NULL,
         observed TEXT NOT NULL,
         first_seen_ms INTEGER NOT NULL,
+        repair_sent_ms INTEGER,
         PRIMARY KEY (instance, field)
     ) WITHOUT ROWID;
     CREATE TABLE unreachable (

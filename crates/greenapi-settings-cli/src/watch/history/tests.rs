@@ -367,6 +367,31 @@ fn a_repair_resolves_the_fields_it_fixed_and_records_how_long_it_took() {
 }
 
 #[test]
+fn a_field_a_repair_sent_that_reads_right_later_was_resolved_by_the_repair() {
+    let d = scratch("late");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    h.record(c, &repaired(1, 0, "interrupted", 100)).unwrap();
+    h.record(c, &drifted(2, 0, "no")).unwrap();
+    drop(h);
+    // Across a restart too.
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(60)).unwrap();
+    h.record(c, &in_sync(1, 60)).unwrap();
+    h.record(c, &in_sync(2, 60)).unwrap();
+    let how: Vec<(u64, Option<String>)> = events_of(&path)
+        .into_iter()
+        .filter(|e| e.kind == kind::DRIFT_RESOLVED)
+        .map(|e| (e.instance, e.outcome))
+        .collect();
+    assert_eq!(
+        how,
+        [(1, Some("repaired".into())), (2, Some("itself".into()))]
+    );
+}
+
+#[test]
 fn an_outage_is_recorded_when_it_starts_or_changes_kind_not_every_cycle() {
     let d = scratch("outage");
     let path = d.join("h.sqlite3");
