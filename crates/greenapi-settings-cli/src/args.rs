@@ -62,7 +62,7 @@ fn offline(command: Command) -> Command {
 
 /// The commands that talk to no instance, and what each does instead (the reason a
 /// connection option is refused there).
-pub(crate) const OFFLINE: [(&str, &str); 7] = [
+pub(crate) const OFFLINE: [(&str, &str); 8] = [
     ("validate", "checks files offline"),
     ("schema", "prints the settings files' schema"),
     ("docs", "prints the settings reference"),
@@ -70,6 +70,7 @@ pub(crate) const OFFLINE: [(&str, &str); 7] = [
     ("sandbox", "runs the local server (see its own options)"),
     ("completions", "prints a shell script"),
     ("man", "prints the manual"),
+    ("history", "reads the history `watch` recorded"),
 ];
 
 /// Refuses connection options given to a command that talks to no instance (`why` says what
@@ -258,6 +259,8 @@ pub fn command() -> Command {
                 .arg(Arg::new("repair-wait").long("repair-wait").value_name("DURATION").requires("repair").help("With --repair: how long to read a repair back (default: --every, at most 5m); what has not converged by then is repaired again next cycle"))
                 .arg(Arg::new("settle").long("settle").value_name("DURATION").requires("repair").help("With --repair: how long fields may read wrong after a re-send before they are re-sent again (default 60s, at most half the repair wait)"))
                 .arg(Arg::new("max-resends").long("max-resends").value_name("N").requires("repair").allow_negative_numbers(true).help("With --repair: the most re-sends per repair (default 2)"))
+                .arg(Arg::new("history").long("history").value_name("PATH").value_parser(clap::value_parser!(PathBuf)).help("The SQLite history of cycles and events (default $XDG_DATA_HOME/greenapi-settings/history.sqlite3; one watch per file)"))
+                .arg(Arg::new("no-history").long("no-history").action(ArgAction::SetTrue).conflicts_with_all(["history", "keep"]).help("Record nothing (logs and metrics only)"))
                 .arg(Arg::new("keep").long("keep").value_name("DURATION").help("Drop history rows older than this after each cycle (e.g. 30d)"))
                 .arg(Arg::new("metrics").long("metrics").value_name("ADDR").help("Serve Prometheus metrics and /healthz here (e.g. 127.0.0.1:9464, or a bare port on 127.0.0.1)"))
                 .arg(Arg::new("log-format").long("log-format").value_name("FORMAT").value_parser(["text", "json"]).help("One line per event on stderr: text (default) or json (JSON lines)"))
@@ -307,6 +310,15 @@ pub fn command() -> Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .help("A saved getSettings answer (JSON) instead of asking the instance"),
                 ),
+        )
+        .subcommand(
+            Command::new("history")
+                .about("Show what drifted when, the repairs and how long instances took to converge, and which settings drift most (from the history `watch` records)")
+                .arg(Arg::new("history").long("history").value_name("PATH").value_parser(clap::value_parser!(PathBuf)).help("The history database (default $XDG_DATA_HOME/greenapi-settings/history.sqlite3, else ~/.local/share/…); opened read-only"))
+                .arg(Arg::new("instance").long("instance").value_name("ID").help("Only this instance"))
+                .arg(Arg::new("setting").long("setting").value_name("NAME").help("Only this setting (API or snake_case name): its drifts and the repairs that sent it"))
+                .arg(Arg::new("since").long("since").value_name("DURATION").help("Only what happened in the last DURATION (24h, 7days, 90m)"))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print a JSON document (formatVersion 1; secrets redacted)")),
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))

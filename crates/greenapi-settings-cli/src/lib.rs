@@ -50,7 +50,8 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 
 use commands::{
-    completions, demo, docs, export, get, plan_apply, sandbox, schema, set, spec_check, validate,
+    completions, demo, docs, export, get, history, plan_apply, sandbox, schema, set, spec_check,
+    validate,
 };
 use exit::{CliError, Exit};
 use style::Style;
@@ -196,11 +197,12 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("apply", sub)) => plan_apply::run(&conn, sub, style, false).await,
         Some(("validate", sub)) => validate::run(sub, style),
         Some(("export", sub)) => export::run(&conn, sub).await,
-        Some(("watch", sub)) => watch::run(&conn, sub, &mut watch::NoHistory::default()).await,
+        Some(("watch", sub)) => watch::run(&conn, sub).await,
         Some(("schema", _)) => schema::run(),
         Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),
+        Some(("history", sub)) => history::run(sub),
         Some(("demo", _)) => demo::run(style).await,
         Some(("completions", sub)) => completions::completions(sub),
         Some(("man", sub)) => completions::man(sub),

@@ -34,6 +34,16 @@ pub fn duration(name: &str, raw: &str) -> Result<std::time::Duration, CliError> 
     duration_within(name, raw, MAX_WAIT_SECS)
 }
 
+/// Longest age option (`--since`, `--keep`), in seconds: ten years of 365 days.
+pub const MAX_AGE_SECS: f64 = 10.0 * 365.0 * 86_400.0;
+
+/// An age option `name` (`history --since`, `watch --keep`): how far back, in the same
+/// grammar as [`duration`] (`24h`, `7days`, `30d`, `90` seconds), more than 0 and at most
+/// [`MAX_AGE_SECS`].
+pub fn age(name: &str, raw: &str) -> Result<std::time::Duration, CliError> {
+    duration_within(name, raw, MAX_AGE_SECS)
+}
+
 /// The one duration grammar of the command line: a bare number is in seconds (each option's
 /// documented unit), anything else is read by `humantime` (`30s`, `5m`, `1h 30m`, `250ms`);
 /// the result must be more than 0 and at most `max_secs`.
@@ -143,6 +153,25 @@ mod tests {
             let e = duration("--wait", bad).unwrap_err();
             assert!(
                 e.message.starts_with("--wait: expected a duration"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn ages_reach_years_but_not_forever() {
+        use std::time::Duration;
+        assert_eq!(age("--since", "24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(
+            age("--keep", "30days").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(age("--since", "3600").unwrap(), Duration::from_secs(3600));
+        for bad in ["0", "11years", "-1h", "soon"] {
+            let e = age("--since", bad).unwrap_err();
+            assert!(
+                e.message.starts_with("--since: expected a duration"),
                 "{bad}: {}",
                 e.message
             );

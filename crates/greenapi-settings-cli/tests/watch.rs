@@ -19,14 +19,17 @@ const DESIRED: &str = "incomingWebhook = \"yes\"\noutgoingWebhook = \"yes\"\n";
 /// Events of a running `watch --log-format json`: each stderr line, parsed when it is JSON.
 struct Watch {
     child: Child,
+    /// The history it records into (a fresh file per run).
+    history: std::path::PathBuf,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Watch {
     fn start(args: &[&str]) -> Watch {
+        let history = common::dir().join("history.sqlite3");
         let mut c = std_bin();
-        c.args(["watch", "--log-format", "json"])
+        c.args(["watch", "--log-format", "json", "--history", s(&history)])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -40,6 +43,7 @@ impl Watch {
         });
         Watch {
             child,
+            history,
             lines,
             seen: Vec::new(),
         }
@@ -117,7 +121,7 @@ impl Drop for Watch {
 
 fn once(args: &[&str]) -> common::Run {
     let mut c = common::bin(common::Color::Never);
-    c.args(["watch", "--once"]).args(args);
+    c.args(["watch", "--once", "--no-history"]).args(args);
     run(c)
 }
 
@@ -241,11 +245,60 @@ fn repair_keeps_a_drifting_fleet_with_lost_writes_converged_without_a_429() {
         .rfind(|c| c["interrupted"] == false)
         .unwrap();
     assert_eq!(last["in_sync"], 200, "{last}");
-    // No token in the log.
+    // No token in the log, nor in the history's bytes.
     let log = w.seen.join("\n");
+    let db = std::fs::read(&w.history).unwrap();
     for id in sb.instance_ids() {
-        assert!(!log.contains(&generated_token(id)), "token of {id} logged");
+        let token = generated_token(id);
+        assert!(!log.contains(&token), "token of {id} logged");
+        assert!(
+            !db.windows(token.len()).any(|x| x == token.as_bytes()),
+            "token of {id} in the history"
+        );
     }
+    // The history has every drift the sandbox made, and each was resolved by a repair
+    // within the next cycle (two intervals and the spread).
+    use greenapi_settings_cli::watch::history::query::{Filter, HistoryReader};
+    let events = HistoryReader::open(&w.history)
+        .unwrap()
+        .events(&Filter::default())
+        .unwrap();
+    let detected = events.iter().filter(|e| e.kind == "driftDetected").count() as u64;
+    assert!(
+        detected >= sandbox_drifts,
+        "{detected} drifts recorded for {sandbox_drifts} sandbox drifts"
+    );
+    let resolved: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "driftResolved")
+        .collect();
+    assert!(
+        resolved.len() as u64 >= sandbox_drifts,
+        "{}",
+        resolved.len()
+    );
+    for e in &resolved {
+        assert_eq!(e.outcome.as_deref(), Some("repaired"), "{e:?}");
+        let seen_in = events
+            .iter()
+            .find(|d| {
+                d.kind == "driftDetected"
+                    && d.instance == e.instance
+                    && d.field == e.field
+                    && Some(d.at_ms) == e.first_seen_ms
+            })
+            .unwrap_or_else(|| panic!("no detection for {e:?}"))
+            .cycle;
+        assert!(
+            e.cycle <= seen_in + 1,
+            "not repaired by the next cycle: {e:?}"
+        );
+    }
+    let open = HistoryReader::open(&w.history)
+        .unwrap()
+        .open_now(&Filter::default())
+        .unwrap();
+    assert!(open.0.is_empty() && open.1.is_empty(), "{open:?}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! - `cycle`: one cycle (spread, concurrency, stop with a grace period);
 //! - `backoff`: per-instance backoff, and parking after auth errors until the files change;
 //! - `record`: what a cycle learns about an instance, for the history and the metrics;
+//! - `history`: the SQLite history of cycles and events (`--history`), read by `history`;
 //! - `metrics`: `--metrics ADDR` (Prometheus text format, `/healthz`);
 //! - `log`: one line per event on stderr, text or JSON lines.
 //!
@@ -18,6 +19,7 @@
 
 pub mod backoff;
 pub mod cycle;
+pub mod history;
 pub mod log;
 pub mod metrics;
 pub mod record;
@@ -81,6 +83,34 @@ impl Sink for NoHistory {
 const DEFAULT_REPAIR_WAIT: Duration = Duration::from_secs(300);
 /// Default `--settle` (as `apply --wait`'s), at most half the repair wait.
 const DEFAULT_SETTLE: Duration = Duration::from_secs(60);
+
+impl Sink for history::History {
+    fn start_cycle(&mut self, started: SystemTime) -> Result<i64, CliError> {
+        history::History::start_cycle(self, started).map(|c| c.0)
+    }
+    fn record(&mut self, cycle: i64, record: &InstanceRecord) -> Result<(), CliError> {
+        history::History::record(self, history::CycleId(cycle), record)
+    }
+    fn finish_cycle(&mut self, cycle: i64, summary: &CycleSummary) -> Result<(), CliError> {
+        history::History::finish_cycle(self, history::CycleId(cycle), summary)
+    }
+    fn prune(&mut self, keep: Duration, now: SystemTime) -> Result<u64, CliError> {
+        history::History::prune(self, keep, now)
+    }
+}
+
+/// The history `watch` records into: `--history PATH`, else the default path, or none with
+/// `--no-history`. Opened (created, migrated, locked) before anything is sent.
+pub(crate) fn open_sink(m: &ArgMatches) -> Result<Box<dyn Sink>, CliError> {
+    if m.get_flag("no-history") {
+        return Ok(Box::new(NoHistory::default()));
+    }
+    let path = match m.get_one::<PathBuf>("history") {
+        Some(p) => p.clone(),
+        None => history::default_path()?,
+    };
+    Ok(Box::new(history::History::open(&path)?))
+}
 
 /// Longest `--every` and `--spread` (a day).
 const MAX_EVERY_SECS: f64 = 86_400.0;
@@ -270,17 +300,25 @@ async fn load(o: &Options, conn: &ConnArgs) -> Result<Fleet, CliError> {
 }
 
 /// Runs `watch`.
-pub(crate) async fn run(
-    conn: &ConnArgs,
-    m: &ArgMatches,
-    sink: &mut dyn Sink,
-) -> Result<Exit, CliError> {
+pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
     let o = options(m)?;
     if o.instances.is_some() {
         conn.refuse_in_fleet()?;
     }
     log::init(m.get_one::<String>("log-format").map(String::as_str))?;
-    let mut fleet = load(&o, conn).await?;
+    // Every input is read and checked before the history is created or anything is sent.
+    let fleet = load(&o, conn).await?;
+    let mut sink = open_sink(m)?;
+    run_with(conn, o, fleet, sink.as_mut()).await
+}
+
+/// [`run`], recording into `sink`.
+async fn run_with(
+    conn: &ConnArgs,
+    o: Options,
+    mut fleet: Fleet,
+    sink: &mut dyn Sink,
+) -> Result<Exit, CliError> {
     let metrics = Metrics::new();
     if let Some(addr) = o.metrics {
         // Alive: a sign of life within two intervals (a cycle may take one whole interval).
