@@ -353,31 +353,31 @@ fn malformed_requests_never_break_the_server() {
 fn instances_are_independent_and_each_has_its_own_token() {
     let sb = BlockingSandbox::start(
         unlimited()
-            .with_instance(11, "token-a")
-            .with_instance(22, "token-b"),
+            .with_instance(11, "token-aaa")
+            .with_instance(22, "token-bbb"),
     )
     .unwrap();
     assert_eq!(sb.instance_ids(), [11, 22]);
     error_message(
-        &get(sb.addr(), &get_path(11, "token-b")),
+        &get(sb.addr(), &get_path(11, "token-bbb")),
         401,
         "Unauthorized",
     );
     assert_eq!(
         post(
             sb.addr(),
-            &set_path(11, "token-a"),
+            &set_path(11, "token-aaa"),
             r#"{"incomingWebhook":"yes"}"#
         )
         .status,
         200
     );
     assert_eq!(
-        get(sb.addr(), &get_path(11, "token-a")).json()["incomingWebhook"],
+        get(sb.addr(), &get_path(11, "token-aaa")).json()["incomingWebhook"],
         "yes"
     );
     assert_eq!(
-        get(sb.addr(), &get_path(22, "token-b")).json()["incomingWebhook"],
+        get(sb.addr(), &get_path(22, "token-bbb")).json()["incomingWebhook"],
         "no"
     );
     error_message(&get_default(sb.addr()), 403, "Forbidden");
