@@ -78,7 +78,8 @@ fn instance(value: &str) -> Result<(u64, String), String> {
         .ok_or("--instance expects ID:TOKEN (e.g. 1101000001:sandbox-token)")?;
     let id: u64 =
         crate::request::canonical_id(id).ok_or("--instance expects ID:TOKEN with a numeric ID")?;
-    if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(|c| c.is_control() || c == '/') {
+    if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(|c| c.is_control() || c == '/')
+    {
         return Err(format!(
             "--instance {id}: the token must have at least {MIN_TOKEN_CHARS} characters (clients refuse shorter ones), without `/` or control characters"
         ));

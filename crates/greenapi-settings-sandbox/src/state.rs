@@ -473,7 +473,10 @@ mod tests {
                 .unwrap();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("shorter than 8"), "{err}");
-            assert!(token.is_empty() || !err.to_string().contains(token), "{err}");
+            assert!(
+                token.is_empty() || !err.to_string().contains(token),
+                "{err}"
+            );
         }
         assert!(Shared::new(SandboxConfig::default().with_instance(1, "Zq7-4k2p")).is_ok());
     }

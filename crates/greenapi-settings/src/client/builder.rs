@@ -366,7 +366,10 @@ mod tests {
             ("https://1101.api.greenapi.com", "tok-4f1c9a"),
             ("https://1101.api.greenapi.com/", "tok-4f1c9a"),
             ("http://127.0.0.1:9", "tok-4f1c9a"),
-            ("https://a.example/waInstance1/getSettings/tok-4f1c9a", "tok-4f1c9a"),
+            (
+                "https://a.example/waInstance1/getSettings/tok-4f1c9a",
+                "tok-4f1c9a",
+            ),
             ("https://u:p@a.example", "tok-4f1c9a"),
             ("https://a.example?x=1", "tok-4f1c9a"),
             ("ftp://a.example", "tok-4f1c9a"),
@@ -460,7 +463,9 @@ mod tests {
             let c = builder(url, "tok-4f1c9a").build().unwrap();
             assert_eq!(c.api_url(), url.trim_end_matches('/'));
         }
-        let err = builder("https://a.example?q", "tok-4f1c9a").build().unwrap_err();
+        let err = builder("https://a.example?q", "tok-4f1c9a")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("must not have a query"), "{err}");
     }
 

@@ -284,7 +284,7 @@ impl Client {
             let wait = policy.backoff(attempt, retry_after);
             if !err.is_retryable()
                 || attempt >= policy.attempts()
-                || waited + wait > policy.budget()
+                || waited.saturating_add(wait) > policy.budget()
             {
                 return Err(err);
             }

@@ -179,6 +179,9 @@ mod tests {
     #[test]
     fn scrubbing_keeps_other_non_ascii_text_intact() {
         let t = ApiToken::new("tok-3f9a");
-        assert_eq!(t.scrub("Ошибка: TOK-3F9A и ещё"), "Ошибка: <redacted> и ещё");
+        assert_eq!(
+            t.scrub("Ошибка: TOK-3F9A и ещё"),
+            "Ошибка: <redacted> и ещё"
+        );
     }
 }
