@@ -275,7 +275,7 @@ async fn a_slow_server_gives_a_timeout() {
         .unwrap();
     let err = client.get_settings().await.unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(100)),
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(err.is_retryable());

@@ -609,6 +609,28 @@ mod tests {
         assert!(fast > 1_000, "{fast}");
     }
 
+    /// Transport errors name the server by this: scheme, host and port (the scheme's default
+    /// when none is given), never the path (a prefix path, and the request path with the
+    /// token, stay out).
+    #[test]
+    fn the_origin_is_scheme_host_and_port_only() {
+        for (url, origin) in [
+            (
+                "https://1101.api.greenapi.com",
+                "https://1101.api.greenapi.com:443",
+            ),
+            ("http://127.0.0.1:8080/prefix/", "http://127.0.0.1:8080"),
+            ("http://[::1]:9", "http://[::1]:9"),
+            ("https://HOST.example/a/b", "https://host.example:443"),
+            ("http://h.example", "http://h.example:80"),
+        ] {
+            assert_eq!(
+                builder(url, "tok-4f1c9a").checked().unwrap().origin(),
+                origin
+            );
+        }
+    }
+
     #[test]
     fn canonical_api_urls_set_the_path_only() {
         for (url, fast) in [

@@ -376,11 +376,17 @@ impl Client {
     }
 
     fn transport(&self, e: reqwest::Error) -> Error {
+        let host = self.inner.base.origin();
         if e.is_timeout() {
-            return Error::Timeout(self.inner.timeout);
+            return Error::Timeout {
+                after: self.inner.timeout,
+                host: host.to_string(),
+            };
         }
         let e = e.without_url();
-        let mut text = e.to_string();
+        // The server is named (which host did not answer is the first question), as its
+        // origin only: the path holds the token, and reqwest's URL was stripped above.
+        let mut text = format!("{host}: {e}");
         let mut tls = false;
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
