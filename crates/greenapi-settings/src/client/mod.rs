@@ -10,6 +10,7 @@ mod secret;
 mod verify;
 
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 
 use std::fmt;
