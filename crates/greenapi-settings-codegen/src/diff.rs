@@ -154,8 +154,10 @@ impl Breaking {
     }
 }
 
-/// One change between two specs.
+/// One change between two specs. `#[non_exhaustive]`: made by [`diff`] only, so what it tells
+/// can grow (as `lint` did) without breaking readers.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Change {
     /// What changed: a setting's or read-only field's API name, a rule id, or a method name.
     pub subject: String,

@@ -22,8 +22,16 @@ fn constraint_wording_of_every_setting() {
     let mut out = String::new();
     for s in &spec.settings {
         let _ = writeln!(out, "{}", s.name);
-        let _ = writeln!(out, "  docs:   {}", greenapi_settings_codegen::constraint::docs(s));
-        let _ = writeln!(out, "  python: {}", greenapi_settings_codegen::constraint::python(s));
+        let _ = writeln!(
+            out,
+            "  docs:   {}",
+            greenapi_settings_codegen::constraint::docs(s)
+        );
+        let _ = writeln!(
+            out,
+            "  python: {}",
+            greenapi_settings_codegen::constraint::python(s)
+        );
     }
     insta::assert_snapshot!(out);
 }
