@@ -277,7 +277,9 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Redirect { target, .. } => (&e.redirect, vec![("target", text(target))]),
         Error::Transport(_) => (&e.transport, vec![]),
         Error::Tls(_) => (&e.tls, vec![]),
-        Error::Timeout(d) => (&e.timeout, vec![("timeout", any(py, d.as_secs_f64()))]),
+        Error::Timeout { after, .. } => {
+            (&e.timeout, vec![("timeout", any(py, after.as_secs_f64()))])
+        }
         Error::Decode { reason, body, .. } => (
             &e.decode,
             vec![("reason", text(reason)), ("body", text(body))],

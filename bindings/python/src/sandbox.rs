@@ -122,16 +122,19 @@ fn arg_fraction(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     Ok(v)
 }
 
-/// A token a client can use: the client puts it in the URL path, so it must be non-empty,
-/// without whitespace, control characters, `/`, `?` or `#` (the client's own check).
+/// A token a client can use: the client puts it in the URL path, so it must be without
+/// whitespace, control characters, `/`, `?` or `#`, and of at least
+/// [`MIN_TOKEN_CHARS`](greenapi_settings::redact::MIN_TOKEN_CHARS) characters (the client's
+/// own checks).
 fn check_token(token: &str) -> PyResult<()> {
+    use greenapi_settings::redact::MIN_TOKEN_CHARS;
     let unusable = |c: char| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#');
-    if token.is_empty() || token.chars().any(unusable) {
-        return Err(PyValueError::new_err(
-            "api_token must be a non-empty string without whitespace, control characters, \
-             '/', '?' or '#': clients send it in the URL path, so no client could use this \
-             sandbox (value not shown)",
-        ));
+    if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(unusable) {
+        return Err(PyValueError::new_err(format!(
+            "api_token must be a string of at least {MIN_TOKEN_CHARS} characters without \
+             whitespace, control characters, '/', '?' or '#': clients send it in the URL path, \
+             so no client could use this sandbox (value not shown)"
+        )));
     }
     Ok(())
 }

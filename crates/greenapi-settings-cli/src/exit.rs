@@ -121,7 +121,7 @@ impl From<greenapi_settings::Error> for CliError {
                         Some("the API allows 1 request per second per instance; try again shortly")
                     }
                     E::QuotaExceeded { .. } => Some("the plan's quota is used up"),
-                    E::Timeout(_) => Some("raise --timeout or try again"),
+                    E::Timeout { .. } => Some("raise --timeout or try again"),
                     _ => None,
                 };
                 // The server's text, escaped whole: a line break in it cannot fake a line.

@@ -14,7 +14,7 @@ use common::{bin, http, server, Color};
 
 /// A token with characters that are percent-encoded in the URL, a non-ASCII one, and a
 /// 3-character token that a length-based scrubber would skip.
-const TOKENS: &[&str] = &["t<k>{É}-4242", "q7z"];
+const TOKENS: &[&str] = &["t<k>{É}-4242", "q7z-4k2p"];
 
 fn spellings(token: &str) -> Vec<String> {
     let enc = |upper: bool| -> String {

@@ -21,7 +21,7 @@ const BAD: &[&[&str]] = &[
     &["--instances", "100001"],
     &["--instance", "x:secret-token-1"],
     &["--instance", "1:"],
-    &["--instance", "1:a", "--instances", "2"],
+    &["--instance", "1:token-one-a", "--instances", "2"],
     &["--port", "70000"],
     &["--state", ""],
     &["--max-connections", "0"],

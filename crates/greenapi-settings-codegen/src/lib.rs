@@ -17,6 +17,11 @@
 //! assert_eq!(errs.0[0].to_string(), "$.formatVersion: unsupported format version 2 (this generator reads 1)");
 //! ```
 
+// The crate README's Rust examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod constraint;
 pub mod diff;
 pub mod load;

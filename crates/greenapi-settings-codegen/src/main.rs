@@ -6,7 +6,8 @@
 //! cargo run -p greenapi-settings-codegen -- pyi       [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- schema    [spec/settings.json]   # settings-file JSON Schema
 //! cargo run -p greenapi-settings-codegen -- check     [spec/settings.json]
-//! cargo run -p greenapi-settings-codegen -- diff OLD.json NEW.json   # changelog Markdown
+//! cargo run -p greenapi-settings-codegen -- diff OLD.json NEW.json   # changelog Markdown, each change
+//!                                                                     # with its semver rule and bump
 //! ```
 
 use std::process::ExitCode;
@@ -48,7 +49,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Prints the changes from `old` to `new` as a changelog section; exit 1 if either does not load.
+/// Prints the changes from `old` to `new` as a changelog section, each with the rule it falls
+/// under and the version bump the whole needs (as cargo-semver-checks would classify them);
+/// exit 1 if either does not load.
 fn diff(old: &str, new: &str) -> ExitCode {
     let load = |p: &str| {
         greenapi_settings_codegen::load_file(std::path::Path::new(p)).map_err(|errs| {

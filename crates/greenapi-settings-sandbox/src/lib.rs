@@ -49,6 +49,11 @@
 //! (`--help` lists its flags); [`options`] defines those flags, for it and for the
 //! `greenapi-settings sandbox` subcommand.
 
+// The crate README's Rust examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod blocking;
 mod body;

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use greenapi_settings::redact::MIN_TOKEN_CHARS;
 
 use crate::config::{SandboxConfig, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT};
 
@@ -77,9 +78,10 @@ fn instance(value: &str) -> Result<(u64, String), String> {
         .ok_or("--instance expects ID:TOKEN (e.g. 1101000001:sandbox-token)")?;
     let id: u64 =
         crate::request::canonical_id(id).ok_or("--instance expects ID:TOKEN with a numeric ID")?;
-    if token.is_empty() || token.chars().any(|c| c.is_control() || c == '/') {
+    if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(|c| c.is_control() || c == '/')
+    {
         return Err(format!(
-            "--instance {id}: the token must be non-empty, without `/` or control characters"
+            "--instance {id}: the token must have at least {MIN_TOKEN_CHARS} characters (clients refuse shorter ones), without `/` or control characters"
         ));
     }
     Ok((id, token.to_string()))
@@ -412,8 +414,8 @@ mod tests {
             "--port",
             "0",
             "--instance",
-            "5:zq-one",
-            "--instance=6:zq-two",
+            "5:zq-token-one",
+            "--instance=6:zq-token-two",
             "--rate-limit",
             "off",
             "--apply-delay-ms=10",
@@ -562,7 +564,8 @@ mod tests {
             &["secret-token-2"],
             &["--instances", "0"],
             &["--instances", "100001"],
-            &["--instance", "1:a", "--instances", "2"],
+            &["--instance", "1:token-one-a", "--instances", "2"],
+            &["--instance", "1:Zq7-4k2"],
             &["--state", ""],
             &["--max-connections", "0"],
             &["--read-timeout-ms", "0"],

@@ -185,11 +185,9 @@ mod tests {
     fn saved_state_loads_back_and_leaves_no_temp_files() {
         let dir = temp_dir("roundtrip");
         let path = dir.join("state.json");
-        let settings = Settings {
-            delay_send_messages_milliseconds: 15_000,
-            incoming_webhook: true,
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.delay_send_messages_milliseconds = 15_000;
+        settings.incoming_webhook = true;
         save(
             &path,
             &vec![SavedInstance {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
+use greenapi_settings::redact::MIN_TOKEN_CHARS;
 use greenapi_settings::{Settings, SettingsPatch};
 
 use crate::config::SandboxConfig;
@@ -150,10 +151,13 @@ impl Shared {
         let mut tokens = HashMap::new();
         let mut instances = BTreeMap::new();
         for (id, token) in config.effective_instances() {
-            if token.is_empty() {
+            // No client accepts a shorter token, so an instance with one could never be used.
+            if token.chars().count() < MIN_TOKEN_CHARS {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("instance {id} has an empty token"),
+                    format!(
+                        "instance {id} has a token shorter than {MIN_TOKEN_CHARS} characters (no client accepts it; value not shown)"
+                    ),
                 ));
             }
             tokens.insert(id, token.into_bytes().into_boxed_slice());
@@ -462,11 +466,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_empty_token_is_refused_at_start() {
-        let err = Shared::new(SandboxConfig::default().with_instance(1, ""))
-            .err()
-            .unwrap();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    fn an_empty_or_short_token_is_refused_at_start_without_showing_it() {
+        for token in ["", "Zq7-4k2"] {
+            let err = Shared::new(SandboxConfig::default().with_instance(1, token))
+                .err()
+                .unwrap();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("shorter than 8"), "{err}");
+            assert!(
+                token.is_empty() || !err.to_string().contains(token),
+                "{err}"
+            );
+        }
+        assert!(Shared::new(SandboxConfig::default().with_instance(1, "Zq7-4k2p")).is_ok());
     }
 
     #[test]

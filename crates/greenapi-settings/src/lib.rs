@@ -23,10 +23,14 @@
 //! );
 //! ```
 
+// docs.rs builds with `--cfg docsrs` on nightly: items behind a feature get a badge naming it
+// (`doc_cfg` is nightly-only; stable builds never see the attribute).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 extern crate self as greenapi_settings;
 
-// The README's Rust examples compile and run as doctests (`README.md` in the crate is a link to
-// the repository's, and the packaged crate carries a copy).
+// The crate README's Rust examples compile and run as doctests (the repository's README is
+// doctested by `tests/e2e`).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
@@ -48,8 +52,10 @@ mod validation;
 mod wire;
 
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub use client::blocking;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::{
     ApiToken, Applied, ApplyOptions, Client, ClientBuilder, Error, Plan, RetryPolicy, Verification,
     VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES, MAX_SERVER_TEXT,

@@ -11,6 +11,13 @@ use crate::settings::FIELDS;
 /// Placeholder shown instead of a secret.
 pub const REDACTED: &str = "<redacted>";
 
+/// The fewest characters an API token may have. The API's tokens are about 50 characters; a
+/// shorter one is a placeholder (`"x"`, `"tok"`), and scrubbing it would blank that text out
+/// of every message. The client refuses such tokens when it is built, and
+/// [`ApiToken::scrub`](crate::ApiToken::scrub) never rewrites text for them; the sandbox
+/// refuses them too, so every token it serves works for a client.
+pub const MIN_TOKEN_CHARS: usize = 8;
+
 /// `Debug`s as `<redacted>`.
 pub struct Redacted;
 

@@ -26,14 +26,16 @@ pub fn unknown_field(name: &str, fields: &[FieldInfo]) -> Violation {
     )
 }
 
-/// Up to three known names (API or snake_case spelling, whichever is closer) near `name`.
+/// Up to three known names (API or snake_case spelling, whichever is closer) near `name`:
+/// at most a third of its length (and at least 2) edits away, by `strsim`'s Levenshtein
+/// distance over chars.
 pub fn suggest(name: &str, fields: &[FieldInfo]) -> Vec<&'static str> {
     let lower = name.to_ascii_lowercase();
     let mut scored: Vec<(usize, &'static str)> = fields
         .iter()
         .map(|f| {
-            let d_api = distance(&lower, &f.name.to_ascii_lowercase());
-            let d_snake = distance(&lower, f.snake);
+            let d_api = strsim::levenshtein(&lower, &f.name.to_ascii_lowercase());
+            let d_snake = strsim::levenshtein(&lower, f.snake);
             if d_snake < d_api {
                 (d_snake, f.snake)
             } else {
@@ -46,17 +48,49 @@ pub fn suggest(name: &str, fields: &[FieldInfo]) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(_, n)| n).collect()
 }
 
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::FIELDS;
+
+    /// The suggestions the hand-written Levenshtein gave before `strsim` replaced it (issue 19),
+    /// pinned: the same names, the same order, the same cut-off.
+    #[test]
+    fn suggestions_are_the_same_as_before_strsim() {
+        for (typo, expected) in [
+            ("webhookURL", &["webhookUrl"][..]),
+            (
+                "incoming_webhok",
+                &["incoming_webhook", "incomingCallWebhook"],
+            ),
+            ("incomingWebhok", &["incomingWebhook"]),
+            ("delaySendMessages", &[]),
+            ("stateWebhok", &["stateWebhook"]),
+            (
+                "outgoing_webhook",
+                &["outgoing_webhook", "incoming_webhook"],
+            ),
+            ("keepOnline", &[]),
+            ("xyz", &[]),
+            ("", &[]),
+            ("markIncomingMessagesRead", &["markIncomingMessagesReaded"]),
+            ("webhook", &[]),
+            ("devicewebhook", &["deviceWebhook"]),
+            ("webhook_url_tokn", &["webhook_url_token", "webhook_url"]),
+            ("linkPrev", &[]),
+        ] {
+            assert_eq!(suggest(typo, FIELDS), expected, "{typo:?}");
         }
-        prev = cur;
     }
-    prev[b.len()]
+
+    #[test]
+    fn an_unknown_field_names_its_closest_matches() {
+        let v = unknown_field("webhookURL", FIELDS);
+        assert_eq!(
+            v.message,
+            "unknown setting `webhookURL`; did you mean `webhookUrl`?"
+        );
+        let v = unknown_field("zzzz", FIELDS);
+        assert_eq!(v.message, "unknown setting `zzzz`");
+    }
 }

@@ -143,10 +143,8 @@ fn mark_read_is_reported_ignored_when_mark_read_on_reply_is_on() {
 
 #[test]
 fn rules_use_current_settings_merged_with_the_patch() {
-    let current = Settings {
-        mark_incoming_messages_readed_on_reply: true,
-        ..Settings::default()
-    };
+    let mut current = Settings::default();
+    current.mark_incoming_messages_readed_on_reply = true;
     let patch = SettingsPatch::new().mark_incoming_messages_readed(true);
     // On its own the patch cannot know the other setting: no warning.
     assert!(patch.validate().warnings.is_empty());
@@ -156,10 +154,8 @@ fn rules_use_current_settings_merged_with_the_patch() {
     );
     // A patch that touches none of the rule's fields does not repeat old news.
     let unrelated = SettingsPatch::new().state_webhook(true);
-    let current = Settings {
-        mark_incoming_messages_readed: true,
-        ..current
-    };
+    let mut current = current;
+    current.mark_incoming_messages_readed = true;
     assert!(unrelated.validate_against(&current).warnings.is_empty());
 }
 
@@ -170,10 +166,8 @@ fn poll_webhook_needs_one_message_webhook() {
         rules(&patch.validate_against(&Settings::default()).warnings),
         ["pollNeedsMessageWebhook"]
     );
-    let with_incoming = Settings {
-        incoming_webhook: true,
-        ..Settings::default()
-    };
+    let mut with_incoming = Settings::default();
+    with_incoming.incoming_webhook = true;
     assert!(patch.validate_against(&with_incoming).warnings.is_empty());
     let all_off = patch
         .clone()
@@ -344,10 +338,8 @@ fn debug_and_changes_never_show_the_webhook_token() {
     let patch = SettingsPatch::new()
         .webhook_url_token(token)
         .incoming_webhook(true);
-    let settings = Settings {
-        webhook_url_token: token.into(),
-        ..Settings::default()
-    };
+    let mut settings = Settings::default();
+    settings.webhook_url_token = token.into();
     let changes = SettingsPatch::new()
         .webhook_url_token("other-SECRET")
         .changes(&settings);
@@ -358,11 +350,9 @@ fn debug_and_changes_never_show_the_webhook_token() {
 
 #[test]
 fn changes_and_changed_only_skip_fields_already_in_place() {
-    let current = Settings {
-        incoming_webhook: true,
-        delay_send_messages_milliseconds: 5000,
-        ..Settings::default()
-    };
+    let mut current = Settings::default();
+    current.incoming_webhook = true;
+    current.delay_send_messages_milliseconds = 5000;
     let desired = SettingsPatch::new()
         .incoming_webhook(true)
         .delay_send_messages_milliseconds(6000)
@@ -621,11 +611,9 @@ fn a_new_beta_setting_sends_exactly_its_wire_form_and_warns_nothing() {
 
 #[test]
 fn current_values_are_what_applying_the_patch_replaces() {
-    let current = Settings {
-        incoming_webhook: true,
-        webhook_url: "https://a.example".into(),
-        ..Settings::default()
-    };
+    let mut current = Settings::default();
+    current.incoming_webhook = true;
+    current.webhook_url = "https://a.example".into();
     let patch = SettingsPatch::new()
         .incoming_webhook(false)
         .webhook_url("https://b.example");

@@ -120,7 +120,10 @@ async fn a_body_trickled_past_the_timeout_is_a_timeout() {
     });
     let started = Instant::now();
     let err = no_retry(&url).get_settings().await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(t) if t == TIMEOUT), "{err:?}");
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == TIMEOUT),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_no_token(&err);
     // The timeout covers the whole answer, not each read: a hang check, generous.
@@ -139,7 +142,7 @@ async fn a_head_trickled_past_the_timeout_is_a_timeout() {
         trickle(s, answer.as_bytes(), Duration::from_millis(50));
     });
     let err = no_retry(&url).get_settings().await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -157,7 +160,7 @@ async fn an_endless_slow_stream_ends_at_the_timeout() {
         }
     });
     let err = no_retry(&url).get_settings().await.unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -220,7 +223,7 @@ fn the_blocking_client_reports_the_same_errors() {
     let err = blocking(&reset_url).get_settings().unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     let err = blocking(&slow_url).get_settings().unwrap_err();
-    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -249,4 +252,52 @@ async fn many_resets_in_a_row_leave_memory_flat() {
             "VmRSS {before} KiB -> {after} KiB over {ROUNDS} resets"
         );
     }
+}
+
+/// What a transport-level error must show: the server as `scheme://host:port` (which server
+/// did not answer is the first thing an operator asks), and neither the token nor the path
+/// (`/waInstance…/getSettings/TOKEN`) in `Display` or `Debug`.
+fn assert_names_only_the_host(err: &Error, url: &str) {
+    let shown = format!("{err} | {err:?}");
+    assert!(
+        shown.contains(url),
+        "the error does not name {url}: {shown}"
+    );
+    assert!(!shown.contains(TOKEN), "the error shows the token: {shown}");
+    assert!(
+        !shown.to_lowercase().contains("/wainstance"),
+        "the error shows the path: {shown}"
+    );
+}
+
+/// Issue 19: "transport error: error sending request: … Connection refused" did not say
+/// which server refused.
+#[tokio::test]
+async fn a_refused_connection_names_the_host_and_port_but_not_the_token_or_path() {
+    // A port that was just free on 127.0.0.1: nothing listens there any more.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}");
+    let err = no_retry(&url).get_settings().await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(err.kind(), "transport");
+    assert_names_only_the_host(&err, &url);
+}
+
+/// Issue 19: "request timed out after 300ms" did not say which server stalled.
+#[tokio::test]
+async fn a_stalled_server_times_out_naming_the_host_and_port_but_not_the_token_or_path() {
+    let (url, _) = scripted_server(1, |s| {
+        wait_for_request(&s);
+        // Never answers; holds the connection a bounded while past the client's timeout.
+        std::thread::sleep(Duration::from_secs(2));
+        drop(s);
+    });
+    let patch = SettingsPatch::new().incoming_webhook(true);
+    let err = no_retry(&url).set_settings(&patch).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(err.kind(), "timeout");
+    assert_names_only_the_host(&err, &url);
 }

@@ -275,7 +275,7 @@ async fn a_slow_server_gives_a_timeout() {
         .unwrap();
     let err = client.get_settings().await.unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(d) if d == Duration::from_millis(100)),
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -372,11 +372,12 @@ fn the_blocking_client_round_trips_and_refuses_to_run_inside_a_runtime() {
 #[test]
 fn bad_configuration_is_a_config_error() {
     for (url, id, token) in [
-        ("not a url", 1, "tok"),
-        ("ftp://host", 1, "tok"),
-        ("http://host?x=1", 1, "tok"),
+        ("not a url", 1, "tok-4f1c9a"),
+        ("ftp://host", 1, "tok-4f1c9a"),
+        ("http://host?x=1", 1, "tok-4f1c9a"),
         ("http://127.0.0.1:1", 1, ""),
-        ("http://127.0.0.1:1", 1, "a/b"),
+        ("http://127.0.0.1:1", 1, "tok"),
+        ("http://127.0.0.1:1", 1, "a/b-4f1c9a"),
     ] {
         let err = Client::new(url, id, token).unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{url} {token}: {err:?}");

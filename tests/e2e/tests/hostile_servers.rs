@@ -14,7 +14,7 @@ use greenapi_settings::{Client, Error, RetryPolicy, SettingsPatch};
 
 /// Tokens chosen to be hard to scrub: characters that are percent-encoded in a URL path,
 /// non-ASCII, and one so short that a naive scrubber would skip it.
-const TOKENS: &[&str] = &["t<o>k{É}n-77", "ÉÉtoken<", "q7z"];
+const TOKENS: &[&str] = &["t<o>k{É}n-77", "ÉÉtoken<", "q7z-4k2p"];
 const HOOK_SECRET: &str = "hook-secret-5d1a";
 
 /// A patch that carries the webhook secret.

@@ -131,7 +131,7 @@ async fn no_error_kind_shows_the_token() {
         errors[4].1
     );
     assert!(matches!(errors[5].1, Error::Server { .. }));
-    assert!(matches!(errors[6].1, Error::Timeout(_)));
+    assert!(matches!(errors[6].1, Error::Timeout { .. }));
     assert!(matches!(errors[7].1, Error::Transport(_)));
     assert!(matches!(errors[8].1, Error::Rejected { status: 400, .. }));
     assert!(

@@ -294,13 +294,13 @@ mod tests {
     #[test]
     fn instances_file_skips_header_and_comments_and_reports_every_bad_line() {
         let ok = parse_instances(
-            "id,token,api_url\n# prod\n1,tok1,https://a.example\n\n2, tok2 , http://127.0.0.1:9\n",
+            "id,token,api_url\n# prod\n1,tok1-4f1c,https://a.example\n\n2, tok2-4f1c , http://127.0.0.1:9\n",
             "i.csv",
         )
         .unwrap();
         assert_eq!(ok.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(ok[1].token.expose(), "tok2");
-        let err = parse_instances("1,SEKRIT,https://a\nx,SEKRIT,https://a\n1,SEKRIT,https://a\n3,,https://a\n4,SEKRIT,ftp://a\n5,SEKRIT\n", "i.csv").unwrap_err();
+        assert_eq!(ok[1].token.expose(), "tok2-4f1c");
+        let err = parse_instances("1,SEKRIT-99,https://a\nx,SEKRIT-99,https://a\n1,SEKRIT-99,https://a\n3,,https://a\n4,SEKRIT-99,ftp://a\n5,SEKRIT-99\n", "i.csv").unwrap_err();
         assert_eq!(err.details.len(), 5, "{:?}", err.details);
         assert!(err.details[0].starts_with("i.csv:2: the instance id must be a number"));
         assert!(
@@ -321,21 +321,24 @@ mod tests {
             "idInstance,apiTokenInstance,apiUrl",
             "ID , Token , URL",
         ] {
-            let ok =
-                parse_instances(&format!("{header}\n1,t,https://a.example\n"), "i.csv").unwrap();
+            let ok = parse_instances(
+                &format!("{header}\n1,tok-4f1c,https://a.example\n"),
+                "i.csv",
+            )
+            .unwrap();
             assert_eq!(ok.len(), 1, "{header}");
         }
         // A typo in the first id, or a BOM the file should not have had, is not a header.
-        let p = problems("l101000001,tok,https://a.example\n2,tok,https://a.example\n");
+        let p = problems("l101000001,tok-4f1c,https://a.example\n2,tok-4f1c,https://a.example\n");
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
             p[0].starts_with("i.csv:1: the instance id must be a number"),
             "{p:?}"
         );
-        let ok = parse_instances("\u{feff}1,tok,https://a.example\n", "i.csv").unwrap();
+        let ok = parse_instances("\u{feff}1,tok-4f1c,https://a.example\n", "i.csv").unwrap();
         assert_eq!(ok[0].id, 1);
         let ok = parse_instances(
-            "\u{feff}id,token,api_url\n1,tok,https://a.example\n",
+            "\u{feff}id,token,api_url\n1,tok-4f1c,https://a.example\n",
             "i.csv",
         )
         .unwrap();
@@ -345,7 +348,7 @@ mod tests {
     #[test]
     fn every_token_and_url_is_checked_before_the_run() {
         let p = problems(
-            "1,tok,https://a.example\n2,tok,https://a.example\n3,to k,https://a.example\n4,tok,https://a.example/x?y\n5,tok,https://a.example/waInstance5/getSettings/tok\n6,tok,https://u:p@a.example\n7,tok,https://\n",
+            "1,tok-4f1c,https://a.example\n2,tok-4f1c,https://a.example\n3,to k,https://a.example\n4,tok-4f1c,https://a.example/x?y\n5,tok-4f1c,https://a.example/waInstance5/getSettings/tok\n6,tok-4f1c,https://u:p@a.example\n7,tok-4f1c,https://\n",
         );
         assert_eq!(p.len(), 5, "{p:?}");
         assert!(
@@ -373,14 +376,14 @@ mod tests {
     #[test]
     fn a_url_already_checked_is_still_checked_for_each_lines_token() {
         // Line 1's URL passes; on line 2 the same URL holds line 2's token.
-        let p = problems("1,tok1,https://a.example/abc\n2,abc,https://a.example/abc\n3,tok3,https://a.example/abc\n");
+        let p = problems("1,tok1-4f1c,https://a.example/abc-4f1c\n2,abc-4f1c,https://a.example/abc-4f1c\n3,tok3-4f1c,https://a.example/abc-4f1c\n");
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
             p[0].starts_with("i.csv:2: the api_url of instance 2 contains the API token"),
             "{p:?}"
         );
         // The core's own check (here: the port) is made for a URL not seen before.
-        let p = problems("1,tok,https://a.example\n2,tok,https://a.example:99999\n3,tok,https://a.example:99999\n");
+        let p = problems("1,tok-4f1c,https://a.example\n2,tok-4f1c,https://a.example:99999\n3,tok-4f1c,https://a.example:99999\n");
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].starts_with("i.csv:2: instance 2: "), "{p:?}");
         assert!(p[1].starts_with("i.csv:3: instance 3: "), "{p:?}");
@@ -462,23 +465,23 @@ mod tests {
         // An inventory export: header in another order, extra columns, quoted fields.
         let ok = parse_instances(
             "region,apiUrl,\"note, with comma\",apiTokenInstance,idInstance\n\
-             eu,https://a.example,\"said \"\"hi\"\"\",tok1,1\n\
-             us,\"https://b.example\",,\"tok2\",2\n",
+             eu,https://a.example,\"said \"\"hi\"\"\",tok1-4f1c,1\n\
+             us,\"https://b.example\",,\"tok2-4f1c\",2\n",
             "i.csv",
         )
         .unwrap();
         assert_eq!(ok.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(ok[0].token.expose(), "tok1");
-        assert_eq!(ok[1].token.expose(), "tok2");
+        assert_eq!(ok[0].token.expose(), "tok1-4f1c");
+        assert_eq!(ok[1].token.expose(), "tok2-4f1c");
         assert_eq!(ok[1].api_url, "https://b.example");
         // `;` (a spreadsheet in a locale that writes decimal commas) and a tab.
         for sep in [";", "\t"] {
-            let text = format!("id{sep}token{sep}api_url\n1{sep}tok{sep}https://a.example\n");
+            let text = format!("id{sep}token{sep}api_url\n1{sep}tok-4f1c{sep}https://a.example\n");
             let ok = parse_instances(&text, "i.csv").unwrap();
             assert_eq!(ok.len(), 1, "{sep:?}");
         }
         let ok = parse_instances(
-            "1;tok;https://a.example\n2;tok;https://a.example\n",
+            "1;tok-4f1c;https://a.example\n2;tok-4f1c;https://a.example\n",
             "i.csv",
         )
         .unwrap();

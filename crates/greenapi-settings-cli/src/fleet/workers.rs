@@ -159,7 +159,7 @@ where
             Client::builder()
                 .api_url("http://127.0.0.1")
                 .id_instance(1)
-                .api_token("pool")
+                .api_token("pool-placeholder")
                 .pool_max_idle_per_host(limit),
         )
         .build()?;

@@ -64,7 +64,7 @@ fn a_token_given_as_the_instance_id_is_not_echoed() {
         let mut c = bin(Color::Never);
         c.env("GREEN_API_ID_INSTANCE", token)
             .env("GREEN_API_URL", "http://127.0.0.1:9")
-            .env("GREEN_API_TOKEN", "abcd")
+            .env("GREEN_API_TOKEN", "abcd-4f1c")
             .arg("get");
         let r = run(c);
         assert_eq!(r.code, 2, "{}", r.all());

@@ -6,7 +6,7 @@ use super::*;
 #[test]
 fn endless_and_oversized_input_files_are_refused() {
     let p = tmp("size.toml", "incomingWebhook = \"yes\"\n");
-    let csv = tmp("size.csv", "1,t,http://127.0.0.1:9\n");
+    let csv = tmp("size.csv", "1,tok-4f1c9a,http://127.0.0.1:9\n");
     let big = tmp("big.toml", &format!("# {}\n", "x".repeat(2 << 20)));
     let cases: Vec<Vec<&str>> = vec![
         vec!["validate", "/dev/zero"],

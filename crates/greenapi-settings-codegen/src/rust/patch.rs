@@ -21,8 +21,13 @@ pub(super) fn patch_struct(spec: &Spec) -> TokenStream {
         /// Unset fields are not sent. Build it with the chained setters, check it with
         /// [`SettingsPatch::validate`], and send it with the client. Serialises to the API's
         /// wire format (camelCase names, `"yes"`/`"no"`); `Debug` never shows secrets.
+        ///
+        /// `#[non_exhaustive]`: a setting added to the spec adds a field here without breaking
+        /// callers; outside this crate, start from [`SettingsPatch::new`] (or `Default`) and use
+        /// the setters or assign the fields.
         #[derive(Clone, Default, PartialEq, Eq)]
         #[allow(deprecated)]
+        #[non_exhaustive]
         pub struct SettingsPatch { #(#fields)* }
     }
 }

@@ -67,7 +67,12 @@ pub(super) fn settings_struct(spec: &Spec) -> TokenStream {
         /// Defaults are the API's "all settings off" state. Fields this version does not know
         /// are kept in [`extra`](Self::extra) and written back unchanged. `Debug` never shows
         /// secrets.
+        ///
+        /// `#[non_exhaustive]`: a setting or read-only field added to the spec adds a field here
+        /// without breaking callers; outside this crate, start from `Settings::default()` and
+        /// assign the fields.
         #[derive(Clone, Default, PartialEq)]
+        #[non_exhaustive]
         pub struct Settings {
             #(#fields)*
             #(#ro_fields)*

@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 
 use super::endpoint::ApiBase;
 use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
-use crate::redact::REDACTED;
+use crate::redact::MIN_TOKEN_CHARS;
 use crate::settings::{facts, ApiMethod};
 
 /// Configures a [`Client`]. `Debug` never shows the token (nor the API URL, when the token
@@ -184,6 +184,11 @@ impl ClientBuilder {
             return Err(Error::Config("missing credentials".into()));
         };
         let checked = check_api_url_memo(api_url, token)?;
+        if !token.is_long_enough() {
+            return Err(Error::Config(format!(
+                "the API token is shorter than {MIN_TOKEN_CHARS} characters, so it is not a GREEN-API token (those are about 50; value not shown)"
+            )));
+        }
         check_token_not_in_url(api_url, token)?;
         let api_url = checked;
         if token
@@ -283,24 +288,14 @@ fn check_api_url_memo(raw: &str, token: &ApiToken) -> Result<Arc<ApiBase>, Error
     Ok(kept)
 }
 
-/// The API URL must not hold the token (as the CLI checks it too): the token as a whole path
-/// segment, in any ASCII case or percent-encoded, or, for tokens of 8 characters or more,
-/// anywhere in the URL (a host label, say). Short tokens (test tokens) are only looked for as
-/// whole segments: as substrings they would match ordinary host names. A client built with
-/// such a URL would show the token wherever it shows its URL (`Debug`, `api_url()`, Python's
-/// `repr`, progress lines, fleet reports). The message shows nothing of the URL.
+/// The API URL must not hold the token (as the CLI checks it too): anywhere in the URL, in
+/// any ASCII case or percent-encoded (a path segment, a host label). Only tokens of
+/// [`MIN_TOKEN_CHARS`] or more get here, so an ordinary host name is not mistaken for one. A
+/// client built with such a URL would show the token wherever it shows its URL (`Debug`,
+/// `api_url()`, Python's `repr`, progress lines, fleet reports). The message shows nothing of
+/// the URL.
 fn check_token_not_in_url(raw: &str, token: &ApiToken) -> Result<(), Error> {
-    let t = token.expose();
-    if t.is_empty() {
-        return Ok(());
-    }
-    let trimmed = raw.trim();
-    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
-    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
-    let as_segment = path
-        .split('/')
-        .any(|seg| !seg.is_empty() && token.scrub(seg) == REDACTED);
-    if as_segment || (t.chars().count() >= 8 && token.appears_in(trimmed)) {
+    if token.appears_in(raw.trim()) {
         return Err(Error::Config(
             "api_url contains the API token; give the API's base URL, e.g. https://1101.api.greenapi.com (value not shown)".into(),
         ));
@@ -368,18 +363,22 @@ mod tests {
     #[test]
     fn check_refuses_exactly_what_build_refuses() {
         let cases = [
-            ("https://1101.api.greenapi.com", "tok"),
-            ("https://1101.api.greenapi.com/", "tok"),
-            ("http://127.0.0.1:9", "tok"),
-            ("https://a.example/waInstance1/getSettings/tok", "tok"),
-            ("https://u:p@a.example", "tok"),
-            ("https://a.example?x=1", "tok"),
-            ("ftp://a.example", "tok"),
-            ("not a url", "tok"),
-            ("http://a.example:99999", "tok"),
+            ("https://1101.api.greenapi.com", "tok-4f1c9a"),
+            ("https://1101.api.greenapi.com/", "tok-4f1c9a"),
+            ("http://127.0.0.1:9", "tok-4f1c9a"),
+            (
+                "https://a.example/waInstance1/getSettings/tok-4f1c9a",
+                "tok-4f1c9a",
+            ),
+            ("https://u:p@a.example", "tok-4f1c9a"),
+            ("https://a.example?x=1", "tok-4f1c9a"),
+            ("ftp://a.example", "tok-4f1c9a"),
+            ("not a url", "tok-4f1c9a"),
+            ("http://a.example:99999", "tok-4f1c9a"),
             ("https://a.example", "to k"),
             ("https://a.example", "a/b"),
             ("https://a.example", ""),
+            ("https://a.example", "short"),
         ];
         // Twice: the second time the last URL that passed is remembered.
         for _ in 0..2 {
@@ -410,13 +409,13 @@ mod tests {
                 "https://sekrit-0123456789abcdef.h.example",
                 "SEKRIT-0123456789abcdef",
             ),
-            ("http://127.0.0.1:8080/abc", "abc"),
-            ("http://127.0.0.1:8080/x/ABC/", "abc"),
+            ("http://127.0.0.1:8080/abc-4f1c", "abc-4f1c"),
+            ("http://127.0.0.1:8080/x/ABC-4F1C/", "abc-4f1c"),
         ] {
             let e = builder(url, token).build().unwrap_err().to_string();
             assert!(e.contains("api_url contains the API token"), "{url}: {e}");
             assert!(
-                !e.to_lowercase().contains("sekrit") && !e.contains("abc"),
+                !e.to_lowercase().contains("sekrit") && !e.to_lowercase().contains("abc"),
                 "{e}"
             );
             assert_eq!(builder(url, token).check().unwrap_err().to_string(), e);
@@ -426,13 +425,25 @@ mod tests {
             "SEKRIT-0123456789abcdef",
         );
         assert!(!format!("{b:?}").contains("SEKRIT"), "{b:?}");
-        // A short token is only looked for as a whole segment: not in host names or paths.
-        for (url, token) in [
-            ("http://127.0.0.1:8080/prefix/", "abc"),
-            ("https://abc.example/abcd", "abc"),
-        ] {
-            assert!(builder(url, token).build().is_ok(), "{url}");
+    }
+
+    /// Issue 19: a placeholder token (`"x"`) used to be accepted and then scrubbed out of every
+    /// message. A token shorter than 8 characters is refused when the client is built, with the
+    /// rule named and the token not shown, before anything could be sent.
+    #[test]
+    fn a_token_shorter_than_eight_characters_is_refused_naming_the_rule_not_the_token() {
+        for token in ["Z", "Zq7", "Zq7-4k2"] {
+            let e = builder("https://1101.api.greenapi.com", token)
+                .build()
+                .unwrap_err();
+            let text = e.to_string();
+            assert!(matches!(e, Error::Config(_)), "{e:?}");
+            assert!(text.contains("shorter than 8 characters"), "{text}");
+            assert!(!text.contains(token), "{text}");
         }
+        assert!(builder("https://1101.api.greenapi.com", "q7z-4k2p")
+            .build()
+            .is_ok());
     }
 
     /// A one-letter token used to be scrubbed from every message: "api_url is no<redacted> a URL".
@@ -449,10 +460,12 @@ mod tests {
             "https://a.example/",
             "https://b.example",
         ] {
-            let c = builder(url, "tok").build().unwrap();
+            let c = builder(url, "tok-4f1c9a").build().unwrap();
             assert_eq!(c.api_url(), url.trim_end_matches('/'));
         }
-        let err = builder("https://a.example?q", "tok").build().unwrap_err();
+        let err = builder("https://a.example?q", "tok-4f1c9a")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("must not have a query"), "{err}");
     }
 
@@ -505,7 +518,7 @@ mod tests {
             "https://h/waIn",
         ];
         let tokens = [
-            "tok",
+            "tok-4f1c9a",
             "d75b3a66374942c5b3c019c698abc2067e151558acbd412f9e",
             ".",
             "..",
@@ -541,7 +554,10 @@ mod tests {
         let mut checked = 0;
         let mut fast = 0;
         let mut compare = |url: &str, token: &str| {
-            let Ok(base) = builder(url, token).checked() else {
+            // The builder refuses tokens shorter than 8 characters (`.`, `..`), but a request
+            // URL is built the same way for any token: the builder's other checks decide
+            // (padding adds no character they refuse), the raw token is substituted.
+            let Ok(base) = builder(url, &format!("{token}-padding")).checked() else {
                 return;
             };
             if base.sets_path_only() {
@@ -593,6 +609,28 @@ mod tests {
         assert!(fast > 1_000, "{fast}");
     }
 
+    /// Transport errors name the server by this: scheme, host and port (the scheme's default
+    /// when none is given), never the path (a prefix path, and the request path with the
+    /// token, stay out).
+    #[test]
+    fn the_origin_is_scheme_host_and_port_only() {
+        for (url, origin) in [
+            (
+                "https://1101.api.greenapi.com",
+                "https://1101.api.greenapi.com:443",
+            ),
+            ("http://127.0.0.1:8080/prefix/", "http://127.0.0.1:8080"),
+            ("http://[::1]:9", "http://[::1]:9"),
+            ("https://HOST.example/a/b", "https://host.example:443"),
+            ("http://h.example", "http://h.example:80"),
+        ] {
+            assert_eq!(
+                builder(url, "tok-4f1c9a").checked().unwrap().origin(),
+                origin
+            );
+        }
+    }
+
     #[test]
     fn canonical_api_urls_set_the_path_only() {
         for (url, fast) in [
@@ -606,7 +644,7 @@ mod tests {
             ("http://h:80", false),
             ("https://h/a/./b", false),
         ] {
-            let base = builder(url, "tok").checked().unwrap();
+            let base = builder(url, "tok-4f1c9a").checked().unwrap();
             assert_eq!(base.sets_path_only(), fast, "{url}");
         }
     }

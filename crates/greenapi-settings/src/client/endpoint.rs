@@ -27,6 +27,9 @@ pub(crate) struct ApiBase {
     /// go straight there, never through a proxy from `HTTP_PROXY`/`ALL_PROXY` (a proxy
     /// cannot reach this machine's loopback, and would see the token).
     loopback: bool,
+    /// `scheme://host:port` (the port even when it is the scheme's default), for naming the
+    /// server in transport errors: never the path, which holds the token.
+    origin: String,
 }
 
 impl ApiBase {
@@ -43,10 +46,17 @@ impl ApiBase {
             }
             None => false,
         };
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host().map(|h| h.to_string()).unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
         ApiBase {
             text,
             parsed: canonical.then_some(url),
             loopback,
+            origin,
         }
     }
 
@@ -60,6 +70,11 @@ impl ApiBase {
     #[cfg(test)]
     pub(crate) fn sets_path_only(&self) -> bool {
         self.parsed.is_some()
+    }
+
+    /// The server as `scheme://host:port`, e.g. `https://1101.api.greenapi.com:443`.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The API URL as given (trimmed, no trailing `/`).

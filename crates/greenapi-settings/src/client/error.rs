@@ -79,19 +79,26 @@ pub enum Error {
         target: String,
     },
 
-    /// The request did not complete: connection refused or reset, DNS, TLS, ...
+    /// The request did not complete: connection refused or reset, DNS, TLS, ... The text
+    /// starts with the server as `scheme://host:port` (never the path, which holds the token).
     #[error("transport error: {0}")]
     Transport(String),
 
     /// TLS failed: the server's certificate is not trusted (unknown issuer, expired, another
     /// name), or the server is not speaking TLS, or refused the handshake. Permanent: retrying
-    /// the same request cannot help, so it is not retried.
+    /// the same request cannot help, so it is not retried. The text starts with the server as
+    /// `scheme://host:port`.
     #[error("TLS error: {0}")]
     Tls(String),
 
     /// No complete response within the configured timeout.
-    #[error("request timed out after {0:?}")]
-    Timeout(Duration),
+    #[error("request to {host} timed out after {after:?}")]
+    Timeout {
+        /// The timeout that ran out.
+        after: Duration,
+        /// The server, as `scheme://host:port` (never the path, which holds the token).
+        host: String,
+    },
 
     /// The response could not be understood. The body is kept (truncated, token scrubbed).
     #[error("cannot decode the response (HTTP {status}): {reason}; body: {body}")]
@@ -121,7 +128,7 @@ impl Error {
     /// timeout). The client already retries these within its [`RetryPolicy`](crate::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Transport(_) | Error::Timeout(_) => true,
+            Error::RateLimited { .. } | Error::Transport(_) | Error::Timeout { .. } => true,
             Error::Server { status, .. } => matches!(status, 502..=504),
             _ => false,
         }
@@ -191,7 +198,7 @@ impl Error {
             Error::Redirect { .. } => "redirect",
             Error::Transport(_) => "transport",
             Error::Tls(_) => "tls",
-            Error::Timeout(_) => "timeout",
+            Error::Timeout { .. } => "timeout",
             Error::Decode { .. } => "decode",
             Error::Config(_) => "config",
         }

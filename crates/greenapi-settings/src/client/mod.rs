@@ -10,6 +10,7 @@ mod secret;
 mod verify;
 
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 
 use std::fmt;
@@ -284,7 +285,7 @@ impl Client {
             let wait = policy.backoff(attempt, retry_after);
             if !err.is_retryable()
                 || attempt >= policy.attempts()
-                || waited + wait > policy.budget()
+                || waited.saturating_add(wait) > policy.budget()
             {
                 return Err(err);
             }
@@ -376,11 +377,17 @@ impl Client {
     }
 
     fn transport(&self, e: reqwest::Error) -> Error {
+        let host = self.inner.base.origin();
         if e.is_timeout() {
-            return Error::Timeout(self.inner.timeout);
+            return Error::Timeout {
+                after: self.inner.timeout,
+                host: host.to_string(),
+            };
         }
         let e = e.without_url();
-        let mut text = e.to_string();
+        // The server is named (which host did not answer is the first question), as its
+        // origin only: the path holds the token, and reqwest's URL was stripped above.
+        let mut text = format!("{host}: {e}");
         let mut tls = false;
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {

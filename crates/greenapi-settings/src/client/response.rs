@@ -338,9 +338,29 @@ pub(crate) fn redirect_target(location: Option<&str>) -> String {
     }
 }
 
-/// Parses `Retry-After` given in seconds (HTTP dates are ignored).
+/// The longest `Retry-After` taken as given: a larger one (a hostile or broken server's
+/// `99999999999`, a date years ahead) counts as this, which is already far beyond any retry
+/// budget, so the client gives up instead of waiting.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After`: delay-seconds (`120`) or an HTTP date (`Wed, 21 Oct 2015 07:28:00
+/// GMT`, through `httpdate`, which also reads the obsolete RFC 850 and asctime forms), as the
+/// time left until then (zero for a date already past). At most [`MAX_RETRY_AFTER`]; `None`
+/// for anything else.
 pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
-    value?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    retry_after_at(value, std::time::SystemTime::now())
+}
+
+fn retry_after_at(value: Option<&str>, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or_default(),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -675,9 +695,54 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds() {
+    fn retry_after_reads_delay_seconds_capped() {
         assert_eq!(retry_after(Some("2")), Some(Duration::from_secs(2)));
-        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(retry_after(Some(" 120 ")), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(Some("0")), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(Some("18446744073709551615")),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(retry_after(None), None);
+    }
+
+    /// Issue 19: an HTTP-date `Retry-After` was ignored (the retry came at once, inviting
+    /// another 429). It is the time left until that date, through `httpdate`.
+    #[test]
+    fn retry_after_reads_http_dates_as_the_time_left() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        for (form, date) in [
+            ("IMF-fixdate", "Wed, 21 Oct 2015 07:28:30 GMT"),
+            ("RFC 850", "Wednesday, 21-Oct-15 07:28:30 GMT"),
+            ("asctime", "Wed Oct 21 07:28:30 2015"),
+        ] {
+            assert_eq!(
+                retry_after_at(Some(date), now),
+                Some(Duration::from_secs(30)),
+                "{form}"
+            );
+        }
+        // A date already past: retry now (the backoff still applies).
+        let past = retry_after_at(Some("Wed, 21 Oct 2015 07:27:00 GMT"), now);
+        assert_eq!(past, Some(Duration::ZERO));
+        // Years ahead: capped, so the retry budget gives up instead of waiting.
+        let far = retry_after_at(Some("Fri, 01 Jan 2100 00:00:00 GMT"), now);
+        assert_eq!(far, Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn retry_after_ignores_garbage() {
+        for garbage in [
+            "",
+            "soon",
+            "-5",
+            "1.5",
+            "2s",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 07:28:00",
+            "\u{0}",
+        ] {
+            assert_eq!(retry_after(Some(garbage)), None, "{garbage:?}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::redact::REDACTED;
+use crate::redact::{MIN_TOKEN_CHARS, REDACTED};
 
 /// An API token (`apiTokenInstance`). It can only be read back with [`ApiToken::expose`];
 /// `Debug` and `Display` show `<redacted>`.
@@ -22,16 +22,19 @@ impl ApiToken {
 
     /// Replaces every occurrence of the token in `text` (server messages may echo the URL):
     /// as given, percent-encoded (as it travels in the URL path, or with every byte encoded),
-    /// or JSON-escaped, in any ASCII letter case. Tokens of any length are scrubbed, even if
-    /// that blanks an ordinary word that happens to equal a very short token.
+    /// or JSON-escaped, in any ASCII letter case. A token shorter than
+    /// [`MIN_TOKEN_CHARS`](crate::redact::MIN_TOKEN_CHARS) never rewrites anything: no client
+    /// is built with one (the builder refuses it), and scrubbing a placeholder such as `"t"`
+    /// would blank that letter out of every message.
     ///
     /// ```
     /// use greenapi_settings::ApiToken;
-    /// let t = ApiToken::new("<É>");
-    /// assert_eq!(t.scrub("path /x/%3c%C3%89%3E/y"), "path /x/<redacted>/y");
+    /// let t = ApiToken::new("<É>-secret");
+    /// assert_eq!(t.scrub("path /x/%3c%C3%89%3E-SECRET/y"), "path /x/<redacted>/y");
+    /// assert_eq!(ApiToken::new("t").scrub("api_url is not a URL"), "api_url is not a URL");
     /// ```
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.is_empty() {
+        if !self.is_long_enough() {
             return text.to_string();
         }
         let mut out = replace_matches(text, |h, i| encoded_match(h, i, self.0.as_bytes()));
@@ -47,9 +50,16 @@ impl ApiToken {
         out
     }
 
-    /// Whether `text` contains the token in any of the forms [`scrub`](Self::scrub) removes.
+    /// Whether `text` contains the token in any of the forms [`scrub`](Self::scrub) removes
+    /// (never, for a token shorter than [`MIN_TOKEN_CHARS`](crate::redact::MIN_TOKEN_CHARS)).
     pub fn appears_in(&self, text: &str) -> bool {
-        !self.0.is_empty() && self.scrub(text) != text
+        self.is_long_enough() && self.scrub(text) != text
+    }
+
+    /// Whether the token has at least [`MIN_TOKEN_CHARS`](crate::redact::MIN_TOKEN_CHARS)
+    /// characters (the client builder refuses shorter ones).
+    pub(crate) fn is_long_enough(&self) -> bool {
+        self.0.chars().nth(MIN_TOKEN_CHARS - 1).is_some()
     }
 }
 
@@ -141,23 +151,37 @@ mod tests {
     }
 
     #[test]
-    fn a_three_character_token_is_scrubbed() {
-        let t = ApiToken::new("q7z");
+    fn an_eight_character_token_is_scrubbed() {
+        let t = ApiToken::new("q7z-4k2p");
         assert_eq!(
-            t.scrub("/waInstance1/getSettings/Q7Z"),
+            t.scrub("/waInstance1/getSettings/Q7Z-4K2P"),
             "/waInstance1/getSettings/<redacted>"
         );
+        assert!(t.appears_in("x q7z-4k2p"));
+    }
+
+    #[test]
+    fn a_token_shorter_than_eight_characters_never_rewrites_text() {
+        for short in ["t", "tok", "q7z-4k2"] {
+            let t = ApiToken::new(short);
+            let text = format!("api_url is not a URL; token {short} at /x/{short}");
+            assert_eq!(t.scrub(&text), text, "{short}");
+            assert!(!t.appears_in(&text), "{short}");
+        }
     }
 
     #[test]
     fn a_json_escaped_token_is_scrubbed() {
-        let t = ApiToken::new("a\"b\\c");
-        assert_eq!(t.scrub(r#"{"m":"a\"b\\c"}"#), r#"{"m":"<redacted>"}"#);
+        let t = ApiToken::new("a\"b\\c-long");
+        assert_eq!(t.scrub(r#"{"m":"a\"b\\c-long"}"#), r#"{"m":"<redacted>"}"#);
     }
 
     #[test]
     fn scrubbing_keeps_other_non_ascii_text_intact() {
-        let t = ApiToken::new("tok");
-        assert_eq!(t.scrub("Ошибка: TOK и ещё"), "Ошибка: <redacted> и ещё");
+        let t = ApiToken::new("tok-3f9a");
+        assert_eq!(
+            t.scrub("Ошибка: TOK-3F9A и ещё"),
+            "Ошибка: <redacted> и ещё"
+        );
     }
 }

@@ -703,8 +703,13 @@ pub mod facts {
 /// Unset fields are not sent. Build it with the chained setters, check it with
 /// [`SettingsPatch::validate`], and send it with the client. Serialises to the API's
 /// wire format (camelCase names, `"yes"`/`"no"`); `Debug` never shows secrets.
+///
+/// `#[non_exhaustive]`: a setting added to the spec adds a field here without breaking
+/// callers; outside this crate, start from [`SettingsPatch::new`] (or `Default`) and use
+/// the setters or assign the fields.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[allow(deprecated)]
+#[non_exhaustive]
 pub struct SettingsPatch {
     /// URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.
     ///
@@ -3188,7 +3193,12 @@ impl ::greenapi_settings::__private::ReadPlain for SettingsPatch {
 /// Defaults are the API's "all settings off" state. Fields this version does not know
 /// are kept in [`extra`](Self::extra) and written back unchanged. `Debug` never shows
 /// secrets.
+///
+/// `#[non_exhaustive]`: a setting or read-only field added to the spec adds a field here
+/// without breaking callers; outside this crate, start from `Settings::default()` and
+/// assign the fields.
 #[derive(Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Settings {
     /// URL that notifications are sent to. An empty string turns notifications off. When notifications are received through the HTTP API (polling), the field must be empty.
     ///
