@@ -21,8 +21,12 @@ SCRIPT = pathlib.Path(sys.executable).parent / "greenapi-settings"
 
 def env() -> dict[str, str]:
     """No credentials from the environment: reading commands use the embedded sandbox."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("GREEN_API_")}
-    keep["HOME"] = os.environ.get("HOME", "/nonexistent")
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GREEN_API_", "GREENAPI_SETTINGS_")) and k != "XDG_CONFIG_HOME"
+    }
+    keep["HOME"] = "/nonexistent-greenapi-settings-home"  # no profile either
     keep["NO_COLOR"] = "1"
     return keep
 

@@ -60,8 +60,8 @@ def test_an_empty_secret_is_not_redacted() -> None:
 def test_to_json_is_json_dumps_of_to_dict_and_hides_the_secret() -> None:
     p = patch()
     for names in ("api", "snake"):
-        text = p.to_json(names=names)  # type: ignore[arg-type]
-        assert json.loads(text) == p.to_dict(names=names)  # type: ignore[arg-type]
+        text = p.to_json(names=names)
+        assert json.loads(text) == p.to_dict(names=names)
         assert SECRET not in text
     assert p.to_json(names="api", indent=2) == json.dumps(p.to_dict(names="api"), indent=2)
     assert SECRET in p.to_json(names="api", reveal_secrets=True)

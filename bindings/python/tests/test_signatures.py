@@ -30,7 +30,7 @@ def test_settings_patch_signature_lists_every_setting_of_the_spec_as_a_keyword()
 
 
 def test_help_shows_the_keywords() -> None:
-    text = pydoc.render_doc(gs.SettingsPatch, renderer=pydoc.plaintext)
+    text = pydoc.plain(pydoc.render_doc(gs.SettingsPatch))
     assert "delay_send_messages_milliseconds" in text and "webhook_url_token" in text
 
 
@@ -42,4 +42,4 @@ def test_sandbox_signature_shows_the_defaults_it_uses() -> None:
     # Every keyword of the signature is one Sandbox takes, and its default is what it uses.
     with gs.Sandbox(**defaults) as sb:
         assert sb.id_instance == defaults["id_instance"] and sb.api_token == defaults["api_token"]
-    assert "id_instance=1101000001" in pydoc.render_doc(gs.Sandbox, renderer=pydoc.plaintext)
+    assert "id_instance=1101000001" in pydoc.plain(pydoc.render_doc(gs.Sandbox))

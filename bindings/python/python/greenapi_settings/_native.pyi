@@ -900,6 +900,7 @@ class Sandbox:
         drift_fields: list[str] | None = None,
         drift_limit: int | None = None,
     ) -> Sandbox: ...
+    __signature__: ClassVar[inspect.Signature]
     @property
     def url(self) -> str:
         """The apiUrl to give a client: http://127.0.0.1:PORT."""
