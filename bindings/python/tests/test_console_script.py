@@ -10,7 +10,6 @@ import pathlib
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -71,22 +70,25 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_ends_a_running_command_without_a_python_traceback() -> None:
+def test_ctrl_c_stops_the_sandbox_command_as_it_stops_the_native_one() -> None:
+    # `sandbox` serves until Ctrl-C, then stops and exits 0. Python's own SIGINT handler, had
+    # the console script kept it, would also have been called: a KeyboardInterrupt traceback
+    # after the command returned.
     proc = subprocess.Popen(
         [str(SCRIPT), "sandbox", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
     )
     try:
-        # Bounded wait for the server to start (its first line of output).
         assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        line = proc.stdout.readline()
-        assert line and time.monotonic() < deadline
+        lines = [proc.stdout.readline() for _ in range(3)]  # bounded: three lines, then Ctrl-C
+        assert lines[2].startswith("press Ctrl-C to stop"), lines
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    # 0: stopped by its own Ctrl-C handling (the handler is set right after the third line;
+    # a signal in between ends it by the default action, as it would the native program).
+    assert proc.returncode in (0, -signal.SIGINT), (proc.returncode, err)

@@ -2,7 +2,8 @@
 //!
 //! The classes that do not depend on the spec (clients, sandbox, exceptions, `Violation`,
 //! `Plan`, `Change`) are a static template, `native.pyi.in`; the renderer fills in what does:
-//! the keyword arguments and properties of every setting, and the rate limit.
+//! the keyword arguments and properties of every setting (and their `SettingsPatchKwargs`
+//! TypedDict), and the rate limit.
 
 use std::fmt::Write as _;
 
