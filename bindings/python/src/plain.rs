@@ -158,6 +158,41 @@ pub fn plan(names: Names, p: &greenapi_settings::Plan, reveal: bool) -> Value {
     Value::Object(m)
 }
 
+/// What `apply` did: `sent`, `save_settings` (`saveSettings`), `verification`, `converged`,
+/// `resends`, `still_wrong` (`stillWrong`, changes as in a plan) and the `plan` carried out.
+pub struct AppliedParts<'a> {
+    pub plan: &'a greenapi_settings::Plan,
+    pub save_settings: Option<bool>,
+    pub verification: &'static str,
+    pub converged: bool,
+    pub resends: usize,
+    pub still_wrong: &'a [Change],
+}
+
+/// An `Applied` as plain data.
+pub fn applied(names: Names, a: &AppliedParts<'_>, reveal: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("sent".into(), Value::Bool(a.save_settings.is_some()));
+    m.insert(
+        names.key("save_settings", "saveSettings").into(),
+        a.save_settings.map_or(Value::Null, Value::Bool),
+    );
+    m.insert("verification".into(), Value::String(a.verification.into()));
+    m.insert("converged".into(), Value::Bool(a.converged));
+    m.insert("resends".into(), Value::from(a.resends));
+    let wrong = a
+        .still_wrong
+        .iter()
+        .map(|c| change(names, c, reveal))
+        .collect();
+    m.insert(
+        names.key("still_wrong", "stillWrong").into(),
+        Value::Array(wrong),
+    );
+    m.insert("plan".into(), plan(names, a.plan, reveal));
+    Value::Object(m)
+}
+
 /// A plain form as Python objects (`dict`, `list`, `str`, `int`, `bool`, `None`).
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     json_to_py(py, v)

@@ -230,6 +230,24 @@ impl From<VerifiedApply> for PyApplied {
     }
 }
 
+impl PyApplied {
+    fn parts(&self) -> plain::AppliedParts<'_> {
+        let still_wrong: &[Change] = match &self.verification {
+            Verification::NotConverged { fields, .. }
+            | Verification::Interrupted { fields, .. } => fields,
+            _ => &[],
+        };
+        plain::AppliedParts {
+            plan: &self.inner.plan,
+            save_settings: self.inner.response.as_ref().map(|r| r.save_settings),
+            verification: self.verification.kind(),
+            converged: matches!(self.verification, Verification::Converged { .. }),
+            resends: self.resent,
+            still_wrong,
+        }
+    }
+}
+
 #[pymethods]
 impl PyApplied {
     /// The plan that was carried out.
@@ -286,6 +304,36 @@ impl PyApplied {
     #[getter]
     fn outcome(&self) -> String {
         self.verification.to_string()
+    }
+
+    /// What `apply` did as plain data for `json.dumps`: `sent`, `save_settings`,
+    /// `verification`, `converged`, `resends`, `still_wrong` and the `plan` (`saveSettings`,
+    /// `stillWrong` with `names="api"`). Secret values are `<redacted>` unless
+    /// `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::applied(Names::parse(names)?, &self.parts(), reveal_secrets),
+        )
+    }
+
+    /// `json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`.
+    #[pyo3(signature = (*, names, reveal_secrets = false, indent = None))]
+    fn to_json(
+        &self,
+        py: Python<'_>,
+        names: &str,
+        reveal_secrets: bool,
+        indent: Option<usize>,
+    ) -> PyResult<String> {
+        let value = plain::applied(Names::parse(names)?, &self.parts(), reveal_secrets);
+        plain::to_json(py, &value, indent)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

@@ -109,3 +109,15 @@ def test_a_plan_its_changes_and_warnings_are_plain_data(client: gs.Client) -> No
         "severity": warning.severity,
         "message": warning.message,
     }
+
+
+def test_what_apply_did_is_plain_data_without_the_secret(client: gs.Client) -> None:
+    applied = client.apply(webhook_url_token=SECRET, incoming_webhook=True, wait=30, settle=0.1)
+    d = applied.to_dict(names="snake")
+    assert d["sent"] is True and d["save_settings"] is True and d["converged"] is True
+    assert d["verification"] == "converged" and d["resends"] == 0 and d["still_wrong"] == []
+    assert {c["field"] for c in d["plan"]["changes"]} == {"webhook_url_token", "incoming_webhook"}
+    assert SECRET not in applied.to_json(names="snake") + applied.to_json(names="api")
+    api = applied.to_dict(names="api")
+    assert set(api) == {"sent", "saveSettings", "verification", "converged", "resends", "stillWrong", "plan"}
+    assert SECRET in applied.to_json(names="api", reveal_secrets=True)

@@ -44,3 +44,8 @@ def test_a_model_dumps_the_request_body_with_the_secret_redacted() -> None:
     assert dumped["patch"] == {"incomingWebhook": "yes", "webhookUrlToken": "<redacted>"}
     assert "hook-SECRET-aa11" not in model.model_dump_json()
     json.loads(model.model_dump_json())
+
+
+def test_a_model_with_a_settings_patch_field_has_a_json_schema() -> None:
+    schema = Desired.model_json_schema()
+    assert schema["properties"]["patch"]["type"] == "object"

@@ -573,6 +573,12 @@ class Applied:
     @property
     def outcome(self) -> str:
         """The verification in words: "converged after 1 re-send", "not verified", ..."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """What apply did as plain data for `json.dumps`: sent, save_settings, verification,
+        converged, resends, still_wrong and the plan (saveSettings, stillWrong with
+        names="api"). Secret values are "<redacted>" unless reveal_secrets=True."""
+    def to_json(self, *, names: Names, reveal_secrets: bool = False, indent: int | None = None) -> str:
+        """`json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final

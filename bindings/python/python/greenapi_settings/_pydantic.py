@@ -24,7 +24,12 @@ def core_schema(cls: type[Any]) -> Any:
                 raise ValueError(str(e)) from None
         raise ValueError(f"expected a SettingsPatch or a mapping of settings, found {type(value).__name__}")
 
-    return cs.no_info_plain_validator_function(
-        validate,
-        serialization=cs.plain_serializer_function_ser_schema(lambda p: p.to_dict(names="api")),
-    )
+    serialization = cs.plain_serializer_function_ser_schema(lambda p: p.to_dict(names="api"))
+    # For `model_json_schema()`: an object of settings (pydantic-core 2.27+ takes this).
+    as_json = cs.dict_schema(keys_schema=cs.str_schema(), values_schema=cs.any_schema())
+    try:
+        return cs.no_info_plain_validator_function(
+            validate, json_schema_input_schema=as_json, serialization=serialization
+        )
+    except TypeError:  # an older pydantic-core: no JSON schema, validation as above
+        return cs.no_info_plain_validator_function(validate, serialization=serialization)
