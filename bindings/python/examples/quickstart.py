@@ -10,15 +10,22 @@ GREEN_API_ID_INSTANCE, GREEN_API_TOKEN).
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import greenapi_settings as gs
 
-DESIRED = gs.SettingsPatch(
-    webhook_url="https://example.com/green-api/webhook",
-    incoming_webhook=True,
-    outgoing_message_webhook=True,
-    outgoing_webhook=True,
-    delay_send_messages_milliseconds=5_000,
-)
+if TYPE_CHECKING:
+    from greenapi_settings import SettingsPatchKwargs
+
+# The keywords as a typed dict: a type checker checks each name and value.
+WEBHOOKS: SettingsPatchKwargs = {
+    "webhook_url": "https://example.com/green-api/webhook",
+    "incoming_webhook": True,
+    "outgoing_message_webhook": True,
+    "outgoing_webhook": True,
+}
+DESIRED = gs.SettingsPatch(**WEBHOOKS).replace(delay_send_messages_milliseconds=5_000)
 
 
 def show_problems(error: gs.ValidationError) -> None:
@@ -49,6 +56,10 @@ def main() -> None:
 
         current: gs.Settings = client.get_settings()
         assert current.incoming_webhook and current.delay_send_messages_milliseconds == 5_000
+        # Plain data for json.dumps, in the spelling chosen (the webhook secret is redacted).
+        print(json.dumps(current.to_dict(names="snake"))[:60] + "...")
+        slower = DESIRED.replace(delay_send_messages_milliseconds=15_000)
+        print(f"a variant: {slower.to_json(names='api')}")
         print(f"restarts: {sandbox.stats().restarts}")
 
 

@@ -16,12 +16,15 @@ pub enum Unfit {
     BigInt(String),
     /// Anything else: NaN, an infinity, bytes, a `Decimal`, a string with a lone surrogate...
     Other(String),
+    /// A `float` given for an integer setting that is no whole number: a fraction, NaN or an
+    /// infinity.
+    NotInteger(String),
 }
 
 impl Unfit {
     pub fn describe(&self) -> &str {
         match self {
-            Unfit::BigInt(s) | Unfit::Other(s) => s,
+            Unfit::BigInt(s) | Unfit::Other(s) | Unfit::NotInteger(s) => s,
         }
     }
 }
@@ -153,9 +156,42 @@ fn f64_text(v: f64) -> &'static str {
     }
 }
 
+/// An integer setting given a Python `float`: a whole one (`5000.0`) is that integer, as
+/// pydantic's lax mode takes it; a fraction, NaN or an infinity is no integer.
+fn float_as_integer(f: &Bound<'_, PyFloat>) -> Result<Value, Unfit> {
+    let v = f.value();
+    if !v.is_finite() {
+        return Err(Unfit::NotInteger(format!(
+            "{} (not a finite number)",
+            f64_text(v)
+        )));
+    }
+    let shown = || {
+        f.repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| v.to_string())
+    };
+    if v.fract() != 0.0 {
+        return Err(Unfit::NotInteger(shown()));
+    }
+    // Whole, and inside i64 (2**63 is exactly representable; i64::MAX is not).
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+        // Exact: the value is whole and in range.
+        #[allow(clippy::cast_possible_truncation)]
+        return Ok(Value::from(v as i64));
+    }
+    Err(Unfit::BigInt(shown()))
+}
+
 /// `py_to_json` for the value of `field`: an integer setting holds an `i64`, so an integer
-/// past that (up to 2**64 - 1 still has a JSON form) is reported like a larger one.
+/// past that (up to 2**64 - 1 still has a JSON form) is reported like a larger one, and a
+/// whole `float` is taken as its integer.
 pub fn field_value(field: Option<&FieldInfo>, obj: &Bound<'_, PyAny>) -> Result<Value, Unfit> {
+    if let (Some(f), Ok(float)) = (field, obj.cast::<PyFloat>()) {
+        if f.kind == FieldKind::Integer {
+            return float_as_integer(float);
+        }
+    }
     let value = py_to_json(obj)?;
     match (&value, field) {
         (Value::Number(n), Some(f))
@@ -201,6 +237,9 @@ pub fn unfit_violation(name: &str, field: Option<&FieldInfo>, unfit: &Unfit) -> 
                 format!("expected an integer that fits in 64 bits, found {desc}"),
             ),
         },
+        (FieldKind::Integer, Unfit::NotInteger(_)) => {
+            ("integer", format!("must be an integer, found {desc}"))
+        }
         (FieldKind::Integer, _) => ("integer", format!("expected an integer, found {desc}")),
         (FieldKind::YesNo, _) => ("yesNo", format!("expected \"yes\" or \"no\", found {desc}")),
         (FieldKind::String | FieldKind::Url | FieldKind::Token, _) => {
@@ -211,7 +250,7 @@ pub fn unfit_violation(name: &str, field: Option<&FieldInfo>, unfit: &Unfit) -> 
     // An integer that JSON can carry (below 2**64) is kept as the value.
     let value = match unfit {
         Unfit::BigInt(digits) => digits.parse::<u64>().ok().map(Value::from),
-        Unfit::Other(_) => None,
+        Unfit::Other(_) | Unfit::NotInteger(_) => None,
     };
     Violation::error(Some(f.name), value, rule, message)
 }

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 
 mod aclient;
 mod calls;
+mod cli;
 mod client;
 mod convert;
 mod coroutine;
@@ -24,11 +25,13 @@ mod fields;
 mod log_bridge;
 mod options;
 mod patch;
+mod plain;
 mod plan;
 mod report;
 mod runtime;
 mod sandbox;
 mod settings;
+mod signature;
 mod values;
 
 #[pymodule]
@@ -46,6 +49,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aclient::PyAsyncClient>()?;
     m.add_class::<sandbox::PySandbox>()?;
     m.add_class::<sandbox::PySandboxStats>()?;
+    // The command line, for the console script `greenapi-settings` (`greenapi_settings.cli`).
+    // An attribute, not in `__all__`: a private entry point.
+    m.setattr("_run_cli", wrap_pyfunction!(cli::_run_cli, m)?)?;
     // Rust-side events (retries, responses) to the logger `greenapi_settings`.
     log_bridge::install();
     // Stop the I/O runtime before the interpreter finalises (see `runtime`).

@@ -13,7 +13,9 @@ use greenapi_settings::{FieldInfo, SettingsPatch, FIELDS};
 use crate::convert::{field_repr, field_value, json_to_py, mapping_to_json, unfit_violation};
 use crate::errors::validation_error;
 use crate::fields::{field_attr, unknown_keyword_error, writable_by_snake};
+use crate::plain::{self, Names};
 use crate::report::{PyViolation, WarningTexts};
+use crate::signature;
 use crate::values::{Checked, PySettings, PySettingsPatch};
 
 /// The snake_case names of `FIELDS`, in order, as interned Python strings.
@@ -181,9 +183,78 @@ impl PySettingsPatch {
         patch_from_mapping(py, data).map(Self::from)
     }
 
-    /// The request body: API spelling, yes/no fields as "yes"/"no", unset fields left out.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.inner.to_json_value())
+    /// The set fields as plain data for `json.dumps`: `names="api"` gives the request body
+    /// (API spelling, "yes"/"no"), `names="snake"` the keywords `SettingsPatch(**d)` takes.
+    /// `webhookUrlToken` is `<redacted>` unless `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::patch(Names::parse(names)?, &self.inner, reveal_secrets),
+        )
+    }
+
+    /// `json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`.
+    #[pyo3(signature = (*, names, reveal_secrets = false, indent = None))]
+    fn to_json(
+        &self,
+        py: Python<'_>,
+        names: &str,
+        reveal_secrets: bool,
+        indent: Option<usize>,
+    ) -> PyResult<String> {
+        let value = plain::patch(Names::parse(names)?, &self.inner, reveal_secrets);
+        plain::to_json(py, &value, indent)
+    }
+
+    /// A new patch with these fields changed, like `dataclasses.replace`: keywords as the
+    /// constructor takes them (checked the same way), `None` unsets a field.
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let what = "SettingsPatch.replace()";
+        let set = patch_from_kwargs(py, what, changes)?;
+        let mut wire = self.inner.to_json_value();
+        if let (Some(changes), Value::Object(map)) = (changes, &mut wire) {
+            for (k, v) in changes.iter() {
+                if v.is_none() {
+                    let key: String = k.extract()?;
+                    if let Some(field) = writable_by_snake(&key) {
+                        map.remove(field.name);
+                    }
+                }
+            }
+        }
+        let mut patch =
+            SettingsPatch::from_json_value(&wire).map_err(|vs| validation_error(py, vs))?;
+        patch.merge(&set);
+        Ok(patch.into())
+    }
+
+    /// The keywords of `SettingsPatch(...)`, one per setting of the spec, for
+    /// `inspect.signature` and `help()` (the constructor's own signature is `(*args,
+    /// **kwargs)`: see `new`).
+    #[classattr]
+    fn __signature__(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        signature::patch_keywords(py)
+    }
+
+    /// pydantic v2: a `SettingsPatch` field of a model takes a `SettingsPatch` or a mapping
+    /// (as `from_dict`) and dumps as `to_dict(names="api")`.
+    #[classmethod]
+    fn __get_pydantic_core_schema__<'py>(
+        cls: &Bound<'py, PyType>,
+        source: &Bound<'py, PyAny>,
+        handler: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (source, handler);
+        cls.py()
+            .import("greenapi_settings._pydantic")?
+            .call_method1("core_schema", (cls,))
     }
 
     /// Returns the warnings; raises `ValidationError` with every error. With `current`, the
@@ -208,12 +279,13 @@ impl PySettingsPatch {
         self.inner.len()
     }
 
-    /// Pickling (and `copy`): `SettingsPatch.from_dict(self.to_dict())`.
+    /// Pickling (and `copy`): `SettingsPatch.from_dict(<the request body>)`, secret included.
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
         let from_dict = slf.get_type().getattr("from_dict")?;
-        Ok((from_dict, (slf.get().to_dict(slf.py())?,)))
+        let body = json_to_py(slf.py(), &slf.get().inner.to_json_value())?;
+        Ok((from_dict, (body,)))
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {

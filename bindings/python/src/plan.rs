@@ -6,6 +6,7 @@ use greenapi_settings::redact::REDACTED;
 use greenapi_settings::{Applied, Change, FieldInfo, Plan, Verification, VerifiedApply};
 
 use crate::convert::{field_to_py, json_to_py, repr_of};
+use crate::plain::{self, Names};
 use crate::report::PyViolation;
 use crate::values::{PySettings, PySettingsPatch};
 
@@ -58,6 +59,21 @@ impl PyChange {
     #[getter]
     fn secret(&self) -> bool {
         self.inner.secret
+    }
+
+    /// `field`, `current`, `desired` as plain data, spelt as `names` says; a secret's values
+    /// are `<redacted>` unless `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::change(Names::parse(names)?, &self.inner, reveal_secrets),
+        )
     }
 
     fn __str__(&self) -> String {
@@ -147,6 +163,35 @@ impl PyPlan {
         self.inner.after().into()
     }
 
+    /// The plan as plain data for `json.dumps`: `changes`, `warnings`, `current`, `desired`,
+    /// `to_send` and `is_noop` (`toSend`, `isNoop` with `names="api"`), settings spelt as
+    /// `names` says. Secret values are `<redacted>` unless `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::plan(Names::parse(names)?, &self.inner, reveal_secrets),
+        )
+    }
+
+    /// `json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`.
+    #[pyo3(signature = (*, names, reveal_secrets = false, indent = None))]
+    fn to_json(
+        &self,
+        py: Python<'_>,
+        names: &str,
+        reveal_secrets: bool,
+        indent: Option<usize>,
+    ) -> PyResult<String> {
+        let value = plain::plan(Names::parse(names)?, &self.inner, reveal_secrets);
+        plain::to_json(py, &value, indent)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "Plan(changes={}, warnings={})",
@@ -181,6 +226,24 @@ impl From<VerifiedApply> for PyApplied {
             inner: v.applied,
             verification: v.verification,
             resent: v.resent.len(),
+        }
+    }
+}
+
+impl PyApplied {
+    fn parts(&self) -> plain::AppliedParts<'_> {
+        let still_wrong: &[Change] = match &self.verification {
+            Verification::NotConverged { fields, .. }
+            | Verification::Interrupted { fields, .. } => fields,
+            _ => &[],
+        };
+        plain::AppliedParts {
+            plan: &self.inner.plan,
+            save_settings: self.inner.response.as_ref().map(|r| r.save_settings),
+            verification: self.verification.kind(),
+            converged: matches!(self.verification, Verification::Converged { .. }),
+            resends: self.resent,
+            still_wrong,
         }
     }
 }
@@ -241,6 +304,36 @@ impl PyApplied {
     #[getter]
     fn outcome(&self) -> String {
         self.verification.to_string()
+    }
+
+    /// What `apply` did as plain data for `json.dumps`: `sent`, `save_settings`,
+    /// `verification`, `converged`, `resends`, `still_wrong` and the `plan` (`saveSettings`,
+    /// `stillWrong` with `names="api"`). Secret values are `<redacted>` unless
+    /// `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::applied(Names::parse(names)?, &self.parts(), reveal_secrets),
+        )
+    }
+
+    /// `json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`.
+    #[pyo3(signature = (*, names, reveal_secrets = false, indent = None))]
+    fn to_json(
+        &self,
+        py: Python<'_>,
+        names: &str,
+        reveal_secrets: bool,
+        indent: Option<usize>,
+    ) -> PyResult<String> {
+        let value = plain::applied(Names::parse(names)?, &self.parts(), reveal_secrets);
+        plain::to_json(py, &value, indent)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

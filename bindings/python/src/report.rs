@@ -11,6 +11,7 @@ use pyo3::types::PyType;
 use greenapi_settings::{Severity, Status, Violation};
 
 use crate::convert::{json_to_py, py_to_json, repr_of};
+use crate::plain::{self, Names};
 
 /// One problem with a settings change: the field (API spelling), the value, the rule.
 #[pyclass(module = "greenapi_settings", name = "Violation", frozen, eq)]
@@ -61,6 +62,13 @@ impl PyViolation {
             Severity::Error => "error",
             Severity::Warning => "warning",
         }
+    }
+
+    /// `field`, `value`, `rule`, `severity`, `message` as plain data, the field spelt as
+    /// `names` says (`"api"` or `"snake"`); a secret value is redacted already.
+    #[pyo3(signature = (*, names))]
+    fn to_dict<'py>(&self, py: Python<'py>, names: &str) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(py, &plain::violation(Names::parse(names)?, &self.inner))
     }
 
     fn __str__(&self) -> String {

@@ -178,6 +178,12 @@ impl PySandbox {
 
 #[pymethods]
 impl PySandbox {
+    /// The keywords and their defaults, for `inspect.signature` and `help()`.
+    #[classattr]
+    fn __signature__(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::signature::sandbox(py)
+    }
+
     #[new]
     #[pyo3(signature = (
         *,

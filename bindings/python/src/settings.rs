@@ -1,5 +1,6 @@
 //! `Settings`: what getSettings returns, read-only from Python.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use serde_json::Value;
@@ -9,6 +10,8 @@ use greenapi_settings::{Settings, Violation, FIELDS, READ_ONLY_FIELDS};
 use crate::convert::{field_repr, json_to_py, mapping_to_json, py_to_json};
 use crate::errors::validation_error;
 use crate::fields::{any_by_api_name, any_by_snake, field_attr};
+use crate::patch::patch_from_kwargs;
+use crate::plain::{self, Names};
 use crate::values::{PySettings, PySettingsPatch};
 
 #[pymethods]
@@ -41,17 +44,63 @@ impl PySettings {
         }
     }
 
-    /// The wire form: API spelling, "yes"/"no", read-only and unknown fields included.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.inner.to_json_value())
+    /// Every field as plain data for `json.dumps`: `names="api"` gives the getSettings body
+    /// (API spelling, "yes"/"no", read-only and unknown fields included), `names="snake"`
+    /// snake_case names and bools (unknown fields stay in `extra`). `webhookUrlToken` is
+    /// `<redacted>` unless `reveal_secrets=True`.
+    #[pyo3(signature = (*, names, reveal_secrets = false))]
+    fn to_dict<'py>(
+        &self,
+        py: Python<'py>,
+        names: &str,
+        reveal_secrets: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        plain::to_py(
+            py,
+            &plain::settings(Names::parse(names)?, &self.inner, reveal_secrets),
+        )
     }
 
-    /// Pickling (and `copy`): `Settings.from_dict(self.to_dict())`.
+    /// `json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`.
+    #[pyo3(signature = (*, names, reveal_secrets = false, indent = None))]
+    fn to_json(
+        &self,
+        py: Python<'_>,
+        names: &str,
+        reveal_secrets: bool,
+        indent: Option<usize>,
+    ) -> PyResult<String> {
+        let value = plain::settings(Names::parse(names)?, &self.inner, reveal_secrets);
+        plain::to_json(py, &value, indent)
+    }
+
+    /// New settings with these writable settings changed, like `dataclasses.replace`:
+    /// snake_case keywords checked as `SettingsPatch(...)` checks them; a setting of
+    /// `Settings` always has a value, so `None` is refused.
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        if let Some(changes) = changes {
+            for (k, v) in changes.iter() {
+                if v.is_none() {
+                    return Err(PyTypeError::new_err(format!(
+                        "Settings.replace(): {k} cannot be None (every setting has a value)"
+                    )));
+                }
+            }
+        }
+        let patch = patch_from_kwargs(py, "Settings.replace()", changes)?;
+        let mut settings = self.inner.clone();
+        patch.apply_to(&mut settings);
+        Ok(settings.into())
+    }
+
+    /// Pickling (and `copy`): `Settings.from_dict(<the getSettings body>)`, secret included.
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>,))> {
         let from_dict = slf.get_type().getattr("from_dict")?;
-        Ok((from_dict, (slf.get().to_dict(slf.py())?,)))
+        let body = json_to_py(slf.py(), &slf.get().inner.to_json_value())?;
+        Ok((from_dict, (body,)))
     }
 
     /// Every writable setting as a patch (all fields set).

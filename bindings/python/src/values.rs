@@ -1,5 +1,6 @@
 //! The two value classes, `SettingsPatch` and `Settings`: their structs only. Their methods
-//! are in `patch.rs` and `settings.rs`, which both use these types and not each other.
+//! are in `patch.rs` and `settings.rs`, which both use these types; `settings.rs` also reads
+//! `Settings.replace`'s keywords with `patch.rs`'s `patch_from_kwargs`, as the clients do.
 
 use std::sync::{Arc, OnceLock};
 

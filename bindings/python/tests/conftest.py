@@ -139,4 +139,4 @@ def settings_body(token: str) -> str:
 
     with gs.Sandbox(id_instance=ID, api_token=token, rate_limit=None) as sb:
         client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0)
-        return json.dumps(client.get_settings().to_dict())
+        return json.dumps(client.get_settings().to_dict(names="api", reveal_secrets=True))

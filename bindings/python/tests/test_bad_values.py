@@ -183,10 +183,35 @@ def test_a_value_nested_too_deep_says_so() -> None:
         gs.Settings.from_dict({"someNewSetting": _nested(100_000)})
 
 
-def test_a_whole_number_written_as_a_float_is_not_called_out_of_range() -> None:
-    # Issue 18 item 14: 5000.0 used to be "beyond the 64-bit integer range".
+def test_a_whole_number_written_as_a_float_is_taken_as_that_integer() -> None:
+    # Issue 19: 5000.0 is 5000 (as pydantic's lax mode takes it), in keywords and mappings.
+    patch = gs.SettingsPatch(delay_send_messages_milliseconds=5000.0)  # type: ignore[arg-type]
+    assert patch.delay_send_messages_milliseconds == 5000
+    assert type(patch.delay_send_messages_milliseconds) is int
+    assert patch == gs.SettingsPatch(delay_send_messages_milliseconds=5000)
+    assert patch.to_dict(names="api") == {"delaySendMessagesMilliseconds": 5000}
+    assert gs.SettingsPatch.from_dict({"delaySendMessagesMilliseconds": 5000.0}) == patch
+
+
+def test_a_float_that_is_no_whole_number_must_be_an_integer() -> None:
     with pytest.raises(gs.ValidationError) as info:
-        gs.SettingsPatch(delay_send_messages_milliseconds=5000.0)  # type: ignore[arg-type]
-    text = str(info.value)
-    assert "beyond" not in text
-    assert "delaySendMessagesMilliseconds" in text and "without a decimal point: 5000" in text
+        gs.SettingsPatch(delay_send_messages_milliseconds=5000.5)  # type: ignore[arg-type]
+    (v,) = info.value.violations
+    assert v.field == "delaySendMessagesMilliseconds" and v.rule == "integer"
+    assert "must be an integer, found 5000.5" in v.message
+    assert "beyond" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+def test_nan_and_infinities_must_be_an_integer(value: float) -> None:
+    with pytest.raises(gs.ValidationError) as info:
+        gs.SettingsPatch(delay_send_messages_milliseconds=value)  # type: ignore[arg-type]
+    (v,) = info.value.violations
+    assert v.field == "delaySendMessagesMilliseconds"
+    assert "must be an integer" in v.message and "not a finite number" in v.message
+
+
+def test_a_whole_float_past_64_bits_is_out_of_range_not_beyond_an_integer() -> None:
+    with pytest.raises(gs.ValidationError) as info:
+        gs.SettingsPatch(delay_send_messages_milliseconds=1e20)  # type: ignore[arg-type]
+    assert "out of range" in str(info.value)

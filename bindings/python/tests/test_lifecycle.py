@@ -35,7 +35,7 @@ def closing_server(token: str) -> Iterator[str]:
     each request opens and tears down a connection: the case that crashed at exit."""
     with gs.Sandbox(id_instance=ID, api_token=token, rate_limit=None) as sb:
         client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0)
-        body = json.dumps(client.get_settings().to_dict()).encode()
+        body = json.dumps(client.get_settings().to_dict(names="api", reveal_secrets=True)).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:

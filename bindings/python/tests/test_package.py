@@ -34,3 +34,20 @@ def test_version_is_the_crate_version() -> None:
 
 def test_python_is_at_least_the_minimum_the_wheel_declares() -> None:
     assert sys.version_info >= (3, 9)
+
+
+def test_the_distribution_metadata_has_a_summary_readme_urls_classifiers_and_the_console_script() -> None:
+    # Issue 19: what an index page and `pip show` show, and the `greenapi-settings` command.
+    from importlib.metadata import distribution
+
+    dist = distribution("greenapi-settings")
+    meta = dist.metadata
+    assert "GREEN-API" in meta["Summary"]
+    assert meta["Description-Content-Type"].startswith("text/markdown")
+    assert "greenapi-settings" in (meta.get_payload() or "")  # type: ignore[attr-defined]
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [])
+    assert {"Repository", "Documentation", "Changelog", "Issues"} <= set(urls)
+    classifiers = meta.get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers and "Programming Language :: Rust" in classifiers
+    scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
+    assert scripts == {"greenapi-settings": "greenapi_settings.cli:main"}

@@ -26,12 +26,12 @@ def test_from_dict_reads_typed_attributes_and_read_only_fields() -> None:
 def test_unknown_fields_are_kept_in_extra_and_round_trip() -> None:
     s = gs.Settings.from_dict(BODY)
     assert s.extra == {"someFutureSetting": "yes"}
-    assert s.to_dict()["someFutureSetting"] == "yes"
-    assert gs.Settings.from_dict(s.to_dict()) == s
+    assert s.to_dict(names="api", reveal_secrets=True)["someFutureSetting"] == "yes"
+    assert gs.Settings.from_dict(s.to_dict(names="api", reveal_secrets=True)) == s
 
 
 def test_to_dict_is_the_wire_form() -> None:
-    d = gs.Settings.from_dict(BODY).to_dict()
+    d = gs.Settings.from_dict(BODY).to_dict(names="api", reveal_secrets=True)
     assert d["incomingWebhook"] == "yes" and d["outgoingWebhook"] == "no"
     assert d["webhookUrlToken"] == "hook-secret-5678"
 
@@ -57,8 +57,8 @@ def test_to_patch_sets_every_writable_field() -> None:
     settings = gs.Settings.from_dict(BODY)
     patch = settings.to_patch()
     assert patch.incoming_webhook is True
-    writable = set(settings.to_dict()) - {"wid", "typeAccount", "proxyInstance", "someFutureSetting"}
-    assert set(patch.to_dict()) == writable
+    writable = set(settings.to_dict(names="api", reveal_secrets=True)) - {"wid", "typeAccount", "proxyInstance", "someFutureSetting"}
+    assert set(patch.to_dict(names="api", reveal_secrets=True)) == writable
     assert len(patch) == len(writable)
 
 

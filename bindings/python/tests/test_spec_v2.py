@@ -7,8 +7,8 @@ import greenapi_settings as gs
 
 
 def test_new_settings_are_keywords_that_send_their_wire_form(client: gs.Client, sandbox: gs.Sandbox) -> None:
-    assert gs.SettingsPatch(edited_message_webhook=True).to_dict() == {"editedMessageWebhook": "yes"}
-    assert gs.SettingsPatch(auto_typing=2).to_dict() == {"autoTyping": 2}
+    assert gs.SettingsPatch(edited_message_webhook=True).to_dict(names="api", reveal_secrets=True) == {"editedMessageWebhook": "yes"}
+    assert gs.SettingsPatch(auto_typing=2).to_dict(names="api", reveal_secrets=True) == {"autoTyping": 2}
     assert client.set_settings(edited_message_webhook=True, auto_typing=2) is True
     s = client.get_settings()
     assert s.edited_message_webhook is True
@@ -40,4 +40,4 @@ def test_todays_getsettings_body_with_json_booleans_reads_typed() -> None:
     )
     assert s.link_preview is True and s.enable_lid_mode is False
     assert s.auto_typing == 3
-    assert s.to_dict()["linkPreview"] == "yes"
+    assert s.to_dict(names="api", reveal_secrets=True)["linkPreview"] == "yes"

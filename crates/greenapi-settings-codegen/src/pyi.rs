@@ -2,7 +2,8 @@
 //!
 //! The classes that do not depend on the spec (clients, sandbox, exceptions, `Violation`,
 //! `Plan`, `Change`) are a static template, `native.pyi.in`; the renderer fills in what does:
-//! the keyword arguments and properties of every setting, and the rate limit.
+//! the keyword arguments and properties of every setting (and their `SettingsPatchKwargs`
+//! TypedDict), and the rate limit.
 
 use std::fmt::Write as _;
 
@@ -59,6 +60,24 @@ fn patch_kwargs(spec: &Spec, indent: &str) -> String {
     out
 }
 
+/// `name: T,` for every writable setting (`Settings.replace`: every setting has a value).
+fn settings_kwargs(spec: &Spec, indent: &str) -> String {
+    let mut out = String::new();
+    for s in &spec.settings {
+        let _ = writeln!(out, "{indent}{}: {} = ...,", s.snake, py_type(s.ty));
+    }
+    out
+}
+
+/// `name: T | None` for every writable setting: the `SettingsPatchKwargs` TypedDict.
+fn patch_typeddict(spec: &Spec, indent: &str) -> String {
+    let mut out = String::new();
+    for s in &spec.settings {
+        let _ = writeln!(out, "{indent}{}: {} | None", s.snake, py_type(s.ty));
+    }
+    out
+}
+
 /// `SettingsPatch`'s properties: every setting, None when unset.
 fn patch_properties(spec: &Spec, indent: &str) -> String {
     let mut out = String::new();
@@ -95,6 +114,8 @@ pub fn render(spec: &Spec) -> String {
         let indent = &line[..line.len() - trimmed.len()];
         match trimmed {
             "#@ patch_kwargs" => out.push_str(&patch_kwargs(spec, indent)),
+            "#@ settings_kwargs" => out.push_str(&settings_kwargs(spec, indent)),
+            "#@ patch_typeddict" => out.push_str(&patch_typeddict(spec, indent)),
             "#@ patch_properties" => out.push_str(&patch_properties(spec, indent)),
             "#@ settings_properties" => out.push_str(&settings_properties(spec, indent)),
             _ => {
@@ -125,13 +146,15 @@ mod tests {
         assert!(stub.contains("        delay_send_messages_milliseconds: int | None = None,\n"));
         assert!(stub.contains("    def incoming_webhook(self) -> bool | None:\n"));
         assert!(stub.contains("    def wid(self) -> str | None:\n"));
-        // One keyword list each for SettingsPatch(), the six client methods and
-        // Sandbox.drift().
+        // One keyword list each for SettingsPatch(), SettingsPatch.replace(), the six client
+        // methods and Sandbox.drift().
         assert_eq!(
             stub.matches("webhook_url_token: str | None = None,")
                 .count(),
-            8
+            9
         );
+        assert!(stub.contains("        webhook_url_token: str = ...,\n"));
+        assert!(stub.contains("    webhook_url_token: str | None\n"));
     }
 
     #[test]

@@ -13,10 +13,13 @@
 Everything lives in the native module `greenapi_settings._native`; its stub `_native.pyi` is
 generated from the same spec as the Rust types. Retries and responses are logged to the logger
 `greenapi_settings` (a `NullHandler` is attached, as libraries do: configure `logging` to see
-them).
+them). `SettingsPatchKwargs` (the keywords of `SettingsPatch(...)` as a `TypedDict`) exists
+for type checkers only: import it under `typing.TYPE_CHECKING`. The command line
+`greenapi-settings` is installed with the package (also `python -m greenapi_settings`).
 """
 
 import logging as _logging
+from typing import TYPE_CHECKING
 
 from greenapi_settings._native import (
     Applied,
@@ -47,6 +50,10 @@ from greenapi_settings._native import (
     Violation,
     __version__,
 )
+
+if TYPE_CHECKING:
+    from greenapi_settings._native import Names as Names
+    from greenapi_settings._native import SettingsPatchKwargs as SettingsPatchKwargs
 
 __all__ = [
     "Applied",

@@ -5,9 +5,48 @@ GREEN-API WhatsApp instance (setSettings / getSettings). Import from `greenapi_s
 """
 
 import builtins
+import inspect
 import os
-from collections.abc import Coroutine, Mapping
-from typing import Any, Literal, final
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, ClassVar, Literal, TypedDict, final
+
+Names = Literal["api", "snake"]
+"""The key spelling of `to_dict` / `to_json`: "api" (incomingWebhook, "yes"/"no", the wire
+form) or "snake" (incoming_webhook, True/False, the keywords `SettingsPatch(**d)` takes)."""
+
+class SettingsPatchKwargs(TypedDict, total=False):
+    """The keywords of `SettingsPatch(...)` (and of the clients' calls), for `**` unpacking:
+    `d: SettingsPatchKwargs = {...}; SettingsPatch(**d)`. Type checking only: import it under
+    `typing.TYPE_CHECKING` (from `greenapi_settings`)."""
+
+    webhook_url: str | None
+    webhook_url_token: str | None
+    delay_send_messages_milliseconds: int | None
+    mark_incoming_messages_readed: bool | None
+    mark_incoming_messages_readed_on_reply: bool | None
+    shared_session: bool | None
+    country_instance: str | None
+    outgoing_webhook: bool | None
+    outgoing_message_webhook: bool | None
+    outgoing_api_message_webhook: bool | None
+    state_webhook: bool | None
+    incoming_webhook: bool | None
+    device_webhook: bool | None
+    status_instance_webhook: bool | None
+    enable_messages_history: bool | None
+    keep_online_status: bool | None
+    poll_message_webhook: bool | None
+    incoming_block_webhook: bool | None
+    incoming_call_webhook: bool | None
+    edited_message_webhook: bool | None
+    deleted_message_webhook: bool | None
+    auto_typing: int | None
+    link_preview: bool | None
+    enable_lid_mode: bool | None
+
+def _run_cli(argv: Sequence[str]) -> int:
+    """Runs the `greenapi-settings` command line (argv[0] is the program name); the exit
+    code. Use `greenapi_settings.cli.main`."""
 
 __version__: str
 __all__ = [
@@ -149,6 +188,9 @@ class Violation:
     @property
     def severity(self) -> Literal["error", "warning"]:
         """Errors block sending; warnings do not."""
+    def to_dict(self, *, names: Names) -> dict[str, Any]:
+        """field, value, rule, severity and message as plain data, the field spelt as `names`
+        says (a secret value is redacted already)."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -188,11 +230,50 @@ class SettingsPatch:
         link_preview: bool | None = None,
         enable_lid_mode: bool | None = None,
     ) -> SettingsPatch: ...
+    __signature__: ClassVar[inspect.Signature]
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SettingsPatch:
         """A patch from a mapping in API spelling or snake_case ("yes"/"no" or bool)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The request body: API spelling, "yes"/"no", unset fields left out."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """The set fields as plain data for `json.dumps`: names="api" gives the request body
+        (API spelling, "yes"/"no"), names="snake" the keywords `SettingsPatch(**d)` takes.
+        webhookUrlToken is "<redacted>" unless reveal_secrets=True."""
+    def to_json(self, *, names: Names, reveal_secrets: bool = False, indent: int | None = None) -> str:
+        """`json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`."""
+    def replace(
+        self,
+        *,
+        webhook_url: str | None = None,
+        webhook_url_token: str | None = None,
+        delay_send_messages_milliseconds: int | None = None,
+        mark_incoming_messages_readed: bool | None = None,
+        mark_incoming_messages_readed_on_reply: bool | None = None,
+        shared_session: bool | None = None,
+        country_instance: str | None = None,
+        outgoing_webhook: bool | None = None,
+        outgoing_message_webhook: bool | None = None,
+        outgoing_api_message_webhook: bool | None = None,
+        state_webhook: bool | None = None,
+        incoming_webhook: bool | None = None,
+        device_webhook: bool | None = None,
+        status_instance_webhook: bool | None = None,
+        enable_messages_history: bool | None = None,
+        keep_online_status: bool | None = None,
+        poll_message_webhook: bool | None = None,
+        incoming_block_webhook: bool | None = None,
+        incoming_call_webhook: bool | None = None,
+        edited_message_webhook: bool | None = None,
+        deleted_message_webhook: bool | None = None,
+        auto_typing: int | None = None,
+        link_preview: bool | None = None,
+        enable_lid_mode: bool | None = None,
+    ) -> SettingsPatch:
+        """A new patch with these fields changed, like `dataclasses.replace`: keywords checked
+        as the constructor checks them; None unsets a field."""
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """pydantic v2: a model field of this type takes a SettingsPatch or a mapping of
+        settings, and dumps as `to_dict(names="api")` (secret redacted)."""
     def validate(self, current: Settings | None = None) -> list[Violation]:
         """Returns the warnings; raises ValidationError with every error.
 
@@ -282,8 +363,44 @@ class Settings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Settings:
         """Reads a getSettings body (API spelling); unknown fields are kept in `extra`."""
-    def to_dict(self) -> dict[str, Any]:
-        """The wire form: API spelling, "yes"/"no", read-only and unknown fields included."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """Every field as plain data for `json.dumps`: names="api" gives the getSettings body
+        (API spelling, "yes"/"no", read-only and unknown fields included), names="snake"
+        snake_case names and bools (unknown fields stay in `extra`). webhookUrlToken is
+        "<redacted>" unless reveal_secrets=True."""
+    def to_json(self, *, names: Names, reveal_secrets: bool = False, indent: int | None = None) -> str:
+        """`json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`."""
+    def replace(
+        self,
+        *,
+        webhook_url: str = ...,
+        webhook_url_token: str = ...,
+        delay_send_messages_milliseconds: int = ...,
+        mark_incoming_messages_readed: bool = ...,
+        mark_incoming_messages_readed_on_reply: bool = ...,
+        shared_session: bool = ...,
+        country_instance: str = ...,
+        outgoing_webhook: bool = ...,
+        outgoing_message_webhook: bool = ...,
+        outgoing_api_message_webhook: bool = ...,
+        state_webhook: bool = ...,
+        incoming_webhook: bool = ...,
+        device_webhook: bool = ...,
+        status_instance_webhook: bool = ...,
+        enable_messages_history: bool = ...,
+        keep_online_status: bool = ...,
+        poll_message_webhook: bool = ...,
+        incoming_block_webhook: bool = ...,
+        incoming_call_webhook: bool = ...,
+        edited_message_webhook: bool = ...,
+        deleted_message_webhook: bool = ...,
+        auto_typing: int = ...,
+        link_preview: bool = ...,
+        enable_lid_mode: bool = ...,
+    ) -> Settings:
+        """New settings with these writable settings changed, like `dataclasses.replace`;
+        checked as `SettingsPatch(...)` checks them (None is refused: every setting has a
+        value)."""
     def to_patch(self) -> SettingsPatch:
         """Every writable setting as a patch."""
     @property
@@ -391,6 +508,9 @@ class Change:
     @property
     def secret(self) -> bool:
         """Whether the values are secrets (repr and str then hide them)."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """field, current and desired as plain data; a secret's values are "<redacted>" unless
+        reveal_secrets=True."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -417,6 +537,12 @@ class Plan:
         """Whether the instance already matches (apply would send nothing)."""
     def after(self) -> Settings:
         """The settings the instance would have after applying."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """The plan as plain data for `json.dumps`: changes, warnings, current, desired,
+        to_send and is_noop (toSend, isNoop with names="api"). Secret values are "<redacted>"
+        unless reveal_secrets=True."""
+    def to_json(self, *, names: Names, reveal_secrets: bool = False, indent: int | None = None) -> str:
+        """`json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -447,6 +573,12 @@ class Applied:
     @property
     def outcome(self) -> str:
         """The verification in words: "converged after 1 re-send", "not verified", ..."""
+    def to_dict(self, *, names: Names, reveal_secrets: bool = False) -> dict[str, Any]:
+        """What apply did as plain data for `json.dumps`: sent, save_settings, verification,
+        converged, resends, still_wrong and the plan (saveSettings, stillWrong with
+        names="api"). Secret values are "<redacted>" unless reveal_secrets=True."""
+    def to_json(self, *, names: Names, reveal_secrets: bool = False, indent: int | None = None) -> str:
+        """`json.dumps(self.to_dict(names=..., reveal_secrets=...), indent=indent)`."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -774,6 +906,7 @@ class Sandbox:
         drift_fields: list[str] | None = None,
         drift_limit: int | None = None,
     ) -> Sandbox: ...
+    __signature__: ClassVar[inspect.Signature]
     @property
     def url(self) -> str:
         """The apiUrl to give a client: http://127.0.0.1:PORT."""
