@@ -45,3 +45,12 @@ def test_the_local_sandbox_is_reached_directly_with_a_proxy_in_the_environment(
     with gs.Sandbox(id_instance=ID, api_token=TOKEN, rate_limit=None) as sb:
         client = gs.Client(sb.url, ID, TOKEN, min_interval=0, retries=0)
         assert client.get_settings().incoming_webhook is False
+
+
+def test_a_token_shorter_than_8_characters_is_refused_naming_the_rule_not_the_token() -> None:
+    # A placeholder token would otherwise make the scrub rewrite ordinary words in messages.
+    with pytest.raises(gs.ConfigError) as info:
+        gs.Client("https://1101.api.greenapi.com", ID, "Zq7-4k2")
+    text = str(info.value)
+    assert "shorter than 8 characters" in text
+    assert "Zq7-4k2" not in text and "Zq7-4k2" not in repr(info.value)
