@@ -395,7 +395,7 @@ fn script(i: u64, step: u64) -> InstanceRecord {
             )],
         ),
         8 => InstanceRecord {
-            error_kind: Some(if (h / 10) % 2 == 0 {
+            error_kind: Some(if (h / 10).is_multiple_of(2) {
                 "timeout"
             } else {
                 "server"

@@ -27,7 +27,11 @@ struct Watch {
 
 impl Watch {
     fn start(args: &[&str]) -> Watch {
-        let history = common::dir().join("history.sqlite3");
+        Watch::start_with(common::dir().join("history.sqlite3"), args)
+    }
+
+    /// Records into `history` (which may hold earlier runs).
+    fn start_with(history: std::path::PathBuf, args: &[&str]) -> Watch {
         let mut c = std_bin();
         c.args(["watch", "--log-format", "json", "--history", s(&history)])
             .args(args)
@@ -438,4 +442,81 @@ fn watch_refuses_to_run_without_credentials_and_stdin_files() {
     let r = once(&[s(&file), "--sandbox", "--spread", "2h", "--every", "1h"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("longer than --every"), "{}", r.all());
+}
+
+/// `PRAGMA integrity_check` is ok and no event is there twice; returns the number of events.
+fn assert_sound(path: &std::path::Path) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let dups: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM events
+               GROUP BY instance, at_ms, kind, coalesce(field, '') HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dups, 0, "an event was recorded twice");
+    conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn kill_9_at_random_moments_of_cycles_leaves_a_history_that_opens_and_the_loop_goes_on() {
+    // Settings drift back 300 ms after each repair: every cycle has events to write.
+    let config = SandboxConfig::instances_generated(20)
+        .rate_limit(None)
+        .drift_after(Duration::from_millis(300))
+        .seed(3);
+    let sb = BlockingSandbox::start(config).unwrap();
+    let fleet = csv("watch-kill9.csv", &sb);
+    let file = tmp("watch-kill9.toml", DESIRED);
+    let history = common::dir().join("history.sqlite3");
+    let args: &[&str] = &[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--every",
+        "1s",
+        "--spread",
+        "500ms",
+        "--settle",
+        "200ms",
+    ];
+    // A small LCG: random kill moments, reproducible from the printed seed.
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("kill -9 seed: {seed}");
+    let mut events = 0;
+    for round in 0..20 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let after = Duration::from_millis(150 + (seed >> 33) % 1500);
+        let mut w = Watch::start_with(history.clone(), args);
+        std::thread::sleep(after);
+        w.child.kill().unwrap(); // SIGKILL
+        w.child.wait().unwrap();
+        let now = assert_sound(&history);
+        assert!(
+            now >= events,
+            "round {round}: events went from {events} to {now}"
+        );
+        events = now;
+    }
+    assert!(events > 0, "no event was ever recorded");
+    // Restarted once more, the loop goes on and stops cleanly.
+    let mut w = Watch::start_with(history.clone(), args);
+    w.until("cycle", 2, Duration::from_secs(60));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    assert!(assert_sound(&history) > events);
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use greenapi_settings::reconcile::{Drift, Observation, Repair};
+use greenapi_settings::reconcile::{Observation, Repair};
 use greenapi_settings::{ApplyOptions, Client, SettingsPatch};
 use tokio::sync::{watch, Semaphore};
 
@@ -39,12 +39,17 @@ pub struct CycleRun {
     pub repair: Option<ApplyOptions>,
 }
 
-/// Runs the cycle, calling `on_record` with each instance's record as it is known. Returns
-/// whether it was stopped (then some instances have no record: not started or abandoned).
+/// Runs the cycle, calling `on_record` with each record as it is known: an instance's read
+/// first (its drifts, `repair: None`), then, with `--repair`, a second record when its repair
+/// ended (the same drifts, `repair: Some`, `at` when the repair started). The read is handed
+/// on before the repair starts, so a drift is recorded even if the process dies during a
+/// repair that takes minutes. Returns whether the cycle was stopped (then some instances have
+/// no record: not started or abandoned).
 ///
-/// `stop` is watched: when it turns true, instances not yet started are dropped at once, and
-/// those in flight get [`STOP_GRACE`] (their repairs' verification stops at once through the
-/// cancel flag `cancel`, which the caller sets with it).
+/// `stop` is watched: when it turns true, instances not yet started are dropped at once, no
+/// new repair starts, and the instances in flight get [`STOP_GRACE`] (their repairs'
+/// verification stops at once through the cancel flag `cancel`, which the caller sets with
+/// it).
 pub async fn run(
     run: CycleRun,
     mut stop: watch::Receiver<bool>,
@@ -58,28 +63,34 @@ pub async fn run(
     let start = tokio::time::Instant::now();
     let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
     let repair = run.repair.map(|o| Arc::new(o.cancel_flag(cancel)));
+    let (records, mut received) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, job) in run.jobs.into_iter().enumerate() {
         let at = start + offset(i, n, run.spread);
         let permits = permits.clone();
         let mut stop = stop.clone();
         let repair = repair.clone();
+        let records = records.clone();
         tasks.spawn(async move {
             // Not started when the stop comes while waiting for its turn.
             tokio::select! {
                 () = tokio::time::sleep_until(at) => {}
-                _ = stop.wait_for(|s| *s) => return None,
+                _ = stop.wait_for(|s| *s) => return,
             }
             let _permit = tokio::select! {
-                p = permits.acquire_owned() => p.ok()?,
-                _ = stop.wait_for(|s| *s) => return None,
+                p = permits.acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+                _ = stop.wait_for(|s| *s) => return,
             };
             if *stop.borrow() {
-                return None;
+                return;
             }
-            Some(work(&job, repair.as_deref()).await)
+            work(&job, repair.as_deref(), &stop, &records).await;
         });
     }
+    drop(records);
     let mut deadline: Option<tokio::time::Instant> = None;
     let mut stopped = *stop.borrow();
     if stopped {
@@ -87,11 +98,11 @@ pub async fn run(
     }
     loop {
         tokio::select! {
-            joined = tasks.join_next() => match joined {
-                None => break,
-                Some(Ok(Some(record))) => on_record(record),
-                // Not started (stopped), or abandoned past the grace period.
-                Some(Ok(None)) | Some(Err(_)) => {}
+            // Records first: a task's records are all sent before it ends.
+            biased;
+            Some(record) = received.recv() => on_record(record),
+            joined = tasks.join_next() => if joined.is_none() {
+                break;
             },
             changed = stop.wait_for(|s| *s), if !stopped => {
                 stopped = true;
@@ -103,6 +114,9 @@ pub async fn run(
                 deadline = None;
             }
         }
+    }
+    while let Ok(record) = received.try_recv() {
+        on_record(record);
     }
     stopped
 }
@@ -125,8 +139,14 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// One instance's part of the cycle: a read, and with `repair` a re-send of what drifted.
-async fn work(job: &Job, repair: Option<&ApplyOptions>) -> InstanceRecord {
+/// One instance's part of the cycle: a read, sent on at once, and with `repair` a re-send of
+/// what drifted, sent on when it ended (unless the cycle was stopped before it started).
+async fn work(
+    job: &Job,
+    repair: Option<&ApplyOptions>,
+    stop: &watch::Receiver<bool>,
+    records: &tokio::sync::mpsc::UnboundedSender<InstanceRecord>,
+) {
     let at = SystemTime::now();
     let id = job.client.id_instance();
     let mut record = InstanceRecord {
@@ -138,56 +158,71 @@ async fn work(job: &Job, repair: Option<&ApplyOptions>) -> InstanceRecord {
         error: None,
         repair: None,
     };
-    match job.client.observe(&job.desired).await {
-        Observation::InSync => {}
+    let plan = match job.client.observe(&job.desired).await {
+        Observation::InSync => None,
         Observation::Unreachable(e) => {
             record.state = InstanceState::Unreachable;
             record.error_kind = Some(e.kind());
             record.error = Some(e.to_string());
+            None
         }
         Observation::Drifted { drifts, plan } => {
             record.state = InstanceState::Drifted;
             record.drifts = drifts;
-            if let Some(options) = repair {
-                let fields = plan.changes.iter().map(|c| c.field).collect();
-                let t0 = Instant::now();
-                let outcome = job.client.repair(*plan, &job.desired, options).await;
-                let mut r = RepairRecord {
-                    fields,
-                    outcome: outcome.kind(),
-                    resends: 0,
-                    took: t0.elapsed(),
-                    still_wrong: Vec::new(),
-                    error_kind: None,
-                };
-                match outcome {
-                    Repair::Converged { resends, .. } => {
-                        r.resends = resends;
-                        record.state = InstanceState::InSync;
-                    }
-                    Repair::NotConverged { drifts, resends } => {
-                        r.resends = resends;
-                        r.still_wrong = drifts;
-                    }
-                    Repair::Failed(e) => {
-                        r.error_kind = Some(e.kind());
-                        record.error = Some(e.to_string());
-                    }
-                    _ => {}
-                }
-                record.repair = Some(r);
-            }
+            Some(plan)
         }
+    };
+    let (Some(plan), Some(options)) = (plan, repair) else {
+        let _ = records.send(record);
+        return;
+    };
+    let mut repaired = record.clone();
+    let _ = records.send(record);
+    if *stop.borrow() {
+        return;
     }
-    record
+    let fields = plan.changes.iter().map(|c| c.field).collect();
+    // A later moment than the read's: the history tells a repair's record from a replay of
+    // the read by the instance and the time.
+    repaired.at = later_than(at);
+    let t0 = Instant::now();
+    let outcome = job.client.repair(*plan, &job.desired, options).await;
+    let mut r = RepairRecord {
+        fields,
+        outcome: outcome.kind(),
+        resends: 0,
+        took: t0.elapsed(),
+        still_wrong: Vec::new(),
+        error_kind: None,
+    };
+    match outcome {
+        Repair::Converged { resends, .. } => {
+            r.resends = resends;
+            repaired.state = InstanceState::InSync;
+        }
+        Repair::NotConverged { drifts, resends } => {
+            r.resends = resends;
+            r.still_wrong = drifts;
+        }
+        Repair::Failed(e) => {
+            r.error_kind = Some(e.kind());
+            repaired.error = Some(e.to_string());
+        }
+        _ => {}
+    }
+    repaired.repair = Some(r);
+    let _ = records.send(repaired);
 }
 
-/// The drifts still open on an instance after its record: what it read wrong, unless a
-/// repair converged.
-pub fn open_drifts(r: &InstanceRecord) -> &[Drift] {
-    match &r.repair {
-        Some(repair) if repair.outcome == "converged" => &[],
-        _ => &r.drifts,
+/// Now, or a millisecond after `t` if now is not later than it (the history keeps
+/// milliseconds).
+fn later_than(t: SystemTime) -> SystemTime {
+    let now = SystemTime::now();
+    let min = t + Duration::from_millis(1);
+    if now < min {
+        min
+    } else {
+        now
     }
 }
 

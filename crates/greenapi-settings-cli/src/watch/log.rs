@@ -103,11 +103,11 @@ pub fn event(e: Event<'_>) {
     }
 }
 
-/// Logs what an instance's record says: each drifted field, the repair, or the error.
-/// Instances in sync (the common case) log nothing.
+/// Logs what an instance's record says: each drifted field (with the read), the repair, or
+/// the error. Instances in sync (the common case) log nothing.
 pub fn record(r: &InstanceRecord) {
     let id = r.id;
-    for d in &r.drifts {
+    for d in r.drifts.iter().filter(|_| r.repair.is_none()) {
         let (observed, desired) = if d.secret {
             (REDACTED.to_string(), REDACTED.to_string())
         } else {

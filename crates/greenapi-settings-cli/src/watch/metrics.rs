@@ -122,9 +122,10 @@ impl Metrics {
         m
     }
 
-    /// Counts what one instance's record says (drift events, repairs, errors).
+    /// Counts what one instance's record says (drift events, repairs, errors). A repair's
+    /// record repeats the drifts of the read before it: they are counted once, with the read.
     pub fn record(&self, r: &InstanceRecord) {
-        for d in &r.drifts {
+        for d in r.drifts.iter().filter(|_| r.repair.is_none()) {
             self.drifts
                 .get_or_create(&SettingLabel { setting: d.field })
                 .inc();
@@ -286,22 +287,28 @@ mod tests {
             secret: false,
         })
             .into();
-        m.record(&InstanceRecord {
+        let read = InstanceRecord {
             id: 1,
             at: SystemTime::now(),
-            state: InstanceState::InSync,
+            state: InstanceState::Drifted,
             drifts: vec![drift],
             error_kind: None,
             error: None,
-            repair: Some(super::super::record::RepairRecord {
-                fields: vec!["incomingWebhook"],
-                outcome: "converged",
-                resends: 0,
-                took: Duration::from_secs(1),
-                still_wrong: vec![],
-                error_kind: None,
-            }),
+            repair: None,
+        };
+        let mut repaired = read.clone();
+        repaired.state = InstanceState::InSync;
+        repaired.repair = Some(super::super::record::RepairRecord {
+            fields: vec!["incomingWebhook"],
+            outcome: "converged",
+            resends: 0,
+            took: Duration::from_secs(1),
+            still_wrong: vec![],
+            error_kind: None,
         });
+        // The read, then the repair's record repeating its drifts: one drift event.
+        m.record(&read);
+        m.record(&repaired);
         let now = SystemTime::now();
         m.cycle(&CycleSummary {
             started: Some(now - Duration::from_secs(2)),

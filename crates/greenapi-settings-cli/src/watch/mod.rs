@@ -368,12 +368,14 @@ async fn run_with(
                     error: None,
                     repair: None,
                 };
-                count(&mut summary, &r);
+                count(&mut summary, r.state);
                 sink.record(cycle_id, &r)?;
                 log::record(&r);
             }
         }
         let mut sink_error = None;
+        // Each instance's state after its last record of the cycle (a read, then a repair).
+        let mut states: BTreeMap<u64, InstanceState> = BTreeMap::new();
         let stopped = cycle::run(
             CycleRun {
                 jobs,
@@ -390,7 +392,10 @@ async fn run_with(
                     _ => None,
                 };
                 backoff.entry(r.id).or_default().after(failure);
-                count(&mut summary, &r);
+                states.insert(r.id, r.state);
+                if r.repair.as_ref().is_some_and(|x| x.outcome == "converged") {
+                    summary.repaired += 1;
+                }
                 metrics.record(&r);
                 log::record(&r);
                 if let Err(e) = sink.record(cycle_id, &r) {
@@ -401,6 +406,9 @@ async fn run_with(
         .await;
         if let Some(e) = sink_error {
             return Err(e);
+        }
+        for state in states.into_values() {
+            count(&mut summary, state);
         }
         summary.finished = Some(SystemTime::now());
         summary.interrupted = stopped;
@@ -467,15 +475,12 @@ fn once_exit(s: &CycleSummary) -> Exit {
     }
 }
 
-fn count(s: &mut CycleSummary, r: &InstanceRecord) {
-    match r.state {
+fn count(s: &mut CycleSummary, state: InstanceState) {
+    match state {
         InstanceState::InSync => s.in_sync += 1,
         InstanceState::Drifted => s.drifted += 1,
         InstanceState::Unreachable => s.unreachable += 1,
         InstanceState::Parked => s.parked += 1,
-    }
-    if r.repair.as_ref().is_some_and(|x| x.outcome == "converged") {
-        s.repaired += 1;
     }
 }
 

@@ -63,9 +63,6 @@ impl KeyFile {
             create(&path).map_err(|e| io_err("create it", e))?;
         }
         let mut file = File::open(&path).map_err(|e| io_err("open it", e))?;
-        // Stable since 1.89, which rusqlite 0.43 (this module's database) needs anyway; the
-        // workspace's declared 1.85 is the lead's to raise (url's icu_* crates need 1.88).
-        #[allow(clippy::incompatible_msrv)]
         let locked = file.try_lock();
         match locked {
             Ok(()) => {}
