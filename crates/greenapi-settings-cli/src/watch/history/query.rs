@@ -36,7 +36,7 @@ pub struct Event {
     pub instance: u64,
     /// When (ms since the Unix epoch).
     pub at_ms: i64,
-    /// See [`kind`](super::events::kind).
+    /// See [`kind`].
     pub kind: String,
     /// The setting, for drift events.
     pub field: Option<String>,
