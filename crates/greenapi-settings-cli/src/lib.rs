@@ -78,7 +78,10 @@ where
             }
             return if !e.use_stderr() {
                 Exit::Ok.into()
-            } else if args.iter().any(|a| a == "--detailed-exitcode") {
+            } else if args
+                .iter()
+                .any(|a| a == "--detailed-exitcode" || a == "--once")
+            {
                 // There, 2 means "changes pending": a usage error is an error (1).
                 Exit::Failed.into()
             } else {

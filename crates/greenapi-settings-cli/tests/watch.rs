@@ -433,15 +433,124 @@ fn metrics_and_healthz_are_served_on_loopback_and_hold_no_token() {
 #[test]
 fn watch_refuses_to_run_without_credentials_and_stdin_files() {
     let file = tmp("watch-nocreds.toml", DESIRED);
-    let r = once(&[s(&file)]);
+    // As a loop: usage errors are 2.
+    let mut c = common::bin(common::Color::Never);
+    c.args(["watch", "--no-history", s(&file)]);
+    let r = run(c);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("--sandbox"), "{}", r.all());
+    // Under --once, 2 means "drift left": a broken setup is 1, as under plan
+    // --detailed-exitcode, so cron cannot read it as drift.
+    let r = once(&[s(&file)]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("--sandbox"), "{}", r.all());
     let r = once(&["-"]);
-    assert_eq!(r.code, 2, "{}", r.all());
+    assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("not - (standard input)"), "{}", r.all());
     let r = once(&[s(&file), "--sandbox", "--spread", "2h", "--every", "1h"]);
-    assert_eq!(r.code, 2, "{}", r.all());
+    assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("longer than --every"), "{}", r.all());
+    let r = once(&[s(&file), "--sandbox", "--no-such-flag"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+}
+
+/// A server on loopback that accepts connections and never answers (held open for 60 s).
+fn stalling_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let end = Instant::now() + Duration::from_secs(60);
+        for conn in listener.incoming() {
+            held.push(conn);
+            if Instant::now() > end {
+                break;
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// `watch --once` against a server that never answers, with these extra arguments.
+fn stalled_once(extra: &[&str]) -> Watch {
+    let url = stalling_server();
+    let file = tmp("watch-stall.toml", DESIRED);
+    let mut args = vec![
+        s(&file).to_string(),
+        "--once".into(),
+        "--api-url".into(),
+        url,
+        "--id-instance".into(),
+        "1101000001".into(),
+        "--api-token".into(),
+        "a-token-long-enough-for-the-rules".into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut w = Watch::start(&args);
+    w.until("started", 1, Duration::from_secs(30));
+    w
+}
+
+#[test]
+fn once_stopped_by_sigterm_exits_143_not_in_sync() {
+    let mut w = stalled_once(&["--timeout", "2s", "--retries", "0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 143);
+}
+
+#[test]
+fn a_second_ctrl_c_abandons_the_instances_in_flight_at_once() {
+    let mut w = stalled_once(&[]);
+    std::thread::sleep(Duration::from_millis(300));
+    w.signal("-INT");
+    // The first one waits for the read in flight (its timeout is 30 s).
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        w.child.try_wait().unwrap().is_none(),
+        "stopped before the grace period"
+    );
+    w.signal("-INT");
+    let t0 = Instant::now();
+    assert_eq!(w.exit(Duration::from_secs(10)), 130);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn an_instance_whose_repairs_fail_every_cycle_is_backed_off() {
+    // Every setSettings is refused (its body is over the limit); reads work.
+    let sb = BlockingSandbox::start(
+        SandboxConfig::instances_generated(1)
+            .rate_limit(None)
+            .body_limit(8),
+    )
+    .unwrap();
+    let fleet = csv("watch-repairfail.csv", &sb);
+    let file = tmp("watch-repairfail.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--every",
+        "500ms",
+        "--spread",
+        "0",
+    ]);
+    w.until("cycle", 8, Duration::from_secs(60));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    let failed = w.events("repairFailed").len();
+    let cycles = w.events("cycle");
+    let parked: u64 = cycles.iter().map(|c| c["parked"].as_u64().unwrap()).sum();
+    // Backed off: repaired in cycles 1, 2, 4, 8 (skipping 1, then 3), not in every cycle.
+    assert!(
+        failed <= 5,
+        "{failed} failed repairs in {} cycles",
+        cycles.len()
+    );
+    assert!(parked >= 3, "{cycles:?}");
 }
 
 /// `PRAGMA integrity_check` is ok and no event is there twice; returns the number of events.

@@ -96,16 +96,23 @@ fn setting(name: &str) -> Result<&'static str, CliError> {
     Err(e)
 }
 
+/// The last millisecond RFC 3339 can write (9999-12-31T23:59:59.999Z): humantime's
+/// formatter fails (and `to_string` would panic) past it, and a database is outside data.
+const LAST_WRITABLE_MS: i64 = 253_402_300_799_999;
+
+/// A stored time, kept within what RFC 3339 can write.
+fn stored(ms: i64) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.clamp(0, LAST_WRITABLE_MS) as u64)
+}
+
 /// A time as RFC 3339 (UTC, milliseconds).
 fn time(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
+    humantime::format_rfc3339_millis(stored(ms)).to_string()
 }
 
 /// A time as RFC 3339 to the second, for text.
 fn time_s(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(t).to_string()
+    humantime::format_rfc3339_seconds(stored(ms)).to_string()
 }
 
 /// A duration for people: `850ms`, `2.1s`, `3m 20s`.
@@ -396,5 +403,17 @@ fn print_text(path: &str, f: &Filter, r: &Report) {
             text(&u.error_kind),
             time_s(u.since_ms)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_past_year_9999_or_before_1970_are_written_not_panicked_on() {
+        assert_eq!(time(253_402_300_800_000), "9999-12-31T23:59:59.999Z");
+        assert_eq!(time_s(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(time(-5), "1970-01-01T00:00:00.000Z");
     }
 }

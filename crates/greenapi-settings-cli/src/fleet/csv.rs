@@ -115,6 +115,14 @@ pub fn parse_instances(text: &str, shown: &str) -> Result<Vec<Instance>, CliErro
             ));
             continue;
         }
+        // Checked on every line: the builder's own check below runs once per URL.
+        if token.chars().count() < greenapi_settings::redact::MIN_TOKEN_CHARS {
+            problems.push(format!(
+                "{at}: the token of instance {id} is shorter than {} characters, so it is not a GREEN-API token (the value is not shown)",
+                greenapi_settings::redact::MIN_TOKEN_CHARS
+            ));
+            continue;
+        }
         let token = ApiToken::new(token);
         if last_url.as_ref().is_none_or(|(seen, _)| seen != url) {
             last_url = Some((url.to_string(), check_api_url_alone(url)));
@@ -394,14 +402,14 @@ mod tests {
         // Each line's problem (or none) is what `check_api_url` says of that line alone,
         // whatever the lines before it (same URL, another URL, a bad one).
         let urls = [
-            "https://a.example/abc",
-            "https://a.example/ABC",
-            "https://a.example/%61bc",
+            "https://a.example/abcdefgh",
+            "https://a.example/ABCDEFGH",
+            "https://a.example/%61bcdefgh",
             "http://a.example/long-token-1",
             "ftp://a.example",
             "https://a.example?q",
         ];
-        let tokens = ["tok", "abc", "long-token-1", "LONG-TOKEN-1"];
+        let tokens = ["tok-4f1c9a", "abcdefgh", "long-token-1", "LONG-TOKEN-1"];
         let mut text = String::new();
         let mut expected = Vec::new();
         let mut n = 0;
@@ -507,5 +515,17 @@ mod tests {
         // An unterminated quote is a problem with a line number, never the field's text.
         let p = problems("1,\"SEKRIT,https://a.example\n");
         assert!(p.iter().all(|d| !d.contains("SEKRIT")), "{p:?}");
+    }
+
+    #[test]
+    fn a_short_token_is_refused_on_every_line_even_after_its_url_was_checked() {
+        let p =
+            problems("1,a-token-long-enough-1,https://a.example\n2,short7x,https://a.example\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("i.csv:2: the token of instance 2 is shorter than 8"),
+            "{p:?}"
+        );
+        assert!(!p[0].contains("short7x"), "{p:?}");
     }
 }

@@ -17,6 +17,15 @@ use super::record::{InstanceRecord, InstanceState, RepairRecord};
 /// How long instances in flight may finish after a stop before they are abandoned.
 pub const STOP_GRACE: Duration = Duration::from_secs(30);
 
+/// The stop channel's levels: the first signal stops starting instances ([`STOP`]); a second
+/// one abandons those in flight at once ([`STOP_NOW`]).
+pub const STOP: u8 = 1;
+/// See [`STOP`].
+pub const STOP_NOW: u8 = 2;
+
+/// How often a cycle in progress says it is alive (`/healthz`).
+const BEAT: Duration = Duration::from_secs(5);
+
 /// One instance to work on in a cycle.
 #[derive(Clone)]
 pub struct Job {
@@ -52,13 +61,14 @@ pub struct CycleRun {
 /// it).
 pub async fn run(
     run: CycleRun,
-    mut stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<u8>,
     cancel: Arc<AtomicBool>,
+    beat: impl Fn(),
     mut on_record: impl FnMut(InstanceRecord),
 ) -> bool {
     let n = run.jobs.len();
     if n == 0 {
-        return *stop.borrow();
+        return *stop.borrow() >= STOP;
     }
     let start = tokio::time::Instant::now();
     let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
@@ -75,16 +85,16 @@ pub async fn run(
             // Not started when the stop comes while waiting for its turn.
             tokio::select! {
                 () = tokio::time::sleep_until(at) => {}
-                _ = stop.wait_for(|s| *s) => return,
+                _ = stop.wait_for(|s| *s >= STOP) => return,
             }
             let _permit = tokio::select! {
                 p = permits.acquire_owned() => match p {
                     Ok(p) => p,
                     Err(_) => return,
                 },
-                _ = stop.wait_for(|s| *s) => return,
+                _ = stop.wait_for(|s| *s >= STOP) => return,
             };
-            if *stop.borrow() {
+            if *stop.borrow() >= STOP {
                 return;
             }
             work(&job, repair.as_deref(), &stop, &records).await;
@@ -92,11 +102,16 @@ pub async fn run(
     }
     drop(records);
     let mut deadline: Option<tokio::time::Instant> = None;
-    let mut stopped = *stop.borrow();
+    let mut level = *stop.borrow();
+    let mut stopped = level >= STOP;
     if stopped {
         deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
     }
+    // Whether the stop channel can still say more (a level past STOP_NOW changes nothing).
+    let mut listening = level < STOP_NOW;
+    let mut tick = tokio::time::interval(BEAT);
     loop {
+        let seen = level;
         tokio::select! {
             // Records first: a task's records are all sent before it ends.
             biased;
@@ -104,15 +119,30 @@ pub async fn run(
             joined = tasks.join_next() => if joined.is_none() {
                 break;
             },
-            changed = stop.wait_for(|s| *s), if !stopped => {
-                stopped = true;
-                let _ = changed;
-                deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
+            got = stop.wait_for(move |s| *s > seen), if listening => {
+                let now = tokio::time::Instant::now();
+                match got.map(|l| *l) {
+                    // A second signal (or two at once): stop waiting for those in flight.
+                    Ok(l) if l >= STOP_NOW => {
+                        level = l;
+                        stopped = true;
+                        listening = false;
+                        deadline = Some(now);
+                    }
+                    Ok(l) => {
+                        level = l;
+                        stopped = true;
+                        deadline = Some(now + STOP_GRACE);
+                    }
+                    Err(_) => listening = false,
+                }
             }
             () = sleep_until_opt(deadline) => {
                 tasks.abort_all();
                 deadline = None;
             }
+            // The loop is alive while it waits for a long cycle (a repair may take minutes).
+            _ = tick.tick() => beat(),
         }
     }
     while let Ok(record) = received.try_recv() {
@@ -144,7 +174,7 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 async fn work(
     job: &Job,
     repair: Option<&ApplyOptions>,
-    stop: &watch::Receiver<bool>,
+    stop: &watch::Receiver<u8>,
     records: &tokio::sync::mpsc::UnboundedSender<InstanceRecord>,
 ) {
     let at = SystemTime::now();
@@ -178,7 +208,7 @@ async fn work(
     };
     let mut repaired = record.clone();
     let _ = records.send(record);
-    if *stop.borrow() {
+    if *stop.borrow() >= STOP {
         return;
     }
     let fields = plan.changes.iter().map(|c| c.field).collect();

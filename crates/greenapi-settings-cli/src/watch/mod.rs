@@ -301,6 +301,18 @@ async fn load(o: &Options, conn: &ConnArgs) -> Result<Fleet, CliError> {
 
 /// Runs `watch`.
 pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
+    match run_checked(conn, m).await {
+        // Under --once, 2 means "drift left" (as plan --detailed-exitcode): invalid input or
+        // usage is an error (1), so a cron job cannot read a broken setup as drift.
+        Err(mut e) if m.get_flag("once") && e.exit == Exit::Usage => {
+            e.exit = Exit::Failed;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn run_checked(conn: &ConnArgs, m: &ArgMatches) -> Result<Exit, CliError> {
     let o = options(m)?;
     if o.instances.is_some() {
         conn.refuse_in_fleet()?;
@@ -328,10 +340,12 @@ async fn run_with(
     }
     let cancel = Arc::new(AtomicBool::new(false));
     let (signals, mut interrupts) = Signals::listen(cancel.clone());
-    let (stop_tx, stop_rx) = channel::channel(false);
+    // Each signal raises the stop level: the first stops starting instances, the second
+    // abandons those in flight (see `cycle::STOP`).
+    let (stop_tx, stop_rx) = channel::channel(0u8);
     tokio::spawn(async move {
-        if interrupts.recv().await.is_some() {
-            let _ = stop_tx.send(true);
+        while interrupts.recv().await.is_some() {
+            stop_tx.send_modify(|level| *level = level.saturating_add(1));
         }
     });
     let hup = Arc::new(tokio::sync::Notify::new());
@@ -385,13 +399,21 @@ async fn run_with(
             },
             stop_rx.clone(),
             cancel.clone(),
+            || metrics.beat(),
             |r| {
                 let failure = match (&r.state, &r.repair) {
                     (InstanceState::Unreachable, _) => r.error_kind,
                     (_, Some(rep)) => rep.error_kind,
                     _ => None,
                 };
-                backoff.entry(r.id).or_default().after(failure);
+                // A drifted read with --repair is followed by the repair's record, which
+                // says whether the instance failed: the read alone would reset the backoff
+                // of an instance whose repairs fail every cycle.
+                let repair_follows =
+                    o.repair.is_some() && r.repair.is_none() && r.state == InstanceState::Drifted;
+                if !repair_follows {
+                    backoff.entry(r.id).or_default().after(failure);
+                }
                 states.insert(r.id, r.state);
                 if r.repair.as_ref().is_some_and(|x| x.outcome == "converged") {
                     summary.repaired += 1;
@@ -428,14 +450,14 @@ async fn run_with(
         loop {
             tokio::select! {
                 () = tokio::time::sleep_until(next) => break,
-                _ = stop.wait_for(|s| *s) => break,
+                _ = stop.wait_for(|s| *s >= cycle::STOP) => break,
                 () = hup.notified() => {
                     reload(&o, conn, &mut fleet, &mut backoff, &mut refused_stamp, true).await;
                 }
                 () = tokio::time::sleep(Duration::from_secs(5)) => metrics.beat(),
             }
         }
-        if *stop_rx.borrow() {
+        if *stop_rx.borrow() >= cycle::STOP {
             break;
         }
         if stamp(&o) != fleet.stamp {
@@ -451,6 +473,8 @@ async fn run_with(
         }
     }
     let exit = match signals.exit() {
+        // `--once` stopped is not "in sync": 143 as other commands stopped by SIGTERM.
+        Some(Exit::Terminated) if o.once => Exit::Terminated,
         // A service stopped on purpose (systemd, Kubernetes): a clean stop.
         Some(Exit::Terminated) => Exit::Ok,
         Some(e) => e,
