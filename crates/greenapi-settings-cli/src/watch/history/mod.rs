@@ -203,7 +203,7 @@ impl History {
         let at = ms(r.at);
         let replay: bool = tx
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE instance = ?1 AND at_ms = ?2)",
+                "SELECT EXISTS (SELECT 1 FROM events WHERE instance = ?1 AND record_ms = ?2)",
             )?
             .query_row(params![instance, at], |row| row.get(0))?;
         if replay {
@@ -213,8 +213,8 @@ impl History {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO events (cycle, instance, at_ms, kind, field, desired, observed,
                     first_seen_ms, duration_ms, outcome, error_kind, fields, still_wrong, resends,
-                    message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    message, record_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             for e in new {
                 insert.execute(params![
@@ -232,7 +232,8 @@ impl History {
                     e.fields,
                     e.still_wrong,
                     e.resends,
-                    e.message
+                    e.message,
+                    at
                 ])?;
             }
         }

@@ -70,6 +70,12 @@ pub const MIGRATIONS: &[&str] = &[
         error_kind TEXT NOT NULL,
         since_ms INTEGER NOT NULL
     );",
+    // 2: the read time of the record each event came from, the key that tells a replayed
+    // record from a new one (an event's own time may be later: a repair's outcome is at its
+    // end, which may fall on the millisecond of the instance's next read).
+    "ALTER TABLE events ADD COLUMN record_ms INTEGER;
+    UPDATE events SET record_ms = at_ms;
+    CREATE INDEX events_instance_record ON events (instance, record_ms);",
 ];
 
 /// The schema version this build writes and reads.

@@ -574,3 +574,22 @@ fn database_growth_per_1000_drift_events_is_measured() {
     );
     assert!(repaired_size > detected && detected > start);
 }
+
+#[test]
+fn a_read_on_the_millisecond_a_repair_ended_is_recorded_not_taken_for_a_replay() {
+    let d = scratch("same-ms");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    // The repair's outcome is stored at its end: 0 s + 2000 ms.
+    h.record(c, &repaired(1, 0, "notConverged", 2000)).unwrap();
+    let c = h.start_cycle(t(2)).unwrap();
+    // The next read, at that very millisecond, finds the field right.
+    h.record(c, &in_sync(1, 2)).unwrap();
+    let resolved: Vec<_> = events_of(&path)
+        .into_iter()
+        .filter(|e| e.kind == kind::DRIFT_RESOLVED)
+        .collect();
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert!(h.open_state(1).is_none());
+}
