@@ -46,6 +46,7 @@ fn record(id: u64, at: SystemTime, state: InstanceState, drifts: Vec<Drift>) -> 
 
 fn repair(fields: Vec<&'static str>, outcome: &'static str, took_ms: u64) -> RepairRecord {
     RepairRecord {
+        stage: Default::default(),
         fields,
         outcome,
         resends: 1,

@@ -629,3 +629,46 @@ fn kill_9_at_random_moments_of_cycles_leaves_a_history_that_opens_and_the_loop_g
     assert_eq!(w.exit(Duration::from_secs(35)), 0);
     assert!(assert_sound(&history) > events);
 }
+
+#[test]
+fn a_repair_in_flight_when_the_process_is_killed_is_in_the_history() {
+    // Changes show 3 s after setSettings: the repair reads back for a while.
+    let sb = BlockingSandbox::start(
+        SandboxConfig::instances_generated(1)
+            .rate_limit(None)
+            .apply_delay(Duration::from_secs(3)),
+    )
+    .unwrap();
+    let fleet = csv("watch-inflight.csv", &sb);
+    let file = tmp("watch-inflight.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--repair",
+        "--every",
+        "10s",
+        "--spread",
+        "0",
+        "--settle",
+        "5s",
+    ]);
+    w.until("repairSent", 1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    w.child.kill().unwrap(); // SIGKILL, mid-repair
+    w.child.wait().unwrap();
+    assert!(
+        w.events("repaired").is_empty(),
+        "the repair ended before the kill"
+    );
+    use greenapi_settings_cli::watch::history::query::{Filter, HistoryReader};
+    let kinds: Vec<String> = HistoryReader::open(&w.history)
+        .unwrap()
+        .events(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"repairSent".to_string()), "{kinds:?}");
+    assert!(!kinds.contains(&"repairOutcome".to_string()), "{kinds:?}");
+}

@@ -12,7 +12,7 @@ use greenapi_settings::reconcile::{Observation, Repair};
 use greenapi_settings::{ApplyOptions, Client, SettingsPatch};
 use tokio::sync::{watch, Semaphore};
 
-use super::record::{InstanceRecord, InstanceState, RepairRecord};
+use super::record::{InstanceRecord, InstanceState, RepairRecord, RepairStage};
 
 /// How long instances in flight may finish after a stop before they are abandoned.
 pub const STOP_GRACE: Duration = Duration::from_secs(30);
@@ -211,17 +211,32 @@ async fn work(
     if *stop.borrow() >= STOP {
         return;
     }
-    let fields = plan.changes.iter().map(|c| c.field).collect();
-    // A later moment than the read's: the history tells a repair's record from a replay of
-    // the read by the instance and the time.
-    repaired.at = later_than(at);
+    let fields: Vec<&'static str> = plan.changes.iter().map(|c| c.field).collect();
+    // The send, recorded before it is made, at a later moment than the read's: the history
+    // tells records apart by the instance and the time.
+    let mut sent = repaired.clone();
+    sent.at = later_than(at);
+    sent.repair = Some(RepairRecord {
+        stage: RepairStage::Sent,
+        fields: fields.clone(),
+        outcome: "sent",
+        resends: 0,
+        took: Duration::ZERO,
+        still_wrong: Vec::new(),
+        error_kind: None,
+    });
+    let sent_at = sent.at;
+    let _ = records.send(sent);
     let t0 = Instant::now();
     let outcome = job.client.repair(*plan, &job.desired, options).await;
+    let took = t0.elapsed();
+    repaired.at = later_than(sent_at);
     let mut r = RepairRecord {
+        stage: RepairStage::Finished,
         fields,
         outcome: outcome.kind(),
         resends: 0,
-        took: t0.elapsed(),
+        took: repaired.at.duration_since(sent_at).unwrap_or(took),
         still_wrong: Vec::new(),
         error_kind: None,
     };

@@ -125,7 +125,14 @@ pub fn record(r: &InstanceRecord) {
     if let Some(rep) = &r.repair {
         let fields = rep.fields.join(",");
         let took = rep.took.as_secs_f64();
-        if rep.outcome == "converged" {
+        if rep.stage == super::record::RepairStage::Sent {
+            info!(
+                event = "repairSent",
+                instance = id,
+                fields = %fields,
+                "instance {id}: re-sending {fields}"
+            );
+        } else if rep.outcome == "converged" {
             info!(
                 event = "repaired",
                 instance = id,

@@ -130,7 +130,12 @@ impl Metrics {
                 .get_or_create(&SettingLabel { setting: d.field })
                 .inc();
         }
-        if let Some(repair) = &r.repair {
+        // A repair is counted when its outcome is known, not when it is sent.
+        if let Some(repair) = r
+            .repair
+            .as_ref()
+            .filter(|x| x.stage != super::record::RepairStage::Sent)
+        {
             for field in &repair.fields {
                 self.repairs
                     .get_or_create(&RepairLabel {
@@ -299,6 +304,7 @@ mod tests {
         let mut repaired = read.clone();
         repaired.state = InstanceState::InSync;
         repaired.repair = Some(super::super::record::RepairRecord {
+            stage: Default::default(),
             fields: vec!["incomingWebhook"],
             outcome: "converged",
             resends: 0,

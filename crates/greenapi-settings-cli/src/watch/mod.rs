@@ -43,7 +43,7 @@ use crate::{args, fleet, input, layers, numbers, settings_file};
 use backoff::Backoff;
 use cycle::{CycleRun, Job};
 use metrics::Metrics;
-use record::{CycleSummary, InstanceRecord, InstanceState};
+use record::{CycleSummary, InstanceRecord, InstanceState, RepairStage};
 
 /// Where the loop's records go besides the metrics and the log: the history database, or
 /// nothing. Implemented by the SQLite history; a test can collect records in memory.
@@ -410,7 +410,10 @@ async fn run_with(
                 // says whether the instance failed: the read alone would reset the backoff
                 // of an instance whose repairs fail every cycle.
                 let repair_follows =
-                    o.repair.is_some() && r.repair.is_none() && r.state == InstanceState::Drifted;
+                    (o.repair.is_some() && r.repair.is_none() && r.state == InstanceState::Drifted)
+                        || r.repair
+                            .as_ref()
+                            .is_some_and(|x| x.stage == RepairStage::Sent);
                 if !repair_follows {
                     backoff.entry(r.id).or_default().after(failure);
                 }

@@ -31,13 +31,30 @@ impl InstanceState {
     }
 }
 
+/// Which part of a repair a record tells.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RepairStage {
+    /// The whole repair in one record: sent at the record's `at`, ended `took` later.
+    #[default]
+    Whole,
+    /// The fields were about to be sent at the record's `at` (the outcome follows in a
+    /// `Finished` record): recorded first, so a process killed during a repair that takes
+    /// minutes still leaves the send in the history.
+    Sent,
+    /// The repair ended at the record's `at`, `took` after it was sent.
+    Finished,
+}
+
 /// What a repair sent and came to.
 #[derive(Clone, Debug)]
 pub struct RepairRecord {
+    /// Which part of the repair this record tells.
+    pub stage: RepairStage,
     /// The fields sent (API names): only the drifted ones.
     pub fields: Vec<&'static str>,
     /// `converged`, `notConverged`, `notVerified`, `notSaved`, `interrupted` or `failed`
-    /// ([`greenapi_settings::reconcile::Repair::kind`]).
+    /// ([`greenapi_settings::reconcile::Repair::kind`]); `sent` in a [`RepairStage::Sent`]
+    /// record.
     pub outcome: &'static str,
     /// Re-sends of still-wrong fields during verification.
     pub resends: u32,

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::watch::record::{InstanceRecord, InstanceState};
+use crate::watch::record::{InstanceRecord, InstanceState, RepairStage};
 
 /// The stable names of the event kinds, as stored and shown.
 pub mod kind {
@@ -200,36 +200,54 @@ fn read(
     let mut fixed: HashSet<&str> = HashSet::new();
     let mut done_at = at;
     if let Some(rep) = &r.repair {
-        done_at = at.saturating_add(i64::try_from(rep.took.as_millis()).unwrap_or(i64::MAX));
-        let still: Vec<&str> = rep.still_wrong.iter().map(|d| d.field).collect();
-        out.push(NewEvent {
-            kind: kind::REPAIR_SENT,
-            at_ms: at,
-            fields: Some(rep.fields.join(",")),
-            ..NewEvent::default()
-        });
-        out.push(NewEvent {
-            kind: kind::REPAIR_OUTCOME,
-            at_ms: done_at,
-            duration_ms: Some(done_at - at),
-            outcome: Some(rep.outcome.to_owned()),
-            error_kind: rep.error_kind.map(str::to_owned),
-            fields: Some(rep.fields.join(",")),
-            still_wrong: (!still.is_empty()).then(|| still.join(",")),
-            resends: Some(i64::from(rep.resends)),
-            ..NewEvent::default()
-        });
-        if matches!(rep.outcome, "converged" | "notConverged") {
-            fixed = rep
-                .fields
-                .iter()
-                .copied()
-                .filter(|f| !still.contains(f))
-                .collect();
+        let sent = |out: &mut Vec<NewEvent>, sent_at: i64| {
+            out.push(NewEvent {
+                kind: kind::REPAIR_SENT,
+                at_ms: sent_at,
+                fields: Some(rep.fields.join(",")),
+                ..NewEvent::default()
+            });
+        };
+        let took = i64::try_from(rep.took.as_millis()).unwrap_or(i64::MAX);
+        // When the fields were sent, and when the outcome was known.
+        let (sent_at, done) = match rep.stage {
+            RepairStage::Whole => {
+                sent(out, at);
+                (at, Some(at.saturating_add(took)))
+            }
+            RepairStage::Sent => {
+                sent(out, at);
+                (at, None)
+            }
+            // Its send was recorded by the `Sent` record before it.
+            RepairStage::Finished => (at.saturating_sub(took), Some(at)),
+        };
+        if let Some(end) = done {
+            done_at = end;
+            let still: Vec<&str> = rep.still_wrong.iter().map(|d| d.field).collect();
+            out.push(NewEvent {
+                kind: kind::REPAIR_OUTCOME,
+                at_ms: done_at,
+                duration_ms: Some(done_at - sent_at),
+                outcome: Some(rep.outcome.to_owned()),
+                error_kind: rep.error_kind.map(str::to_owned),
+                fields: Some(rep.fields.join(",")),
+                still_wrong: (!still.is_empty()).then(|| still.join(",")),
+                resends: Some(i64::from(rep.resends)),
+                ..NewEvent::default()
+            });
+            if matches!(rep.outcome, "converged" | "notConverged") {
+                fixed = rep
+                    .fields
+                    .iter()
+                    .copied()
+                    .filter(|f| !still.contains(f))
+                    .collect();
+            }
         }
         for o in after.drifts.iter_mut() {
             if rep.fields.contains(&o.field.as_str()) && !fixed.contains(o.field.as_str()) {
-                o.repair_sent_ms = Some(at);
+                o.repair_sent_ms = Some(sent_at);
             }
         }
     }

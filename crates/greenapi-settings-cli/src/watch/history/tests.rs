@@ -11,7 +11,7 @@ use super::events::kind;
 use super::query::{Filter, HistoryReader};
 use super::*;
 use crate::exit::Exit;
-use crate::watch::record::{InstanceState, RepairRecord};
+use crate::watch::record::{InstanceState, RepairRecord, RepairStage};
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gs-history-{}-{name}", std::process::id()));
@@ -69,6 +69,7 @@ fn unreachable(id: u64, at: u64, kind: &'static str) -> InstanceRecord {
 fn repaired(id: u64, at: u64, outcome: &'static str, took_ms: u64) -> InstanceRecord {
     InstanceRecord {
         repair: Some(RepairRecord {
+            stage: Default::default(),
             fields: vec!["incomingWebhook"],
             outcome,
             resends: 1,
@@ -591,5 +592,69 @@ fn a_read_on_the_millisecond_a_repair_ended_is_recorded_not_taken_for_a_replay()
         .filter(|e| e.kind == kind::DRIFT_RESOLVED)
         .collect();
     assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert!(h.open_state(1).is_none());
+}
+
+#[test]
+fn a_repair_sent_and_cut_short_by_a_restart_is_in_the_history_and_resolves_by_the_repair() {
+    let d = scratch("sent-then-crash");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    h.record(c, &drifted(1, 0, "no")).unwrap();
+    let mut sent = repaired(1, 1, "sent", 0);
+    sent.state = InstanceState::Drifted;
+    if let Some(r) = sent.repair.as_mut() {
+        r.stage = RepairStage::Sent;
+    }
+    h.record(c, &sent).unwrap();
+    // Killed before the outcome; the next run reads the field right.
+    drop(h);
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(60)).unwrap();
+    h.record(c, &in_sync(1, 60)).unwrap();
+    let ev = events_of(&path);
+    let kinds: Vec<&str> = ev.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            kind::DRIFT_DETECTED,
+            kind::REPAIR_SENT,
+            kind::DRIFT_RESOLVED
+        ]
+    );
+    assert_eq!(ev[2].outcome.as_deref(), Some("repaired"));
+}
+
+#[test]
+fn a_repair_told_in_two_records_is_one_send_and_one_outcome() {
+    let d = scratch("two-records");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    h.record(c, &drifted(1, 0, "no")).unwrap();
+    let mut sent = repaired(1, 1, "sent", 0);
+    sent.state = InstanceState::Drifted;
+    sent.repair.as_mut().unwrap().stage = RepairStage::Sent;
+    h.record(c, &sent).unwrap();
+    let mut done = repaired(1, 4, "converged", 3000);
+    done.repair.as_mut().unwrap().stage = RepairStage::Finished;
+    h.record(c, &done).unwrap();
+    let ev = events_of(&path);
+    let kinds: Vec<&str> = ev.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            kind::DRIFT_DETECTED,
+            kind::REPAIR_SENT,
+            kind::REPAIR_OUTCOME,
+            kind::DRIFT_RESOLVED
+        ]
+    );
+    // Sent at 1 s, known at 4 s; the drift lasted from 0 s to 4 s.
+    let zero = ev[0].at_ms;
+    assert_eq!(ev[1].at_ms - zero, 1000);
+    assert_eq!((ev[2].at_ms - zero, ev[2].duration_ms), (4000, Some(3000)));
+    assert_eq!(ev[3].duration_ms, Some(4000));
     assert!(h.open_state(1).is_none());
 }
