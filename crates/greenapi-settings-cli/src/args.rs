@@ -194,7 +194,7 @@ pub fn command() -> Command {
                 .args(fleet_args())
                 .args(fleet::options::selection_args())
                 .args(output_args())
-                .arg(undo_arg("Show what `apply --undo REPORT` would restore (sends nothing)"))
+                .arg(undo_arg("Show what `apply --undo REPORT` would restore (sends nothing; refused, like it, for an instance at another API URL than the report's, and with --only or --limit)"))
                 .arg(
                     Arg::new("detailed-exitcode")
                         .long("detailed-exitcode")
@@ -212,7 +212,7 @@ pub fn command() -> Command {
                 .args(fleet::options::selection_args())
                 .args(fleet::options::apply_args())
                 .args(output_args())
-                .arg(undo_arg("Restore the values a report's instances had before (only fields still at the report's value; others are conflicts, exit 1); --instances CSV for a fleet report"))
+                .arg(undo_arg("Restore the values a report's instances had before (only fields still at the report's value; others are conflicts, exit 1); --instances CSV for a fleet report. Refused (exit 2, nothing sent) when the CSV or the credentials give an instance another API URL than the report's (another environment with the same ids), and with --only, --limit, --batch, --batch-pause, --max-failures or --yes (an undo restores every instance of its report in one run)"))
                 .arg(
                     Arg::new("resume")
                         .long("resume")

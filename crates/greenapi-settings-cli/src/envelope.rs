@@ -187,11 +187,45 @@ pub fn values(mut settings: Value, reveal: bool) -> Value {
     settings
 }
 
-/// Whether an envelope (or any JSON) is that of `formatVersion` 2 or later.
+/// Whether an envelope (or any JSON) is one of the [`FORMAT_VERSION`] this build writes. A
+/// later version is not: it may mean something else by the same keys (see
+/// [`refuse_unknown_version`]).
 pub fn is_envelope(v: &Value) -> bool {
-    v.get("formatVersion")
-        .and_then(Value::as_u64)
-        .is_some_and(|n| n >= FORMAT_VERSION)
+    v.get("formatVersion").and_then(Value::as_u64) == Some(FORMAT_VERSION)
+}
+
+/// Refuses (exit 2) a report with a `formatVersion` this build does not read: a newer build's
+/// report may use the same keys differently, and `--undo` or `--resume` would act on a guess.
+/// A report without the key is of version 1 (the caller decides whether it reads those).
+pub fn refuse_unknown_version(v: &Value, shown: &str) -> Result<(), CliError> {
+    match v.get("formatVersion") {
+        None => Ok(()),
+        Some(n) if n.as_u64() == Some(FORMAT_VERSION) => Ok(()),
+        Some(n) => Err(CliError::usage(format!(
+            "{shown}: a report of formatVersion {}, which this build does not read: it reads formatVersion {FORMAT_VERSION} (and, for --resume, the version-1 reports without formatVersion); use the greenapi-settings that wrote it; nothing was sent",
+            match n {
+                Value::Number(n) => n.to_string(),
+                // Whatever else the file holds there, shown short and escaped.
+                other => crate::terminal::text(&crate::input::clip(&other.to_string())).into_owned(),
+            }
+        ))),
+    }
+}
+
+/// [`refuse_unknown_version`] of the report file at `path`, for a reader that takes a path
+/// (`--resume`). A file that cannot be read or is not JSON passes, and so does standard input
+/// (`-`, which can be read only once): the reader of the report says what is wrong with it.
+pub fn refuse_unknown_version_of(path: &std::path::Path) -> Result<(), CliError> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    let Ok(text) = crate::input::read_capped(path, crate::input::FLEET_FILE_CAP) else {
+        return Ok(());
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(v) => refuse_unknown_version(&v, &path.display().to_string()),
+        Err(_) => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +258,19 @@ mod tests {
         );
         assert!(is_envelope(&env.to_value()));
         assert!(!is_envelope(&json!({"mode": "apply"})));
+    }
+
+    #[test]
+    fn a_report_of_a_later_format_version_is_not_an_envelope_this_build_reads() {
+        let v3 = json!({"formatVersion": 3, "command": "apply", "results": []});
+        assert!(!is_envelope(&v3));
+        let e = refuse_unknown_version(&v3, "r.json").unwrap_err();
+        assert_eq!(e.exit, crate::exit::Exit::Usage);
+        assert!(e.message.contains("formatVersion 3"), "{}", e.message);
+        assert!(e.message.contains("reads formatVersion 2"), "{}", e.message);
+        assert!(refuse_unknown_version(&json!({"formatVersion": "2"}), "r.json").is_err());
+        assert!(refuse_unknown_version(&json!({"formatVersion": 2}), "r.json").is_ok());
+        assert!(refuse_unknown_version(&json!({"mode": "apply"}), "r.json").is_ok());
     }
 
     #[test]

@@ -440,6 +440,308 @@ fn undo_refuses_reports_it_cannot_undo_before_sending_anything() {
     assert_eq!(set_calls(&sb), sets, "nothing was sent");
 }
 
+/// A fleet of `n` (as [`varied_fleet`]), applied [`DESIRED`] with a report: the report's path.
+fn applied_fleet(
+    n: usize,
+    name: &str,
+) -> (BlockingSandbox, std::path::PathBuf, std::path::PathBuf) {
+    let sb = varied_fleet(n);
+    let fleet = csv(&format!("{name}.csv"), &sb);
+    let desired = tmp(&format!("{name}.toml"), DESIRED);
+    let report = desired.with_file_name("report.json");
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    (sb, fleet, report)
+}
+
+#[test]
+fn undo_refuses_selection_batches_failure_budget_and_yes_and_fleet_options_without_instances() {
+    let (sb, fleet, report) = applied_fleet(2, "undo-options");
+    let id = sb.instance_ids()[0].to_string();
+    let before: Vec<Value> = sb
+        .instance_ids()
+        .iter()
+        .map(|i| settings_json(&sb, *i))
+        .collect();
+    let sets = set_calls(&sb);
+    let undo = ["--undo", s(&report), "--instances", s(&fleet)];
+    let with = |cmd: &'static str, extra: &[&'static str]| -> Vec<String> {
+        std::iter::once(cmd)
+            .chain(undo)
+            .chain(extra.iter().copied())
+            .map(str::to_string)
+            .collect()
+    };
+    let only: Vec<String> = with("apply", &["--only"])
+        .into_iter()
+        .chain([id.clone()])
+        .collect();
+    let plan_only: Vec<String> = with("plan", &["--only"]).into_iter().chain([id]).collect();
+    for (args, says) in [
+        (only, "--only does not apply to --undo"),
+        (plan_only, "--only does not apply to --undo"),
+        (with("apply", &["--limit", "1"]), "--limit does not apply"),
+        (with("plan", &["--limit", "1"]), "--limit does not apply"),
+        (with("apply", &["--batch", "1"]), "--batch does not apply"),
+        (
+            with("apply", &["--batch", "1", "--batch-pause", "1s"]),
+            "--batch, --batch-pause do not apply",
+        ),
+        (
+            with("apply", &["--max-failures", "1"]),
+            "--max-failures does not apply",
+        ),
+        (with("apply", &["--yes"]), "--yes does not apply"),
+        // Without --instances, a fleet option is refused as apply refuses it.
+        (
+            vec![
+                "apply".into(),
+                "--undo".into(),
+                s(&report).into(),
+                "--concurrency".into(),
+                "2".into(),
+            ],
+            "only apply to a fleet run",
+        ),
+        (
+            vec![
+                "apply".into(),
+                "--undo".into(),
+                s(&report).into(),
+                "--limit".into(),
+                "1".into(),
+            ],
+            "--limit does not apply",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = cli(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("nothing was sent"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(set_calls(&sb), sets, "nothing was sent");
+    let after: Vec<Value> = sb
+        .instance_ids()
+        .iter()
+        .map(|i| settings_json(&sb, *i))
+        .collect();
+    assert_eq!(after, before);
+}
+
+/// A hand-made report of the single sandbox's instance with these `before` / `after`.
+fn hand_report(
+    sb: &BlockingSandbox,
+    name: &str,
+    before: Value,
+    after: Value,
+) -> std::path::PathBuf {
+    let doc = serde_json::json!({
+        "formatVersion": 2, "command": "apply", "interrupted": false, "summary": {"total": 1},
+        "results": [{"idInstance": greenapi_settings_sandbox::DEFAULT_INSTANCE_ID, "apiUrl": sb.url(),
+            "status": "applied", "before": before, "after": after, "error": null}],
+        "error": null
+    });
+    tmp(name, &doc.to_string())
+}
+
+#[test]
+fn undo_of_a_report_with_snake_case_secret_keys_never_shows_nor_sends_the_live_webhook_token() {
+    const LIVE: &str = "hook-SECRET-live-5f0c1e";
+    let sb = single();
+    default_client(&sb)
+        .set_settings(&SettingsPatch::new().webhook_url_token(LIVE))
+        .unwrap();
+    let sets = set_calls(&sb);
+    // After "y" (not the live value): formerly a conflict quoting the live value as `now`;
+    // after the live value: formerly "x" sent in its place.
+    for (name, after) in [("other.json", "y"), ("live.json", LIVE)] {
+        let report = hand_report(
+            &sb,
+            name,
+            serde_json::json!({"webhook_url_token": "x"}),
+            serde_json::json!({"webhook_url_token": after}),
+        );
+        let written = report.with_file_name("undo.json");
+        for cmd in ["plan", "apply"] {
+            let r = against(
+                &sb,
+                &[cmd, "--undo", s(&report), "--json", "--report", s(&written)],
+            );
+            assert_eq!(r.code, 1, "{cmd} {name}: {}", r.all());
+            let text = format!("{}{}", r.all(), common::read(&written));
+            assert!(
+                !text.contains(LIVE),
+                "{cmd} {name}: the live token in: {text}"
+            );
+            assert!(
+                !text.contains("5f0c1e"),
+                "{cmd} {name}: part of the live token in: {text}"
+            );
+            let result = &r.json()["results"][0];
+            assert_eq!(result["status"], "incomplete", "{result}");
+            assert_eq!(
+                result["notRestored"][0]["field"], "webhookUrlToken",
+                "{result}"
+            );
+            assert_eq!(result["conflicts"], serde_json::json!([]), "{result}");
+            assert_eq!(result["changes"], serde_json::json!([]), "{result}");
+        }
+    }
+    assert_eq!(set_calls(&sb), sets, "nothing was sent");
+    assert_eq!(
+        default_client(&sb).get_settings().unwrap().to_json_value()["webhookUrlToken"],
+        LIVE
+    );
+}
+
+#[test]
+fn undo_refuses_a_report_that_spells_a_field_twice() {
+    let sb = single();
+    let report = hand_report(
+        &sb,
+        "twice.json",
+        serde_json::json!({"webhookUrl": "https://a.example/h", "webhook_url": "https://b.example/h"}),
+        serde_json::json!({"webhookUrl": "", "webhook_url": ""}),
+    );
+    let sets = set_calls(&sb);
+    for cmd in ["plan", "apply"] {
+        let r = against(&sb, &[cmd, "--undo", s(&report)]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.all());
+        assert!(r.stderr.contains("webhookUrl twice"), "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("nothing was sent"), "{cmd}: {}", r.stderr);
+    }
+    assert_eq!(set_calls(&sb), sets);
+}
+
+#[test]
+fn undo_refuses_before_sending_anything_when_an_instance_is_at_another_url_than_in_the_report() {
+    // Two environments with the same ids and tokens; both at the report's `after` values.
+    let (a, _, report) = applied_fleet(2, "url-a");
+    let b = varied_fleet(2);
+    assert_eq!(a.instance_ids(), b.instance_ids());
+    let b_csv = csv("url-b.csv", &b);
+    let desired = tmp("url-b.toml", DESIRED);
+    let r = cli(&["apply", s(&desired), "--instances", s(&b_csv)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let b_now: Vec<Value> = b
+        .instance_ids()
+        .iter()
+        .map(|i| settings_json(&b, *i))
+        .collect();
+    let (sets_a, sets_b) = (set_calls(&a), set_calls(&b));
+    for cmd in ["plan", "apply"] {
+        let r = cli(&[cmd, "--undo", s(&report), "--instances", s(&b_csv)]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.all());
+        assert!(r.stderr.contains("another api_url"), "{cmd}: {}", r.stderr);
+        for id in b.instance_ids() {
+            assert!(r.stderr.contains(&id.to_string()), "{cmd}: {}", r.stderr);
+        }
+        assert!(
+            !r.stderr.contains(&b.url()),
+            "no URL is quoted: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        (set_calls(&a), set_calls(&b)),
+        (sets_a, sets_b),
+        "nothing was sent"
+    );
+    let b_after: Vec<Value> = b
+        .instance_ids()
+        .iter()
+        .map(|i| settings_json(&b, *i))
+        .collect();
+    assert_eq!(b_after, b_now);
+
+    // One instance: a report of sandbox A undone with credentials of sandbox B.
+    let (one_a, one_b) = (single(), single());
+    let desired = tmp("url-single.toml", "stateWebhook = \"yes\"\n");
+    let report = desired.with_file_name("report.json");
+    // B first: the report kept is A's, and B is at its `after` too.
+    for sb in [&one_b, &one_a] {
+        let r = against(sb, &["apply", s(&desired), "--report", s(&report)]);
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+    let rep = common::read_json(&report);
+    assert_eq!(rep["results"][0]["apiUrl"], one_a.url(), "{rep}");
+    let sets_b = set_calls(&one_b);
+    let r = against(&one_b, &["apply", "--undo", s(&report)]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("another API URL"), "{}", r.stderr);
+    assert_eq!(set_calls(&one_b), sets_b, "nothing was sent");
+}
+
+#[test]
+fn undo_refuses_a_report_listing_an_instance_twice_naming_it() {
+    let (sb, fleet, report) = applied_fleet(2, "twice-id");
+    let mut doc = common::read_json(&report);
+    let first = doc["results"][0].clone();
+    let id = first["idInstance"].as_u64().unwrap();
+    doc["results"].as_array_mut().unwrap().push(first);
+    let twice = tmp("twice-id.json", &doc.to_string());
+    let sets = set_calls(&sb);
+    for cmd in ["plan", "apply"] {
+        let r = cli(&[cmd, "--undo", s(&twice), "--instances", s(&fleet)]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.all());
+        assert!(
+            r.stderr
+                .contains(&format!("instance {id} is in the report twice")),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(set_calls(&sb), sets, "nothing was sent");
+}
+
+#[test]
+fn undo_and_resume_refuse_a_report_of_a_later_format_version_saying_which_they_read() {
+    let (sb, fleet, report) = applied_fleet(2, "v3");
+    let mut doc = common::read_json(&report);
+    doc["formatVersion"] = 3.into();
+    let v3 = tmp("v3.json", &doc.to_string());
+    let desired = tmp("v3.toml", DESIRED);
+    let sets = set_calls(&sb);
+    for args in [
+        vec!["apply", "--undo", s(&v3), "--instances", s(&fleet)],
+        vec!["plan", "--undo", s(&v3), "--instances", s(&fleet)],
+        vec![
+            "apply",
+            s(&desired),
+            "--instances",
+            s(&fleet),
+            "--resume",
+            s(&v3),
+        ],
+    ] {
+        let r = cli(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+        assert!(
+            r.stderr.contains("formatVersion 3"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("it reads formatVersion 2"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(set_calls(&sb), sets, "nothing was sent");
+}
+
 // ---- one envelope for every command --------------------------------------------------------
 
 #[test]

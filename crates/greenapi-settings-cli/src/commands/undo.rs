@@ -2,12 +2,20 @@
 //! an earlier `apply` found (its report's `before`), instance by instance.
 //!
 //! The rules, in the order they are applied:
-//! - The report must be an envelope (formatVersion 2) of `apply` or of an earlier undo: only
-//!   those hold `before` / `after`. A fleet report needs `--instances CSV` (the report holds no
-//!   token) naming every instance to undo; a one-instance report works with the usual
-//!   credentials, for that instance only.
-//! - Everything is checked before anything is sent: the report, the instances file, and the
-//!   `before` values as the settings they would be sent as.
+//! - The report must be an envelope (formatVersion 2, not a later one) of `apply` or of an
+//!   earlier undo: only those hold `before` / `after`. Each instance is in it once; its
+//!   fields are read under their API names (a snake_case spelling is the same field; one
+//!   field spelled twice is a broken report). A fleet report needs `--instances CSV` (the
+//!   report holds no token) naming every instance to undo; a one-instance report works with
+//!   the usual credentials, for that instance only.
+//! - An instance is undone only at the `apiUrl` the report read it at: another environment
+//!   may have the same ids (and tokens), and production's `before` values do not belong
+//!   there. A CSV (or credentials) with another URL for an instance of the report refuses the
+//!   whole run (exit 2), like every other input problem.
+//! - The fleet run's selection, batches, failure budget and `--yes` are refused (exit 2): an
+//!   undo restores every instance of its report in one run, and asks no question first.
+//! - Everything is checked before anything is sent: the options, the report, the instances
+//!   file, and the `before` values as the settings they would be sent as.
 //! - Per field, the instance's current value decides: still the report's `after` → restored;
 //!   already the `before` → nothing to do; anything else → someone changed it since: a
 //!   conflict, left alone (status `conflict`, exit 1). A secret setting (`webhookUrlToken`) is never in a report,
@@ -23,7 +31,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::ArgMatches;
-use greenapi_settings::{Client, Plan, SettingsPatch, FIELDS};
+use greenapi_settings::{Client, FieldInfo, Plan, SettingsPatch, FIELDS};
 use serde_json::{json, Map, Value};
 
 use crate::args;
@@ -38,6 +46,17 @@ use crate::style::Style;
 /// Why `webhookUrlToken` is never restored.
 const SECRET_NOT_STORED: &str =
     "a secret setting is never stored in a report: give it in a settings file (apply FILE)";
+
+/// The fleet options an undo refuses, even with `--instances`: it restores every instance of
+/// its report in one run (no selection, batches or failure budget) and asks no question.
+const NOT_WITH_UNDO: [&str; 6] = [
+    "only",
+    "limit",
+    "batch",
+    "batch-pause",
+    "max-failures",
+    "yes",
+];
 
 /// One instance of the report to undo.
 #[derive(Clone, Debug)]
@@ -83,13 +102,23 @@ pub(crate) async fn run(
             )));
         }
     }
-    if m.get_one::<PathBuf>("instances").is_none()
-        && m.value_source("concurrency") == Some(clap::parser::ValueSource::CommandLine)
-    {
-        return Err(CliError::usage(
-            "--concurrency only applies to undoing a fleet report: add --instances CSV; nothing was sent",
-        ));
+    let given: Vec<String> = NOT_WITH_UNDO
+        .iter()
+        .filter(|id| {
+            m.try_contains_id(id).unwrap_or(false)
+                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|id| format!("--{id}"))
+        .collect();
+    if !given.is_empty() {
+        return Err(CliError::usage(format!(
+            "{} {} not apply to --undo: an undo restores every instance of its report in one run (no selection, batches or failure budget) and asks no question; nothing was sent",
+            given.join(", "),
+            if given.len() == 1 { "does" } else { "do" }
+        )));
     }
+    // --concurrency (and a plan's --report) only mean something for a fleet report.
+    args::refuse_fleet_options_alone_except(m, &["report"])?;
     let json_out = args::json_output_wanted(m);
     let entries = load(report)?;
     let report_path = m.get_one::<PathBuf>("report");
@@ -113,6 +142,23 @@ pub(crate) async fn run(
                     "{shown} lacks {} instance(s) of the report ({}): their tokens are needed to undo; nothing was sent",
                     missing.len(),
                     missing.join(", ")
+                )));
+            }
+            // Neither URL is quoted: a misplaced token may sit in the CSV's api_url column.
+            let moved: Vec<String> = entries
+                .iter()
+                .filter(|e| {
+                    instances
+                        .iter()
+                        .any(|i| i.id == e.id && !same_url(&i.api_url, &e.api_url))
+                })
+                .map(|e| e.id.to_string())
+                .collect();
+            if !moved.is_empty() {
+                return Err(moved_error(&format!(
+                    "{shown} gives {} instance(s) of the report ({}) another api_url than the report's apiUrl",
+                    moved.len(),
+                    moved.join(", ")
                 )));
             }
             let todo: Vec<fleet::Instance> = instances
@@ -178,6 +224,14 @@ pub(crate) async fn run(
             let target = conn.resolve_for(purpose).await?;
             let client = &target.client;
             let entry = match entries.as_slice() {
+                [one] if one.id == client.id_instance()
+                    && !same_url(client.api_url(), &one.api_url) =>
+                {
+                    return Err(moved_error(&format!(
+                        "the credentials give instance {} another API URL than the report's apiUrl",
+                        one.id
+                    )))
+                }
                 [one] if one.id == client.id_instance() => one,
                 [one] => {
                     return Err(CliError::usage(format!(
@@ -247,6 +301,7 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
     let text = input::read_capped(path, input::FLEET_FILE_CAP)?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::usage(format!("{shown}: not a report: {e}")))?;
+    envelope::refuse_unknown_version(&v, &shown)?;
     if !envelope::is_envelope(&v) {
         return Err(CliError::usage(format!(
             "{shown}: not a report of formatVersion 2: older reports hold no `before` values, so they cannot be undone; nothing was sent"
@@ -265,29 +320,41 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
         .ok_or_else(|| CliError::usage(format!("{shown}: no results")))?;
     let mut entries = Vec::new();
     let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for r in results {
         let Some(id) = r.get("idInstance").and_then(Value::as_u64) else {
             problems.push(format!("{shown}: a result without idInstance"));
             continue;
         };
-        let object = |k: &str| {
-            r.get(k)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let (mut before, mut after) = (object("before"), object("after"));
+        if !seen.insert(id) {
+            // Which of the two would be undone is a guess: neither is.
+            problems.push(format!(
+                "instance {id} is in the report twice (a report has one result per instance)"
+            ));
+            continue;
+        }
+        let (mut before, mut after) = (
+            canonical(r, "before", id, &mut problems),
+            canonical(r, "after", id, &mut problems),
+        );
         if before.is_empty() {
             continue; // nothing was changed there
         }
+        let Some(api_url) = r.get("apiUrl").and_then(Value::as_str) else {
+            problems.push(format!(
+                "instance {id}: no apiUrl (an undo goes only to where the report read)"
+            ));
+            continue;
+        };
+        // Under API names (see `canonical`), so a secret spelled in snake_case is one too.
         let mut not_restored: Vec<(String, String)> = FIELDS
             .iter()
             .filter(|f| f.secret && before.contains_key(f.name))
             .map(|f| (f.name.to_string(), SECRET_NOT_STORED.to_string()))
             .collect();
-        for (field, _) in &not_restored {
-            before.remove(field);
-            after.remove(field);
+        for f in FIELDS.iter().filter(|f| f.secret) {
+            before.remove(f.name);
+            after.remove(f.name);
         }
         // Field by field: a value of the wrong kind or an unknown field is a broken report
         // (exit 2); a value of the right kind that setSettings refuses cannot be put back.
@@ -329,11 +396,7 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
         }
         entries.push(Entry {
             id,
-            api_url: r
-                .get("apiUrl")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            api_url: api_url.to_string(),
             before,
             after,
             not_restored,
@@ -349,6 +412,36 @@ fn load(path: &Path) -> Result<Vec<Entry>, CliError> {
     Ok(entries)
 }
 
+/// The report's `before` or `after` (`key`) of one result, every known field under its API
+/// name, as `settings_file` reads a settings file: the secret filter and the reads of the
+/// instance's values then see one spelling. A field given under both spellings is a problem
+/// (which one counts would be a guess). Unknown names stay as they are, for the check of the
+/// values to report.
+fn canonical(r: &Value, key: &str, id: u64, problems: &mut Vec<String>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in r.get(key).and_then(Value::as_object).into_iter().flatten() {
+        let name = FieldInfo::find(k).map_or(k.as_str(), |f| f.name);
+        if out.insert(name.to_string(), v.clone()).is_some() {
+            problems.push(format!(
+                "instance {id}: `{key}` gives {name} twice (under its API and its snake_case name)"
+            ));
+        }
+    }
+    out
+}
+
+/// Whether two API URLs are the same (a trailing `/` aside), as `--resume` compares them.
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// The refusal of an undo whose instance is at another URL than its report's.
+fn moved_error(what: &str) -> CliError {
+    CliError::usage(format!(
+        "{what}: an undo puts values back only where the report read them (another environment may have the same ids); nothing was sent"
+    ))
+}
+
 /// Reads the instance and restores each field still at the report's `after`.
 async fn undo_one(
     client: &Client,
@@ -359,6 +452,10 @@ async fn undo_one(
     let mut undone = Undone::default();
     let mut restore = Map::new();
     for (field, before) in &e.before {
+        // `load` leaves none; a secret's value read here must never reach a conflict's `now`.
+        if FieldInfo::find(field).is_none_or(|f| f.secret) {
+            continue;
+        }
         let now = current.get_json(field).unwrap_or(Value::Null);
         if &now == before {
             continue;
