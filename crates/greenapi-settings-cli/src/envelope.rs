@@ -212,22 +212,6 @@ pub fn refuse_unknown_version(v: &Value, shown: &str) -> Result<(), CliError> {
     }
 }
 
-/// [`refuse_unknown_version`] of the report file at `path`, for a reader that takes a path
-/// (`--resume`). A file that cannot be read or is not JSON passes, and so does standard input
-/// (`-`, which can be read only once): the reader of the report says what is wrong with it.
-pub fn refuse_unknown_version_of(path: &std::path::Path) -> Result<(), CliError> {
-    if path.as_os_str() == "-" {
-        return Ok(());
-    }
-    let Ok(text) = crate::input::read_capped(path, crate::input::FLEET_FILE_CAP) else {
-        return Ok(());
-    };
-    match serde_json::from_str::<Value>(&text) {
-        Ok(v) => refuse_unknown_version(&v, &path.display().to_string()),
-        Err(_) => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,7 +150,7 @@ pub(crate) async fn run(
                 .filter(|e| {
                     instances
                         .iter()
-                        .any(|i| i.id == e.id && !same_url(&i.api_url, &e.api_url))
+                        .any(|i| i.id == e.id && !crate::fleet::same_url(&i.api_url, &e.api_url))
                 })
                 .map(|e| e.id.to_string())
                 .collect();
@@ -225,7 +225,7 @@ pub(crate) async fn run(
             let client = &target.client;
             let entry = match entries.as_slice() {
                 [one] if one.id == client.id_instance()
-                    && !same_url(client.api_url(), &one.api_url) =>
+                    && !crate::fleet::same_url(client.api_url(), &one.api_url) =>
                 {
                     return Err(moved_error(&format!(
                         "the credentials give instance {} another API URL than the report's apiUrl",
@@ -428,11 +428,6 @@ fn canonical(r: &Value, key: &str, id: u64, problems: &mut Vec<String>) -> Map<S
         }
     }
     out
-}
-
-/// Whether two API URLs are the same (a trailing `/` aside), as `--resume` compares them.
-fn same_url(a: &str, b: &str) -> bool {
-    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 
 /// The refusal of an undo whose instance is at another URL than its report's.

@@ -295,7 +295,9 @@ fn sorted_by_id(results: Vec<InstanceResult>) -> Vec<InstanceResult> {
         .collect()
 }
 
-fn same_url(a: &str, b: &str) -> bool {
+/// Whether two API URLs are the same (a trailing `/` aside): how `--resume` and `--undo`
+/// match a report's instance with the instances file.
+pub(crate) fn same_url(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 

@@ -565,6 +565,8 @@ pub fn load_resume(
     let text = read_capped(path, FLEET_FILE_CAP)?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::usage(format!("{shown}: not a fleet report: {e}")))?;
+    // A newer build's report may mean other things by the same keys (standard input too).
+    crate::envelope::refuse_unknown_version(&v, &shown)?;
     // Version 2 (the envelope) names the command; version 1 reports had `mode`.
     let command = v.get("command").or_else(|| v.get("mode"));
     if command.and_then(Value::as_str) != Some("apply") {
