@@ -29,7 +29,7 @@ mod support;
 use std::process::ExitCode;
 
 use support::options;
-use support::{concurrent, imported, process_fleet, sequential, table};
+use support::{concurrent, imported, process_fleet, process_watch, sequential, table};
 
 fn main() -> ExitCode {
     let opts = match options::parse() {
@@ -61,6 +61,10 @@ fn main() -> ExitCode {
     let (fleet_rows, processes_ok) = process_fleet::rows(&opts);
     rows.extend(fleet_rows);
 
+    // `watch` across processes (with --watch): one cycle, then a loop with a history.
+    let (watch_rows, watch_ok) = process_watch::rows(&opts);
+    rows.extend(watch_rows);
+
     // The Python side: the binding paired with the Rust client (above, same rounds), then the
     // rows of bench/python_bench.py --json (the binding vs the official SDK, validation).
     rows.extend(seq.python_rows());
@@ -71,7 +75,7 @@ fn main() -> ExitCode {
     ));
 
     table::print(&rows);
-    if in_process_ok && processes_ok {
+    if in_process_ok && processes_ok && watch_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -9,6 +9,8 @@
 //!   in-process fleet run;
 //! - [`process_fleet`]: the fleet across processes (the CLI binary against the sandbox binary),
 //!   built on [`procs`] (starting the sandbox binary, measuring a client process);
+//! - [`process_watch`] (with `--watch`): `watch` across processes, one cycle and a loop of
+//!   cycles with a history (issue 20);
 //! - [`imported`]: the rows measured by the other steps of `scripts/bench`: criterion's means
 //!   and `bench/python_bench.py --json`;
 //! - [`table`]: the rows and the one table on stdout; [`samples`]: the latencies of one loop;
@@ -21,6 +23,7 @@ pub mod floor;
 pub mod imported;
 pub mod options;
 pub mod process_fleet;
+pub mod process_watch;
 pub mod procs;
 pub mod python_worker;
 pub mod samples;

@@ -25,6 +25,9 @@ pub struct Options {
     pub sandbox_bin: Option<PathBuf>,
     /// Also the 20,000-instance fleet across processes (slow: about a minute).
     pub fleet_large: bool,
+    /// Also `watch` across processes: one cycle of 10,000 instances and a loop of 50 cycles
+    /// with a history (about two minutes).
+    pub watch: bool,
 }
 
 impl Options {
@@ -54,6 +57,7 @@ pub fn parse() -> Result<Options, String> {
         cli_bin: None,
         sandbox_bin: None,
         fleet_large: false,
+        watch: false,
     };
     let mut args = args.into_iter().skip(1);
     while let Some(a) = args.next() {
@@ -69,6 +73,7 @@ pub fn parse() -> Result<Options, String> {
             "--cli-bin" => o.cli_bin = Some(PathBuf::from(value(&a)?)),
             "--sandbox-bin" => o.sandbox_bin = Some(PathBuf::from(value(&a)?)),
             "--fleet-large" => o.fleet_large = true,
+            "--watch" => o.watch = true,
             "--fleet-instances" => o.fleet_instances = parsed(&a, value(&a)?)?,
             "--fleet-concurrency" => o.fleet_concurrency = parsed(&a, value(&a)?)?,
             "--fleet-latency-ms" => {

@@ -53,7 +53,7 @@ pub fn rows(opts: &Options) -> (Vec<Row>, bool) {
 
 /// The binary `given`, or `name` next to this bench's directory (`target/release/`), if it
 /// is a file.
-fn binary(given: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
+pub fn binary(given: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|p| Some(p.parent()?.parent()?.to_path_buf()));
