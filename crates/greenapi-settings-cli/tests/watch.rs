@@ -672,3 +672,46 @@ fn a_repair_in_flight_when_the_process_is_killed_is_in_the_history() {
     assert!(kinds.contains(&"repairSent".to_string()), "{kinds:?}");
     assert!(!kinds.contains(&"repairOutcome".to_string()), "{kinds:?}");
 }
+
+#[test]
+fn an_instance_dropped_from_the_instances_file_is_no_longer_open_in_the_history() {
+    let sb = fast(2);
+    let ids = sb.instance_ids();
+    let fleet = csv("watch-drop.csv", &sb);
+    let file = tmp("watch-drop.toml", DESIRED);
+    let mut w = Watch::start(&[
+        s(&file),
+        "--instances",
+        s(&fleet),
+        "--every",
+        "1s",
+        "--spread",
+        "0",
+    ]);
+    w.until("cycle", 1, Duration::from_secs(30));
+    // Only the first instance stays.
+    std::fs::write(
+        &fleet,
+        format!(
+            "id,token,api_url\n{},{},{}\n",
+            ids[0],
+            generated_token(ids[0]),
+            sb.url()
+        ),
+    )
+    .unwrap();
+    w.signal("-HUP");
+    w.until("reloaded", 1, Duration::from_secs(30));
+    let before = w.events("cycle").len();
+    w.until("cycle", before + 1, Duration::from_secs(30));
+    w.signal("-TERM");
+    assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    use greenapi_settings_cli::watch::history::query::{Filter, HistoryReader};
+    let (open, _) = HistoryReader::open(&w.history)
+        .unwrap()
+        .open_now(&Filter::default())
+        .unwrap();
+    let open_ids: Vec<u64> = open.iter().map(|d| d.instance).collect();
+    assert!(open_ids.iter().all(|i| *i == ids[0]), "{open_ids:?}");
+    assert!(!open_ids.is_empty());
+}

@@ -58,6 +58,16 @@ pub trait Sink {
     fn prune(&mut self, _keep: Duration, _now: SystemTime) -> Result<u64, CliError> {
         Ok(0)
     }
+    /// Closes what is open for instances not in `watched` (they left the instances file);
+    /// returns how many instances were closed.
+    fn forget_others(
+        &mut self,
+        _cycle: i64,
+        _watched: &std::collections::BTreeSet<u64>,
+        _now: SystemTime,
+    ) -> Result<usize, CliError> {
+        Ok(0)
+    }
 }
 
 /// No history (`--no-history`).
@@ -96,6 +106,14 @@ impl Sink for history::History {
     }
     fn prune(&mut self, keep: Duration, now: SystemTime) -> Result<u64, CliError> {
         history::History::prune(self, keep, now)
+    }
+    fn forget_others(
+        &mut self,
+        cycle: i64,
+        watched: &std::collections::BTreeSet<u64>,
+        now: SystemTime,
+    ) -> Result<usize, CliError> {
+        history::History::forget_others(self, history::CycleId(cycle), watched, now)
     }
 }
 
@@ -358,10 +376,18 @@ async fn run_with(
         repair: o.repair.is_some(),
     });
     let mut last;
+    let mut members_checked = false;
     loop {
         let started = SystemTime::now();
         let cycle_start = tokio::time::Instant::now();
         let cycle_id = sink.start_cycle(started)?;
+        // At the first cycle and after each reload: what is open for instances that left the
+        // instances file is closed, not reported open forever.
+        if !members_checked {
+            let watched = fleet.members.iter().map(|(id, _)| *id).collect();
+            sink.forget_others(cycle_id, &watched, started)?;
+            members_checked = true;
+        }
         let mut summary = CycleSummary {
             started: Some(started),
             instances: fleet.members.len(),
@@ -455,7 +481,9 @@ async fn run_with(
                 () = tokio::time::sleep_until(next) => break,
                 _ = stop.wait_for(|s| *s >= cycle::STOP) => break,
                 () = hup.notified() => {
-                    reload(&o, conn, &mut fleet, &mut backoff, &mut refused_stamp, true).await;
+                    if reload(&o, conn, &mut fleet, &mut backoff, &mut refused_stamp, true).await {
+                        members_checked = false;
+                    }
                 }
                 () = tokio::time::sleep(Duration::from_secs(5)) => metrics.beat(),
             }
@@ -513,7 +541,7 @@ fn count(s: &mut CycleSummary, state: InstanceState) {
 
 /// Re-reads the files. A failure keeps the old fleet and is logged once per version of the
 /// files (not every cycle); a success starts every instance's backoff afresh (un-parking
-/// those parked after an auth error).
+/// those parked after an auth error). Returns whether the files took effect.
 async fn reload(
     o: &Options,
     conn: &ConnArgs,
@@ -521,10 +549,10 @@ async fn reload(
     backoff: &mut BTreeMap<u64, Backoff>,
     refused: &mut Option<Stamp>,
     asked: bool,
-) {
+) -> bool {
     let now = stamp(o);
     if !asked && refused.as_ref() == Some(&now) {
-        return;
+        return false;
     }
     match load(o, conn).await {
         Ok(new) => {
@@ -534,6 +562,7 @@ async fn reload(
             *fleet = new;
             backoff.clear();
             *refused = None;
+            true
         }
         Err(e) => {
             log::event(log::Event::ReloadRefused {
@@ -542,6 +571,7 @@ async fn reload(
             });
             *refused = Some(now);
             // The old files' stamp stays, so an unchanged broken file is not retried.
+            false
         }
     }
 }

@@ -50,6 +50,9 @@ use events::{ms, NewEvent, OpenDrift, OpenState};
 use schema::db_error;
 use secret::KeyFile;
 
+/// The outcome of what was open for an instance that left the instances file.
+pub const REMOVED: &str = "instanceRemoved";
+
 /// A cycle's row id in the history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CycleId(pub i64);
@@ -298,6 +301,82 @@ impl History {
             )
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Closes what is open (drifts, an outage) for the instances not in `watched`: they left
+    /// the instances file, so nothing will ever read them right again. Each open drift gets a
+    /// `driftResolved` event with the outcome `instanceRemoved`, each outage a `reachable`
+    /// event with the same outcome, in one transaction; returns how many instances were
+    /// closed.
+    pub fn forget_others(
+        &mut self,
+        cycle: CycleId,
+        watched: &std::collections::BTreeSet<u64>,
+        now: SystemTime,
+    ) -> Result<usize, CliError> {
+        let mut gone: Vec<u64> = self
+            .open
+            .keys()
+            .filter(|id| !watched.contains(id))
+            .copied()
+            .collect();
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        gone.sort_unstable();
+        let at = ms(now);
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            for id in &gone {
+                let instance = id_sql(*id).map_err(|_| rusqlite::Error::InvalidQuery)?;
+                let state = &self.open[id];
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO events (cycle, instance, at_ms, kind, field, first_seen_ms,
+                        duration_ms, outcome, error_kind, record_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3)",
+                )?;
+                for d in &state.drifts {
+                    insert.execute(params![
+                        cycle.0,
+                        instance,
+                        at,
+                        events::kind::DRIFT_RESOLVED,
+                        d.field,
+                        d.first_seen_ms,
+                        (at - d.first_seen_ms).max(0),
+                        REMOVED,
+                        Option::<String>::None
+                    ])?;
+                }
+                if let Some((kind, since)) = &state.unreachable {
+                    insert.execute(params![
+                        cycle.0,
+                        instance,
+                        at,
+                        events::kind::REACHABLE,
+                        Option::<String>::None,
+                        Option::<i64>::None,
+                        (at - since).max(0),
+                        REMOVED,
+                        kind
+                    ])?;
+                }
+                tx.execute(
+                    "DELETE FROM open_drifts WHERE instance = ?1",
+                    params![instance],
+                )?;
+                tx.execute(
+                    "DELETE FROM unreachable WHERE instance = ?1",
+                    params![instance],
+                )?;
+            }
+            tx.commit()
+        })();
+        result.map_err(|e| self.err(e))?;
+        for id in &gone {
+            self.open.remove(id);
+        }
+        Ok(gone.len())
     }
 
     /// Deletes events and cycles older than `keep` before `now` (`--keep`), in one

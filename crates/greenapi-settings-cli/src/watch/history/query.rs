@@ -14,6 +14,10 @@ use super::schema::{self, db_error};
 use super::secret::shown;
 use crate::exit::CliError;
 
+/// The most events `history` reads at once (about 100 MB in memory at most): more is an
+/// error asking for a narrower filter, not an answer that never comes.
+pub const MAX_EVENTS: u64 = 500_000;
+
 /// Which events to read.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -235,6 +239,22 @@ impl HistoryReader {
         run().map_err(|e| self.err(e))
     }
 
+    /// How many events match `f`.
+    pub fn count(&self, f: &Filter) -> Result<u64, CliError> {
+        let instance = f.instance.map(|i| i64::try_from(i).unwrap_or(-1));
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM events
+                 WHERE (?1 IS NULL OR instance = ?1) AND (?2 IS NULL OR at_ms >= ?2)
+                   AND (?3 IS NULL OR field = ?3
+                        OR instr(',' || fields || ',', ',' || ?3 || ',') > 0)",
+                params![instance, f.since_ms, f.setting],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
     /// Drifts and outages open now, for the instance and setting of `f`.
     pub fn open_now(&self, f: &Filter) -> Result<(Vec<OpenDriftNow>, Vec<OutageNow>), CliError> {
         let instance = f.instance.map(|i| i64::try_from(i).unwrap_or(-1));
@@ -317,8 +337,20 @@ impl HistoryReader {
         run().map_err(|e| self.err(e))
     }
 
-    /// Everything `history` shows for `f`.
+    /// Everything `history` shows for `f`, refused (exit 2) when more than [`MAX_EVENTS`]
+    /// events match: they are read into memory for the summaries.
     pub fn report(&self, f: &Filter) -> Result<Report, CliError> {
+        self.report_capped(f, MAX_EVENTS)
+    }
+
+    /// [`report`](Self::report) with the cap `cap`.
+    pub fn report_capped(&self, f: &Filter, cap: u64) -> Result<Report, CliError> {
+        let matching = self.count(f)?;
+        if matching > cap {
+            return Err(CliError::usage(format!(
+                "{matching} events match, more than the {cap} `history` reads at once; narrow them with --since, --instance or --setting (or drop old ones with watch --keep)"
+            )));
+        }
         let events = self.events(f)?;
         let (open_drifts, unreachable) = self.open_now(f)?;
         let cycles = self.cycles(f.since_ms)?;

@@ -658,3 +658,72 @@ fn a_repair_told_in_two_records_is_one_send_and_one_outcome() {
     assert_eq!(ev[3].duration_ms, Some(4000));
     assert!(h.open_state(1).is_none());
 }
+
+#[test]
+fn a_history_too_large_to_read_at_once_is_a_clear_error_asking_to_narrow_it() {
+    let d = scratch("cap");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    for id in 1..=4 {
+        h.record(c, &drifted(id, 0, "no")).unwrap();
+    }
+    drop(h);
+    let reader = HistoryReader::open(&path).unwrap();
+    assert_eq!(reader.count(&Filter::default()).unwrap(), 4);
+    let e = reader.report_capped(&Filter::default(), 3).unwrap_err();
+    assert_eq!(e.exit, Exit::Usage);
+    assert!(
+        e.message.starts_with("4 events match, more than the 3"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("--since"), "{}", e.message);
+    let narrow = Filter {
+        instance: Some(1),
+        ..Filter::default()
+    };
+    assert_eq!(reader.report_capped(&narrow, 3).unwrap().events.len(), 1);
+}
+
+#[test]
+fn an_instance_that_left_the_instances_file_has_nothing_open_any_more() {
+    let d = scratch("forget");
+    let path = d.join("h.sqlite3");
+    let mut h = History::open(&path).unwrap();
+    let c = h.start_cycle(t(0)).unwrap();
+    h.record(c, &drifted(1, 0, "no")).unwrap();
+    h.record(c, &drifted(2, 0, "no")).unwrap();
+    h.record(c, &unreachable(3, 0, "transport")).unwrap();
+    let c = h.start_cycle(t(60)).unwrap();
+    let watched: std::collections::BTreeSet<u64> = [1].into();
+    assert_eq!(h.forget_others(c, &watched, t(60)).unwrap(), 2);
+    assert!(h.open_state(2).is_none() && h.open_state(3).is_none());
+    assert!(h.open_state(1).is_some());
+    // Again: nothing left to close.
+    assert_eq!(h.forget_others(c, &watched, t(61)).unwrap(), 0);
+    drop(h);
+    let reader = HistoryReader::open(&path).unwrap();
+    let (drifts, outages) = reader.open_now(&Filter::default()).unwrap();
+    assert_eq!(drifts.iter().map(|d| d.instance).collect::<Vec<_>>(), [1]);
+    assert!(outages.is_empty(), "{outages:?}");
+    let closed: Vec<(u64, String, Option<String>)> = events_of(&path)
+        .into_iter()
+        .filter(|e| e.outcome.as_deref() == Some(REMOVED))
+        .map(|e| (e.instance, e.kind, e.field))
+        .collect();
+    assert_eq!(
+        closed,
+        [
+            (
+                2,
+                kind::DRIFT_RESOLVED.to_string(),
+                Some("incomingWebhook".into())
+            ),
+            (3, kind::REACHABLE.to_string(), None)
+        ]
+    );
+    // Reopened, the mirror agrees with the tables.
+    let h = History::open(&path).unwrap();
+    assert!(h.open_state(2).is_none() && h.open_state(3).is_none());
+}
