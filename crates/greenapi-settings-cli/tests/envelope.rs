@@ -882,3 +882,52 @@ fn output_text_is_the_default_and_json_and_output_json_are_one_flag() {
     let r = against(&sb, &["get", "--json", "--output", "json"]);
     assert_eq!(r.code, 2, "the two at once are a usage error: {}", r.all());
 }
+
+#[test]
+fn a_resumed_canary_keeps_the_earlier_instances_in_its_report_so_undo_restores_them_all() {
+    let sb = varied_fleet(2);
+    let ids = sb.instance_ids();
+    let originals: Vec<Value> = ids.iter().map(|id| settings_json(&sb, *id)).collect();
+    let fleet = csv("canary-chain.csv", &sb);
+    let desired = tmp("canary-chain.toml", DESIRED);
+    let first = desired.with_file_name("first.json");
+    let second = desired.with_file_name("second.json");
+    let (a, b) = (ids[0].to_string(), ids[1].to_string());
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--only",
+        &a,
+        "--report",
+        s(&first),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = cli(&[
+        "apply",
+        s(&desired),
+        "--instances",
+        s(&fleet),
+        "--resume",
+        s(&first),
+        "--only",
+        &b,
+        "--report",
+        s(&second),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rep = common::read_json(&second);
+    let in_report: Vec<u64> = rep["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["idInstance"].as_u64().unwrap())
+        .collect();
+    assert_eq!(in_report, ids, "{rep}");
+    let r = cli(&["apply", "--undo", s(&second), "--instances", s(&fleet)]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for (id, original) in ids.iter().zip(&originals) {
+        assert_eq!(&settings_json(&sb, *id), original, "instance {id}");
+    }
+}

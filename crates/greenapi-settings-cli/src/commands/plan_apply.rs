@@ -310,6 +310,20 @@ async fn fleet_command(
         Some(p) => fleet::load_resume(p, &desired_doc)?,
         None => Default::default(),
     };
+    // Results carried over from --resume for instances this run's selection leaves out stay
+    // in the new report as they were: the chain of reports keeps them for --undo and for a
+    // later --resume (which checks each against the instances file again).
+    let left_out: Vec<InstanceResult> = {
+        let selected: std::collections::HashSet<u64> = instances.iter().map(|i| i.id).collect();
+        done.values()
+            .filter(|r| !selected.contains(&r.id))
+            .cloned()
+            .map(|mut r| {
+                r.from_previous_run = true;
+                r
+            })
+            .collect()
+    };
     let report_path = m.get_one::<PathBuf>("report");
     if let Some(path) = report_path {
         fleet::check_report_path(path)?;
@@ -366,6 +380,10 @@ async fn fleet_command(
     )
     .await;
     let mut report = report?;
+    if !left_out.is_empty() {
+        report.results.extend(left_out);
+        report.results.sort_by_key(|r| r.id);
+    }
     report.desired = desired_doc;
     report.selection = selection.describe(selected, in_file);
     report.settings_file = Some(file.shown.clone());
