@@ -80,14 +80,7 @@ pub(crate) fn refuse_connection_options(
     m: &ArgMatches,
     why: &str,
 ) -> Result<(), CliError> {
-    let given: Vec<String> = CONNECTION_IDS
-        .into_iter()
-        .filter(|id| {
-            m.try_contains_id(id).unwrap_or(false)
-                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
-        })
-        .map(|id| format!("--{id}"))
-        .collect();
+    let given = on_command_line(m, CONNECTION_IDS);
     if given.is_empty() {
         return Ok(());
     }
@@ -97,6 +90,18 @@ pub(crate) fn refuse_connection_options(
         if given.len() == 1 { "does" } else { "do" },
         if given.len() == 1 { "it" } else { "them" }
     )))
+}
+
+/// The options of `ids` that `m` has from the command line (not defaults or the
+/// environment), as `--id`.
+fn on_command_line<'a>(m: &ArgMatches, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    ids.into_iter()
+        .filter(|id| {
+            m.try_contains_id(id).unwrap_or(false)
+                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|id| format!("--{id}"))
+        .collect()
 }
 
 /// The command line, with one `set` flag per writable setting of the spec.
@@ -473,17 +478,14 @@ pub(crate) fn refuse_fleet_options_alone_except(
     {
         return Ok(());
     }
-    let given: Vec<String> = ["report", "concurrency"]
-        .into_iter()
-        .chain(fleet::options::SELECTION_IDS)
-        .chain(fleet::options::APPLY_IDS)
-        .filter(|id| !allowed.contains(id))
-        .filter(|id| {
-            m.try_contains_id(id).unwrap_or(false)
-                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
-        })
-        .map(|id| format!("--{id}"))
-        .collect();
+    let given = on_command_line(
+        m,
+        ["report", "concurrency"]
+            .into_iter()
+            .chain(fleet::options::SELECTION_IDS)
+            .chain(fleet::options::APPLY_IDS)
+            .filter(|id| !allowed.contains(id)),
+    );
     if given.is_empty() {
         return Ok(());
     }

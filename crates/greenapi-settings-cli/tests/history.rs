@@ -522,23 +522,9 @@ fn all_events(path: &Path) -> Vec<Row> {
 }
 
 fn assert_sound(path: &Path) -> usize {
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
-    let dups: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM events
-               GROUP BY instance, at_ms, kind, coalesce(field, '') HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(dups, 0, "an event was recorded twice");
-    all_events(path).len()
+    let n = common::assert_history_sound(path) as usize;
+    assert_eq!(n, all_events(path).len());
+    n
 }
 
 #[test]

@@ -553,28 +553,6 @@ fn an_instance_whose_repairs_fail_every_cycle_is_backed_off() {
     assert!(parked >= 3, "{cycles:?}");
 }
 
-/// `PRAGMA integrity_check` is ok and no event is there twice; returns the number of events.
-fn assert_sound(path: &std::path::Path) -> i64 {
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
-    let dups: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM events
-               GROUP BY instance, at_ms, kind, coalesce(field, '') HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(dups, 0, "an event was recorded twice");
-    conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-        .unwrap()
-}
-
 #[test]
 fn kill_9_at_random_moments_of_cycles_leaves_a_history_that_opens_and_the_loop_goes_on() {
     // Settings drift back 300 ms after each repair: every cycle has events to write.
@@ -614,7 +592,7 @@ fn kill_9_at_random_moments_of_cycles_leaves_a_history_that_opens_and_the_loop_g
         std::thread::sleep(after);
         w.child.kill().unwrap(); // SIGKILL
         w.child.wait().unwrap();
-        let now = assert_sound(&history);
+        let now = common::assert_history_sound(&history);
         assert!(
             now >= events,
             "round {round}: events went from {events} to {now}"
@@ -627,7 +605,7 @@ fn kill_9_at_random_moments_of_cycles_leaves_a_history_that_opens_and_the_loop_g
     w.until("cycle", 2, Duration::from_secs(60));
     w.signal("-TERM");
     assert_eq!(w.exit(Duration::from_secs(35)), 0);
-    assert!(assert_sound(&history) > events);
+    assert!(common::assert_history_sound(&history) > events);
 }
 
 #[test]

@@ -47,6 +47,7 @@ pub use fds::{ensure_open_files, needed as open_files_needed, RESERVE as OPEN_FI
 pub use progress::suspended;
 pub use report::{check_report_path, load_resume, InstanceResult, Report, Status, VerifySummary};
 pub use select::Selection;
+pub(crate) use workers::pool;
 pub use workers::{for_each, for_each_until, Outcome, INTERRUPT_GRACE};
 
 /// One line of the instances file: `id,token,api_url`.

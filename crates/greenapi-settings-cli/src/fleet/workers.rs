@@ -152,17 +152,7 @@ where
     let total = instances.len();
     let limit = concurrency.max(1);
     super::fds::ensure_open_files(limit)?;
-    // A placeholder whose only use is its connection pool, shared by every instance's client.
-    // Each instance in flight holds at most one connection: more idle ones are never needed.
-    let base = conn
-        .tune(
-            Client::builder()
-                .api_url("http://127.0.0.1")
-                .id_instance(1)
-                .api_token("pool-placeholder")
-                .pool_max_idle_per_host(limit),
-        )
-        .build()?;
+    let base = pool(conn, limit)?;
     let mut progress = Progress::start(total);
     // Instances `..next` have been started (or settled without starting); `in_flight` of them
     // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`. Instances
@@ -304,4 +294,19 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// A placeholder client whose only use is its connection pool, shared by every instance's
+/// client of a fleet run or a `watch` (`share_connections_with`), with `conn`'s timeout and
+/// retries. Each instance in flight holds at most one connection: more than `concurrency`
+/// idle ones are never needed.
+pub(crate) fn pool(conn: &ConnArgs, concurrency: usize) -> Result<Client, Error> {
+    conn.tune(
+        Client::builder()
+            .api_url("http://127.0.0.1")
+            .id_instance(1)
+            .api_token("pool-placeholder")
+            .pool_max_idle_per_host(concurrency),
+    )
+    .build()
 }

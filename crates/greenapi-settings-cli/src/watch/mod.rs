@@ -275,15 +275,7 @@ async fn load(o: &Options, conn: &ConnArgs) -> Result<Fleet, CliError> {
     layers::check_overrides_known(&file, &ids, &shown)?;
     let desired = layers::resolve_fleet(&file, &ids, &process_env)?;
     // One connection pool for the fleet, as fleet runs have; each client paces itself.
-    let base = conn
-        .tune(
-            Client::builder()
-                .api_url("http://127.0.0.1")
-                .id_instance(1)
-                .api_token("pool-placeholder")
-                .pool_max_idle_per_host(o.concurrency),
-        )
-        .build()?;
+    let base = fleet::pool(conn, o.concurrency)?;
     // Shared resolutions stay shared (one patch for a fleet without overrides).
     let mut patches: BTreeMap<*const layers::Resolved, Arc<SettingsPatch>> = BTreeMap::new();
     let mut members = Vec::with_capacity(instances.len());

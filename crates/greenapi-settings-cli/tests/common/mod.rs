@@ -291,3 +291,28 @@ pub fn http(status: &str, headers: &str, body: &str) -> String {
         body.len()
     )
 }
+
+// ---- the watch history ---------------------------------------------------------------------
+
+/// The history database at `path` passes `PRAGMA integrity_check` and holds no event twice
+/// (same instance, time, kind and field); returns how many events it holds.
+pub fn assert_history_sound(path: &Path) -> u64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let dups: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM events
+               GROUP BY instance, at_ms, kind, coalesce(field, '') HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dups, 0, "an event was recorded twice");
+    conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64
+}

@@ -8,13 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use greenapi_settings::facts;
-use greenapi_settings_sandbox::generated_token;
 
 use super::floor::FloorClient;
 use super::options::Options;
 use super::procs;
 use super::samples::Samples;
-use super::setup::{current_thread_runtime, generated_ids, FLEET_RUNS};
+use super::setup::{current_thread_runtime, FLEET_RUNS};
 use super::table::{fmt_dur, Row};
 
 /// The fleet across processes, the CLI binary against the sandbox binary: 2,000 instances at
@@ -80,30 +79,10 @@ fn process_fleet(
         "loopback: fleet across processes ({who}): {instances} instances, concurrency {concurrency}, {} ms ...",
         latency.as_millis()
     );
-    let sandbox = procs::SandboxProc::start(
-        sandbox_bin,
-        &[
-            "--instances".into(),
-            instances.to_string(),
-            "--latency-ms".into(),
-            latency.as_millis().to_string(),
-            // The client's pool may hold more connections than instances in flight (a
-            // request that finds none idle opens one while another is being given back);
-            // at the sandbox's cap, further connects would wait for an idle one to time out.
-            "--max-connections".into(),
-            (concurrency * 4).max(4_096).to_string(),
-        ],
-    )?;
-    let dir = std::env::temp_dir().join(format!("greenapi-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let csv = dir.join("fleet.csv");
+    let setup = procs::FleetSetup::start(sandbox_bin, instances, concurrency, latency, "bench")?;
+    let (sandbox, dir, csv) = (&setup.sandbox, &setup.dir, &setup.csv);
     let desired = dir.join("desired.json");
     let report = dir.join("report.json");
-    let mut text = String::with_capacity(instances * 64);
-    for id in generated_ids(instances as u64) {
-        text.push_str(&format!("{id},{},{}\n", generated_token(id), sandbox.url));
-    }
-    std::fs::write(&csv, text).map_err(|e| e.to_string())?;
     std::fs::write(&desired, facts::SET_SETTINGS_EXAMPLE_BODY).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     let mut ok = true;
@@ -117,7 +96,7 @@ fn process_fleet(
         cmd.arg("apply")
             .arg(&desired)
             .arg("--instances")
-            .arg(&csv)
+            .arg(csv)
             .args(["--concurrency", &concurrency.to_string()])
             .arg("--report")
             .arg(&report);
@@ -193,8 +172,7 @@ fn process_fleet(
             )
         });
     }
-    drop(sandbox);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(setup);
     Ok((rows, ok))
 }
 

@@ -10,13 +10,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use greenapi_settings_sandbox::generated_token;
-
 use super::cpu;
 use super::options::Options;
 use super::procs;
 use super::samples::Samples;
-use super::setup::generated_ids;
 use super::table::{fmt_dur, Row};
 
 /// Cycles of the loop run.
@@ -67,28 +64,11 @@ fn run(
         "loopback: watch across processes: {instances} instances, concurrency {concurrency}, {} ms ...",
         latency.as_millis()
     );
-    let sandbox = procs::SandboxProc::start(
-        sandbox_bin,
-        &[
-            "--instances".into(),
-            instances.to_string(),
-            "--latency-ms".into(),
-            latency.as_millis().to_string(),
-            "--max-connections".into(),
-            (concurrency * 4).max(4_096).to_string(),
-        ],
-    )?;
-    let dir = std::env::temp_dir().join(format!("greenapi-watch-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let csv = dir.join("fleet.csv");
+    let setup = procs::FleetSetup::start(sandbox_bin, instances, concurrency, latency, "watch")?;
+    let (dir, csv) = (&setup.dir, &setup.csv);
     // One setting that every fresh instance has otherwise: one drift event per instance.
     let desired = dir.join("desired.toml");
     let history = dir.join("history.sqlite3");
-    let mut text = String::with_capacity(instances * 64);
-    for id in generated_ids(instances as u64) {
-        text.push_str(&format!("{id},{},{}\n", generated_token(id), sandbox.url));
-    }
-    std::fs::write(&csv, text).map_err(|e| e.to_string())?;
     std::fs::write(&desired, "incomingWebhook = \"yes\"\n").map_err(|e| e.to_string())?;
     let waves = instances.div_ceil(concurrency) as u32;
     let ideal = latency * waves;
@@ -97,7 +77,7 @@ fn run(
         cmd.arg("watch")
             .arg(&desired)
             .arg("--instances")
-            .arg(&csv)
+            .arg(csv)
             .args(["--concurrency", &conc, "--spread", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null());
@@ -174,13 +154,12 @@ fn run(
     }
     let status = child.wait().map_err(|e| e.to_string())?;
     let cpu = cpu::children_cpu_secs() - cpu_before;
-    drop(sandbox);
     let db_bytes: u64 = ["", "-wal"]
         .iter()
         .filter_map(|s| std::fs::metadata(format!("{}{s}", history.display())).ok())
         .map(|m| m.len())
         .sum();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(setup);
     if cycles.len() < LOOP_CYCLES {
         return Err(format!(
             "the loop logged {} of {LOOP_CYCLES} cycles (exit {status:?})",

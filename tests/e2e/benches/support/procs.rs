@@ -48,6 +48,60 @@ impl Drop for SandboxProc {
     }
 }
 
+/// The sandbox binary serving `instances` generated instances (`latency` on every answer,
+/// room for `concurrency` clients' connections) and a scratch directory holding their
+/// instances file, removed when dropped.
+pub struct FleetSetup {
+    pub sandbox: SandboxProc,
+    pub dir: std::path::PathBuf,
+    pub csv: std::path::PathBuf,
+}
+
+impl FleetSetup {
+    pub fn start(
+        sandbox_bin: &Path,
+        instances: usize,
+        concurrency: usize,
+        latency: Duration,
+        name: &str,
+    ) -> Result<FleetSetup, String> {
+        let sandbox = SandboxProc::start(
+            sandbox_bin,
+            &[
+                "--instances".into(),
+                instances.to_string(),
+                "--latency-ms".into(),
+                latency.as_millis().to_string(),
+                // The client's pool may hold more connections than instances in flight (a
+                // request that finds none idle opens one while another is being given back);
+                // at the sandbox's cap, further connects would wait for an idle one to time
+                // out.
+                "--max-connections".into(),
+                (concurrency * 4).max(4_096).to_string(),
+            ],
+        )?;
+        let dir = std::env::temp_dir().join(format!("greenapi-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let csv = dir.join("fleet.csv");
+        let mut text = String::with_capacity(instances * 64);
+        for id in super::setup::generated_ids(instances as u64) {
+            text.push_str(&format!(
+                "{id},{},{}\n",
+                greenapi_settings_sandbox::generated_token(id),
+                sandbox.url
+            ));
+        }
+        std::fs::write(&csv, text).map_err(|e| e.to_string())?;
+        Ok(FleetSetup { sandbox, dir, csv })
+    }
+}
+
+impl Drop for FleetSetup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// What one measured process did.
 pub struct Measured {
     pub wall: Duration,
