@@ -242,8 +242,11 @@ pub fn open_read_only(path: &Path) -> Result<Connection, CliError> {
 }
 
 /// A connection that may rebuild the WAL's index (in the `-shm` file that the killed writer
-/// left) but changes nothing else: the file must exist (no CREATE), `query_only` refuses every
-/// write, and closing it does not checkpoint the WAL into the database.
+/// left) but adds nothing: the file must exist (no CREATE), `query_only` refuses every
+/// write, and closing it does not checkpoint the WAL into the database. SQLite may still
+/// finish what the killed writer was doing when it died on close (switching the file from
+/// WAL back to rollback mode copies the WAL it had committed into the file): the data stays
+/// what the writer committed.
 fn recovering(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
