@@ -74,33 +74,12 @@ pub async fn run(
     let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
     let repair = run.repair.map(|o| Arc::new(o.cancel_flag(cancel)));
     let (records, mut received) = tokio::sync::mpsc::unbounded_channel();
+    // An instance's task exists only while it is in flight (at most `concurrency` of them,
+    // each holding a permit): a task per instance waiting for its turn cost ~5 KB each, 50 MB
+    // of a 10,000-instance watch (measured: peak RSS 154 MB, 103 MB for one cycle).
+    let mut jobs = run.jobs.into_iter().enumerate().peekable();
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, job) in run.jobs.into_iter().enumerate() {
-        let at = start + offset(i, n, run.spread);
-        let permits = permits.clone();
-        let mut stop = stop.clone();
-        let repair = repair.clone();
-        let records = records.clone();
-        tasks.spawn(async move {
-            // Not started when the stop comes while waiting for its turn.
-            tokio::select! {
-                () = tokio::time::sleep_until(at) => {}
-                _ = stop.wait_for(|s| *s >= STOP) => return,
-            }
-            let _permit = tokio::select! {
-                p = permits.acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                _ = stop.wait_for(|s| *s >= STOP) => return,
-            };
-            if *stop.borrow() >= STOP {
-                return;
-            }
-            work(&job, repair.as_deref(), &stop, &records).await;
-        });
-    }
-    drop(records);
+    let for_tasks = stop.clone();
     let mut deadline: Option<tokio::time::Instant> = None;
     let mut level = *stop.borrow();
     let mut stopped = level >= STOP;
@@ -111,14 +90,36 @@ pub async fn run(
     let mut listening = level < STOP_NOW;
     let mut tick = tokio::time::interval(BEAT);
     loop {
+        let next_at = jobs
+            .peek()
+            .filter(|_| !stopped)
+            .map(|(i, _)| start + offset(*i, n, run.spread));
+        if next_at.is_none() && tasks.is_empty() {
+            break;
+        }
         let seen = level;
+        let free = permits.clone();
         tokio::select! {
             // Records first: a task's records are all sent before it ends.
             biased;
             Some(record) = received.recv() => on_record(record),
-            joined = tasks.join_next() => if joined.is_none() {
-                break;
-            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            // The next instance's turn has come and one in flight has finished.
+            permit = async move {
+                if let Some(at) = next_at {
+                    tokio::time::sleep_until(at).await;
+                }
+                free.acquire_owned().await
+            }, if next_at.is_some() => {
+                if let (Ok(permit), Some((_, job))) = (permit, jobs.next()) {
+                    let (repair, stop, records) =
+                        (repair.clone(), for_tasks.clone(), records.clone());
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        work(&job, repair.as_deref(), &stop, &records).await;
+                    });
+                }
+            }
             got = stop.wait_for(move |s| *s > seen), if listening => {
                 let now = tokio::time::Instant::now();
                 match got.map(|l| *l) {
@@ -145,6 +146,7 @@ pub async fn run(
             _ = tick.tick() => beat(),
         }
     }
+    drop(records);
     while let Ok(record) = received.try_recv() {
         on_record(record);
     }
