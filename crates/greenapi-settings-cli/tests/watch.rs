@@ -218,7 +218,7 @@ fn repair_keeps_a_drifting_fleet_with_lost_writes_converged_without_a_429() {
         "--concurrency",
         "200",
     ]);
-    let cycles = 12;
+    let cycles = 30;
     w.until("cycle", cycles, Duration::from_secs(120));
     w.signal("-TERM");
     let t0 = Instant::now();
@@ -249,6 +249,18 @@ fn repair_keeps_a_drifting_fleet_with_lost_writes_converged_without_a_429() {
         .rfind(|c| c["interrupted"] == false)
         .unwrap();
     assert_eq!(last["in_sync"], 200, "{last}");
+    // The cycle SIGTERM stopped is written whole.
+    use greenapi_settings_cli::watch::history::query::{Filter, HistoryReader};
+    let written = HistoryReader::open(&w.history)
+        .unwrap()
+        .cycles(None)
+        .unwrap();
+    assert!(written.count >= cycles as i64, "{written:?}");
+    let last = written.last.unwrap();
+    assert!(
+        last.finished_ms.is_some() && last.counts.is_some(),
+        "{last:?}"
+    );
     // No token in the log, nor in the history's bytes.
     let log = w.seen.join("\n");
     let db = std::fs::read(&w.history).unwrap();
@@ -262,7 +274,6 @@ fn repair_keeps_a_drifting_fleet_with_lost_writes_converged_without_a_429() {
     }
     // The history has every drift the sandbox made, and each was resolved by a repair
     // within the next cycle (two intervals and the spread).
-    use greenapi_settings_cli::watch::history::query::{Filter, HistoryReader};
     let events = HistoryReader::open(&w.history)
         .unwrap()
         .events(&Filter::default())
@@ -426,8 +437,27 @@ fn metrics_and_healthz_are_served_on_loopback_and_hold_no_token() {
     for id in sb.instance_ids() {
         assert!(!body.contains(&generated_token(id)));
     }
+    let (_, metrics) = http_get(&addr, "/metrics");
+    let scraped_cycles: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("greenapi_watch_cycles_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
     w.signal("-TERM");
     assert_eq!(w.exit(Duration::from_secs(35)), 0);
+    // The metrics agree with the history: the cycles counted, and the drifted instances of
+    // every cycle.
+    use greenapi_settings_cli::watch::history::query::HistoryReader;
+    let written = HistoryReader::open(&w.history)
+        .unwrap()
+        .cycles(None)
+        .unwrap();
+    assert!(
+        written.count >= scraped_cycles && scraped_cycles >= 2,
+        "{written:?}"
+    );
+    let counts = written.last.unwrap().counts.unwrap();
+    assert_eq!((counts[0], counts[2]), (3, 3), "{counts:?}");
 }
 
 #[test]
