@@ -289,4 +289,64 @@ mod tests {
         }
         assert_eq!(offset(3, 10, Duration::ZERO), Duration::ZERO);
     }
+
+    /// `/healthz` answers from the loop's beats: a cycle waiting on a slow instance must keep
+    /// beating, or a liveness probe restarts a healthy service in the middle of a repair.
+    #[test]
+    fn a_long_cycle_keeps_saying_it_is_alive() {
+        // A server on loopback that accepts and never answers (held for 30 s).
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let end = std::time::Instant::now() + Duration::from_secs(30);
+            for conn in listener.incoming() {
+                held.push(conn);
+                if std::time::Instant::now() > end {
+                    break;
+                }
+            }
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let beats = std::cell::Cell::new(0u32);
+        let records = std::cell::Cell::new(0u32);
+        let t0 = std::time::Instant::now();
+        rt.block_on(async {
+            let client = Client::builder()
+                .api_url(url.as_str())
+                .id_instance(1101000001)
+                .api_token("a-token-long-enough-for-the-rules")
+                .timeout(Duration::from_secs(12))
+                .retry(greenapi_settings::RetryPolicy::default().max_attempts(1))
+                .build()
+                .unwrap();
+            let (_stop_tx, stop) = watch::channel(0u8);
+            let job = Job {
+                client,
+                desired: Arc::new(SettingsPatch::new().incoming_webhook(true)),
+            };
+            let run = CycleRun {
+                jobs: vec![job],
+                spread: Duration::ZERO,
+                concurrency: 1,
+                repair: None,
+            };
+            let stopped = super::run(
+                run,
+                stop,
+                Arc::new(AtomicBool::new(false)),
+                || beats.set(beats.get() + 1),
+                |_| records.set(records.get() + 1),
+            )
+            .await;
+            assert!(!stopped);
+        });
+        // The read timed out after 12 s: beats at 0, 5 and 10 s, while nothing else happened.
+        assert!(t0.elapsed() >= Duration::from_secs(12));
+        assert_eq!(records.get(), 1);
+        assert!(beats.get() >= 3, "{} beats", beats.get());
+    }
 }
