@@ -26,6 +26,7 @@ mod fds;
 pub mod options;
 mod progress;
 mod report;
+mod result;
 mod select;
 mod workers;
 
