@@ -565,7 +565,9 @@ fn on_terminal(args: &[&str], cols: u16, input: &str) -> (i32, String) {
     for v in common::CLEARED_ENV {
         c.env_remove(v);
     }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+    // The same shell on every machine (`script` runs `$SHELL -c`).
+    c.env("SHELL", "/bin/sh")
+        .env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -640,17 +642,24 @@ fn on_a_terminal_answering_y_applies_and_yes_does_not_ask() {
     }
 }
 
-/// SIGTERM (or Ctrl-C) while the question waits for an answer: exit 143, nothing sent, and
-/// the process does not hang on the unanswered read.
+/// Runs a fleet apply of two instances on a terminal (util-linux `script`, with `/bin/sh` as
+/// its shell whatever the machine's `SHELL`), the command line prefixed with `wrap` and
+/// followed by `; echo exit=$?` (so the shell forks it, as in a script). Once the question
+/// shows (or at once, if `keys` is `None`), `keys` are typed at the terminal. Returns what the
+/// terminal showed and `script`'s exit code (the shell's), or `None` if the run had not ended
+/// 30 s later.
 #[cfg(target_os = "linux")]
-#[test]
-fn sigterm_at_the_question_exits_143_and_sends_nothing() {
-    use std::io::Write;
-    let sb = fast(2);
-    let inst = csv("ask-term.csv", &sb);
+fn apply_at_the_terminal(
+    sb: &BlockingSandbox,
+    wrap: &str,
+    keys: Option<&[u8]>,
+) -> Option<(String, Option<i32>)> {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let inst = csv("ask-signal.csv", sb);
     let file = desired();
     let line = format!(
-        "stty rows 24 cols 120; timeout --preserve-status -s TERM 3 {} --color never apply {} --instances {}",
+        "stty rows 24 cols 120; {wrap} {} --color never apply {} --instances {}; echo exit=$?",
         common::CLI,
         s(&file),
         s(&inst)
@@ -660,36 +669,114 @@ fn sigterm_at_the_question_exits_143_and_sends_nothing() {
     for v in common::CLEARED_ENV {
         c.env_remove(v);
     }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+    c.env("SHELL", "/bin/sh")
+        .env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::null());
     let mut child = c.spawn().expect("util-linux `script`");
+    let shown = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                shown
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
     // Standard input stays open (no answer, no end of input) until the run has ended.
     let mut stdin = child.stdin.take().unwrap();
-    let mut code = None;
-    for _ in 0..300 {
-        if let Some(st) = child.try_wait().unwrap() {
-            code = st.code();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut typed = keys.is_none();
+    let mut ended = None;
+    while std::time::Instant::now() < deadline {
+        if !typed && shown.lock().unwrap().contains("Continue? [y/N]") {
+            // A moment for the question's read to start.
+            std::thread::sleep(Duration::from_millis(200));
+            stdin.write_all(keys.unwrap()).unwrap();
+            stdin.flush().unwrap();
+            typed = true;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            ended = Some(status.code());
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = stdin.write_all(b"\n");
     drop(stdin);
-    if code.is_none() {
+    let Some(code) = ended else {
         let _ = child.kill();
-        panic!("the run did not end within 30 s of SIGTERM at the question");
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
-    assert_eq!(code, Some(143), "{text}");
+        let _ = child.wait();
+        return None;
+    };
+    reader.join().unwrap();
+    let text = shown.lock().unwrap().clone();
+    Some((text, code))
+}
+
+/// SIGTERM while the question waits for an answer: exit 143, nothing sent, and the process
+/// does not hang on the unanswered read.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_at_the_question_exits_143_and_sends_nothing() {
+    let sb = fast(2);
+    // `--foreground`: the command stays in the terminal's foreground, as when typed.
+    let (text, _) = apply_at_the_terminal(
+        &sb,
+        "timeout --foreground --preserve-status -s TERM 3",
+        None,
+    )
+    .expect("the run ends within 30 s of SIGTERM at the question");
+    assert!(text.contains("exit=143"), "{text}");
     assert!(text.contains("Continue? [y/N]"), "{text}");
     assert!(
         text.contains("interrupted (SIGTERM): nothing was sent"),
         "{text}"
     );
     assert_eq!(set_calls(&sb), 0, "{text}");
+}
+
+/// Ctrl-C typed at the question (the terminal turns it into SIGINT): exit 130, nothing sent.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_typed_at_the_question_exits_130_and_sends_nothing() {
+    let sb = fast(2);
+    // `exec`: the shell, which Ctrl-C would stop too, becomes the command; its exit code is
+    // `script`'s.
+    let (text, code) = apply_at_the_terminal(&sb, "exec", Some(b"\x03"))
+        .expect("the run ends within 30 s of Ctrl-C at the question");
+    assert_eq!(code, Some(130), "{text}");
+    assert!(
+        text.contains("interrupted (Ctrl-C): nothing was sent"),
+        "{text}"
+    );
+    assert_eq!(set_calls(&sb), 0, "{text}");
+}
+
+/// Regression (CI, 2026-12-07): under `timeout` without `--foreground` (or started with `&`)
+/// the command has a process group of its own, not the terminal's foreground one; the
+/// question's read stopped it (SIGTTIN), and stopped, it did not act on timeout's SIGTERM.
+/// Such a run is refused before the plan: exit 2, why, what to do, nothing sent.
+#[cfg(target_os = "linux")]
+#[test]
+fn in_the_background_of_a_terminal_a_fleet_apply_is_refused_instead_of_stopping() {
+    let sb = fast(2);
+    let (text, _) = apply_at_the_terminal(&sb, "timeout -s TERM 20", None)
+        .expect("the run ends at once: it neither asks nor stops");
+    assert!(text.contains("exit=2"), "{text}");
+    assert!(
+        text.contains("not in the foreground of its terminal") && text.contains("--yes"),
+        "{text}"
+    );
+    assert!(!text.contains("Continue?"), "{text}");
+    assert_eq!(set_calls(&sb), 0, "{text}");
+    let calls: u64 = sb.instance_ids().iter().map(|&id| calls_of(&sb, id)).sum();
+    assert_eq!(calls, 0, "not even planned: {text}");
 }
 
 /// The text of a terminal's output with escape sequences taken out, cut into what each

@@ -329,7 +329,7 @@ async fn fleet_command(
         fleet::check_report_path(path)?;
     }
     // On a terminal, a fleet apply is planned and confirmed first (nothing is sent before).
-    if !dry_run && fleet::confirm::wanted(fleet::options::assume_yes(m)) {
+    if !dry_run && fleet::confirm::wanted(fleet::options::assume_yes(m))? {
         let plan = fleet::FleetRun {
             desired: &SettingsPatch::new(),
             instances: instances.clone(),

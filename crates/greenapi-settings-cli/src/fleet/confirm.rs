@@ -19,8 +19,42 @@ use crate::signals::Signals;
 
 /// Whether a fleet apply asks first: not with `--yes`, and only when both standard input (the
 /// answer) and standard error (the question) are a terminal.
-pub fn wanted(assume_yes: bool) -> bool {
-    !assume_yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+///
+/// A run on a terminal that is not in its foreground (started with `&`, or under `timeout`
+/// without `--foreground`, which gives the command a process group of its own) is refused
+/// before anything is read or sent: the question would stop it (SIGTTIN) where nobody can
+/// answer, and a stopped process does not act on SIGTERM.
+pub fn wanted(assume_yes: bool) -> Result<bool, CliError> {
+    if assume_yes || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(false);
+    }
+    if !in_foreground() {
+        return Err(CliError::usage(
+            "cannot ask before a fleet apply: this process is not in the foreground of its \
+             terminal (started with `&`, or under `timeout` without --foreground), where the \
+             question would stop it; nothing was sent",
+        )
+        .with_hint(
+            "pass --yes to apply without asking, run it in the foreground, or use `timeout --foreground`",
+        ));
+    }
+    Ok(true)
+}
+
+/// Whether this process's group is the foreground process group of the terminal on standard
+/// input (the only group that may read it without being stopped).
+#[cfg(unix)]
+fn in_foreground() -> bool {
+    match rustix::termios::tcgetpgrp(std::io::stdin()) {
+        Ok(group) => group == rustix::process::getpgrp(),
+        // No controlling terminal of ours: a read would not be answered either.
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn in_foreground() -> bool {
+    true
 }
 
 /// Plans the fleet `opts` describes (which must be a plan: `dry_run`), printing with `line`
