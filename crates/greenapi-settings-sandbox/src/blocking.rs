@@ -9,6 +9,7 @@ use greenapi_settings::SettingsPatch;
 use tokio::runtime::Runtime;
 
 use crate::config::SandboxConfig;
+use crate::notifications::{NotificationLog, Triggered};
 use crate::server::{Sandbox, SandboxHandle};
 use crate::stats::InstanceStats;
 
@@ -117,6 +118,35 @@ impl BlockingSandbox {
             Some(runtime) => block_on(runtime, self.handle().drift(id, values)),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Triggers a notification of `kind` on instance `id`; see [`SandboxHandle::trigger`].
+    ///
+    /// ```
+    /// use greenapi_settings_sandbox::{BlockingSandbox, Outcome, SandboxConfig, DEFAULT_INSTANCE_ID};
+    ///
+    /// let sandbox = BlockingSandbox::start(SandboxConfig::default())?;
+    /// let fields = serde_json::json!({"stateInstance": "starting"});
+    /// let t = sandbox.trigger(DEFAULT_INSTANCE_ID, "stateInstanceChanged", fields.as_object().unwrap())?;
+    /// let Outcome::Suppressed { reason } = t.outcome else { panic!("stateWebhook is off") };
+    /// assert!(reason.contains("stateWebhook"), "{reason}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn trigger(
+        &self,
+        id: u64,
+        kind: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> io::Result<Triggered> {
+        match &self.runtime {
+            Some(runtime) => block_on(runtime, self.handle().trigger(id, kind, fields)),
+            None => Err(io::Error::other("the sandbox is stopped")),
+        }
+    }
+
+    /// What happened to instance `id`'s notifications; see [`SandboxHandle::notifications`].
+    pub fn notifications(&self, id: u64) -> Option<NotificationLog> {
+        self.handle().notifications(id)
     }
 
     /// Stops the server and waits for it (dropping does the same, ignoring errors).

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::notifications::config::NotifyConfig;
 use crate::timeline::DriftPolicy;
 
 /// The `idInstance` served when no instance is configured.
@@ -71,6 +72,7 @@ pub struct SandboxConfig {
     pub(crate) read_timeout: Duration,
     pub(crate) lost_write_rate: f64,
     pub(crate) drift: DriftPolicy,
+    pub(crate) notify: NotifyConfig,
 }
 
 impl Default for SandboxConfig {
@@ -91,6 +93,7 @@ impl Default for SandboxConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             lost_write_rate: 0.0,
             drift: DriftPolicy::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -338,6 +341,7 @@ impl fmt::Debug for SandboxConfig {
             .field("drift_after", &self.drift.after)
             .field("drift_fields", &self.drift.fields)
             .field("drift_limit", &self.drift.limit)
+            .field("notify", &self.notify)
             .finish()
     }
 }

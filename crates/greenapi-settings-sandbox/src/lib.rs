@@ -60,6 +60,7 @@ mod body;
 mod config;
 mod faults;
 mod guard;
+mod notifications;
 pub mod options;
 mod persist;
 mod ratelimit;
@@ -75,6 +76,10 @@ pub use blocking::BlockingSandbox;
 pub use config::{
     generated_token, SandboxConfig, DEFAULT_BODY_LIMIT, DEFAULT_INSTANCE_ID,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, DEFAULT_SEED, DEFAULT_TOKEN,
+};
+pub use notifications::{
+    Delivered, Failing, NotificationLog, Outcome, QueuedInfo, Suppressed, Triggered, Via,
+    DEFAULT_NOTIFY_QUEUE, RECORDS_KEPT,
 };
 pub use server::{Sandbox, SandboxHandle};
 pub use stats::InstanceStats;

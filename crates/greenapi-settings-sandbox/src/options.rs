@@ -34,7 +34,9 @@ pub const AFTER_HELP: &str = "\
 Options in MS take milliseconds (250) or a duration with a unit (1s, 2m, 1m 30s).
 Inspection (no token needed, never shows tokens):
   GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset
-  POST /sandbox/instances/ID/drift (body: settings to drift to; empty: revert the last change)";
+  POST /sandbox/instances/ID/drift (body: settings to drift to; empty: revert the last change)
+  POST /sandbox/instances/ID/notify (body: {\"type\": \"incomingCall\", \"variant\": null, \"fields\": {}})
+  GET /sandbox/instances/ID/notifications (queued, failing, delivered, suppressed, dropped)";
 
 /// Most instances `--instances` creates.
 pub const MAX_GENERATED_INSTANCES: u64 = 100_000;
@@ -196,7 +198,7 @@ fn number(id: &'static str, value_name: &'static str, help: impl Into<String>) -
 /// Every option of the sandbox, for a `clap::Command` (`Command::args`). Read the result
 /// with [`config`].
 pub fn args() -> Vec<Arg> {
-    vec![
+    let mut args = vec![
         Arg::new("port")
             .long("port")
             .value_name("N")
@@ -301,7 +303,9 @@ pub fn args() -> Vec<Arg> {
             .action(ArgAction::Append)
             .value_parser(NoPositional)
             .hide(true),
-    ]
+    ];
+    args.extend(crate::notifications::options::args(millis));
+    args
 }
 
 /// The standalone binary's command line: `name` with [`args`], `--help` and `--version`.
@@ -383,7 +387,7 @@ pub fn config(matches: &ArgMatches) -> SandboxConfig {
     if let Some(timeout) = ms("read-timeout-ms") {
         config = config.read_timeout(timeout);
     }
-    config
+    crate::notifications::options::apply(matches, config)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! leaves either the old or the new file, never a torn one. Tokens are never written.
 //!
 //! Format: `{"format": "greenapi-settings-sandbox/1", "instances": [{"idInstance": …,
-//! "restarts": …, "settings": {…}}]}`. Pending changes and scheduled drifts are stored as
+//! "restarts": …, "settings": {…}, "notifications": {…}}]}` (`notifications`, the queue, only
+//! once something was queued; see `notifications/saved.rs`). Pending changes and scheduled drifts are stored as
 //! already happened: after a restart of the sandbox the "applies within 5 minutes" delay and
 //! the drift delay are over. Lost fields were never applied, so they are never stored.
 
@@ -16,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use greenapi_settings::Settings;
 use serde_json::{json, Value};
 
+use crate::notifications::hub::Hub;
+use crate::notifications::saved::{self, SavedQueue};
 use crate::state::InstanceState;
 use crate::timeline::DriftPolicy;
 
@@ -27,6 +30,8 @@ pub(crate) struct SavedInstance {
     pub(crate) id: u64,
     pub(crate) restarts: u64,
     pub(crate) settings: Settings,
+    /// The notification queue (`None`: nothing was ever queued).
+    pub(crate) notifications: Option<SavedQueue>,
 }
 
 /// Every instance, ready to be written.
@@ -34,13 +39,18 @@ pub(crate) type Snapshot = Vec<SavedInstance>;
 
 /// Takes the state to write (settings as they will be once pending changes apply and
 /// scheduled drifts happen).
-pub(crate) fn snapshot(instances: &BTreeMap<u64, InstanceState>, drift: &DriftPolicy) -> Snapshot {
+pub(crate) fn snapshot(
+    instances: &BTreeMap<u64, InstanceState>,
+    drift: &DriftPolicy,
+    notifications: &Hub,
+) -> Snapshot {
     instances
         .iter()
         .map(|(id, inst)| SavedInstance {
             id: *id,
             restarts: inst.restarts(),
             settings: inst.eventual_settings(drift),
+            notifications: notifications.saved(*id),
         })
         .collect()
 }
@@ -49,11 +59,15 @@ fn to_json(snapshot: &Snapshot) -> Value {
     let instances: Vec<Value> = snapshot
         .iter()
         .map(|s| {
-            json!({
+            let mut entry = json!({
                 "idInstance": s.id,
                 "restarts": s.restarts,
                 "settings": s.settings.to_json_value(),
-            })
+            });
+            if let Some(queue) = &s.notifications {
+                entry["notifications"] = saved::to_json(queue);
+            }
+            entry
         })
         .collect();
     json!({ "format": FORMAT, "instances": instances })
@@ -92,10 +106,17 @@ fn from_json(path: &Path, value: &Value) -> io::Result<Vec<SavedInstance>> {
                         format!("instances[{i}].settings: {}", list.join("; ")),
                     )
                 })?;
+            let notifications = match entry.get("notifications") {
+                None | Some(Value::Null) => None,
+                Some(queue) => Some(saved::from_json(queue).map_err(|problem| {
+                    invalid(path, format!("instances[{i}].notifications: {problem}"))
+                })?),
+            };
             Ok(SavedInstance {
                 id,
                 restarts,
                 settings,
+                notifications,
             })
         })
         .collect()
@@ -194,6 +215,7 @@ mod tests {
                 id: 7,
                 restarts: 3,
                 settings: settings.clone(),
+                notifications: None,
             }],
         )
         .unwrap();

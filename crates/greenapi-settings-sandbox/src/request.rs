@@ -12,6 +12,67 @@ pub(crate) fn verb(method: ApiMethod) -> Method {
     Method::from_bytes(method.http_method().as_bytes()).unwrap_or(Method::GET)
 }
 
+/// What an API request calls: a settings method of the spec, or a notification method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// getSettings / setSettings.
+    Settings(ApiMethod),
+    /// receiveNotification / deleteNotification.
+    Notifications(crate::notifications::api::Method),
+}
+
+impl Call {
+    /// The method with this API name (ASCII case ignored, as the API does).
+    pub(crate) fn from_name(name: &str) -> Option<Call> {
+        ApiMethod::from_name(name)
+            .map(Call::Settings)
+            .or_else(|| crate::notifications::api::Method::from_name(name).map(Call::Notifications))
+    }
+
+    /// Every method's name and verb, for the 404 of an unknown one: `getSettings (GET)`.
+    pub(crate) fn served() -> Vec<String> {
+        let settings = ApiMethod::ALL
+            .iter()
+            .map(|m| format!("{} ({})", m.name(), m.http_method()));
+        let notifications = crate::notifications::api::Method::ALL
+            .iter()
+            .map(|m| format!("{} ({})", m.name(), m.verb()));
+        settings.chain(notifications).collect()
+    }
+
+    /// The API spelling.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Call::Settings(m) => m.name(),
+            Call::Notifications(m) => m.name(),
+        }
+    }
+
+    /// The one HTTP verb it answers to.
+    pub(crate) fn verb(self) -> Method {
+        match self {
+            Call::Settings(m) => verb(m),
+            Call::Notifications(m) => m.verb(),
+        }
+    }
+
+    /// Whether its path may have a fourth segment (deleteNotification's receipt id).
+    pub(crate) fn takes_receipt(self) -> bool {
+        matches!(self, Call::Notifications(m) if m.takes_receipt())
+    }
+}
+
+/// The segments of an API path with a fourth one allowed (deleteNotification's receipt id):
+/// `(instance, method, token, receipt)`. `None` for any other shape.
+pub(crate) fn split_api_path_with_receipt(path: &str) -> Option<(&str, &str, &str, Option<&str>)> {
+    if let Some((instance, method, token)) = split_api_path(path) {
+        return Some((instance, method, token, None));
+    }
+    let (head, receipt) = path.rsplit_once('/')?;
+    let (instance, method, token) = split_api_path(head)?;
+    (!receipt.is_empty()).then_some((instance, method, token, Some(receipt)))
+}
+
 /// The three segments of an API path, or `None` for any other shape (including empty
 /// segments and trailing slashes).
 pub(crate) fn split_api_path(path: &str) -> Option<(&str, &str, &str)> {
@@ -92,6 +153,24 @@ mod tests {
         assert_eq!(split_api_path("waInstance1/getSettings/t"), None);
         assert_eq!(split_api_path("/"), None);
         assert_eq!(split_api_path(""), None);
+    }
+
+    #[test]
+    fn a_fourth_segment_is_split_off_for_the_receipt() {
+        assert_eq!(
+            split_api_path_with_receipt("/waInstance1/deleteNotification/t/42"),
+            Some(("waInstance1", "deleteNotification", "t", Some("42")))
+        );
+        assert_eq!(
+            split_api_path_with_receipt("/waInstance1/getSettings/t"),
+            Some(("waInstance1", "getSettings", "t", None))
+        );
+        assert_eq!(
+            split_api_path_with_receipt("/waInstance1/deleteNotification/t/"),
+            None
+        );
+        assert_eq!(split_api_path_with_receipt("/waInstance1/d/t/4/2"), None);
+        assert_eq!(split_api_path_with_receipt("/waInstance1//t/4"), None);
     }
 
     #[test]

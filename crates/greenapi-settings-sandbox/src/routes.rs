@@ -28,9 +28,11 @@ use serde_json::{json, Value};
 use crate::auth::{percent_decode, token_matches};
 use crate::body::{self, BodyError, PatchError};
 use crate::guard::{self, OwnOrigins};
+use crate::notifications;
 use crate::ratelimit::retry_after_secs;
 use crate::request::{
-    self, canonical_id, parse_instance_segment, split_api_path, ApiMethod, InstanceSegment,
+    canonical_id, parse_instance_segment, split_api_path_with_receipt, ApiMethod, Call,
+    InstanceSegment,
 };
 use crate::response;
 use crate::state::{Admission, Shared};
@@ -41,6 +43,14 @@ pub(crate) fn app(shared: Arc<Shared>, addr: SocketAddr) -> App {
         .route("/sandbox/instances", get(list_instances))
         .route("/sandbox/instances/{id}", get(one_instance))
         .route("/sandbox/instances/{id}/drift", post(drift))
+        .route(
+            "/sandbox/instances/{id}/notify",
+            post(notifications::routes::notify),
+        )
+        .route(
+            "/sandbox/instances/{id}/notifications",
+            get(notifications::routes::list),
+        )
         .route("/sandbox/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(api_fallback)
@@ -107,15 +117,15 @@ async fn api_fallback(State(shared): State<Arc<Shared>>, request: Request) -> Re
 
 /// Every API request, in the order the real API checks: method and verb (404), instance
 /// (403), token (401), rate limit (429), "starting" (400), injected latency and faults, quota
-/// (466), then the body.
+/// (466), then the body (or the notification method's parameters).
 async fn api<B>(shared: &Arc<Shared>, request: Request<B>) -> Response
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
-    let Some((instance_segment, method_segment, token_segment)) = split_api_path(parts.uri.path())
-    else {
+    let split = split_api_path_with_receipt(parts.uri.path());
+    let Some((instance_segment, method_segment, token_segment, receipt)) = split else {
         return response::error(
             StatusCode::NOT_FOUND,
             format!(
@@ -125,27 +135,28 @@ where
         );
     };
     // Segments are never echoed: a token put in the wrong place must not show up in an answer.
-    let Some(method) = ApiMethod::from_name(method_segment) else {
-        let served: Vec<String> = ApiMethod::ALL
-            .iter()
-            .map(|m| format!("{} ({})", m.name(), m.http_method()))
-            .collect();
+    let Some(method) = Call::from_name(method_segment) else {
         return response::error(
             StatusCode::NOT_FOUND,
             format!(
                 "unknown method; this sandbox serves {}",
-                served.join(" and ")
+                Call::served().join(", ")
             ),
         );
     };
-    if parts.method != request::verb(method) {
+    if receipt.is_some() && !method.takes_receipt() {
         return response::error(
             StatusCode::NOT_FOUND,
             format!(
-                "{} must be called with {}",
-                method.name(),
-                method.http_method()
+                "no such endpoint; API paths are /{}{{idInstance}}/{{method}}/{{apiTokenInstance}}",
+                greenapi_settings::INSTANCE_SEGMENT_PREFIX
             ),
+        );
+    }
+    if parts.method != method.verb() {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            format!("{} must be called with {}", method.name(), method.verb()),
         );
     }
     let id = match parse_instance_segment(instance_segment) {
@@ -198,8 +209,13 @@ where
         return response::quota_exceeded(method.name(), used, total);
     }
     match method {
-        ApiMethod::GetSettings => get_settings(shared, id),
-        ApiMethod::SetSettings => set_settings(shared, id, &parts.headers, Body::new(body)).await,
+        Call::Settings(ApiMethod::GetSettings) => get_settings(shared, id),
+        Call::Settings(ApiMethod::SetSettings) => {
+            set_settings(shared, id, &parts.headers, Body::new(body)).await
+        }
+        Call::Notifications(m) => {
+            notifications::api::handle(shared, id, m, parts.uri.query(), receipt).await
+        }
     }
 }
 
@@ -208,7 +224,7 @@ where
 fn get_settings(shared: &Shared, id: u64) -> Response {
     let answer = shared.settings_answer(id, Instant::now(), |settings| {
         let mut shown = settings.clone();
-        shown.wid = Some(format!("7{id:010}@c.us"));
+        shown.wid = Some(notifications::trigger::wid(id));
         shown.type_account = Some("sandbox".into());
         // Under 1 KiB: one allocation.
         let mut bytes = Vec::with_capacity(1024);
@@ -263,7 +279,11 @@ async fn set_settings(shared: &Arc<Shared>, id: u64, headers: &HeaderMap, body: 
         }
     };
     match shared.accept(id, patch).await {
-        Ok(()) => response::json_bytes(StatusCode::OK, response::SAVED),
+        Ok(()) => {
+            notifications::worker::settings_changed(shared, id);
+            notifications::trigger::on_restart(shared, id).await;
+            response::json_bytes(StatusCode::OK, response::SAVED)
+        }
         Err(e) => response::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the settings were not saved: {e}"),
@@ -355,7 +375,10 @@ async fn drift(
         }
     };
     match shared.drift(id, values).await {
-        Ok(changed) => response::json(StatusCode::OK, json!({ "drifted": changed })),
+        Ok(changed) => {
+            notifications::worker::settings_changed(&shared, id);
+            response::json(StatusCode::OK, json!({ "drifted": changed }))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             response::error(StatusCode::NOT_FOUND, "unknown instance")
         }
@@ -380,6 +403,6 @@ async fn reset(State(shared): State<Arc<Shared>>) -> Response {
 async fn method_not_allowed(verb: Method) -> Response {
     response::error(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}], POST /sandbox/instances/{{id}}/drift and POST /sandbox/reset"),
+        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}], POST /sandbox/instances/{{id}}/drift, POST /sandbox/instances/{{id}}/notify, GET /sandbox/instances/{{id}}/notifications and POST /sandbox/reset"),
     )
 }

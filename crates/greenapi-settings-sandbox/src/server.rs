@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::SandboxConfig;
+use crate::notifications::{self, NotificationLog, Triggered};
 use crate::routes;
 use crate::state::Shared;
 use crate::stats::InstanceStats;
@@ -146,6 +147,10 @@ impl Sandbox {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = routes::app(Arc::clone(&shared), addr);
         let task = tokio::spawn(serve(listener, app, max_connections, read_timeout, stopped));
+        // Notifications kept in the state file go on to their webhooks.
+        for id in shared.notifications.with_queued() {
+            notifications::worker::settings_changed(&shared, id);
+        }
         Ok(SandboxHandle {
             addr,
             shared,
@@ -224,9 +229,57 @@ impl SandboxHandle {
         self.shared.drift(id, values.cloned()).await
     }
 
+    /// Same as `POST /sandbox/instances/{id}/notify`: makes a notification of `kind`
+    /// (`"incomingCall"`, `"incomingMessageReceived:editedMessage"`) on instance `id`, with
+    /// `fields` merged into its body, and queues it if the instance's settings enable it
+    /// (for its `webhookUrl`, or for `receiveNotification` while that is empty); otherwise
+    /// records it as suppressed, with the reason.
+    ///
+    /// Errors: `InvalidInput` for an unknown kind (the message lists the known ones) or
+    /// fields the kind refuses (nothing is queued); `NotFound` if `id` is not served; the
+    /// state file's error if it cannot be written (the notification is queued).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use greenapi_settings_sandbox::{Outcome, Sandbox, SandboxConfig, DEFAULT_INSTANCE_ID};
+    ///
+    /// let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    /// // A new instance has every notification switched off.
+    /// let t = sandbox.trigger(DEFAULT_INSTANCE_ID, "incomingCall", &Default::default()).await?;
+    /// assert!(matches!(t.outcome, Outcome::Suppressed { .. }));
+    /// assert_eq!(t.body["typeWebhook"], "incomingCall");
+    /// assert_eq!(sandbox.notifications(DEFAULT_INSTANCE_ID).unwrap().suppressed.len(), 1);
+    /// sandbox.shutdown().await
+    /// # }
+    /// ```
+    pub async fn trigger(
+        &self,
+        id: u64,
+        kind: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> io::Result<Triggered> {
+        let kind = notifications::trigger::kind(kind)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        if self.shared.token(id).is_none() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "unknown instance"));
+        }
+        notifications::trigger::trigger(&self.shared, id, kind, fields).await
+    }
+
+    /// Same as `GET /sandbox/instances/{id}/notifications`: what is queued, failing,
+    /// delivered and suppressed on instance `id`, and how many were dropped; `None` if it is
+    /// not served. Never holds a token.
+    pub fn notifications(&self, id: u64) -> Option<NotificationLog> {
+        self.shared
+            .token(id)
+            .map(|_| self.shared.notifications.log(id))
+    }
+
     /// Stops accepting connections, lets requests in flight and state-file writes finish (up
-    /// to 5 s), and returns once the server is gone.
+    /// to 5 s), and returns once the server is gone. Notification deliveries stop at once.
     pub async fn shutdown(mut self) -> io::Result<()> {
+        self.shared.notifications.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -251,6 +304,7 @@ impl SandboxHandle {
 
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
+        self.shared.notifications.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -19,9 +19,10 @@ use greenapi_settings::{Settings, SettingsPatch};
 
 use crate::config::SandboxConfig;
 use crate::faults::{FaultInjector, LostWrites};
+use crate::notifications::hub::Hub;
 use crate::persist;
 use crate::ratelimit::RateWindow;
-use crate::request::ApiMethod;
+use crate::request::{ApiMethod, Call};
 use crate::stats::InstanceStats;
 use crate::timeline::{later, DriftPolicy, Timeline};
 
@@ -38,6 +39,9 @@ pub(crate) struct InstanceState {
     unauthorized: u64,
     quota_used: u64,
     window: RateWindow,
+    /// The rate windows of receiveNotification and deleteNotification: a polling receiver
+    /// calls both in a row, which one shared window would refuse.
+    notify_windows: [RateWindow; 2],
     starting_until: Option<Instant>,
     /// The last getSettings answer as sent, with the settings it shows: sent again while
     /// they are unchanged (most reads), so the settings are serialised once per change.
@@ -134,6 +138,8 @@ pub(crate) struct Shared {
     instances: Mutex<BTreeMap<u64, InstanceState>>,
     faults: Mutex<FaultInjector>,
     persist_lock: tokio::sync::Mutex<()>,
+    /// Every instance's notifications (queues, records, delivery workers).
+    pub(crate) notifications: Hub,
     /// Test hook: delays of the next state-file writes, oldest first, so tests can make a
     /// write slow and race it against a newer one.
     #[cfg(test)]
@@ -164,15 +170,18 @@ impl Shared {
             instances.insert(id, InstanceState::new(id, &config));
         }
         config.instances.clear();
+        let mut queues = Vec::new();
         if let Some(path) = &config.state_file {
             for saved in persist::load(path)?.unwrap_or_default() {
                 // Instances no longer configured are dropped: there is no token to serve them.
                 if let Some(state) = instances.get_mut(&saved.id) {
                     state.timeline = Timeline::with_settings(saved.settings);
                     state.restarts = saved.restarts;
+                    queues.extend(saved.notifications.map(|q| (saved.id, q)));
                 }
             }
         }
+        let notifications = Hub::new(config.notify.clone(), queues);
         let faults = FaultInjector::new(config.error_rate, config.seed);
         Ok(Shared {
             config,
@@ -180,9 +189,35 @@ impl Shared {
             instances: Mutex::new(instances),
             faults: Mutex::new(faults),
             persist_lock: tokio::sync::Mutex::new(()),
+            notifications,
             #[cfg(test)]
             slow_writes: Mutex::new(std::collections::VecDeque::new()),
         })
+    }
+
+    /// The settings instance `id` shows now (`None` if it is not served).
+    pub(crate) fn current_settings(&self, id: u64) -> Option<Settings> {
+        let now = Instant::now();
+        self.with_instance(id, |inst| {
+            inst.timeline.advance(Some(now), &self.config.drift);
+            inst.timeline.settings.clone()
+        })
+    }
+
+    /// Writes the state file now (if there is one), in order with every other write; like
+    /// [`accept`](Self::accept), runs to the end even if the caller is dropped. For changes
+    /// of the notification queues.
+    pub(crate) async fn persist(self: &Arc<Self>) -> io::Result<()> {
+        if self.config.state_file.is_none() {
+            return Ok(());
+        }
+        let shared = Arc::clone(self);
+        detached(async move {
+            let _order = shared.persist_lock.lock().await;
+            let snapshot = shared.snapshot(&lock(&shared.instances));
+            shared.save(snapshot).await
+        })
+        .await
     }
 
     /// The token of a configured instance.
@@ -200,15 +235,22 @@ impl Shared {
     }
 
     /// Counts an authenticated call, then applies the rate limit and the "starting" check.
-    pub(crate) fn admit(&self, id: u64, method: ApiMethod, now: Instant) -> Admission {
+    pub(crate) fn admit(&self, id: u64, call: Call, now: Instant) -> Admission {
         let limit = self.config.rate_limit;
         self.with_instance(id, |inst| {
-            match method {
-                ApiMethod::GetSettings => inst.get_calls += 1,
-                ApiMethod::SetSettings => inst.set_calls += 1,
-            }
+            let window = match call {
+                Call::Settings(ApiMethod::GetSettings) => {
+                    inst.get_calls += 1;
+                    &mut inst.window
+                }
+                Call::Settings(ApiMethod::SetSettings) => {
+                    inst.set_calls += 1;
+                    &mut inst.window
+                }
+                Call::Notifications(method) => &mut inst.notify_windows[method as usize],
+            };
             if let Some(per_second) = limit {
-                if let Err(wait) = inst.window.admit(now, per_second) {
+                if let Err(wait) = window.admit(now, per_second) {
                     inst.rate_limited += 1;
                     return Admission::RateLimited { wait, per_second };
                 }
@@ -332,7 +374,7 @@ impl Shared {
         self.config
             .state_file
             .as_ref()
-            .map(|_| persist::snapshot(map, &self.config.drift))
+            .map(|_| persist::snapshot(map, &self.config.drift, &self.notifications))
     }
 
     /// A drift now on instance `id` (see [`Timeline::drift_now`]): to `values` if given,
@@ -410,6 +452,7 @@ impl Shared {
             for (id, inst) in map.iter_mut() {
                 *inst = InstanceState::new(*id, &self.config);
             }
+            self.notifications.reset();
             self.snapshot(&map)
         };
         lock(&self.faults).reset();
