@@ -302,7 +302,10 @@ pub fn command() -> Command {
                 .about("Run the local sandbox server (same URLs, auth, validation, errors and rate limit as the API)")
                 // The same options, rules and messages as the `greenapi-settings-sandbox` binary.
                 .args(sandbox_options::args())
-                .after_help(sandbox_options::AFTER_HELP),
+                .after_help(sandbox_options::AFTER_HELP)
+                // `sandbox trigger …` asks a running sandbox; the server's options do not apply.
+                .args_conflicts_with_subcommands(true)
+                .subcommand(crate::commands::sandbox_trigger::command()),
         )
         .subcommand(
             Command::new("spec-check")

@@ -50,8 +50,8 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 
 use commands::{
-    completions, demo, docs, export, get, history, plan_apply, sandbox, schema, set, spec_check,
-    validate,
+    completions, demo, docs, export, get, history, plan_apply, sandbox, sandbox_trigger, schema,
+    set, spec_check, validate,
 };
 use exit::{CliError, Exit};
 use style::Style;
@@ -203,7 +203,10 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("watch", sub)) => watch::run(&conn, sub).await,
         Some(("schema", _)) => schema::run(),
         Some(("spec-check", sub)) => spec_check::run(&conn, sub, style).await,
-        Some(("sandbox", sub)) => sandbox::run(sub).await,
+        Some(("sandbox", sub)) => match sub.subcommand() {
+            Some(("trigger", trigger)) => sandbox_trigger::run(trigger).await,
+            _ => sandbox::run(sub).await,
+        },
         Some(("docs", _)) => docs::run(),
         Some(("history", sub)) => history::run(sub),
         Some(("demo", _)) => demo::run(style).await,

@@ -10,6 +10,7 @@ pub(crate) mod get;
 pub(crate) mod history;
 pub(crate) mod plan_apply;
 pub(crate) mod sandbox;
+pub(crate) mod sandbox_trigger;
 pub(crate) mod schema;
 pub(crate) mod set;
 pub(crate) mod spec_check;

@@ -26,6 +26,10 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<Exit, CliError> {
         shown.join(", ")
     );
     crate::outln!("press Ctrl-C to stop");
+    crate::outln!(
+        "notifications: greenapi-settings sandbox trigger TYPE --instance ID --url {}",
+        handle.url()
+    );
     let _ = tokio::signal::ctrl_c().await;
     handle
         .shutdown()

@@ -23,12 +23,13 @@ pub const CLI: &str = env!("CARGO_BIN_EXE_greenapi-settings");
 
 /// Variables the binary takes credentials and defaults from: cleared, so that no test sees
 /// the caller's environment (a test that wants one sets it).
-pub const CLEARED_ENV: [&str; 5] = [
+pub const CLEARED_ENV: [&str; 6] = [
     "GREEN_API_URL",
     "GREEN_API_ID_INSTANCE",
     "GREEN_API_TOKEN",
     "XDG_CONFIG_HOME",
     "GREENAPI_WEBHOOK_TOKEN",
+    "GREENAPI_SANDBOX_URL",
 ];
 
 /// How long one run of the binary may take before it counts as hung (the slowest tests keep
