@@ -4,10 +4,12 @@
 //! - `ctxt`: the error collector and typed readers of JSON nodes (every read records its
 //!   own problem and carries on);
 //! - `check`: one `check_*` function per part of the spec (root, settings, read-only
-//!   fields, methods, rate limit, rules).
+//!   fields, methods, rate limit, rules);
+//! - `notifications`: the `notifications` section and the two notification methods.
 
 mod check;
 mod ctxt;
+mod notifications;
 mod rules;
 
 use std::fmt;
@@ -131,6 +133,61 @@ mod tests {
         assert_eq!(
             (typing.range, typing.always_returned),
             (Some((0, 4)), false)
+        );
+    }
+
+    #[test]
+    fn a_notification_rule_naming_an_unknown_or_non_yes_no_setting_is_an_error_with_its_path() {
+        let text = with(|v| {
+            v["notifications"]["kinds"][0]["sources"][0]["requires"] =
+                serde_json::json!(["incomingWebhooks", "webhookUrl"]);
+        });
+        assert_eq!(
+            errors(&text),
+            [
+                "$.notifications.kinds[0].sources[0].requires[0]: rule names unknown setting `incomingWebhooks`",
+                "$.notifications.kinds[0].sources[0].requires[1]: rule names `webhookUrl`, which is not a yes/no setting",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_notification_body_that_does_not_fit_its_type_or_variant_is_an_error() {
+        let text = with(|v| {
+            let kinds = v["notifications"]["kinds"].as_array_mut().unwrap();
+            kinds[0]["body"]["timestamp"] = "yesterday".into();
+            kinds[0]["body"]["extra"] = 1.into();
+            kinds[1]["body"]["messageData"]["typeMessage"] = "textMessage".into();
+            kinds[2]["body"]
+                .as_object_mut()
+                .unwrap()
+                .remove("senderData");
+            kinds[3]["typeWebhook"] = "nope".into();
+        });
+        assert_eq!(
+            errors(&text),
+            [
+                "$.notifications.kinds[0].body.timestamp: expected integer, found a string",
+                "$.notifications.kinds[0].body.extra: field not declared in incomingMessageReceived",
+                "$.notifications.kinds[1].body.messageData.typeMessage: must be \"pollMessage\", the value of variant `pollMessage`",
+                "$.notifications.kinds[2].body: missing field `senderData` (incomingMessageReceived requires it)",
+                "$.notifications.kinds[3].typeWebhook: `nope` has no body type in $.notifications.types",
+            ]
+        );
+    }
+
+    #[test]
+    fn two_kinds_with_one_key_are_an_error() {
+        let text = with(|v| {
+            let kinds = v["notifications"]["kinds"].as_array_mut().unwrap();
+            let first = kinds[0].clone();
+            kinds.push(first);
+        });
+        let errs = errors(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].ends_with("duplicate kind `incomingMessageReceived`"),
+            "{errs:?}"
         );
     }
 
