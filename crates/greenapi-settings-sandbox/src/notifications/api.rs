@@ -12,11 +12,17 @@ use axum::http::{Method as Verb, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
+use super::core::{
+    DELETE_NOTIFICATION_PATH, RECEIVE_NOTIFICATION_PATH, RECEIVE_TIMEOUT_DEFAULT_SECS,
+    RECEIVE_TIMEOUT_MAX_SECS, RECEIVE_TIMEOUT_MIN_SECS,
+};
 use crate::response;
 use crate::state::Shared;
 
-/// Shortest, default and longest `receiveTimeout`, in seconds (from the API's docs).
-pub(crate) const RECEIVE_TIMEOUT_SECS: (u64, u64, u64) = (5, 5, 60);
+/// The method name in a spec path template (`{apiUrl}/waInstance{idInstance}/NAME/…`).
+fn name_in(path: &'static str) -> &'static str {
+    path.split('/').nth(2).unwrap_or_default()
+}
 
 /// A notification method of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,11 +37,11 @@ impl Method {
     /// Both, in the API's order.
     pub(crate) const ALL: [Method; 2] = [Method::Receive, Method::Delete];
 
-    /// The API spelling.
+    /// The API spelling, from the spec's path.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Method::Receive => "receiveNotification",
-            Method::Delete => "deleteNotification",
+            Method::Receive => name_in(RECEIVE_NOTIFICATION_PATH),
+            Method::Delete => name_in(DELETE_NOTIFICATION_PATH),
         }
     }
 
@@ -64,7 +70,11 @@ impl Method {
 /// `receiveTimeout` from the query (other parameters are ignored): its seconds, or the
 /// message of the 400.
 fn receive_timeout(query: Option<&str>) -> Result<u64, String> {
-    let (min, default, max) = RECEIVE_TIMEOUT_SECS;
+    let (min, default, max) = (
+        RECEIVE_TIMEOUT_MIN_SECS,
+        RECEIVE_TIMEOUT_DEFAULT_SECS,
+        RECEIVE_TIMEOUT_MAX_SECS,
+    );
     let given = query
         .unwrap_or_default()
         .split('&')
@@ -167,6 +177,12 @@ mod tests {
         ] {
             assert!(receive_timeout(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn method_names_come_from_the_spec_paths() {
+        assert_eq!(Method::Receive.name(), "receiveNotification");
+        assert_eq!(Method::Delete.name(), "deleteNotification");
     }
 
     #[test]

@@ -14,7 +14,6 @@
 
 pub(crate) mod api;
 pub(crate) mod config;
-pub(crate) mod core_shim;
 pub(crate) mod hub;
 pub(crate) mod options;
 pub(crate) mod queue;
@@ -25,8 +24,8 @@ pub(crate) mod sender;
 pub(crate) mod trigger;
 pub(crate) mod worker;
 
-/// The core's notification facts (until the core module lands: a private shim of them).
-pub(crate) use core_shim as core;
+/// The core's notification facts, generated from the spec.
+use greenapi_settings::notifications as core;
 
 pub use config::DEFAULT_NOTIFY_QUEUE;
 pub use records::{Delivered, Failing, NotificationLog, QueuedInfo, Suppressed, Via, RECORDS_KEPT};

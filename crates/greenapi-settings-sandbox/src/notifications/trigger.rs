@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-use super::core::{BodyContext, NotificationInfo, NOTIFICATIONS};
+use super::core::{BodyContext, NotificationInfo};
 use super::worker;
 use crate::state::Shared;
 
@@ -60,18 +60,13 @@ impl Triggered {
     }
 }
 
-/// Every kind's key, in spec order.
-pub(crate) fn known_keys() -> Vec<String> {
-    NOTIFICATIONS.iter().map(NotificationInfo::key).collect()
-}
-
 /// The kind `key` names (`incomingCall`, `incomingMessageReceived:editedMessage`); the error
 /// lists the known keys.
 pub(crate) fn kind(key: &str) -> Result<&'static NotificationInfo, String> {
     NotificationInfo::find(key).ok_or_else(|| {
         format!(
             "unknown notification type; known types (TYPE or TYPE:VARIANT): {}",
-            known_keys().join(", ")
+            NotificationInfo::keys().join(", ")
         )
     })
 }
