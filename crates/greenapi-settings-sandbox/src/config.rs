@@ -133,8 +133,9 @@ impl SandboxConfig {
         self
     }
 
-    /// Requests per second allowed per instance (both methods together); `None` or
-    /// `Some(0)` turns the limit off.
+    /// Requests per second allowed per instance (getSettings and setSettings together;
+    /// receiveNotification and deleteNotification each on their own, since a polling
+    /// receiver calls them in a row); `None` or `Some(0)` turns the limit off.
     pub fn rate_limit(mut self, per_second: Option<u32>) -> Self {
         self.rate_limit = per_second.filter(|n| *n > 0);
         self

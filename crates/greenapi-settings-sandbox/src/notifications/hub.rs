@@ -62,7 +62,15 @@ impl Slot {
 
     /// Queues a notification and wakes whoever waits for one; returns its receipt id.
     pub(crate) fn enqueue(&self, kind: String, body: Value) -> u64 {
-        let (receipt_id, _dropped) = lock(&self.state).queue.push(kind, body, SystemTime::now());
+        let receipt_id = {
+            let mut state = lock(&self.state);
+            let (receipt_id, dropped) = state.queue.push(kind, body, SystemTime::now());
+            // A dropped head that was failing is not failing any more: it is gone.
+            if let Some(dropped) = dropped {
+                state.records.forget_failing(dropped.receipt_id);
+            }
+            receipt_id
+        };
         self.wake.notify_one();
         self.arrived.notify_waiters();
         receipt_id
@@ -105,11 +113,15 @@ impl Slot {
         true
     }
 
-    /// A POST of `receipt_id` failed.
+    /// A POST of `receipt_id` failed; not recorded if it left the queue meanwhile (dropped
+    /// from a full queue, deleted, reset).
     pub(crate) fn failed(&self, receipt_id: u64, kind: &str, error: String) {
-        lock(&self.state)
-            .records
-            .failed(receipt_id, kind, error, SystemTime::now());
+        let mut state = lock(&self.state);
+        if state.queue.iter().any(|q| q.receipt_id == receipt_id) {
+            state
+                .records
+                .failed(receipt_id, kind, error, SystemTime::now());
+        }
     }
 
     /// The head for `receiveNotification` (counted as received once more).
@@ -235,12 +247,15 @@ impl Hub {
         }
     }
 
-    /// Every queue and record emptied, receipt ids from 1 again (the workers stay, idle).
+    /// Every queue and record emptied (the workers stay, idle). Receipt ids go on: a
+    /// delivery in flight during the reset must not take a new notification's receipt for
+    /// its own.
     pub(crate) fn reset(&self) {
         let queue = self.config.queue;
         for slot in lock(&self.slots).values() {
             let mut state = lock(&slot.state);
-            state.queue = Queue::new(queue);
+            let next = state.queue.next_receipt();
+            state.queue = Queue::restored(queue, Vec::new(), next, 0);
             state.records = Records::default();
         }
     }

@@ -192,14 +192,19 @@ fn keep_last<T>(list: &mut VecDeque<T>, item: T) {
 impl Records {
     /// Records a delivery; the failing record goes if it was this notification's.
     pub(crate) fn delivered(&mut self, record: Delivered) {
+        self.forget_failing(record.receipt_id);
+        keep_last(&mut self.delivered, record);
+    }
+
+    /// Forgets the failing record if it is `receipt_id`'s (it left the queue undelivered).
+    pub(crate) fn forget_failing(&mut self, receipt_id: u64) {
         if self
             .failing
             .as_ref()
-            .is_some_and(|f| f.receipt_id == record.receipt_id)
+            .is_some_and(|f| f.receipt_id == receipt_id)
         {
             self.failing = None;
         }
-        keep_last(&mut self.delivered, record);
     }
 
     /// Records a suppressed notification.

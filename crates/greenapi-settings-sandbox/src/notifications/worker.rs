@@ -24,24 +24,41 @@ pub(crate) fn wake(shared: &Arc<Shared>, id: u64, slot: &Arc<Slot>) {
     slot.wake.notify_one();
 }
 
-/// Wakes instance `id`'s worker (if it has one) now and, when settings take time to become
-/// visible, again once they have: a `webhookUrl` set by this change is then used.
+/// Wakes instance `id`'s worker (and its `receiveNotification` callers) now and, when
+/// settings change later by themselves (the apply delay, a scheduled drift), again then: a
+/// `webhookUrl` set or emptied by this change is then used.
 pub(crate) fn settings_changed(shared: &Arc<Shared>, id: u64) {
+    if shared.notifications.existing(id).is_none() {
+        return;
+    }
+    wake_now(shared, id);
+    let apply = shared.config.apply_delay;
+    let drift = shared
+        .config
+        .drift
+        .after
+        .map(|after| apply.saturating_add(after));
+    for delay in [Some(apply).filter(|d| !d.is_zero()), drift]
+        .into_iter()
+        .flatten()
+    {
+        let later = Arc::clone(shared);
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            wake_now(&later, id);
+        });
+        shared.notifications.keep(task.abort_handle());
+    }
+}
+
+/// Wakes instance `id`'s receivers, and its worker if it runs or has something to send.
+fn wake_now(shared: &Arc<Shared>, id: u64) {
     let Some(slot) = shared.notifications.existing(id) else {
         return;
     };
     slot.arrived.notify_waiters();
     if slot.worker.load(Ordering::SeqCst) || !is_empty(&slot) {
         wake(shared, id, &slot);
-    }
-    let delay = shared.config.apply_delay;
-    if !delay.is_zero() {
-        let later = Arc::clone(shared);
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            settings_changed(&later, id);
-        });
-        shared.notifications.keep(task.abort_handle());
     }
 }
 
