@@ -69,7 +69,7 @@ fn is_empty(slot: &Slot) -> bool {
 /// Where instance `id` delivers now: its `webhookUrl` and `webhookUrlToken`, if the URL is set.
 pub(crate) fn target(shared: &Shared, id: u64) -> Option<(String, String)> {
     let settings = shared.current_settings(id)?;
-    (!settings.webhook_url.is_empty()).then(|| (settings.webhook_url, settings.webhook_url_token))
+    (!settings.webhook_url.is_empty()).then_some((settings.webhook_url, settings.webhook_url_token))
 }
 
 async fn run(shared: Arc<Shared>, id: u64, slot: Arc<Slot>) {
