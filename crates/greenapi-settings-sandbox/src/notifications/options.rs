@@ -84,3 +84,62 @@ pub(crate) fn apply(matches: &ArgMatches, mut config: SandboxConfig) -> SandboxC
     }
     config
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::options::{command, config};
+
+    fn parse(args: &[&str]) -> Result<crate::SandboxConfig, clap::Error> {
+        let argv = std::iter::once("greenapi-settings-sandbox").chain(args.iter().copied());
+        command("greenapi-settings-sandbox")
+            .try_get_matches_from(argv)
+            .map(|m| config(&m))
+    }
+
+    #[test]
+    fn notification_options_are_understood() {
+        let c = parse(&[
+            "--notify-queue",
+            "5",
+            "--notify-timeout-ms",
+            "200",
+            "--notify-retry-ms=1s",
+            "--notify-receive-scale",
+            "0.01",
+            "--notify-restarts",
+        ])
+        .unwrap();
+        assert_eq!(c.notify.queue, 5);
+        assert_eq!(c.notify.response_timeout, Duration::from_millis(200));
+        assert_eq!(c.notify.retry_pause, Duration::from_secs(1));
+        assert_eq!(c.notify.receive_scale, 0.01);
+        assert!(c.notify.restarts);
+        let d = parse(&[]).unwrap().notify;
+        assert_eq!(
+            (d.queue, d.response_timeout, d.retry_pause, d.restarts),
+            (
+                1000,
+                Duration::from_secs(180),
+                Duration::from_secs(60),
+                false
+            )
+        );
+    }
+
+    #[test]
+    fn bad_notification_options_are_usage_errors() {
+        for args in [
+            &["--notify-queue", "0"][..],
+            &["--notify-queue", "x"],
+            &["--notify-timeout-ms", "0"],
+            &["--notify-retry-ms", "soon"],
+            &["--notify-receive-scale", "2"],
+            &["--notify-restarts=yes"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+        }
+    }
+}
