@@ -910,3 +910,59 @@ fn a_failing_head_dropped_from_a_full_queue_is_no_longer_shown_as_failing() {
         .iter()
         .any(|g| g.body["stateInstance"] == "authorized"));
 }
+
+/// What the official Python SDK's `startReceivingNotifications` loop sends
+/// (whatsapp-api-client-python: `GET …/ReceiveNotification/{token}` with no receiveTimeout,
+/// then `DELETE …/DeleteNotification/{token}/{receiptId}`): every notification, once, in order.
+#[test]
+fn the_official_sdks_polling_loop_gets_every_notification_once_in_order() {
+    let sb = BlockingSandbox::start(config()).unwrap();
+    set(
+        &sb,
+        DEFAULT_INSTANCE_ID,
+        DEFAULT_TOKEN,
+        json!({"stateWebhook": "yes"}),
+    );
+    let states = [
+        "starting",
+        "authorized",
+        "sleepMode",
+        "blocked",
+        "authorized",
+    ];
+    for s in states {
+        assert_eq!(state_changed(&sb, s)["outcome"], "queued");
+    }
+    let base = format!("/waInstance{DEFAULT_INSTANCE_ID}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("User-Agent", "python-requests/2.32"),
+    ];
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let reply = request(
+            sb.addr(),
+            "GET",
+            &format!("{base}/ReceiveNotification/{DEFAULT_TOKEN}"),
+            &headers,
+            b"",
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let data = reply.json();
+        if data.is_null() {
+            break;
+        }
+        received.push(data["body"]["stateInstance"].clone());
+        let receipt = data["receiptId"].to_string();
+        let deleted = request(
+            sb.addr(),
+            "DELETE",
+            &format!("{base}/DeleteNotification/{DEFAULT_TOKEN}/{receipt}"),
+            &headers,
+            b"",
+        );
+        assert_eq!(deleted.json(), json!({"result": true}));
+    }
+    assert_eq!(received, states.map(Value::from));
+    assert_eq!(listing(&sb, DEFAULT_INSTANCE_ID)["queued"], json!([]));
+}
