@@ -180,6 +180,9 @@ pub(crate) struct Hub {
     /// The HTTP client of every delivery.
     pub(crate) sender: Sender,
     slots: Mutex<HashMap<u64, Arc<Slot>>>,
+    /// Whether any slot exists: every accepted setSettings asks for its instance's slot, and
+    /// a sandbox that never notifies answers without taking the lock.
+    any: AtomicBool,
     tasks: Mutex<Vec<AbortHandle>>,
     stopped: AtomicBool,
 }
@@ -187,17 +190,19 @@ pub(crate) struct Hub {
 impl Hub {
     /// No slot yet; `saved` queues (from the state file) fill theirs.
     pub(crate) fn new(config: NotifyConfig, saved: Vec<(u64, SavedQueue)>) -> Self {
-        let slots = saved
+        let slots: HashMap<u64, Arc<Slot>> = saved
             .into_iter()
             .map(|(id, s)| {
                 let queue = Queue::restored(config.queue, s.items, s.next_receipt, s.dropped);
                 (id, Arc::new(Slot::new(queue)))
             })
             .collect();
+        let any = AtomicBool::new(!slots.is_empty());
         Hub {
             config,
             sender: Sender::default(),
             slots: Mutex::new(slots),
+            any,
             tasks: Mutex::new(Vec::new()),
             stopped: AtomicBool::new(false),
         }
@@ -206,6 +211,7 @@ impl Hub {
     /// The slot of instance `id` (the caller checked that it is served), made if needed.
     pub(crate) fn slot(&self, id: u64) -> Arc<Slot> {
         let mut slots = lock(&self.slots);
+        self.any.store(true, Ordering::SeqCst);
         let queue = self.config.queue;
         Arc::clone(
             slots
@@ -216,6 +222,9 @@ impl Hub {
 
     /// The slot of instance `id` if it has one.
     pub(crate) fn existing(&self, id: u64) -> Option<Arc<Slot>> {
+        if !self.any.load(Ordering::SeqCst) {
+            return None;
+        }
         lock(&self.slots).get(&id).cloned()
     }
 

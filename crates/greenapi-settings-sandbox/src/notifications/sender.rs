@@ -5,8 +5,8 @@
 //! of the answer are read; the whole exchange is bounded by the response timeout.
 //!
 //! The client is reqwest, already in the tree through the core crate, with the workspace's
-//! features only (rustls with the ring provider, no default TLS roots beyond the platform
-//! verifier it brings). A loopback URL is reached directly; others through the proxies of the
+//! features only (HTTP/1.1, rustls with the ring provider, the platform's certificate
+//! verifier). A loopback URL is reached directly; others through the proxies of the
 //! environment, as the core client does.
 
 use std::fmt;
