@@ -50,8 +50,8 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 
 use commands::{
-    completions, demo, docs, export, get, history, plan_apply, sandbox, schema, set, spec_check,
-    validate,
+    completions, demo, docs, export, get, history, listen, plan_apply, sandbox, schema, set,
+    spec_check, validate,
 };
 use exit::{CliError, Exit};
 use style::Style;
@@ -206,6 +206,7 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         Some(("sandbox", sub)) => sandbox::run(sub).await,
         Some(("docs", _)) => docs::run(),
         Some(("history", sub)) => history::run(sub),
+        Some(("listen", sub)) => listen::run(sub).await,
         Some(("demo", _)) => demo::run(style).await,
         Some(("completions", sub)) => completions::completions(sub),
         Some(("man", sub)) => completions::man(sub),
