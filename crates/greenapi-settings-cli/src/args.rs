@@ -327,6 +327,18 @@ pub fn command() -> Command {
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print a JSON document (formatVersion 1; secrets redacted)")),
         )
         .subcommand(
+            Command::new("doctor")
+                .about("Say, for every notification, whether the instance's settings let it arrive and, if not, why; --probe also checks the receiver")
+                .args(output_args())
+                .args(fleet_args().into_iter().take(2))
+                .args(fleet::options::selection_args())
+                .arg(Arg::new("probe").long("probe").action(ArgAction::SetTrue).help("Also check the receiver at webhookUrl from this machine: DNS, TCP, TLS (certificate and days to expiry) and one POST of a marked test body with the webhook token (a redirect is reported, never followed)"))
+                .arg(Arg::new("probe-timeout").long("probe-timeout").value_name("DURATION").help("With --probe: the longest each step may take (default 10s, at most 5m)"))
+                .after_help("Exit codes: 0 everything the settings ask for can arrive, 1 something cannot (a kind with some of its settings off,
+a kind the API documents as not working switched on, a receiver --probe cannot deliver to) or an instance could
+not be read, 2 invalid input (nothing sent). TLS roots: the system's (SSL_CERT_FILE / SSL_CERT_DIR honoured)."),
+        )
+        .subcommand(
             Command::new("listen")
                 .about("Receive notifications on 127.0.0.1 and print one line each (a local webhookUrl; pair it with `sandbox trigger`)")
                 .arg(Arg::new("port").long("port").value_name("N").help("Port on 127.0.0.1 (default 0: any free port; the address is printed first)"))
