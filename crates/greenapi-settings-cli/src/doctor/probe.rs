@@ -447,8 +447,12 @@ fn tls_reason(e: &std::io::Error) -> String {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     match inner {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
-            C::UnknownIssuer => "certificate not trusted (its issuer is not among this machine's roots; a self-signed certificate is refused so)".into(),
-            C::NotValidForName | C::NotValidForNameContext { .. } => "certificate not valid for this host".into(),
+            C::UnknownIssuer => {
+                "certificate not trusted (its issuer is not among this machine's roots)".into()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "certificate not valid for this host".into()
+            }
             C::Expired | C::ExpiredContext { .. } => "certificate expired".into(),
             C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".into(),
             C::Revoked => "certificate revoked".into(),
