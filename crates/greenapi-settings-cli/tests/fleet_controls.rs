@@ -568,6 +568,8 @@ fn on_terminal(args: &[&str], cols: u16, input: &str) -> (i32, String) {
     // The same shell on every machine (`script` runs `$SHELL -c`).
     c.env("SHELL", "/bin/sh")
         .env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+        // A known terminal type whatever the caller's environment (unset TERM: no progress line).
+        .env("TERM", "xterm")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -671,6 +673,8 @@ fn apply_at_the_terminal(
     }
     c.env("SHELL", "/bin/sh")
         .env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+        // A known terminal type whatever the caller's environment (unset TERM: no progress line).
+        .env("TERM", "xterm")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

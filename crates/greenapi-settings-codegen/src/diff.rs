@@ -594,6 +594,20 @@ mod tests {
         diff(&old, &new)
     }
 
+    /// Renames setting 19 (`editedMessageWebhook`), in the notification rules that name it too.
+    fn rename_edited(v: &mut serde_json::Value) {
+        v["settings"][19]["name"] = "editedMessageHook".into();
+        for kind in v["notifications"]["kinds"].as_array_mut().unwrap() {
+            for src in kind["sources"].as_array_mut().unwrap() {
+                for r in src["requires"].as_array_mut().unwrap() {
+                    if r == "editedMessageWebhook" {
+                        *r = "editedMessageHook".into();
+                    }
+                }
+            }
+        }
+    }
+
     /// `(subject, rule)` of each change, for comparing classifications.
     fn lints(c: &[Change]) -> Vec<(&str, &'static str)> {
         c.iter()
@@ -650,7 +664,7 @@ mod tests {
                 ("wid", "struct_pub_field_missing"),
             ]
         );
-        let renamed = changed(|v| v["settings"][19]["name"] = "editedMessageHook".into());
+        let renamed = changed(rename_edited);
         assert_eq!(
             lints(&renamed),
             [("editedMessageWebhook", "struct_pub_field_missing")]
@@ -757,7 +771,7 @@ mod tests {
 
     #[test]
     fn a_renamed_setting_is_one_breaking_rename() {
-        let c = changed(|v| v["settings"][19]["name"] = "editedMessageHook".into());
+        let c = changed(rename_edited);
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(
             c[0].what.starts_with("renamed to `editedMessageHook`"),

@@ -27,6 +27,7 @@ pub mod diff;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod notifications;
 pub mod pyi;
 pub mod rust;
 pub mod schema;

@@ -2,6 +2,9 @@
 //!
 //! ```text
 //! cargo run -p greenapi-settings-codegen -- rust      [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- notifications-rust  [spec/settings.json]
+//! cargo run -p greenapi-settings-codegen -- notifications-md    [spec/settings.json]  # docs/notifications.md
+//! cargo run -p greenapi-settings-codegen -- notifications-py    [spec/settings.json]  # notifications.py
 //! cargo run -p greenapi-settings-codegen -- markdown  [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- pyi       [spec/settings.json]
 //! cargo run -p greenapi-settings-codegen -- schema    [spec/settings.json]   # settings-file JSON Schema
@@ -35,6 +38,18 @@ fn main() -> ExitCode {
     };
     match what {
         "rust" => print!("{}", greenapi_settings_codegen::rust::render(&spec)),
+        "notifications-rust" => print!(
+            "{}",
+            greenapi_settings_codegen::notifications::rust::render(&spec)
+        ),
+        "notifications-md" => print!(
+            "{}",
+            greenapi_settings_codegen::notifications::markdown::render(&spec)
+        ),
+        "notifications-py" => print!(
+            "{}",
+            greenapi_settings_codegen::notifications::python::render(&spec)
+        ),
         "markdown" | "md" => print!("{}", greenapi_settings_codegen::markdown::render(&spec)),
         "pyi" => print!("{}", greenapi_settings_codegen::pyi::render(&spec)),
         "schema" => print!("{}", greenapi_settings_codegen::schema::render(&spec)),
@@ -79,7 +94,9 @@ fn default_spec() -> std::path::PathBuf {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: greenapi-settings-codegen <rust|markdown|pyi|schema|check> [SPEC]");
+    eprintln!(
+        "usage: greenapi-settings-codegen <rust|markdown|pyi|schema|check|notifications-rust|notifications-md|notifications-py> [SPEC]"
+    );
     eprintln!("       greenapi-settings-codegen diff OLD.json NEW.json");
     ExitCode::from(2)
 }

@@ -261,6 +261,8 @@ pub struct Spec {
     pub read_only: Vec<ReadOnlyField>,
     /// Cross-field rules, in spec order.
     pub rules: Vec<Rule>,
+    /// The notifications the settings switch on (spec v1 has none).
+    pub notifications: Option<crate::notifications::Notifications>,
 }
 
 impl Spec {

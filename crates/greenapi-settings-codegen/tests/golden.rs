@@ -43,6 +43,14 @@ fn golden_rust_expansion_is_current() {
 }
 
 #[test]
+fn golden_notifications_expansion_is_current() {
+    check(
+        "crates/greenapi-settings/tests/golden/notifications.rs",
+        &greenapi_settings_codegen::notifications::rust::render(&spec()),
+    );
+}
+
+#[test]
 fn settings_reference_docs_are_current() {
     check(
         "docs/settings.md",

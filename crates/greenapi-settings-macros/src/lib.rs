@@ -22,22 +22,40 @@ use syn::{parse_macro_input, LitStr};
 #[proc_macro]
 pub fn settings_api(input: TokenStream) -> TokenStream {
     let lit = parse_macro_input!(input as LitStr);
-    expand(&lit).into()
+    expand(&lit, greenapi_settings_codegen::rust::generate, true).into()
 }
 
-fn expand(lit: &LitStr) -> proc_macro2::TokenStream {
+/// Expands to the notifications table, delivery facts and body types generated from the
+/// spec's `notifications` section (the core crate's `notifications` module).
+#[proc_macro]
+pub fn notifications_api(input: TokenStream) -> TokenStream {
+    let lit = parse_macro_input!(input as LitStr);
+    expand(
+        &lit,
+        greenapi_settings_codegen::notifications::rust::generate,
+        false,
+    )
+    .into()
+}
+
+fn expand(
+    lit: &LitStr,
+    generate: fn(&greenapi_settings_codegen::Spec) -> proc_macro2::TokenStream,
+    stand_ins: bool,
+) -> proc_macro2::TokenStream {
     let shown = lit.value();
     let Some(path) = resolve(&shown) else {
         return errors(
             lit,
             &shown,
             &["$: cannot read the spec file: file not found".to_string()],
+            stand_ins,
         );
     };
     match greenapi_settings_codegen::load_file(&path) {
         Ok(spec) => {
             let abs = path.to_string_lossy().into_owned();
-            let body = greenapi_settings_codegen::rust::generate(&spec);
+            let body = generate(&spec);
             quote! {
                 // Makes cargo rebuild the invoking crate when the spec changes.
                 const _: &str = ::core::include_str!(#abs);
@@ -46,7 +64,7 @@ fn expand(lit: &LitStr) -> proc_macro2::TokenStream {
         }
         Err(errs) => {
             let msgs: Vec<String> = errs.0.iter().map(ToString::to_string).collect();
-            errors(lit, &shown, &msgs)
+            errors(lit, &shown, &msgs, stand_ins)
         }
     }
 }
@@ -64,11 +82,14 @@ fn resolve(rel: &str) -> Option<PathBuf> {
 
 /// One `compile_error!` per problem, plus empty stand-ins for the main types so the invoking
 /// crate does not drown the real message in follow-on "cannot find type" errors.
-fn errors(lit: &LitStr, shown: &str, msgs: &[String]) -> proc_macro2::TokenStream {
+fn errors(lit: &LitStr, shown: &str, msgs: &[String], stand_ins: bool) -> proc_macro2::TokenStream {
     let errs = msgs.iter().map(|m| {
         let text = format!("{shown}: {m}");
         quote::quote_spanned!(lit.span()=> ::core::compile_error!(#text);)
     });
+    if !stand_ins {
+        return quote!(#(#errs)*);
+    }
     quote! {
         #(#errs)*
         /// Stand-in: the spec did not load.

@@ -42,6 +42,7 @@ mod checks;
 #[cfg(feature = "client")]
 mod client;
 mod meta;
+pub mod notifications;
 #[cfg(feature = "client")]
 pub mod reconcile;
 pub mod redact;
@@ -61,6 +62,10 @@ pub use client::{
     VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES, MAX_SERVER_TEXT,
 };
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
+pub use notifications::{
+    BodyContext, DeliveryInfo, Notification, NotificationInfo, NotificationStatus, SourceRule,
+    DELIVERY, NOTIFICATIONS,
+};
 pub use settings::{
     facts, ApiMethod, SetSettingsResponse, Settings, SettingsPatch, FIELDS,
     INSTANCE_SEGMENT_PREFIX, READ_ONLY_FIELDS, RULES,

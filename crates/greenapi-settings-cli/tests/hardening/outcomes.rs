@@ -193,7 +193,9 @@ fn the_progress_line_counts_failed_instances_as_the_summary_does() {
     for v in common::CLEARED_ENV {
         c.env_remove(v);
     }
-    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml");
+    c.env("GREENAPI_SETTINGS_PROFILES", "/nonexistent/profiles.toml")
+        // A known terminal type whatever the caller's environment (unset TERM: no progress line).
+        .env("TERM", "xterm");
     let out = c
         .output()
         .expect("util-linux `script` runs the binary on a terminal");

@@ -26,6 +26,7 @@ pub(super) fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
             "settings",
             "readOnly",
             "rules",
+            "notifications",
         ],
     );
     match cx.required("$", m, "formatVersion") {
@@ -59,6 +60,7 @@ pub(super) fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
     let (set_settings, get_settings) = check_methods(cx, m, &settings).unzip();
     let rate_limit = check_rate_limit(cx, m);
     let rules = check_rules(cx, m, &settings, &names);
+    let notifications = super::notifications::check_notifications(cx, m, &settings);
 
     Some(Spec {
         set_settings: set_settings?,
@@ -67,6 +69,7 @@ pub(super) fn check_root(cx: &mut Ctxt, root: &Value) -> Option<Spec> {
         settings,
         read_only,
         rules,
+        notifications,
     })
 }
 
@@ -341,7 +344,17 @@ fn check_methods(
 ) -> Option<(Method, Method)> {
     let v = cx.required("$", root, "methods")?;
     let m = cx.object("$.methods", v)?;
-    cx.known_keys("$.methods", m, &["setSettings", "getSettings"]);
+    // The notification methods are read with the `notifications` section they serve.
+    cx.known_keys(
+        "$.methods",
+        m,
+        &[
+            "setSettings",
+            "getSettings",
+            "receiveNotification",
+            "deleteNotification",
+        ],
+    );
     let set = check_method(cx, m, "setSettings", "POST", settings);
     let get = check_method(cx, m, "getSettings", "GET", settings);
     Some((set?, get?))

@@ -4,10 +4,12 @@
 //! - `ctxt`: the error collector and typed readers of JSON nodes (every read records its
 //!   own problem and carries on);
 //! - `check`: one `check_*` function per part of the spec (root, settings, read-only
-//!   fields, methods, rate limit, rules).
+//!   fields, methods, rate limit, rules);
+//! - `notifications`: the `notifications` section and the two notification methods.
 
 mod check;
 mod ctxt;
+mod notifications;
 mod rules;
 
 use std::fmt;
