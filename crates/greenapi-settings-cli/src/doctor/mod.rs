@@ -5,7 +5,6 @@
 //! with `--json`. Exit 0 when everything the settings ask for can arrive, 1 when something
 //! cannot (or an instance could not be read), 2 for bad input (nothing sent).
 
-mod notifications_shim;
 pub(crate) mod probe;
 pub(crate) mod render;
 pub(crate) mod rules;
@@ -17,9 +16,7 @@ use clap::ArgMatches;
 use greenapi_settings::Settings;
 use serde_json::{json, Value};
 
-// The spec's notification table. TEMPORARY: from the shim until the core's module lands on
-// main; then `use greenapi_settings::{NotificationInfo, NotificationStatus, NOTIFICATIONS};`.
-pub(crate) use notifications_shim::{NotificationInfo, NotificationStatus, NOTIFICATIONS};
+use greenapi_settings::{NotificationInfo, NotificationStatus, NOTIFICATIONS};
 
 use crate::args;
 use crate::creds::ConnArgs;

@@ -3,12 +3,14 @@
 //! findings about `webhookUrl`. No kind and no setting is named in code here, so a new rule in
 //! the spec is reported (and tested) without a change to this file.
 //!
-//! Whether the settings *ask for* a kind: a kind's own settings are its required settings that
-//! are not the whole requirement of another kind (for `incomingCall`, `incomingCallWebhook`;
-//! `incomingWebhook` alone is `incomingMessageReceived`'s). The kind is asked for when one of
-//! its own settings is on or, when it has none of its own (`outgoingMessageStatus` of API
-//! messages needs `outgoingWebhook` and `outgoingAPIMessageWebhook`, each another kind's whole
-//! requirement), when any of its settings is on. A kind asked for that cannot arrive (a
+//! Whether the settings *ask for* a kind: a kind's own settings are those it needs beyond its
+//! plain kind (a variant: beyond the kind of its `typeWebhook` without a variant, so
+//! `pollMessageWebhook` for incoming poll messages) or, for a plain kind, beyond what the
+//! other types' plain kinds need (`incomingCallWebhook` for `incomingCall`: `incomingWebhook`
+//! is also `incomingMessageReceived`'s). The kind is asked for when one of its own settings is
+//! on or, when it has none of its own (`incomingMessageReceived`), when any of its settings
+//! is on. So `incomingWebhook` on and `incomingCallWebhook` off is "off" for calls, but
+//! `incomingCallWebhook` on and `incomingWebhook` off is a problem. A kind asked for that cannot arrive (a
 //! setting it needs is off, or the API documents it as not working) is a problem (exit 1); a
 //! kind not asked for is only listed as off.
 
@@ -128,25 +130,35 @@ pub(crate) fn not_sent(status: NotificationStatus) -> Option<&'static str> {
     }
 }
 
-/// Whether `setting` is the whole requirement of a kind other than `of`.
-fn is_another_kinds_whole_requirement(setting: &str, of: &NotificationInfo) -> bool {
-    NOTIFICATIONS
+/// The settings `kind` needs beyond its plain kind: for a variant, beyond the kind of the same
+/// `typeWebhook` without one; for a plain kind (or a variant whose type has none), beyond what
+/// the plain kinds of the other types need.
+fn own_settings(kind: &NotificationInfo) -> Vec<&'static str> {
+    let plain_of_type = NOTIFICATIONS
         .iter()
-        .any(|k| k != of && k.requires == [setting])
+        .find(|k| k.variant.is_none() && k.type_webhook == kind.type_webhook && *k != kind);
+    let base: Vec<&'static str> = match plain_of_type {
+        Some(plain) => plain.requires.to_vec(),
+        None => NOTIFICATIONS
+            .iter()
+            .filter(|k| k.variant.is_none() && k.type_webhook != kind.type_webhook)
+            .flat_map(|k| k.requires.iter().copied())
+            .collect(),
+    };
+    kind.requires
+        .iter()
+        .copied()
+        .filter(|s| !base.contains(s))
+        .collect()
 }
 
 /// Whether the settings ask for `kind` (see the module's header).
 fn asked_for(kind: &NotificationInfo, missing: &[&str]) -> bool {
-    let on = |s: &&str| !missing.contains(s);
-    let own: Vec<&&str> = kind
-        .requires
-        .iter()
-        .filter(|s| !is_another_kinds_whole_requirement(s, kind))
-        .collect();
+    let own = own_settings(kind);
     if own.is_empty() {
-        kind.requires.iter().any(|s| on(&s))
+        kind.requires.iter().any(|s| !missing.contains(s))
     } else {
-        own.into_iter().any(on)
+        own.iter().any(|s| !missing.contains(s))
     }
 }
 
