@@ -167,6 +167,25 @@ fn listen_answers_401_to_a_missing_or_wrong_token_naming_neither_token() {
 }
 
 #[test]
+fn listen_refuses_a_request_from_a_web_page_with_403() {
+    let mut l = listen(&["--count", "1"]);
+    let mut s = TcpStream::connect(&l.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST /hook HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{STATE}",
+        STATE.len()
+    )
+    .unwrap();
+    assert_eq!(status_of(&mut s), 403);
+    assert_eq!(post(&l.addr, None, STATE), 200);
+    assert_eq!(exit_code(&mut l.child), 0);
+    let out = drain(&l.stdout);
+    assert!(out.contains("sent by a web page"), "{out}");
+    assert_eq!(out.matches("stateInstanceChanged").count(), 1, "{out}");
+}
+
+#[test]
 fn listen_status_answers_another_code_to_watch_the_api_resend() {
     let mut l = listen(&["--status", "500", "--count", "1"]);
     assert_eq!(post(&l.addr, None, STATE), 500);

@@ -5,7 +5,8 @@
 //! without the right one gets 401 and a line saying the token was missing or wrong (neither
 //! token is ever printed). Bodies are read with a cap (413 above it). `--status CODE` answers
 //! something else than 200 (to watch the API re-send), `--count N` exits after N
-//! notifications. SIGTERM exits 0 and Ctrl-C 130, as `watch` does.
+//! notifications. A request with an `Origin` header (a web page's) is refused (403): the API
+//! sends none. SIGTERM exits 0 and Ctrl-C 130, as `watch` does.
 //!
 //! With `sandbox trigger` this is the whole loop on one laptop: the sandbox delivers what the
 //! settings enable, `listen` shows what arrived.
@@ -199,6 +200,21 @@ async fn receive(
             format_args!("{} {method} {path}: not a POST, answered 405", now()),
         );
         return (StatusCode::METHOD_NOT_ALLOWED, "POST notifications here\n");
+    }
+    // The API sends no Origin; a browser does, on every cross-site POST: a web page open on
+    // this machine must not be able to feed the receiver fake notifications.
+    if req.headers().contains_key(header::ORIGIN) {
+        human(
+            l.json,
+            format_args!(
+                "{} POST {path}: sent by a web page (it has an Origin header), answered 403",
+                now()
+            ),
+        );
+        return (
+            StatusCode::FORBIDDEN,
+            "requests from web pages are refused\n",
+        );
     }
     if let Some(expected) = &l.token {
         if let Err(why) = check_token(req.headers().get(header::AUTHORIZATION), expected) {
