@@ -345,3 +345,33 @@ fn probe_timeout_that_is_not_a_duration_is_refused_with_exit_2_and_nothing_sent(
     assert_eq!(out.code, 2, "{}", out.all());
     assert_eq!(common::calls(&sb), 0);
 }
+
+#[test]
+fn probe_of_a_fleet_posts_once_to_a_receiver_its_instances_share() {
+    let sb = common::fast(3);
+    let (url, seen) = server(3, |_| http("200 OK", "", "{}"));
+    for id in sb.instance_ids() {
+        let mut p = SettingsPatch::new();
+        p.set_json("webhookUrl", &json!(format!("{url}/shared")))
+            .unwrap();
+        p.set_json("webhookUrlToken", &json!(SECRET)).unwrap();
+        p.set_json("stateWebhook", &json!("yes")).unwrap();
+        common::client(&sb, id).set_settings(&p).unwrap();
+    }
+    let csv = common::csv("fleet.csv", &sb);
+    let out = common::cli(&[
+        "doctor",
+        "--probe",
+        "--json",
+        "--instances",
+        common::s(&csv),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains(SECRET));
+    let v = out.json();
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["probe"]["steps"][2]["data"]["status"], 200, "{r}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(seen.lock().unwrap().len(), 1, "one test POST per receiver");
+}

@@ -9,6 +9,7 @@ pub(crate) mod probe;
 pub(crate) mod render;
 pub(crate) mod rules;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -94,12 +95,18 @@ fn options(m: &ArgMatches) -> Result<Options, CliError> {
     })
 }
 
-/// Diagnoses one instance's `settings` (and probes its receiver if asked).
+/// The probes made so far in this run, by receiver (webhookUrl and token): instances of a
+/// fleet that share a receiver get one probe, and it one test POST.
+pub(crate) type Probed = HashMap<(String, String), probe::Probe>;
+
+/// Diagnoses one instance's `settings` (and probes its receiver if asked, unless `probed`
+/// has it already).
 pub(crate) async fn diagnose(
     id_instance: u64,
     api_url: &str,
     settings: &Settings,
     o: &Options,
+    probed: &mut Probed,
 ) -> Diagnosis {
     let text = |name: &str| {
         settings
@@ -113,8 +120,16 @@ pub(crate) async fn diagnose(
     let any_arrives = kinds.iter().any(|k| k.verdict == Verdict::Arrives);
     let mut findings = rules::webhook_findings(settings, any_arrives);
     let probe = if o.probe && !url.trim().is_empty() {
-        let token = (!token.is_empty()).then_some(token.as_str());
-        let p = probe::probe(&url, token, o.probe_timeout, id_instance).await;
+        let key = (url.clone(), token.clone());
+        let p = match probed.get(&key) {
+            Some(p) => p.clone(),
+            None => {
+                let token = (!token.is_empty()).then_some(token.as_str());
+                let p = probe::probe(&url, token, o.probe_timeout, id_instance).await;
+                probed.insert(key, p.clone());
+                p
+            }
+        };
         findings.extend(p.findings.iter().cloned());
         Some(p)
     } else {
@@ -166,7 +181,14 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
         }
         Err(e) => return Err(e.into()),
     };
-    let d = diagnose(client.id_instance(), client.api_url(), &settings, &o).await;
+    let d = diagnose(
+        client.id_instance(),
+        client.api_url(),
+        &settings,
+        &o,
+        &mut Probed::new(),
+    )
+    .await;
     crate::out!("{}", render::text(&d, style));
     let exit = if d.has_problems() {
         Exit::Failed
@@ -182,7 +204,7 @@ pub(crate) async fn run(conn: &ConnArgs, m: &ArgMatches, style: Style) -> Result
 }
 
 /// `doctor --instances`: every instance read (`--concurrency` at a time), then diagnosed (and
-/// probed, one at a time) in file order.
+/// probed, one receiver at a time, each once) in file order.
 async fn fleet(
     conn: &ConnArgs,
     m: &ArgMatches,
@@ -194,6 +216,7 @@ async fn fleet(
     let (outcomes, signals) = crate::commands::get::read_fleet(conn, m, csv).await?;
     let mut results = Vec::new();
     let mut bad = 0usize;
+    let mut probed = Probed::new();
     for (inst, outcome, _) in &outcomes {
         let error = |kind: &str, message: String| {
             json!({"idInstance": inst.id, "apiUrl": inst.api_url, "status": if kind == "notStarted" { "notStarted" } else { "failed" },
@@ -202,7 +225,12 @@ async fn fleet(
         };
         let r = match outcome {
             Outcome::Done(Ok(settings)) => {
-                let d = diagnose(inst.id, &inst.api_url, settings, o).await;
+                // After Ctrl-C or SIGTERM the settings read are still diagnosed, unprobed.
+                let o = &Options {
+                    probe: o.probe && signals.exit().is_none(),
+                    probe_timeout: o.probe_timeout,
+                };
+                let d = diagnose(inst.id, &inst.api_url, settings, o, &mut probed).await;
                 crate::out!("{}", render::text(&d, style));
                 bad += usize::from(d.has_problems());
                 d.to_json()
