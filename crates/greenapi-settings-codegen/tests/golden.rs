@@ -51,6 +51,46 @@ fn golden_notifications_expansion_is_current() {
 }
 
 #[test]
+fn notifications_docs_are_current() {
+    check(
+        "docs/notifications.md",
+        &greenapi_settings_codegen::notifications::markdown::render(&spec()),
+    );
+}
+
+#[test]
+fn python_notification_types_are_current() {
+    check(
+        "bindings/python/python/greenapi_settings/notifications.py",
+        &greenapi_settings_codegen::notifications::python::render(&spec()),
+    );
+}
+
+/// Every citation of a notification rule names a section of the sources file.
+#[test]
+fn every_notification_citation_names_a_section_of_the_sources_file() {
+    let spec = spec();
+    let n = spec.notifications.as_ref().unwrap();
+    let text = std::fs::read_to_string(root().join(&n.sources)).unwrap();
+    let headings: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .map(str::trim)
+        .collect();
+    let mut cited = vec![n.delivery.citation.clone()];
+    for k in &n.kinds {
+        cited.extend(k.sources.iter().map(|s| s.citation.clone()));
+    }
+    for c in cited {
+        assert!(
+            headings.contains(&c.as_str()),
+            "`{c}` is not a section of {}",
+            n.sources
+        );
+    }
+}
+
+#[test]
 fn settings_reference_docs_are_current() {
     check(
         "docs/settings.md",

@@ -8,6 +8,23 @@ mod generated {
     include!("golden/settings.rs");
 }
 
+mod generated_notifications {
+    include!("golden/notifications.rs");
+}
+
+#[test]
+fn golden_notifications_expansion_compiles_warning_free_and_is_the_macro_output() {
+    assert_eq!(
+        generated_notifications::NOTIFICATIONS,
+        greenapi_settings::NOTIFICATIONS
+    );
+    assert_eq!(generated_notifications::DELIVERY, greenapi_settings::DELIVERY);
+    for kind in greenapi_settings::NOTIFICATIONS {
+        let body = generated_notifications::types::Notification::from_json(kind.skeleton).unwrap();
+        assert_eq!(body.type_webhook(), kind.type_webhook);
+    }
+}
+
 #[test]
 fn golden_expansion_compiles_warning_free_and_behaves_like_the_macro_output() {
     let patch = generated::SettingsPatch::new()

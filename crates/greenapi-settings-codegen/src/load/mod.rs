@@ -137,6 +137,61 @@ mod tests {
     }
 
     #[test]
+    fn a_notification_rule_naming_an_unknown_or_non_yes_no_setting_is_an_error_with_its_path() {
+        let text = with(|v| {
+            v["notifications"]["kinds"][0]["sources"][0]["requires"] =
+                serde_json::json!(["incomingWebhooks", "webhookUrl"]);
+        });
+        assert_eq!(
+            errors(&text),
+            [
+                "$.notifications.kinds[0].sources[0].requires[0]: rule names unknown setting `incomingWebhooks`",
+                "$.notifications.kinds[0].sources[0].requires[1]: rule names `webhookUrl`, which is not a yes/no setting",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_notification_body_that_does_not_fit_its_type_or_variant_is_an_error() {
+        let text = with(|v| {
+            let kinds = v["notifications"]["kinds"].as_array_mut().unwrap();
+            kinds[0]["body"]["timestamp"] = "yesterday".into();
+            kinds[0]["body"]["extra"] = 1.into();
+            kinds[1]["body"]["messageData"]["typeMessage"] = "textMessage".into();
+            kinds[2]["body"]
+                .as_object_mut()
+                .unwrap()
+                .remove("senderData");
+            kinds[3]["typeWebhook"] = "nope".into();
+        });
+        assert_eq!(
+            errors(&text),
+            [
+                "$.notifications.kinds[0].body.timestamp: expected integer, found a string",
+                "$.notifications.kinds[0].body.extra: field not declared in incomingMessageReceived",
+                "$.notifications.kinds[1].body.messageData.typeMessage: must be \"pollMessage\", the value of variant `pollMessage`",
+                "$.notifications.kinds[2].body: missing field `senderData` (incomingMessageReceived requires it)",
+                "$.notifications.kinds[3].typeWebhook: `nope` has no body type in $.notifications.types",
+            ]
+        );
+    }
+
+    #[test]
+    fn two_kinds_with_one_key_are_an_error() {
+        let text = with(|v| {
+            let kinds = v["notifications"]["kinds"].as_array_mut().unwrap();
+            let first = kinds[0].clone();
+            kinds.push(first);
+        });
+        let errs = errors(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].ends_with("duplicate kind `incomingMessageReceived`"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
     fn the_v1_fixture_still_loads() {
         let v1 = include_str!("../../tests/fixtures/settings-v1.json");
         let spec = load_str(v1).unwrap();
