@@ -152,6 +152,24 @@ fn doctor_exits_1_when_incoming_call_webhook_is_on_but_incoming_webhook_is_off()
         text.all()
     );
     assert_eq!(v["results"][0]["status"], "problems");
+    // Where a source does not list the setting that is off, doctor says so (the stricter rule
+    // is followed).
+    let call = greenapi_settings::NotificationInfo::find("incomingCall").unwrap();
+    let unlisted = call
+        .sources
+        .iter()
+        .any(|r| !r.requires.contains(&"incomingWebhook"));
+    assert_eq!(
+        text.stdout
+            .contains("does not list incomingWebhook (the stricter rule is followed)"),
+        unlisted,
+        "{}",
+        text.all()
+    );
+    assert_eq!(
+        kind(&v, "incomingCall")["sourcesDiffer"].is_string(),
+        unlisted
+    );
     // The other way round, calls are simply off: exit 0.
     set(&sb, &patch(&["incomingWebhook"], &[]));
     let (text, v) = doctor(&sb, &[]);

@@ -71,6 +71,9 @@ pub(crate) fn text(d: &Diagnosis, style: Style) -> String {
                 Some(why) if why.starts_with(&key) => line(&mut out, format!("  {why}")),
                 Some(why) => line(&mut out, format!("  {key}: {why}")),
             }
+            if let (Verdict::Blocked, Some(differ)) = (verdict, &k.sources_differ) {
+                line(&mut out, style.dim(&format!("    {differ}")));
+            }
         }
     }
     if let Some(p) = &d.probe {

@@ -99,6 +99,9 @@ pub(crate) struct KindReport {
     pub missing: Vec<&'static str>,
     /// Why it does not arrive (`None` when it does).
     pub why: Option<String>,
+    /// When a source does not list a setting that is off: which (the rule followed is the
+    /// stricter union of the sources).
+    pub sources_differ: Option<String>,
 }
 
 impl KindReport {
@@ -113,6 +116,12 @@ impl KindReport {
             "verdict": self.verdict.as_str(),
             "missing": self.missing,
             "why": self.why,
+            "sourcesDiffer": self.sources_differ,
+            "description": self.info.description,
+            "sources": self.info.sources.iter().map(|r| json!({
+                "source": r.source, "requires": r.requires, "citation": r.citation,
+            })).collect::<Vec<_>>(),
+            "notes": self.info.notes,
         })
     }
 }
@@ -162,6 +171,45 @@ fn asked_for(kind: &NotificationInfo, missing: &[&str]) -> bool {
     }
 }
 
+/// The name of a source of the spec's rules, for people.
+fn source_name(source: &str) -> &str {
+    match source {
+        "D" => "the API's documentation",
+        "P" => "the Postman collection",
+        "SDK" => "the official SDKs",
+        other => other,
+    }
+}
+
+/// "the Postman collection does not list incomingWebhook": the sources that do not require a
+/// setting of `missing` (so the kind may arrive without it, if that source is right).
+fn sources_differ(info: &NotificationInfo, missing: &[&str]) -> Option<String> {
+    let parts: Vec<String> = info
+        .sources
+        .iter()
+        .filter_map(|r| {
+            let unlisted: Vec<&str> = missing
+                .iter()
+                .copied()
+                .filter(|s| !r.requires.contains(s))
+                .collect();
+            (!unlisted.is_empty()).then(|| {
+                format!(
+                    "{} does not list {}",
+                    source_name(r.source),
+                    unlisted.join(" and ")
+                )
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "sources differ: {} (the stricter rule is followed)",
+            parts.join("; ")
+        )
+    })
+}
+
 /// Every kind of [`NOTIFICATIONS`], in spec order, judged against `settings`.
 pub(crate) fn kinds(settings: &Settings) -> Vec<KindReport> {
     NOTIFICATIONS
@@ -175,11 +223,13 @@ pub(crate) fn kinds(settings: &Settings) -> Vec<KindReport> {
                 (Some(why), _) if wanted => (Verdict::Blocked, Some(why)),
                 (Some(why), _) => (Verdict::Off, Some(why)),
             };
+            let sources_differ = sources_differ(info, &missing);
             KindReport {
                 info,
                 verdict,
                 missing,
                 why,
+                sources_differ,
             }
         })
         .collect()
