@@ -375,3 +375,18 @@ fn probe_of_a_fleet_posts_once_to_a_receiver_its_instances_share() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(seen.lock().unwrap().len(), 1, "one test POST per receiver");
 }
+
+#[test]
+fn probe_of_a_receiver_that_closes_without_answering_reports_it() {
+    let (url, seen) = server(2, |_| String::new());
+    let (text, v) = probe(&format!("{url}/hook"), &[], &[]);
+    assert_eq!(text.code, 1, "{}", text.all());
+    assert!(
+        text.stdout
+            .contains("closed the connection without an answer"),
+        "{}",
+        text.all()
+    );
+    assert!(codes(&v).contains(&"postFailed".to_string()), "{v}");
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use greenapi_settings::DELIVERY;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -502,7 +503,8 @@ async fn post_step<S>(
             concat!("greenapi-settings-doctor/", env!("CARGO_PKG_VERSION")),
         );
     if let Some(t) = token {
-        let mut value = match hyper::header::HeaderValue::from_str(&format!("Bearer {t}")) {
+        let scheme = DELIVERY.authorization_scheme;
+        let mut value = match hyper::header::HeaderValue::from_str(&format!("{scheme} {t}")) {
             Ok(v) => v,
             Err(_) => {
                 p.problem("tokenNotAHeader", "the webhook token cannot be sent in a header (it holds characters HTTP forbids there); nothing was posted".into());
@@ -547,7 +549,12 @@ async fn post_step<S>(
             );
             p.problem(
                 "postTimeout",
-                format!("POST: no answer within {} (the API waits 180 s for one, then re-sends the same notification after a pause, holding back the ones after it)", ms(timeout)),
+                format!(
+                    "POST: no answer within {} (the API waits {} s for one, then re-sends the same notification after {} s, holding back the ones after it)",
+                    ms(timeout),
+                    DELIVERY.response_timeout_secs,
+                    DELIVERY.retry_pause_secs
+                ),
             );
             return;
         }
@@ -566,7 +573,7 @@ async fn post_step<S>(
     if let Some(l) = &location {
         data["location"] = l.clone().into();
     }
-    let ok = status == hyper::StatusCode::OK;
+    let ok = status.as_u16() == DELIVERY.success_status;
     p.step(
         "post",
         ok,
@@ -597,7 +604,11 @@ async fn post_step<S>(
     } else if !ok {
         p.problem(
             "postStatus",
-            format!("POST: answered {status}, not 200: the API would re-send the same notification after a pause, holding back the ones after it"),
+            format!(
+                "POST: answered {status}, not {}: the API would re-send the same notification after {} s, holding back the ones after it",
+                DELIVERY.success_status,
+                DELIVERY.retry_pause_secs
+            ),
         );
     }
 }
