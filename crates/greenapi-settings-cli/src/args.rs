@@ -62,7 +62,7 @@ fn offline(command: Command) -> Command {
 
 /// The commands that talk to no instance, and what each does instead (the reason a
 /// connection option is refused there).
-pub(crate) const OFFLINE: [(&str, &str); 8] = [
+pub(crate) const OFFLINE: [(&str, &str); 9] = [
     ("validate", "checks files offline"),
     ("schema", "prints the settings files' schema"),
     ("docs", "prints the settings reference"),
@@ -71,6 +71,7 @@ pub(crate) const OFFLINE: [(&str, &str); 8] = [
     ("completions", "prints a shell script"),
     ("man", "prints the manual"),
     ("history", "reads the history `watch` recorded"),
+    ("listen", "receives notifications on 127.0.0.1"),
 ];
 
 /// Refuses connection options given to a command that talks to no instance (`why` says what
@@ -327,6 +328,28 @@ pub fn command() -> Command {
                 .arg(Arg::new("setting").long("setting").value_name("NAME").help("Only this setting (API or snake_case name): its drifts and the repairs that sent it"))
                 .arg(Arg::new("since").long("since").value_name("DURATION").help("Only what happened in the last DURATION (24h, 7days, 90m)"))
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print a JSON document (formatVersion 1; secrets redacted)")),
+        )
+        .subcommand(
+            Command::new("doctor")
+                .about("Say, for every notification, whether the instance's settings let it arrive and, if not, why; --probe also checks the receiver")
+                .args(output_args())
+                .args(fleet_args().into_iter().take(2))
+                .args(fleet::options::selection_args())
+                .arg(Arg::new("probe").long("probe").action(ArgAction::SetTrue).help("Also check the receiver at webhookUrl from this machine: DNS, TCP, TLS (certificate and days to expiry) and one POST of a marked test body with the webhook token (a redirect is reported, never followed)"))
+                .arg(Arg::new("probe-timeout").long("probe-timeout").value_name("DURATION").help("With --probe: the longest each step may take (default 10s, at most 5m)"))
+                .after_help("Exit codes: 0 everything the settings ask for can arrive, 1 something cannot (a kind with some of its settings off,
+a kind the API documents as not working switched on, a receiver --probe cannot deliver to) or an instance could
+not be read, 2 invalid input (nothing sent). TLS roots: the system's (SSL_CERT_FILE / SSL_CERT_DIR honoured)."),
+        )
+        .subcommand(
+            Command::new("listen")
+                .about("Receive notifications on 127.0.0.1 and print one line each (a local webhookUrl; pair it with `sandbox trigger`)")
+                .arg(Arg::new("port").long("port").value_name("N").help("Port on 127.0.0.1 (default 0: any free port; the address is printed first)"))
+                .arg(Arg::new("token-env").long("token-env").value_name("NAME").help("Check `Authorization: Bearer <token>` against the token in environment variable NAME (the instance's webhookUrlToken): 401 otherwise"))
+                .arg(Arg::new("status").long("status").value_name("CODE").help("Answer notifications with this HTTP status instead of 200 (the API re-sends what is not answered 200)"))
+                .arg(Arg::new("count").long("count").value_name("N").help("Exit after N notifications"))
+                .arg(Arg::new("json-lines").long("json").action(ArgAction::SetTrue).help("Print each body as one JSON line on stdout (the lines for people go to stderr)"))
+                .after_help("Only POSTs of a JSON object count; bodies above 4 MiB are answered 413. SIGTERM exits 0, Ctrl-C 130."),
         )
         .subcommand(Command::new("docs").about("Print the settings reference (generated from the spec)"))
         .subcommand(Command::new("demo").about("plan -> apply -> get -> apply again on a fresh embedded sandbox instance"))

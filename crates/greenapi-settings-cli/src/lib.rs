@@ -26,6 +26,7 @@ mod args;
 mod atomic_file;
 mod commands;
 pub mod creds;
+mod doctor;
 pub mod envelope;
 pub mod exit;
 pub mod export_file;
@@ -50,8 +51,8 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 
 use commands::{
-    completions, demo, docs, export, get, history, plan_apply, sandbox, sandbox_trigger, schema,
-    set, spec_check, validate,
+    completions, demo, docs, export, get, history, listen, plan_apply, sandbox, sandbox_trigger,
+    schema, set, spec_check, validate,
 };
 use exit::{CliError, Exit};
 use style::Style;
@@ -142,12 +143,14 @@ where
 fn runtime(m: &ArgMatches) -> tokio::runtime::Builder {
     // The commands whose `--instances` is an instances file (the sandbox's is a count).
     let fleet = m.subcommand().is_some_and(|(name, sub)| {
-        matches!(name, "plan" | "apply" | "get" | "export" | "watch")
-            && sub
-                .try_get_one::<std::path::PathBuf>("instances")
-                .ok()
-                .flatten()
-                .is_some()
+        matches!(
+            name,
+            "plan" | "apply" | "get" | "export" | "watch" | "doctor"
+        ) && sub
+            .try_get_one::<std::path::PathBuf>("instances")
+            .ok()
+            .flatten()
+            .is_some()
     });
     if fleet {
         tokio::runtime::Builder::new_current_thread()
@@ -176,6 +179,7 @@ fn command_name(name: &str, m: &ArgMatches) -> &'static str {
         "export" => "export",
         "validate" => "validate",
         "spec-check" => "spec-check",
+        "doctor" => "doctor",
         _ => "unknown",
     }
 }
@@ -209,6 +213,8 @@ async fn dispatch(m: &ArgMatches, style: Style) -> Result<Exit, CliError> {
         },
         Some(("docs", _)) => docs::run(),
         Some(("history", sub)) => history::run(sub),
+        Some(("listen", sub)) => listen::run(sub).await,
+        Some(("doctor", sub)) => doctor::run(&conn, sub, style).await,
         Some(("demo", _)) => demo::run(style).await,
         Some(("completions", sub)) => completions::completions(sub),
         Some(("man", sub)) => completions::man(sub),

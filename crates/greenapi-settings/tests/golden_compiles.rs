@@ -18,7 +18,10 @@ fn golden_notifications_expansion_compiles_warning_free_and_is_the_macro_output(
         generated_notifications::NOTIFICATIONS,
         greenapi_settings::NOTIFICATIONS
     );
-    assert_eq!(generated_notifications::DELIVERY, greenapi_settings::DELIVERY);
+    assert_eq!(
+        generated_notifications::DELIVERY,
+        greenapi_settings::DELIVERY
+    );
     for kind in greenapi_settings::NOTIFICATIONS {
         let body = generated_notifications::types::Notification::from_json(kind.skeleton).unwrap();
         assert_eq!(body.type_webhook(), kind.type_webhook);

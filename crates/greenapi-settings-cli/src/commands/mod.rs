@@ -8,6 +8,7 @@ pub(crate) mod docs;
 pub(crate) mod export;
 pub(crate) mod get;
 pub(crate) mod history;
+pub(crate) mod listen;
 pub(crate) mod plan_apply;
 pub(crate) mod sandbox;
 pub(crate) mod sandbox_trigger;

@@ -146,3 +146,43 @@ fn a_token_in_the_wrong_fleet_column_is_not_echoed() {
     }
     assert_eq!(calls(&sb), 0, "nothing was sent");
 }
+
+/// Issue 21: `doctor` (text and `--json`, with `--probe` against a receiver that answers 500)
+/// shows neither the webhook token (sent as the Bearer token, or refused as a header value
+/// when HTTP forbids its characters there) nor the secrets of the webhook URL's userinfo and
+/// query, in any case or encoding.
+#[test]
+fn a_webhook_token_and_url_secrets_are_in_no_doctor_output() {
+    for token in TOKENS {
+        let sb = fast(1);
+        let id = sb.instance_ids()[0];
+        let (url, _) = common::server(2, |_| common::http("500 Internal Server Error", "", "{}"));
+        let hook =
+            url.replacen("http://", "http://user:pw-in-url-7Q@", 1) + "/hook?key=query-secret-7Q";
+        let mut p = greenapi_settings::SettingsPatch::new();
+        p.set_json("webhookUrl", &Value::from(hook)).unwrap();
+        p.set_json("webhookUrlToken", &Value::from(token)).unwrap();
+        p.set_json("stateWebhook", &Value::from("yes")).unwrap();
+        common::client(&sb, id).set_settings(&p).unwrap();
+        let csv = fleet_csv("doctor.csv", "", &sb, &[id]);
+        for json in [false, true] {
+            let mut args = vec![
+                "doctor",
+                "--probe",
+                "--probe-timeout",
+                "5s",
+                "--instances",
+                s(&csv),
+            ];
+            if json {
+                args.push("--json");
+            }
+            let r = cli(&args);
+            assert_eq!(r.code, 1, "{}", r.all());
+            assert_hides(&r, token);
+            assert_hides(&r, "pw-in-url-7Q");
+            assert_hides(&r, "query-secret-7Q");
+            assert_hides(&r, &greenapi_settings_sandbox::generated_token(id));
+        }
+    }
+}
