@@ -4,6 +4,9 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -202,4 +205,77 @@ fn the_url_can_come_from_the_environment() {
     let run = run(c);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.starts_with("suppressed:"), "{}", run.all());
+}
+
+/// `listen` + `sandbox trigger`: the whole loop on one laptop. The sandbox delivers what the
+/// settings enable to `listen`, which checks the bearer token and prints the body.
+#[test]
+fn listen_gets_what_sandbox_trigger_makes_with_the_right_token() {
+    const TOKEN: &str = "loop-secret-token-91c2";
+    let mut listen = std_bin()
+        .args([
+            "--color", "never", "listen", "--port", "0", "--json", "--count", "1",
+        ])
+        .args(["--token-env", "LOOP_TOKEN"])
+        .env("LOOP_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = |r: Box<dyn std::io::Read + Send>| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(r).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        rx
+    };
+    let stdout = lines(Box::new(listen.stdout.take().unwrap()));
+    let stderr = lines(Box::new(listen.stderr.take().unwrap()));
+    let first = stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+
+    let sb = sandbox();
+    let patch = SettingsPatch::new()
+        .webhook_url(url)
+        .webhook_url_token(TOKEN)
+        .incoming_webhook(true)
+        .incoming_call_webhook(true);
+    default_client(&sb).set_settings(&patch).unwrap();
+    let run = trigger(&sb, &["incomingCall", "--field", "status=pickUp"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    let body = stdout.recv_timeout(Duration::from_secs(30)).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["typeWebhook"], "incomingCall");
+    assert_eq!(body["status"], "pickUp");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = listen.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "listen did not exit after --count 1"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut log = sb.notifications(DEFAULT_INSTANCE_ID).unwrap();
+    while log.delivered.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        log = sb.notifications(DEFAULT_INSTANCE_ID).unwrap();
+    }
+    assert_eq!(
+        log.delivered.len(),
+        1,
+        "delivered once, first time: {log:?}"
+    );
+    assert_eq!(log.delivered[0].attempts, 1);
 }
