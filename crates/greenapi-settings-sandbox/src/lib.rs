@@ -10,6 +10,13 @@
 //! acknowledged write that is lost, settings that drift back by themselves), persist its state
 //! to a file, and shows what happened under `/sandbox/instances` (never showing a token).
 //!
+//! It also sends the notifications the settings switch on, as the API does (issue 21): made on
+//! demand ([`SandboxHandle::trigger`], `POST /sandbox/instances/{id}/notify`), queued per
+//! instance, then POSTed to the instance's `webhookUrl` (with `Authorization: Bearer
+//! <webhookUrlToken>`, one at a time, in order, the same one again after a failure) or, while
+//! that is empty, given out by `receiveNotification` / `deleteNotification`. These POSTs are
+//! the only requests it makes, and only to the configured URL (no redirect is followed).
+//!
 //! It is safe to leave running on a developer machine: it listens on 127.0.0.1 only, refuses
 //! what a web page could send it (a request from another `Origin`: 403; a `setSettings` or
 //! `/sandbox/` request whose body is not declared `application/json`: 415), and bounds slow
