@@ -30,6 +30,7 @@ mod plan;
 mod report;
 mod runtime;
 mod sandbox;
+mod sandbox_notify;
 mod settings;
 mod signature;
 mod values;

@@ -203,6 +203,11 @@ impl PySandbox {
         drift_after = None,
         drift_fields = None,
         drift_limit = None,
+        notify_timeout = crate::sandbox_notify::DEFAULT_TIMEOUT_SECS,
+        notify_retry = crate::sandbox_notify::DEFAULT_RETRY_SECS,
+        notify_queue = crate::sandbox_notify::DEFAULT_QUEUE,
+        notify_receive_scale = 1.0,
+        notify_restarts = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -223,6 +228,12 @@ impl PySandbox {
         drift_after: Option<f64>,
         drift_fields: Option<Vec<String>>,
         drift_limit: Option<u64>,
+        #[pyo3(from_py_with = crate::sandbox_notify::arg_notify_timeout)] notify_timeout: f64,
+        #[pyo3(from_py_with = crate::sandbox_notify::arg_notify_retry)] notify_retry: f64,
+        #[pyo3(from_py_with = crate::sandbox_notify::arg_notify_queue)] notify_queue: usize,
+        #[pyo3(from_py_with = crate::sandbox_notify::arg_notify_receive_scale)]
+        notify_receive_scale: f64,
+        notify_restarts: bool,
     ) -> PyResult<Self> {
         check_token(&api_token)?;
         let mut config = SandboxConfig::default()
@@ -249,6 +260,14 @@ impl PySandbox {
             config = config.drift_fields(fields);
         }
         config = config.drift_limit(drift_limit);
+        config = crate::sandbox_notify::NotifyArgs {
+            timeout: notify_timeout,
+            retry: notify_retry,
+            queue: notify_queue,
+            receive_scale: notify_receive_scale,
+            restarts: notify_restarts,
+        }
+        .apply(config);
         if let Some(seed) = seed {
             config = config.seed(seed);
         }
@@ -328,6 +347,29 @@ impl PySandbox {
         let id = self.id_instance;
         let result = py.detach(|| self.with_server(|s| s.drift(id, patch.as_ref())))?;
         result.map_err(|e| PyOSError::new_err(format!("cannot drift the sandbox: {e}")))
+    }
+
+    /// Makes a notification of `kind` (`"incomingCall"`, `"incomingMessageReceived:editedMessage"`)
+    /// with `fields` (and keywords) merged into its body: queued for delivery if the
+    /// instance's settings enable it, else recorded as suppressed with the reason. Returns
+    /// `{"outcome": "queued" | "suppressed", "receiptId", "reason", "body"}`.
+    #[pyo3(signature = (kind, fields = None, **kwargs))]
+    fn trigger<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        fields: Option<&Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = self.id_instance;
+        self.with_server(|s| crate::sandbox_notify::trigger(py, s, id, kind, fields, kwargs))?
+    }
+
+    /// What happened to the instance's notifications: `delivered`, `suppressed` (with
+    /// `reason`), `failing`, `queued` and `dropped`.
+    fn notifications<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let id = self.id_instance;
+        self.with_server(|s| crate::sandbox_notify::notifications(py, s, id))?
     }
 
     /// Default settings and zero counters again.

@@ -89,6 +89,37 @@ pub fn sandbox(py: Python<'_>) -> PyResult<Py<PyAny>> {
         ("drift_after", none(), None),
         ("drift_fields", none(), None),
         ("drift_limit", none(), None),
+        (
+            "notify_timeout",
+            crate::sandbox_notify::DEFAULT_TIMEOUT_SECS
+                .into_pyobject(py)?
+                .into_any(),
+            None,
+        ),
+        (
+            "notify_retry",
+            crate::sandbox_notify::DEFAULT_RETRY_SECS
+                .into_pyobject(py)?
+                .into_any(),
+            None,
+        ),
+        (
+            "notify_queue",
+            crate::sandbox_notify::DEFAULT_QUEUE
+                .into_pyobject(py)?
+                .into_any(),
+            None,
+        ),
+        (
+            "notify_receive_scale",
+            1.0_f64.into_pyobject(py)?.into_any(),
+            None,
+        ),
+        (
+            "notify_restarts",
+            false.into_pyobject(py)?.to_owned().into_any(),
+            None,
+        ),
     ];
     keyword_only(py, params)
 }

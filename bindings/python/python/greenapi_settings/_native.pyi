@@ -883,7 +883,14 @@ class Sandbox:
     of the API report: `lost_write_rate` (fraction of the fields of acknowledged setSettings
     calls silently dropped), `drift_after` (seconds after which a change reverts by itself;
     `drift_fields` chooses which settings, `drift_limit` how often; drift() makes it happen
-    now). A context manager; close() stops it. repr never shows the token.
+    now). It sends the notifications the settings enable (issue 21): trigger() makes one, it
+    is POSTed to webhookUrl with the webhook token as a Bearer token (or waits for
+    receiveNotification while webhookUrl is empty); `notify_timeout` and `notify_retry` scale
+    the API's 180 s answer timeout and 60 s retry pause, `notify_queue` bounds each instance's
+    queue, `notify_receive_scale` shortens receiveNotification's wait, `notify_restarts` sends
+    stateInstanceChanged around each setSettings restart (not documented by the API);
+    notifications() shows what happened. A context manager; close() stops it. repr never
+    shows the token.
     """
 
     def __new__(
@@ -905,6 +912,11 @@ class Sandbox:
         drift_after: float | None = None,
         drift_fields: list[str] | None = None,
         drift_limit: int | None = None,
+        notify_timeout: float = ...,
+        notify_retry: float = ...,
+        notify_queue: int = ...,
+        notify_receive_scale: float = 1.0,
+        notify_restarts: bool = False,
     ) -> Sandbox: ...
     __signature__: ClassVar[inspect.Signature]
     @property
@@ -952,6 +964,17 @@ class Sandbox:
     ) -> list[str]:
         """Makes the instance drift now: with settings given, they take those values; with
         none, the last change that took effect reverts. Returns the API names that changed."""
+    def trigger(
+        self, kind: str, fields: Mapping[str, Any] | None = None, **more: Any
+    ) -> dict[str, Any]:
+        """Makes a notification of `kind` ("incomingCall", "incomingMessageReceived:editedMessage";
+        greenapi_settings.notifications.KINDS lists them) with `fields` merged into its body:
+        queued for delivery if the instance's settings enable it, else recorded as suppressed
+        with the reason. Returns {"outcome": "queued" | "suppressed", "receiptId", "reason",
+        "body"}; ValueError for an unknown kind or fields the kind refuses."""
+    def notifications(self) -> dict[str, Any]:
+        """What happened to the instance's notifications: "delivered", "suppressed" (each with
+        its "reason"), "failing", "queued" and "dropped"."""
     def reset(self) -> None:
         """Default settings and zero counters again."""
     def close(self) -> None:
