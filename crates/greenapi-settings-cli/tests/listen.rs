@@ -258,3 +258,25 @@ fn listen_exits_0_on_sigterm_and_130_on_ctrl_c() {
         assert!(drain(&l.stdout).contains("1 notification(s) received"));
     }
 }
+
+/// Regression (review of issue 21): a client holding a request half sent kept `listen`
+/// running after Ctrl-C or SIGTERM (the graceful shutdown waited for it, and the body read had
+/// no time limit).
+#[test]
+fn listen_exits_on_a_signal_even_while_a_client_holds_a_request_half_sent() {
+    for (sig, code) in [("-INT", 130), ("-TERM", 0)] {
+        let mut l = listen(&[]);
+        let mut held = TcpStream::connect(&l.addr).unwrap();
+        write!(
+            held,
+            "POST /hook HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+            l.addr
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        signal(&l.child, sig);
+        // exit_code waits 30 s at most: the held request must not keep it running.
+        assert_eq!(exit_code(&mut l.child), code, "{sig}");
+        drop(held);
+    }
+}

@@ -865,6 +865,54 @@ fn a_webhook_url_that_takes_effect_after_the_apply_delay_gets_what_was_queued() 
     assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
 }
 
+/// Regression (review of issue 21): the webhookUrl set before the instance's first
+/// notification, and the notification triggered while the URL was still pending. No timer was
+/// set for the apply delay (the instance had no notification slot yet), so the notification
+/// stayed queued until another one arrived.
+#[test]
+fn a_notification_triggered_while_the_first_webhook_url_is_pending_is_delivered_when_it_takes_effect(
+) {
+    let receiver = Receiver::start();
+    let delay = Duration::from_millis(300);
+    let sb = BlockingSandbox::start(config().apply_delay(delay)).unwrap();
+    set(
+        &sb,
+        DEFAULT_INSTANCE_ID,
+        DEFAULT_TOKEN,
+        json!({"stateWebhook": "yes"}),
+    );
+    std::thread::sleep(delay + Duration::from_millis(50));
+    set(
+        &sb,
+        DEFAULT_INSTANCE_ID,
+        DEFAULT_TOKEN,
+        json!({"webhookUrl": receiver.url()}),
+    );
+    assert_eq!(state_changed(&sb, "authorized")["outcome"], "queued");
+    let got = receiver.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "delivered once the URL took effect");
+}
+
+/// Regression (review of issue 21): with `user:password@` in webhookUrl, reqwest added a Basic
+/// `Authorization` header before the Bearer one, and a receiver reading the first refused it.
+#[test]
+fn userinfo_in_the_webhook_url_is_not_sent_only_the_bearer_token_is() {
+    let receiver = Receiver::start();
+    let sb = BlockingSandbox::start(config()).unwrap();
+    webhook_to(
+        &sb,
+        &receiver.url().replacen("http://", "http://user:pw@", 1),
+    );
+    assert_eq!(state_changed(&sb, "authorized")["outcome"], "queued");
+    let got = receiver.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].authorizations, 1, "{got:?}");
+    assert_eq!(
+        got[0].authorization.as_deref(),
+        Some(&*format!("Bearer {HOOK_TOKEN}"))
+    );
+}
+
 #[test]
 fn reset_empties_queues_and_records_and_receipts_go_on() {
     let sb = BlockingSandbox::start(config()).unwrap();

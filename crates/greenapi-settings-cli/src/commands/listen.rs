@@ -31,6 +31,12 @@ use crate::{numbers, terminal};
 /// URLs), so 4 MiB leaves room for anything it sends.
 pub(crate) const BODY_CAP: usize = 4 << 20;
 
+/// How long a request's body may take to arrive (the API sends a whole notification at once).
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long requests in flight may finish after Ctrl-C, SIGTERM or `--count`.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The fields a notification's summary shows when present, in this order (dotted paths into
 /// the body): one list for every type, so a new type needs no code here.
 const SUMMARY_FIELDS: [&str; 11] = [
@@ -118,20 +124,29 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<Exit, CliError> {
         .fallback(receive)
         .with_state(state.clone());
     let (signals, mut interrupts) = Signals::listen(Arc::new(AtomicBool::new(false)));
+    let stopping = Arc::new(tokio::sync::Notify::new());
     let stop = {
         let state = state.clone();
+        let stopping = stopping.clone();
         async move {
             tokio::select! {
                 _ = interrupts.recv() => {}
                 () = state.done.notified() => {}
             }
+            stopping.notify_one();
         }
     };
     // The notified future is created before the check, so a count reached in between wakes it.
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-        .map_err(|e| CliError::failed(format!("the receiver failed: {e}")))?;
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+    // A stop lets requests in flight finish for at most DRAIN: a client holding a request
+    // half sent must not keep the receiver running after Ctrl-C or SIGTERM.
+    tokio::select! {
+        served = server => served.map_err(|e| CliError::failed(format!("the receiver failed: {e}")))?,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(DRAIN).await;
+        } => {}
+    }
     let n = state.received.load(Ordering::SeqCst);
     Ok(match signals.exit() {
         Some(Exit::Interrupted) => {
@@ -225,20 +240,32 @@ async fn receive(
             return (StatusCode::UNAUTHORIZED, "wrong or missing token\n");
         }
     }
-    let bytes = match to_bytes(req.into_body(), BODY_CAP).await {
-        Ok(b) => b,
-        Err(_) => {
-            human(
-                l.json,
-                format_args!(
-                    "{} POST {path}: body larger than {} MiB (or cut off), answered 413",
-                    now(),
-                    BODY_CAP >> 20
-                ),
-            );
-            return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
-        }
-    };
+    let bytes =
+        match tokio::time::timeout(BODY_READ_TIMEOUT, to_bytes(req.into_body(), BODY_CAP)).await {
+            Ok(Ok(b)) => b,
+            Err(_elapsed) => {
+                human(
+                    l.json,
+                    format_args!(
+                        "{} POST {path}: the body did not arrive within {} s, answered 408",
+                        now(),
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                );
+                return (StatusCode::REQUEST_TIMEOUT, "body not received in time\n");
+            }
+            Ok(Err(_)) => {
+                human(
+                    l.json,
+                    format_args!(
+                        "{} POST {path}: body larger than {} MiB (or cut off), answered 413",
+                        now(),
+                        BODY_CAP >> 20
+                    ),
+                );
+                return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
+            }
+        };
     let body: Value = match serde_json::from_slice(&bytes) {
         Ok(v @ Value::Object(_)) => v,
         _ => {

@@ -148,7 +148,7 @@ pub(crate) async fn diagnose(
         webhook_url: if url.trim().is_empty() {
             String::new()
         } else {
-            rules::shown_url(&url)
+            rules::shown_url(&url, &token)
         },
         token_set: !token.is_empty(),
         kinds,

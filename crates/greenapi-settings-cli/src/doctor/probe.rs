@@ -111,7 +111,7 @@ pub(crate) async fn probe(
     id_instance: u64,
 ) -> Probe {
     let mut p = Probe::default();
-    let shown = shown_url(raw_url);
+    let shown = shown_url(raw_url, token.unwrap_or_default());
     let url = match url::Url::parse(raw_url.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
         _ => {
@@ -566,7 +566,7 @@ async fn post_step<S>(
         .get(hyper::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(|l| match url.join(l) {
-            Ok(target) => shown_url(target.as_str()),
+            Ok(target) => shown_url(target.as_str(), token.unwrap_or_default()),
             Err(_) => "<not a URL>".into(),
         });
     let mut data = json!({"status": status.as_u16(), "tokenSent": token.is_some()});

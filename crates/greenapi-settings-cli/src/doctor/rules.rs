@@ -315,8 +315,10 @@ fn is_local(u: &url::Url) -> bool {
 }
 
 /// `u` fit to print: scheme, host, port and path; userinfo dropped and a query or fragment
-/// shown as `?<redacted>` / `#<redacted>` (either may hold a secret).
-pub(crate) fn shown_url(raw: &str) -> String {
+/// shown as `?<redacted>` / `#<redacted>` (either may hold a secret), and the whole path shown
+/// as `/<redacted>` when it holds `secret` (the webhook token) in any form: receivers that
+/// take their token in the path exist.
+pub(crate) fn shown_url(raw: &str, secret: &str) -> String {
     match url::Url::parse(raw.trim()) {
         Ok(mut u) => {
             let _ = u.set_username("");
@@ -325,7 +327,11 @@ pub(crate) fn shown_url(raw: &str) -> String {
             let fragment = u.fragment().is_some();
             u.set_query(None);
             u.set_fragment(None);
-            let mut s = u.to_string();
+            let mut s = if holds(u.path(), secret) {
+                format!("{}/<redacted>", u.origin().ascii_serialization())
+            } else {
+                u.to_string()
+            };
             if query {
                 s.push_str("?<redacted>");
             }
@@ -338,17 +344,53 @@ pub(crate) fn shown_url(raw: &str) -> String {
     }
 }
 
+/// Whether `text` holds `secret` as given or encoded (any letter case; a short secret only as
+/// given, where scrubbing would blank letters out of everything).
+fn holds(text: &str, secret: &str) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    text.contains(secret)
+        || text
+            .to_ascii_lowercase()
+            .contains(&secret.to_ascii_lowercase())
+        || greenapi_settings::ApiToken::new(secret).appears_in(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Regression (review of issue 21): a webhook token in the URL's path was printed.
+    #[test]
+    fn a_shown_url_hides_a_path_that_holds_the_webhook_token_in_any_form() {
+        for url in [
+            "https://hooks.example.com/in/Wh00kS3cretZZ",
+            "https://hooks.example.com/in/wh00ks3cretzz/x",
+            "https://hooks.example.com/in/%57h00kS3cretZZ",
+        ] {
+            assert_eq!(
+                shown_url(url, "Wh00kS3cretZZ"),
+                "https://hooks.example.com/<redacted>",
+                "{url}"
+            );
+        }
+        assert_eq!(
+            shown_url("https://hooks.example.com/in", "Wh00kS3cretZZ"),
+            "https://hooks.example.com/in"
+        );
+    }
+
     #[test]
     fn a_shown_url_has_no_userinfo_query_or_fragment() {
         assert_eq!(
-            shown_url("https://user:pa55@hooks.example.com:8443/in?key=s3cret#x"),
+            shown_url(
+                "https://user:pa55@hooks.example.com:8443/in?key=s3cret#x",
+                ""
+            ),
             "https://hooks.example.com:8443/in?<redacted>#<redacted>"
         );
-        assert_eq!(shown_url("http://h/p"), "http://h/p");
-        assert_eq!(shown_url("not a url s3cret"), "<not a URL>");
+        assert_eq!(shown_url("http://h/p", ""), "http://h/p");
+        assert_eq!(shown_url("not a url s3cret", ""), "<not a URL>");
     }
 }

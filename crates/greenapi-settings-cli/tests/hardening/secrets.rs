@@ -157,8 +157,18 @@ fn a_webhook_token_and_url_secrets_are_in_no_doctor_output() {
         let sb = fast(1);
         let id = sb.instance_ids()[0];
         let (url, _) = common::server(2, |_| common::http("500 Internal Server Error", "", "{}"));
-        let hook =
-            url.replacen("http://", "http://user:pw-in-url-7Q@", 1) + "/hook?key=query-secret-7Q";
+        // The token in the path too (a review found it printed there), and a 500 receiver
+        // whose redirect-free answer doctor reports.
+        let hook = url.replacen("http://", "http://user:pw-in-url-7Q@", 1)
+            + "/hook/"
+            + &token
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => char::from(b).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+            + "?key=query-secret-7Q";
         let mut p = greenapi_settings::SettingsPatch::new();
         p.set_json("webhookUrl", &Value::from(hook)).unwrap();
         p.set_json("webhookUrlToken", &Value::from(token)).unwrap();

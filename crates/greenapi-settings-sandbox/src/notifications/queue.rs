@@ -53,7 +53,11 @@ impl Queue {
     ) -> Self {
         let mut queue = Queue::new(capacity);
         queue.dropped = dropped;
-        let newest = items.iter().map(|q| q.receipt_id + 1).max().unwrap_or(1);
+        let newest = items
+            .iter()
+            .map(|q| q.receipt_id.saturating_add(1))
+            .max()
+            .unwrap_or(1);
         queue.next_receipt = next_receipt.max(newest);
         for item in items {
             queue.push_item(item);
@@ -70,7 +74,8 @@ impl Queue {
         now: SystemTime,
     ) -> (u64, Option<Queued>) {
         let receipt_id = self.next_receipt;
-        self.next_receipt += 1;
+        // u64 ids do not run out; saturating keeps a hand-edited state file from panicking.
+        self.next_receipt = self.next_receipt.saturating_add(1);
         let dropped = self.push_item(Queued {
             receipt_id,
             kind,

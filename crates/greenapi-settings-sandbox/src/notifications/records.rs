@@ -113,8 +113,15 @@ pub struct NotificationLog {
     pub capacity: usize,
 }
 
+/// RFC 3339 with milliseconds; a time it cannot show (after the year 9999) is shown empty
+/// rather than panicking in `to_string`.
 fn time(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if write!(out, "{}", humantime::format_rfc3339_millis(t)).is_err() {
+        out.clear();
+    }
+    out
 }
 
 impl NotificationLog {

@@ -52,6 +52,9 @@ pub(crate) fn from_json(value: &Value) -> Result<SavedQueue, String> {
     let (Some(next_receipt), Some(dropped), Some(list)) = (next_receipt, dropped, list) else {
         return Err("needs integer `nextReceiptId` and `dropped` and a `queue` array".into());
     };
+    if next_receipt == u64::MAX {
+        return Err("`nextReceiptId` out of range".into());
+    }
     let items = list
         .iter()
         .enumerate()
@@ -62,6 +65,10 @@ pub(crate) fn from_json(value: &Value) -> Result<SavedQueue, String> {
             let received = item.get("received").and_then(Value::as_u64);
             let body = item.get("body").filter(|b| b.is_object());
             match (receipt_id, kind, at, received, body) {
+                (Some(u64::MAX), ..) => Err(format!("queue[{i}]: `receiptId` out of range")),
+                (_, _, Some(at), ..) if at > MAX_QUEUED_AT_MS => Err(format!(
+                    "queue[{i}]: `queuedAtMs` is after the year 9999"
+                )),
                 (Some(receipt_id), Some(kind), Some(at), Some(received), Some(body)) => Ok(Queued {
                     receipt_id,
                     kind: kind.to_string(),
@@ -82,9 +89,33 @@ pub(crate) fn from_json(value: &Value) -> Result<SavedQueue, String> {
     })
 }
 
+/// The latest `queuedAtMs` read back: the end of the year 9999 (times are shown in RFC 3339,
+/// which has four-digit years).
+const MAX_QUEUED_AT_MS: u64 = 253_402_300_799_999;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (review of issue 21): a receipt id of u64::MAX overflowed (a panic at start
+    /// in a debug build) and a time past the year 9999 panicked the listing.
+    #[test]
+    fn out_of_range_receipt_ids_and_times_are_refused_not_panicked_on() {
+        let one = |item: Value| json!({"nextReceiptId": 1, "dropped": 0, "queue": [item]});
+        let item = |id: u64, at: u64| {
+            json!({"receiptId": id, "type": "incomingCall", "queuedAtMs": at, "received": 0,
+                   "body": {"typeWebhook": "incomingCall"}})
+        };
+        assert!(from_json(&one(item(u64::MAX, 1)))
+            .unwrap_err()
+            .contains("receiptId"));
+        assert!(from_json(&one(item(1, 300_000_000_000_000)))
+            .unwrap_err()
+            .contains("9999"));
+        let max = json!({"nextReceiptId": u64::MAX, "dropped": 0, "queue": []});
+        assert!(from_json(&max).unwrap_err().contains("nextReceiptId"));
+        assert!(from_json(&one(item(u64::MAX - 1, MAX_QUEUED_AT_MS))).is_ok());
+    }
 
     #[test]
     fn a_saved_queue_reads_back_the_same() {

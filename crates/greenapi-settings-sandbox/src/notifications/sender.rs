@@ -137,8 +137,12 @@ impl Sender {
     }
 
     async fn exchange(&self, url: &str, token: &str, body: Vec<u8>) -> Result<(), Failure> {
-        let url = reqwest::Url::parse(url)
+        let mut url = reqwest::Url::parse(url)
             .map_err(|_| Failure::Other("webhookUrl is not a usable URL".into()))?;
+        // `user:password@` is not sent: reqwest would turn it into a Basic `Authorization`
+        // header ahead of the Bearer one, and the API documents only the Bearer token.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         let client = self.client(is_loopback(&url))?;
         let mut request = client
             .post(url)

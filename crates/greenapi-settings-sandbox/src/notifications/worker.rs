@@ -27,10 +27,11 @@ pub(crate) fn wake(shared: &Arc<Shared>, id: u64, slot: &Arc<Slot>) {
 /// Wakes instance `id`'s worker (and its `receiveNotification` callers) now and, when
 /// settings change later by themselves (the apply delay, a scheduled drift), again then: a
 /// `webhookUrl` set or emptied by this change is then used.
+///
+/// The later wake-ups are set even for an instance with no notification yet: one triggered
+/// while this change is pending must go out when the change takes effect (`wake_now` does
+/// nothing for an instance that still has none then).
 pub(crate) fn settings_changed(shared: &Arc<Shared>, id: u64) {
-    if shared.notifications.existing(id).is_none() {
-        return;
-    }
     wake_now(shared, id);
     let apply = shared.config.apply_delay;
     let drift = shared

@@ -19,6 +19,8 @@ use serde_json::Value;
 pub struct Got {
     pub path: String,
     pub authorization: Option<String>,
+    /// How many `Authorization` headers came.
+    pub authorizations: usize,
     pub content_type: Option<String>,
     pub body: Value,
 }
@@ -49,6 +51,7 @@ async fn answer(
     b.got.lock().unwrap().push(Got {
         path: uri.path().to_string(),
         authorization: text(header::AUTHORIZATION),
+        authorizations: headers.get_all(header::AUTHORIZATION).iter().count(),
         content_type: text(header::CONTENT_TYPE),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });

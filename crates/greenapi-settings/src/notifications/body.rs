@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::NotificationInfo;
+use super::{Notification, NotificationInfo};
 
 /// What a body is about: the instance, the time, the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +27,10 @@ impl NotificationInfo {
     /// (objects key by key, other values replaced).
     ///
     /// Refuses, naming every such field at once, a `fields` that changes `typeWebhook` or the
-    /// variant's field, or gives a value another JSON type than the skeleton's. New fields are
-    /// allowed (the API adds fields; the body types ignore the ones they do not know).
+    /// variant's field, gives a value another JSON type than the skeleton's or than the body
+    /// type declares (an integer past i64 too), or nests deeper than [`MAX_FIELD_DEPTH`]. New
+    /// fields are allowed (the API adds fields; the body types ignore the ones they do not
+    /// know), so a body made here always parses into [`Notification`].
     ///
     /// ```
     /// use greenapi_settings::{BodyContext, NotificationInfo};
@@ -41,6 +43,14 @@ impl NotificationInfo {
     /// assert_eq!(body["instanceData"]["idInstance"], 1101000001);
     /// fields.insert("typeWebhook".into(), "incomingCall".into());
     /// assert!(kind.body(&ctx, &fields).unwrap_err().contains("typeWebhook"));
+    ///
+    /// // A new field is kept; a declared one must have its declared type.
+    /// let call = NotificationInfo::find("incomingCall").unwrap();
+    /// let mut fields = serde_json::Map::new();
+    /// fields.insert("note".into(), "kept".into());
+    /// assert_eq!(call.body(&ctx, &fields).unwrap()["note"], "kept");
+    /// fields.insert("duration".into(), "abc".into());
+    /// assert!(call.body(&ctx, &fields).unwrap_err().starts_with("duration: does not fit the incomingCall body"));
     /// ```
     pub fn body(
         &self,
@@ -60,7 +70,12 @@ impl NotificationInfo {
             }
         }
         let mut problems = Vec::new();
+        let base = body.clone();
         for (k, v) in fields {
+            if depth(v) > MAX_FIELD_DEPTH {
+                problems.push(format!("{k}: nested deeper than {MAX_FIELD_DEPTH} levels"));
+                continue;
+            }
             if k == "typeWebhook" && v.as_str() != Some(self.type_webhook) {
                 problems.push(format!(
                     "typeWebhook: is {}, it cannot be changed (trigger another type instead)",
@@ -86,11 +101,69 @@ impl NotificationInfo {
             merge(&mut body, k, v, k, &mut problems);
         }
         if problems.is_empty() {
+            problems = self.misfits(&base, &body, fields);
+        }
+        if problems.is_empty() {
             Ok(body)
         } else {
             Err(problems.join("; "))
         }
     }
+
+    /// The fields that make `body` not parse into the generated type of its `typeWebhook`
+    /// (a value of another type than declared, an integer past i64), each tried alone on
+    /// `base`, so each is named; empty when `body` parses.
+    fn misfits(&self, base: &Value, body: &Value, fields: &Map<String, Value>) -> Vec<String> {
+        if Notification::from_value(body.clone()).is_ok() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (k, v) in fields {
+            let mut alone = base.clone();
+            merge(&mut alone, k, v, k, &mut Vec::new());
+            if let Err(e) = Notification::from_value(alone) {
+                out.push(format!(
+                    "{k}: does not fit the {} body ({e})",
+                    self.type_webhook
+                ));
+            }
+        }
+        if out.is_empty() {
+            out.push(format!(
+                "the fields together do not fit the {} body",
+                self.type_webhook
+            ));
+        }
+        out
+    }
+}
+
+/// How deep a caller's field value may nest: a body is stored, listed and re-read (the state
+/// file, `receiveNotification` answers nest it a few levels deeper), and JSON readers stop at
+/// 128 levels.
+pub const MAX_FIELD_DEPTH: usize = 32;
+
+/// How deep `v` nests (a scalar is 0); stops counting past [`MAX_FIELD_DEPTH`].
+fn depth(v: &Value) -> usize {
+    fn go(v: &Value, level: usize) -> usize {
+        if level > MAX_FIELD_DEPTH {
+            return level;
+        }
+        match v {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| go(i, level + 1))
+                .max()
+                .unwrap_or(level + 1),
+            Value::Object(m) => m
+                .values()
+                .map(|i| go(i, level + 1))
+                .max()
+                .unwrap_or(level + 1),
+            _ => level,
+        }
+    }
+    go(v, 0)
 }
 
 /// The value at a dotted path.

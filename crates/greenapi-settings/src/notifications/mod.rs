@@ -25,7 +25,7 @@
 mod body;
 mod generated;
 
-pub use body::BodyContext;
+pub use body::{BodyContext, MAX_FIELD_DEPTH};
 pub use generated::types;
 pub use generated::types::Notification;
 pub use generated::{
@@ -243,5 +243,62 @@ mod tests {
                 assert!(k.sources.iter().any(|s| s.requires.contains(r)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use serde_json::{json, Map, Value};
+
+    fn ctx() -> BodyContext<'static> {
+        BodyContext {
+            id_instance: 1,
+            wid: "1@c.us",
+            timestamp: 1,
+            id_message: "X",
+        }
+    }
+
+    fn fields(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    /// Regression (review of issue 21): a field the skeleton lacks but the type declares
+    /// (`duration`) or an integer past i64 made a body that did not parse into `Notification`.
+    #[test]
+    fn every_body_made_parses_into_its_type_or_the_fields_are_refused_by_name() {
+        let call = NotificationInfo::find("incomingCall").unwrap();
+        let err = call
+            .body(
+                &ctx(),
+                &fields(json!({"duration": "abc", "timestamp": u64::MAX, "note": 1})),
+            )
+            .unwrap_err();
+        assert!(err.contains("duration: does not fit"), "{err}");
+        assert!(err.contains("timestamp: does not fit"), "{err}");
+        assert!(!err.contains("note"), "{err}");
+        let ok = call
+            .body(&ctx(), &fields(json!({"duration": 12, "note": [1, 2]})))
+            .unwrap();
+        assert!(Notification::from_value(ok).is_ok());
+    }
+
+    /// Regression (review of issue 21): a field nested 124 levels deep was accepted, and the
+    /// state file holding it could not be read back (JSON readers stop at 128 levels).
+    #[test]
+    fn a_field_nested_deeper_than_the_limit_is_refused() {
+        let call = NotificationInfo::find("incomingCall").unwrap();
+        let mut deep = json!(1);
+        for _ in 0..=MAX_FIELD_DEPTH {
+            deep = json!([deep]);
+        }
+        let err = call.body(&ctx(), &fields(json!({"x": deep}))).unwrap_err();
+        assert!(err.contains("x: nested deeper than 32 levels"), "{err}");
+        let mut ok = json!(1);
+        for _ in 0..MAX_FIELD_DEPTH {
+            ok = json!([ok]);
+        }
+        assert!(call.body(&ctx(), &fields(json!({"x": ok}))).is_ok());
     }
 }
