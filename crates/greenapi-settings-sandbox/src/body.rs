@@ -44,6 +44,33 @@ pub(crate) async fn read_limited(
     Ok(buf)
 }
 
+/// Reads an inspection request's body (`/sandbox/…`) within the sandbox's body limit and read
+/// timeout, or the error answer to give: 413 past the limit, 400 when it cannot be read.
+pub(crate) async fn read_or_answer(
+    shared: &crate::state::Shared,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, axum::response::Response> {
+    use axum::http::StatusCode;
+    let limit = shared.config.body_limit;
+    let read = tokio::time::timeout(
+        shared.config.read_timeout,
+        read_limited(body, headers, limit),
+    )
+    .await;
+    match read {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(BodyError::TooLarge)) => Err(crate::response::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than the limit of {limit} bytes"),
+        )),
+        Ok(Err(BodyError::Unreadable)) | Err(_) => Err(crate::response::error(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+        )),
+    }
+}
+
 /// Why a body is not a valid patch.
 #[derive(Debug)]
 pub(crate) enum PatchError {

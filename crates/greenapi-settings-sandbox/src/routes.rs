@@ -335,26 +335,9 @@ async fn drift(
     else {
         return response::error(StatusCode::NOT_FOUND, "unknown instance");
     };
-    let limit = shared.config.body_limit;
-    let read = tokio::time::timeout(
-        shared.config.read_timeout,
-        body::read_limited(body, &headers, limit),
-    )
-    .await;
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge)) => {
-            return response::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body is larger than the limit of {limit} bytes"),
-            )
-        }
-        Ok(Err(BodyError::Unreadable)) | Err(_) => {
-            return response::error(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            )
-        }
+    let bytes = match body::read_or_answer(&shared, &headers, body).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return answer,
     };
     let blank = bytes.iter().all(u8::is_ascii_whitespace);
     if !blank && !headers.contains_key(header::CONTENT_TYPE) {

@@ -108,14 +108,8 @@ pub(crate) async fn diagnose(
     o: &Options,
     probed: &mut Probed,
 ) -> Diagnosis {
-    let text = |name: &str| {
-        settings
-            .get_json(name)
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let url = text("webhookUrl");
-    let token = text("webhookUrlToken");
+    let url = settings.webhook_url.clone();
+    let token = settings.webhook_url_token.clone();
     let kinds = rules::kinds(settings);
     let any_arrives = kinds.iter().any(|k| k.verdict == Verdict::Arrives);
     let mut findings = rules::webhook_findings(settings, any_arrives);

@@ -239,14 +239,8 @@ pub(crate) fn kinds(settings: &Settings) -> Vec<KindReport> {
 /// `receiveNotification`), `http://` (with a token: the token travels in clear), a host only
 /// this machine can reach. The URL itself is never quoted (it may hold a secret).
 pub(crate) fn webhook_findings(settings: &Settings, any_arrives: bool) -> Vec<Finding> {
-    let text = |name: &str| {
-        settings
-            .get_json(name)
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let url = text("webhookUrl");
-    let token_set = !text("webhookUrlToken").is_empty();
+    let url = &settings.webhook_url;
+    let token_set = !settings.webhook_url_token.is_empty();
     let mut out = Vec::new();
     if url.trim().is_empty() {
         if any_arrives {

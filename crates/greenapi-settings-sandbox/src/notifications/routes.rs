@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::trigger;
-use crate::body::{self, BodyError};
+use crate::body;
 use crate::request::canonical_id;
 use crate::response;
 use crate::state::Shared;
@@ -70,26 +70,9 @@ pub(crate) async fn notify(
     let Some(id) = served(&shared, id) else {
         return response::error(StatusCode::NOT_FOUND, "unknown instance");
     };
-    let limit = shared.config.body_limit;
-    let read = tokio::time::timeout(
-        shared.config.read_timeout,
-        body::read_limited(body, &headers, limit),
-    )
-    .await;
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge)) => {
-            return response::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body is larger than the limit of {limit} bytes"),
-            )
-        }
-        Ok(Err(BodyError::Unreadable)) | Err(_) => {
-            return response::error(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            )
-        }
+    let bytes = match body::read_or_answer(&shared, &headers, body).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return answer,
     };
     if !headers.contains_key(header::CONTENT_TYPE) {
         return response::error(
