@@ -75,9 +75,11 @@ mod request;
 mod response;
 mod routes;
 mod server;
+mod server_stats;
 mod state;
 mod stats;
 mod timeline;
+mod tls;
 
 pub use blocking::BlockingSandbox;
 pub use config::{
@@ -89,4 +91,6 @@ pub use notifications::{
     DEFAULT_NOTIFY_QUEUE, RECORDS_KEPT,
 };
 pub use server::{Sandbox, SandboxHandle};
+pub use server_stats::ServerStats;
 pub use stats::InstanceStats;
+pub use tls::{TlsConfig, MAX_PEM_FILE_BYTES};
