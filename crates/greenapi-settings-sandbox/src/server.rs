@@ -272,10 +272,14 @@ async fn serve_http<I>(
 pub struct Sandbox;
 
 impl Sandbox {
-    /// Binds `127.0.0.1:<port>`, loads the state file if one is configured, and serves on the
-    /// current tokio runtime until [`SandboxHandle::shutdown`] (or the handle is dropped).
+    /// Binds `127.0.0.1:<port>` (and 127.0.0.2… with [`SandboxConfig::hosts`]), loads the
+    /// state file if one is configured, and serves on the current tokio runtime until
+    /// [`SandboxHandle::shutdown`] (or the handle is dropped). With
+    /// [`SandboxConfig::tls`] it serves HTTPS: the certificate is made or read first, and one
+    /// server configuration serves every connection.
     ///
-    /// Fails when the port is taken, a token is empty, or the state file cannot be read.
+    /// Fails when the port is taken, a token is too short, the state file cannot be read, or
+    /// TLS certificate files cannot be read or used (`InvalidInput`, naming the file).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
