@@ -311,7 +311,7 @@ impl Sandbox {
             .collect::<io::Result<Vec<_>>>()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let (acceptor, ca) = match tls {
-            Some(prepared) => (Some(prepared.acceptor), prepared.ca),
+            Some(prepared) => (Some(prepared.acceptor.clone()), prepared.write_ca()?),
             None => (None, None),
         };
         let scheme = if acceptor.is_some() { "https" } else { "http" };

@@ -437,3 +437,20 @@ async fn several_plain_hosts_answer_with_their_own_host_header_and_no_others() {
     assert_eq!(refused.status(), 403);
     sb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_sandbox_that_cannot_bind_writes_no_ca_file() {
+    let taken = start(config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ca.pem");
+    let err = Sandbox::start(
+        config()
+            .port(taken.addr().port())
+            .tls(TlsConfig::generated_with_ca_out(&out)),
+    )
+    .await
+    .expect_err("the port is taken");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
+    assert!(!out.exists(), "a CA nobody serves was left behind");
+    taken.shutdown().await.unwrap();
+}

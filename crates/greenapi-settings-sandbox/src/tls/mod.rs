@@ -102,12 +102,24 @@ pub(crate) struct CaFile {
 pub(crate) struct Prepared {
     /// Built once; each connection clones the `Arc` inside.
     pub(crate) acceptor: TlsAcceptor,
-    pub(crate) ca: Option<CaFile>,
+    /// A generated certificate's CA (PEM) and where the caller wants it, for
+    /// [`Prepared::write_ca`] once the server is bound.
+    ca: Option<(String, Option<PathBuf>)>,
 }
 
-/// Reads or makes the certificate for a sandbox listening on `ips`, builds the server
-/// configuration, and writes the CA's file. Errors about the caller's files are
-/// `InvalidInput`.
+impl Prepared {
+    /// Writes a generated certificate's CA to its file (done once the ports are bound, so a
+    /// server that cannot start leaves no CA file behind).
+    pub(crate) fn write_ca(&self) -> io::Result<Option<CaFile>> {
+        self.ca
+            .as_ref()
+            .map(|(pem, out)| write_ca(pem, out.as_deref()))
+            .transpose()
+    }
+}
+
+/// Reads or makes the certificate for a sandbox listening on `ips` and builds the server
+/// configuration. Errors about the caller's files are `InvalidInput`.
 pub(crate) fn prepare(config: &TlsConfig, ips: &[Ipv4Addr]) -> io::Result<Prepared> {
     let (chain, key, ca) = match &config.source {
         Source::Files { cert, key } => {
@@ -117,8 +129,7 @@ pub(crate) fn prepare(config: &TlsConfig, ips: &[Ipv4Addr]) -> io::Result<Prepar
         }
         Source::Generated { ca_out } => {
             let made = generated::make(ips)?;
-            let ca = write_ca(&made.ca_pem, ca_out.as_deref())?;
-            (made.chain, made.key, Some(ca))
+            (made.chain, made.key, Some((made.ca_pem, ca_out.clone())))
         }
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
