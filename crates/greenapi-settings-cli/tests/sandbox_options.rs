@@ -147,6 +147,12 @@ fn sandbox_tls_prints_the_ca_file_that_a_client_trusts() {
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let ca_line = format!("CA certificate: {} (", ca_out.display());
     assert!(banner[1].starts_with(&ca_line), "{banner:?}");
+    // `sandbox trigger` refuses https URLs: the banner does not suggest it.
+    let last = banner.last().unwrap();
+    assert_eq!(
+        last,
+        &format!("notifications: POST {url}/sandbox/instances/ID/notify (see --help)")
+    );
     let settings = curl(
         &ca_out,
         &format!("{url}/waInstance1101000001/getSettings/sandbox-token"),
@@ -219,7 +225,7 @@ fn sandbox_serves_the_callers_own_certificate() {
 }
 
 /// Runs `greenapi-settings sandbox ARGS` in the background: the child and its banner (up to
-/// "press Ctrl-C", or what came within 10 s).
+/// the "notifications:" line, or what came within 10 s).
 fn spawn_sandbox(args: &[&str]) -> (std::process::Child, Vec<String>) {
     let mut child = common::std_bin()
         .arg("sandbox")
@@ -232,7 +238,7 @@ fn spawn_sandbox(args: &[&str]) -> (std::process::Child, Vec<String>) {
     let rx = common::lines_of(&mut child);
     let mut banner = Vec::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) {
-        let done = line.starts_with("press Ctrl-C");
+        let done = line.starts_with("notifications:");
         banner.push(line);
         if done {
             break;

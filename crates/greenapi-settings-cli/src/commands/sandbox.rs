@@ -48,10 +48,18 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<Exit, CliError> {
         shown.join(", ")
     );
     crate::outln!("press Ctrl-C to stop");
-    crate::outln!(
-        "notifications: greenapi-settings sandbox trigger TYPE --instance ID --url {}",
-        handle.url()
-    );
+    if handle.is_tls() {
+        // `sandbox trigger` only talks to a plain-HTTP sandbox (it trusts no extra CA).
+        crate::outln!(
+            "notifications: POST {}/sandbox/instances/ID/notify (see --help)",
+            handle.url()
+        );
+    } else {
+        crate::outln!(
+            "notifications: greenapi-settings sandbox trigger TYPE --instance ID --url {}",
+            handle.url()
+        );
+    }
     let _ = tokio::signal::ctrl_c().await;
     handle
         .shutdown()
