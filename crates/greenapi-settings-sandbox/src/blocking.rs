@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use greenapi_settings::SettingsPatch;
 use tokio::runtime::Runtime;
@@ -11,6 +12,7 @@ use tokio::runtime::Runtime;
 use crate::config::SandboxConfig;
 use crate::notifications::{NotificationLog, Triggered};
 use crate::server::{Sandbox, SandboxHandle};
+use crate::server_stats::ServerStats;
 use crate::stats::InstanceStats;
 
 /// A sandbox running on its own background runtime. Stops when dropped.
@@ -79,14 +81,44 @@ impl BlockingSandbox {
             .unwrap_or_else(|| unreachable!("handle is present until drop"))
     }
 
-    /// The bound address (always on 127.0.0.1).
+    /// The bound address on 127.0.0.1.
     pub fn addr(&self) -> SocketAddr {
         self.handle().addr()
     }
 
-    /// The `apiUrl` to give a client: `http://127.0.0.1:PORT`.
+    /// Every bound address; see [`SandboxHandle::addrs`].
+    pub fn addrs(&self) -> &[SocketAddr] {
+        self.handle().addrs()
+    }
+
+    /// The `apiUrl` to give a client: `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn url(&self) -> String {
         self.handle().url()
+    }
+
+    /// The `apiUrl` of every bound address; see [`SandboxHandle::urls`].
+    pub fn urls(&self) -> Vec<String> {
+        self.handle().urls()
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.handle().is_tls()
+    }
+
+    /// The throw-away CA of a generated certificate, PEM; see [`SandboxHandle::ca_pem`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.handle().ca_pem()
+    }
+
+    /// The file holding [`ca_pem`](Self::ca_pem); see [`SandboxHandle::ca_path`].
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.handle().ca_path()
+    }
+
+    /// Connections and TLS handshakes since the start; see [`SandboxHandle::server_stats`].
+    pub fn server_stats(&self) -> ServerStats {
+        self.handle().server_stats()
     }
 
     /// Ids of the served instances, ascending.

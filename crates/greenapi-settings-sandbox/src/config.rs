@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::notifications::config::NotifyConfig;
 use crate::timeline::DriftPolicy;
+use crate::tls::TlsConfig;
 
 /// The `idInstance` served when no instance is configured.
 pub const DEFAULT_INSTANCE_ID: u64 = 1_101_000_001;
@@ -73,6 +74,8 @@ pub struct SandboxConfig {
     pub(crate) lost_write_rate: f64,
     pub(crate) drift: DriftPolicy,
     pub(crate) notify: NotifyConfig,
+    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) hosts: u8,
 }
 
 impl Default for SandboxConfig {
@@ -94,6 +97,8 @@ impl Default for SandboxConfig {
             lost_write_rate: 0.0,
             drift: DriftPolicy::default(),
             notify: NotifyConfig::default(),
+            tls: None,
+            hosts: 1,
         }
     }
 }
@@ -298,6 +303,25 @@ impl SandboxConfig {
         self
     }
 
+    /// Serves HTTPS instead of plain HTTP (the default), with the certificate `tls` says;
+    /// see [`TlsConfig`]. The handle's [`url`](crate::SandboxHandle::url) then starts with
+    /// `https://`, and [`ca_pem`](crate::SandboxHandle::ca_pem) gives a generated
+    /// certificate's CA for clients to trust.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Listens on `n` loopback addresses, 127.0.0.1 to 127.0.0.`n` (clamped to 1–254), all on
+    /// the same port and serving the same instances, so a fleet can be spread over several
+    /// API hosts of one sandbox. A generated TLS certificate names every one of them.
+    /// Linux routes all of 127.0.0.0/8 to the loopback interface; elsewhere the extra
+    /// addresses may have to be added first, or the start fails.
+    pub fn hosts(mut self, n: u8) -> Self {
+        self.hosts = n.clamp(1, 254);
+        self
+    }
+
     /// Ids of the instances the sandbox will serve, in the order they were added.
     pub fn instance_ids(&self) -> Vec<u64> {
         self.effective_instances()
@@ -343,6 +367,8 @@ impl fmt::Debug for SandboxConfig {
             .field("drift_fields", &self.drift.fields)
             .field("drift_limit", &self.drift.limit)
             .field("notify", &self.notify)
+            .field("tls", &self.tls)
+            .field("hosts", &self.hosts)
             .finish()
     }
 }

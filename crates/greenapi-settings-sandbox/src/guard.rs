@@ -3,18 +3,21 @@
 //! without asking first, so the server has to refuse them itself, before anything counts:
 //!
 //! - a request whose `Host` header names another host than this machine's loopback
-//!   (`127.0.0.1`, `localhost`, `[::1]`, with any port: an `ssh -L` tunnel changes it) gets
+//!   (`127.0.0.1` or any other 127.x.y.z, `localhost`, `[::1]`, with any port: an `ssh -L` tunnel changes it) gets
 //!   403: after DNS rebinding, a page's same-origin `fetch` reaches the sandbox with the
 //!   page's own host name and no `Origin`, and could read getSettings (the sandbox tokens are
 //!   well known). A rebound name is never one of these;
 //! - a request with an `Origin` header other than the sandbox's own (`http://127.0.0.1:PORT`
-//!   or `http://localhost:PORT`) gets 403, on every endpoint;
+//!   or `http://localhost:PORT`; `https://` with TLS; each listening address with
+//!   several hosts) gets 403, on every endpoint;
 //! - `setSettings` needs `Content-Type: application/json`, and the `/sandbox/` endpoints
 //!   refuse any other content type they are sent (a form's `text/plain`,
 //!   `application/x-www-form-urlencoded`, `multipart/form-data`): 415.
 //!
 //! Clients that are not browsers send no `Origin`; the project's client and
 //! `curl -H 'Content-Type: application/json'` pass unchanged.
+
+use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::Response;
@@ -26,32 +29,50 @@ use crate::response;
 /// requests addressed to the sandbox.
 #[derive(Debug)]
 pub(crate) struct OwnOrigins {
-    allowed: [String; 2],
+    /// The sandbox's own origins; the first is shown in refusals.
+    allowed: Vec<String>,
+    /// `Host` values naming the sandbox, shown in refusals.
     hosts: [String; 2],
+    /// The listening addresses: 127.0.0.1, and 127.0.0.2… with several hosts.
+    ips: Vec<Ipv4Addr>,
 }
 
 impl OwnOrigins {
-    /// The origins of a sandbox listening on `port`.
-    pub(crate) fn new(port: u16) -> Self {
+    /// The origins of a sandbox speaking `scheme` (`http` or `https`) on `addrs` (loopback
+    /// addresses sharing one port).
+    pub(crate) fn new(scheme: &str, addrs: &[SocketAddr]) -> Self {
+        let port = addrs.first().map_or(0, SocketAddr::port);
+        let mut allowed: Vec<String> = addrs.iter().map(|a| format!("{scheme}://{a}")).collect();
+        allowed.push(format!("{scheme}://localhost:{port}"));
         OwnOrigins {
-            allowed: [
-                format!("http://127.0.0.1:{port}"),
-                format!("http://localhost:{port}"),
-            ],
+            allowed,
             hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
+            ips: addrs
+                .iter()
+                .filter_map(|a| match a.ip() {
+                    std::net::IpAddr::V4(ip) => Some(ip),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect(),
         }
     }
 
-    /// Whether a `Host` value names this machine's loopback: `127.0.0.1`, `localhost` (any
-    /// case, a trailing dot allowed) or `[::1]`, with a port or none.
-    fn is_own_host(host: &str) -> bool {
+    /// Whether a `Host` value names this machine's loopback: `127.0.0.1` (or another address
+    /// the sandbox listens on), `localhost` (any case, a trailing dot allowed) or `[::1]`,
+    /// with a port or none. A DNS-rebound name is never one of these.
+    fn is_own_host(&self, host: &str) -> bool {
         let host = host.trim();
         let name = match host.rsplit_once(':') {
             Some((name, port)) if port.parse::<u16>().is_ok() => name,
             _ => host,
         };
         let name = name.strip_suffix('.').unwrap_or(name);
-        name == "127.0.0.1" || name == "[::1]" || name.eq_ignore_ascii_case("localhost")
+        name == "127.0.0.1"
+            || name
+                .parse::<Ipv4Addr>()
+                .is_ok_and(|ip| self.ips.contains(&ip))
+            || name == "[::1]"
+            || name.eq_ignore_ascii_case("localhost")
     }
 
     fn contains(&self, origin: &str) -> bool {
@@ -113,7 +134,7 @@ pub(crate) fn refusal(
     // No Host at all (an HTTP/1.0 client) passes: a browser always sends one.
     for host in headers.get_all(header::HOST) {
         // Not echoed: the value comes from whoever sent the request.
-        if !host.to_str().is_ok_and(OwnOrigins::is_own_host) {
+        if !host.to_str().is_ok_and(|h| origins.is_own_host(h)) {
             return Some(response::error(
                 StatusCode::FORBIDDEN,
                 format!(
@@ -169,8 +190,38 @@ mod tests {
     const SET: &str = "/waInstance1/setSettings/t";
 
     fn status(verb: Method, path: &str, pairs: &[(header::HeaderName, &str)]) -> u16 {
-        refusal(&OwnOrigins::new(8080), &verb, path, &headers(pairs))
-            .map_or(200, |r| r.status().as_u16())
+        let addr = SocketAddr::from(([127, 0, 0, 1], 8080));
+        refusal(
+            &OwnOrigins::new("http", &[addr]),
+            &verb,
+            path,
+            &headers(pairs),
+        )
+        .map_or(200, |r| r.status().as_u16())
+    }
+
+    /// `--tls` and `--hosts`: the origins and hosts of every listening address, with the
+    /// scheme served, and no others.
+    #[test]
+    fn a_tls_sandbox_on_several_hosts_owns_each_address_with_https_only() {
+        let addrs: Vec<SocketAddr> = (1..=3)
+            .map(|i| SocketAddr::from(([127, 0, 0, i], 8443)))
+            .collect();
+        let origins = OwnOrigins::new("https", &addrs);
+        let status = |pairs: &[(header::HeaderName, &str)]| {
+            refusal(&origins, &Method::GET, "/sandbox/server", &headers(pairs))
+                .map_or(200, |r| r.status().as_u16())
+        };
+        for own in ["127.0.0.1:8443", "127.0.0.3:8443", "localhost:8443"] {
+            assert_eq!(status(&[(header::HOST, own)]), 200, "{own}");
+        }
+        assert_eq!(status(&[(header::HOST, "127.0.0.4:8443")]), 403);
+        for own in ["https://127.0.0.2:8443", "https://localhost:8443"] {
+            assert_eq!(status(&[(header::ORIGIN, own)]), 200, "{own}");
+        }
+        for other in ["http://127.0.0.1:8443", "https://127.0.0.4:8443"] {
+            assert_eq!(status(&[(header::ORIGIN, other)]), 403, "{other}");
+        }
     }
 
     /// Issue 18 item 5: the sandbox answered any `Host`, so after DNS rebinding a web page

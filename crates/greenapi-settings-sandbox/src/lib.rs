@@ -22,6 +22,14 @@
 //! `/sandbox/` request whose body is not declared `application/json`: 415), and bounds slow
 //! clients (a read timeout for headers and bodies, and a cap on connections served at once).
 //!
+//! It speaks plain HTTP unless asked for HTTPS ([`SandboxConfig::tls`], `--tls`): then it
+//! makes a certificate at start for `localhost` and the addresses it listens on, signed by a
+//! throw-away CA whose PEM ([`SandboxHandle::ca_pem`], [`SandboxHandle::ca_path`]) is the one
+//! root a client needs, or serves the caller's own ([`TlsConfig::files`]). It can listen on
+//! several loopback addresses at once ([`SandboxConfig::hosts`]), and counts the connections
+//! it accepted and the TLS handshakes it completed ([`SandboxHandle::server_stats`], `GET
+//! /sandbox/server`), so tests can prove that clients reuse connections.
+//!
 //! Use [`Sandbox::start`] from async code and [`BlockingSandbox`] from everything else:
 //!
 //! ```
@@ -75,9 +83,11 @@ mod request;
 mod response;
 mod routes;
 mod server;
+mod server_stats;
 mod state;
 mod stats;
 mod timeline;
+mod tls;
 
 pub use blocking::BlockingSandbox;
 pub use config::{
@@ -89,4 +99,6 @@ pub use notifications::{
     DEFAULT_NOTIFY_QUEUE, RECORDS_KEPT,
 };
 pub use server::{Sandbox, SandboxHandle};
+pub use server_stats::ServerStats;
 pub use stats::InstanceStats;
+pub use tls::{TlsConfig, MAX_PEM_FILE_BYTES};

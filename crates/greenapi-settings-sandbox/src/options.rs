@@ -28,6 +28,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use greenapi_settings::redact::MIN_TOKEN_CHARS;
 
 use crate::config::{SandboxConfig, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT};
+use crate::tls::TlsConfig;
 
 /// Text shown after the options in `--help`: the inspection endpoints.
 pub const AFTER_HELP: &str = "\
@@ -36,7 +37,9 @@ Inspection (no token needed, never shows tokens):
   GET /sandbox/instances, GET /sandbox/instances/ID, POST /sandbox/reset
   POST /sandbox/instances/ID/drift (body: settings to drift to; empty: revert the last change)
   POST /sandbox/instances/ID/notify (body: {\"type\": \"incomingCall\", \"variant\": null, \"fields\": {}})
-  GET /sandbox/instances/ID/notifications (queued, failing, delivered, suppressed, dropped)";
+  GET /sandbox/instances/ID/notifications (queued, failing, delivered, suppressed, dropped)
+  GET /sandbox/server (connections accepted, TLS handshakes completed and failed)
+--tls-cert/--tls-key imply HTTPS; a file that cannot be read or used exits 2.";
 
 /// Most instances `--instances` creates.
 pub const MAX_GENERATED_INSTANCES: u64 = 100_000;
@@ -155,7 +158,7 @@ fn drift_fields(value: &str) -> Result<Vec<&'static str>, String> {
     Ok(fields)
 }
 
-fn state_file(value: &str) -> Result<PathBuf, String> {
+fn file_name(value: &str) -> Result<PathBuf, String> {
     if value.is_empty() {
         Err("expects a file name".into())
     } else {
@@ -279,7 +282,7 @@ pub fn args() -> Vec<Arg> {
         Arg::new("state")
             .long("state")
             .value_name("FILE")
-            .value_parser(state_file)
+            .value_parser(file_name)
             .help("Keep settings in FILE across restarts"),
         Arg::new("max-connections")
             .long("max-connections")
@@ -299,6 +302,37 @@ pub fn args() -> Vec<Arg> {
                 "Time a client has to send a request's headers, then its body (default {})",
                 DEFAULT_READ_TIMEOUT.as_millis()
             )),
+        Arg::new("tls").long("tls").action(ArgAction::SetTrue).help(
+            "Serve HTTPS with a certificate for localhost and the listening addresses, \
+                 signed by a throw-away CA made at start (its PEM file's path is printed)",
+        ),
+        Arg::new("tls-ca-out")
+            .long("tls-ca-out")
+            .value_name("FILE")
+            .value_parser(file_name)
+            .requires("tls")
+            .conflicts_with("tls-cert")
+            .help("With --tls: write the CA's PEM to FILE (default: a temporary file)"),
+        Arg::new("tls-cert")
+            .long("tls-cert")
+            .value_name("FILE")
+            .value_parser(file_name)
+            .requires("tls-key")
+            .help("Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key"),
+        Arg::new("tls-key")
+            .long("tls-key")
+            .value_name("FILE")
+            .value_parser(file_name)
+            .requires("tls-cert")
+            .help("The private key (PEM) of --tls-cert's certificate"),
+        Arg::new("hosts")
+            .long("hosts")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u8).range(1..=254))
+            .help(
+                "Listen on 127.0.0.1 to 127.0.0.N, one port, the same instances \
+                 (default 1)",
+            ),
         Arg::new("unexpected")
             .action(ArgAction::Append)
             .value_parser(NoPositional)
@@ -386,6 +420,19 @@ pub fn config(matches: &ArgMatches) -> SandboxConfig {
     }
     if let Some(timeout) = ms("read-timeout-ms") {
         config = config.read_timeout(timeout);
+    }
+    if let Some(n) = matches.get_one::<u8>("hosts") {
+        config = config.hosts(*n);
+    }
+    let cert = matches.get_one::<PathBuf>("tls-cert");
+    let key = matches.get_one::<PathBuf>("tls-key");
+    if let (Some(cert), Some(key)) = (cert, key) {
+        config = config.tls(TlsConfig::files(cert, key));
+    } else if matches.get_flag("tls") {
+        config = config.tls(match matches.get_one::<PathBuf>("tls-ca-out") {
+            Some(out) => TlsConfig::generated_with_ca_out(out),
+            None => TlsConfig::generated(),
+        });
     }
     crate::notifications::options::apply(matches, config)
 }
@@ -540,6 +587,26 @@ mod tests {
     }
 
     #[test]
+    fn tls_options_choose_the_certificate_and_hosts_the_addresses() {
+        let shown = |args: &[&str]| format!("{:?}", parse(args).unwrap());
+        assert!(shown(&[]).contains("tls: None"));
+        assert!(shown(&["--tls"]).contains("tls: Some(Generated { ca_out: None })"));
+        assert!(shown(&["--tls", "--tls-ca-out", "ca.pem"])
+            .contains(r#"tls: Some(Generated { ca_out: Some("ca.pem") })"#));
+        let own = shown(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+        assert!(
+            own.contains(r#"tls: Some(Files { cert: "c.pem", key: "k.pem" })"#),
+            "{own}"
+        );
+        assert_eq!(
+            shown(&["--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem"]),
+            own
+        );
+        assert!(shown(&["--hosts", "20"]).contains("hosts: 20"));
+        assert!(shown(&[]).contains("hosts: 1"));
+    }
+
+    #[test]
     fn help_is_not_an_error() {
         let err = parse(&["--port", "1", "--help"]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::DisplayHelp);
@@ -584,6 +651,21 @@ mod tests {
             &["--drift-fields", "incomingWebhook,secret-token-3"],
             &["--drift-fields", "incomingWebhook,,webhookUrl"],
             &["--drift-limit", "-1"],
+            &["--tls-cert", "c.pem"],
+            &["--tls-key", "k.pem"],
+            &["--tls-ca-out", "ca.pem"],
+            &[
+                "--tls",
+                "--tls-ca-out",
+                "ca.pem",
+                "--tls-cert",
+                "c",
+                "--tls-key",
+                "k",
+            ],
+            &["--tls-cert", ""],
+            &["--hosts", "0"],
+            &["--hosts", "255"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}: {err}");

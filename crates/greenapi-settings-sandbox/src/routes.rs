@@ -37,8 +37,8 @@ use crate::request::{
 use crate::response;
 use crate::state::{Admission, Shared};
 
-/// The service every connection of a sandbox listening on `addr` runs.
-pub(crate) fn app(shared: Arc<Shared>, addr: SocketAddr) -> App {
+/// The service every connection of a sandbox listening on `addrs` with `scheme` runs.
+pub(crate) fn app(shared: Arc<Shared>, scheme: &str, addrs: &[SocketAddr]) -> App {
     let inspection = Router::new()
         .route("/sandbox/instances", get(list_instances))
         .route("/sandbox/instances/{id}", get(one_instance))
@@ -51,13 +51,14 @@ pub(crate) fn app(shared: Arc<Shared>, addr: SocketAddr) -> App {
             "/sandbox/instances/{id}/notifications",
             get(notifications::routes::list),
         )
+        .route("/sandbox/server", get(server))
         .route("/sandbox/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(api_fallback)
         .with_state(Arc::clone(&shared));
     App {
         shared,
-        origins: Arc::new(OwnOrigins::new(addr.port())),
+        origins: Arc::new(OwnOrigins::new(scheme, addrs)),
         inspection: TowerToHyperService::new(inspection),
     }
 }
@@ -372,6 +373,12 @@ async fn drift(
     }
 }
 
+/// `GET /sandbox/server`: connections and TLS handshakes since the start.
+async fn server(State(shared): State<Arc<Shared>>) -> Response {
+    let tls = shared.config.tls.is_some();
+    response::json(StatusCode::OK, shared.counters.read(tls).to_json_value())
+}
+
 /// `POST /sandbox/reset`: default settings and zero counters everywhere.
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     match shared.reset().await {
@@ -386,6 +393,6 @@ async fn reset(State(shared): State<Arc<Shared>>) -> Response {
 async fn method_not_allowed(verb: Method) -> Response {
     response::error(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}], POST /sandbox/instances/{{id}}/drift, POST /sandbox/instances/{{id}}/notify, GET /sandbox/instances/{{id}}/notifications and POST /sandbox/reset"),
+        format!("{verb} is not allowed here; inspection endpoints are GET /sandbox/instances[/{{id}}], POST /sandbox/instances/{{id}}/drift, POST /sandbox/instances/{{id}}/notify, GET /sandbox/instances/{{id}}/notifications, GET /sandbox/server and POST /sandbox/reset"),
     )
 }

@@ -2,7 +2,9 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use greenapi_settings::SettingsPatch;
@@ -11,12 +13,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::SandboxConfig;
 use crate::notifications::{self, NotificationLog, Triggered};
 use crate::routes;
+use crate::server_stats::ServerStats;
 use crate::state::Shared;
 use crate::stats::InstanceStats;
+use crate::tls::{self, CaFile};
 
 /// How long [`SandboxHandle::shutdown`] waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -34,6 +39,49 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
+/// The loopback addresses of a sandbox with `hosts` hosts: 127.0.0.1 to 127.0.0.`hosts`.
+fn host_ips(hosts: u8) -> Vec<Ipv4Addr> {
+    (1..=hosts.max(1))
+        .map(|i| Ipv4Addr::new(127, 0, 0, i))
+        .collect()
+}
+
+/// Tries at a free port shared by every address of a multi-host sandbox: another process may
+/// hold the port on one of the other addresses.
+const PORT_ATTEMPTS: usize = 20;
+
+/// One listener per address in `ips`, all on `port` (with 0, the port the first one got).
+fn listen_all(ips: &[Ipv4Addr], port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut last_error = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let first = listen(SocketAddr::from((ips[0], port)))?;
+        let chosen = first.local_addr()?.port();
+        let mut listeners = vec![first];
+        let rest = ips[1..]
+            .iter()
+            .map(|ip| listen(SocketAddr::from((*ip, chosen))))
+            .collect::<io::Result<Vec<_>>>();
+        match rest {
+            Ok(rest) => {
+                listeners.extend(rest);
+                return Ok(listeners);
+            }
+            Err(e) if port == 0 && e.kind() == io::ErrorKind::AddrInUse => last_error = Some(e),
+            Err(e) => {
+                let extra = ips.len();
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot listen on 127.0.0.2..127.0.0.{extra} port {chosen} ({e}); \
+                         on systems other than Linux, add those loopback addresses first"
+                    ),
+                ));
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free port")))
+}
+
 /// Errors of `accept` that concern one connection only (it was reset before we took it);
 /// anything else, such as running out of file descriptors, is worth a pause.
 fn is_connection_error(e: &io::Error) -> bool {
@@ -45,20 +93,47 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
+/// Waits for a connection on any of `listeners`, starting the scan at a different one each
+/// time so that no address starves the others.
+async fn accept_any(listeners: &[TcpListener], next: &mut usize) -> io::Result<TcpStream> {
+    std::future::poll_fn(|cx| {
+        let n = listeners.len();
+        for k in 0..n {
+            let i = (*next + k) % n;
+            if let Poll::Ready(accepted) = listeners[i].poll_accept(cx) {
+                *next = (i + 1) % n;
+                return Poll::Ready(accepted.map(|(stream, _peer)| stream));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// What every connection of one server shares.
+#[derive(Clone)]
+struct Connections {
+    app: routes::App,
+    shared: Arc<Shared>,
+    read_timeout: Duration,
+    /// `Some` for HTTPS: one acceptor (one `Arc<ServerConfig>`) for every connection.
+    tls: Option<TlsAcceptor>,
+}
+
 /// The accept loop: at most `max_connections` at once (a connection is taken only when a
 /// slot is free, so the others wait in the kernel's queue), each with the header read
 /// timeout. On `stop` it stops accepting, asks every connection to finish its request in
 /// flight, and returns once all are closed.
 async fn serve(
-    listener: TcpListener,
-    app: routes::App,
+    listeners: Vec<TcpListener>,
+    conns: Connections,
     max_connections: usize,
-    read_timeout: Duration,
     mut stop: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(max_connections));
     let (closing, closing_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
+    let mut next = 0;
     loop {
         let slot = tokio::select! {
             // A dropped sender stops the server just like a sent signal.
@@ -67,8 +142,8 @@ async fn serve(
         };
         let stream = tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+            accepted = accept_any(&listeners, &mut next) => match accepted {
+                Ok(stream) => stream,
                 Err(e) => {
                     if !is_connection_error(&e) {
                         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -77,34 +152,109 @@ async fn serve(
                 }
             },
         };
+        conns.shared.counters.connection();
         while connections.try_join_next().is_some() {}
         connections.spawn(serve_connection(
             stream,
-            app.clone(),
-            read_timeout,
+            conns.clone(),
             closing_rx.clone(),
             slot,
         ));
     }
-    drop(listener);
+    drop(listeners);
     let _ = closing.send(true);
     while connections.join_next().await.is_some() {}
     Ok(())
 }
 
-/// One HTTP/1.1 connection; its slot is given back when it closes.
+/// One connection, over TLS if the server speaks it; its slot is given back when it closes.
 async fn serve_connection(
     stream: TcpStream,
-    app: routes::App,
-    read_timeout: Duration,
+    conns: Connections,
     mut closing: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
+    let Some(acceptor) = &conns.tls else {
+        return serve_http(TokioIo::new(stream), conns.app, conns.read_timeout, closing).await;
+    };
+    // The handshake gets the same time as a request's headers: a client that connects and
+    // says nothing must not hold a slot.
+    let handshake = tokio::time::timeout(conns.read_timeout, handshake(stream, acceptor));
+    let tls = tokio::select! {
+        done = handshake => done.ok().flatten(),
+        _ = closing.wait_for(|closing| *closing) => return,
+    };
+    match tls {
+        Some(tls) => {
+            conns.shared.counters.handshake();
+            serve_http(TokioIo::new(tls), conns.app, conns.read_timeout, closing).await;
+        }
+        None => conns.shared.counters.handshake_failed(),
+    }
+}
+
+/// The server's side of a TLS handshake; `None` if it did not complete. A client that speaks
+/// plain HTTP to the HTTPS port gets a plain-HTTP 400 saying so (and where to go instead),
+/// then the connection is closed.
+async fn handshake(
+    stream: TcpStream,
+    acceptor: &TlsAcceptor,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0u8; 1];
+    match stream.peek(&mut first).await {
+        Ok(1) => {}
+        _ => return None,
+    }
+    // Every TLS connection opens with a handshake record (content type 22); HTTP opens with
+    // a method name in capitals.
+    if first[0] != 0x16 {
+        if first[0].is_ascii_uppercase() {
+            refuse_plain_http(stream).await;
+        }
+        return None;
+    }
+    acceptor.accept(stream).await.ok()
+}
+
+/// Answers a plain-HTTP request on the HTTPS port with 400 in the API's error shape.
+async fn refuse_plain_http(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let https = match stream.local_addr() {
+        Ok(addr) => format!("https://{addr}"),
+        Err(_) => "https://".to_string(),
+    };
+    // What the client sent is read first: closing a socket with unread data resets the
+    // connection, and the client might lose the answer.
+    let mut request = [0u8; 8192];
+    let _ = stream.read(&mut request).await;
+    let body = crate::response::error_body(
+        hyper::StatusCode::BAD_REQUEST,
+        &format!("this sandbox speaks HTTPS: send the request to {https}"),
+    )
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// One HTTP/1.1 connection on `io` (a TCP or TLS stream).
+async fn serve_http<I>(
+    io: TokioIo<I>,
+    app: routes::App,
+    read_timeout: Duration,
+    mut closing: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(read_timeout);
-    let connection = builder.serve_connection(TokioIo::new(stream), app);
+    let connection = builder.serve_connection(io, app);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         // Errors are the client's (a reset, a malformed request, a header timeout): nothing
@@ -122,10 +272,14 @@ async fn serve_connection(
 pub struct Sandbox;
 
 impl Sandbox {
-    /// Binds `127.0.0.1:<port>`, loads the state file if one is configured, and serves on the
-    /// current tokio runtime until [`SandboxHandle::shutdown`] (or the handle is dropped).
+    /// Binds `127.0.0.1:<port>` (and 127.0.0.2… with [`SandboxConfig::hosts`]), loads the
+    /// state file if one is configured, and serves on the current tokio runtime until
+    /// [`SandboxHandle::shutdown`] (or the handle is dropped). With
+    /// [`SandboxConfig::tls`] it serves HTTPS: the certificate is made or read first, and one
+    /// server configuration serves every connection.
     ///
-    /// Fails when the port is taken, a token is empty, or the state file cannot be read.
+    /// Fails when the port is taken, a token is too short, the state file cannot be read, or
+    /// TLS certificate files cannot be read or used (`InvalidInput`, naming the file).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -141,18 +295,41 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> io::Result<SandboxHandle> {
         let port = config.port;
         let (max_connections, read_timeout) = (config.max_connections, config.read_timeout);
+        let ips = host_ips(config.hosts);
+        // The caller's certificate files are judged first: nothing is bound or loaded if
+        // they are wrong.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|tls| tls::prepare(tls, &ips))
+            .transpose()?;
         let shared = Arc::new(Shared::new(config)?);
-        let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
-        let addr = listener.local_addr()?;
+        let listeners = listen_all(&ips, port)?;
+        let addrs = listeners
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<io::Result<Vec<_>>>()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = routes::app(Arc::clone(&shared), addr);
-        let task = tokio::spawn(serve(listener, app, max_connections, read_timeout, stopped));
+        let (acceptor, ca) = match tls {
+            Some(prepared) => (Some(prepared.acceptor.clone()), prepared.write_ca()?),
+            None => (None, None),
+        };
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let conns = Connections {
+            app: routes::app(Arc::clone(&shared), scheme, &addrs),
+            shared: Arc::clone(&shared),
+            read_timeout,
+            tls: acceptor,
+        };
+        let task = tokio::spawn(serve(listeners, conns, max_connections, stopped));
         // Notifications kept in the state file go on to their webhooks.
         for id in shared.notifications.with_queued() {
             notifications::worker::settings_changed(&shared, id);
         }
         Ok(SandboxHandle {
-            addr,
+            addrs,
+            scheme,
+            ca,
             shared,
             stop: Some(stop),
             task: Some(task),
@@ -163,7 +340,11 @@ impl Sandbox {
 /// A running sandbox. Dropping it stops the server (without waiting);
 /// [`shutdown`](Self::shutdown) stops it and waits.
 pub struct SandboxHandle {
-    addr: SocketAddr,
+    /// Every listening address, 127.0.0.1 first.
+    addrs: Vec<SocketAddr>,
+    scheme: &'static str,
+    /// A generated certificate's CA (its file lives as long as this handle).
+    ca: Option<CaFile>,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
@@ -172,21 +353,63 @@ pub struct SandboxHandle {
 impl std::fmt::Debug for SandboxHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxHandle")
-            .field("addr", &self.addr)
+            .field("addrs", &self.addrs)
+            .field("scheme", &self.scheme)
+            .field("ca_path", &self.ca_path())
             .field("instances", &self.shared.instance_ids())
             .finish_non_exhaustive()
     }
 }
 
 impl SandboxHandle {
-    /// The bound address (always on 127.0.0.1).
+    /// The bound address on 127.0.0.1.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
     }
 
-    /// The `apiUrl` to give a client: `http://127.0.0.1:PORT`, no trailing slash.
+    /// Every bound address, 127.0.0.1 first (more than one with
+    /// [`SandboxConfig::hosts`](crate::SandboxConfig::hosts)); all share the port.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The `apiUrl` to give a client: `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT`
+    /// with [TLS](crate::SandboxConfig::tls); no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addrs[0])
+    }
+
+    /// The `apiUrl` of every bound address, in the order of [`addrs`](Self::addrs).
+    pub fn urls(&self) -> Vec<String> {
+        self.addrs
+            .iter()
+            .map(|addr| format!("{}://{addr}", self.scheme))
+            .collect()
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The PEM of the throw-away CA that signed a generated certificate: the one root a
+    /// client needs to trust this server. `None` without TLS or with the caller's own
+    /// certificate ([`TlsConfig::files`](crate::TlsConfig::files)).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|ca| ca.pem.as_str())
+    }
+
+    /// The file holding [`ca_pem`](Self::ca_pem) (in a temporary directory removed with the
+    /// handle, unless one was chosen with
+    /// [`TlsConfig::generated_with_ca_out`](crate::TlsConfig::generated_with_ca_out)).
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|ca| ca.path.as_path())
+    }
+
+    /// Connections accepted and TLS handshakes completed since the start (also `GET
+    /// /sandbox/server`): with keep-alive, far fewer than requests.
+    pub fn server_stats(&self) -> ServerStats {
+        self.shared.counters.read(self.is_tls())
     }
 
     /// Ids of the served instances, ascending.

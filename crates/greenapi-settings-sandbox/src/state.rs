@@ -23,6 +23,7 @@ use crate::notifications::hub::Hub;
 use crate::persist;
 use crate::ratelimit::RateWindow;
 use crate::request::{ApiMethod, Call};
+use crate::server_stats::Counters;
 use crate::stats::InstanceStats;
 use crate::timeline::{later, DriftPolicy, Timeline};
 
@@ -140,6 +141,8 @@ pub(crate) struct Shared {
     persist_lock: tokio::sync::Mutex<()>,
     /// Every instance's notifications (queues, records, delivery workers).
     pub(crate) notifications: Hub,
+    /// Server-wide connection and handshake counters (not reset by a reset).
+    pub(crate) counters: Counters,
     /// Test hook: delays of the next state-file writes, oldest first, so tests can make a
     /// write slow and race it against a newer one.
     #[cfg(test)]
@@ -190,6 +193,7 @@ impl Shared {
             faults: Mutex::new(faults),
             persist_lock: tokio::sync::Mutex::new(()),
             notifications,
+            counters: Counters::default(),
             #[cfg(test)]
             slow_writes: Mutex::new(std::collections::VecDeque::new()),
         })

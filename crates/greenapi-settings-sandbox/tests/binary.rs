@@ -313,3 +313,126 @@ fn the_binary_loses_writes_and_drifts_on_demand() {
         (&1.into(), &1.into())
     );
 }
+
+/// Runs the binary with `args`, expecting it to exit by itself within 5 s: (code, stdout,
+/// stderr).
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?}: the server did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    (status.code(), out, err)
+}
+
+/// Issue 22: `--tls` serves HTTPS and prints where the CA is; real curl, trusting only that
+/// file, gets the settings (and curl without it refuses the certificate).
+#[test]
+fn tls_prints_an_https_url_and_a_ca_file_that_curl_trusts() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--tls",
+            "--hosts",
+            "2",
+            "--rate-limit",
+            "off",
+            "--instance",
+            &format!("5:{SECRET}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().expect("a line").unwrap();
+    let (first, second, third, fourth) = (next(), next(), next(), next());
+    let server = Server {
+        child,
+        addr: first
+            .strip_prefix("listening on https://")
+            .unwrap_or_else(|| panic!("{first}"))
+            .parse()
+            .unwrap(),
+        stdout: vec![first, second, third.clone(), fourth.clone()],
+    };
+    assert_eq!(server.stdout[1], "instances: 5");
+    let ca = third
+        .strip_prefix("CA certificate: ")
+        .unwrap_or_else(|| panic!("{third}"));
+    assert!(std::fs::read_to_string(ca)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    let port = server.addr.port();
+    assert_eq!(
+        fourth,
+        format!("also listening on https://127.0.0.2:{port}")
+    );
+    for host in ["127.0.0.1", "127.0.0.2", "localhost"] {
+        let url = format!("https://{host}:{port}/waInstance5/getSettings/{SECRET}");
+        let trusting = Command::new("curl")
+            .args(["-sf", "--max-time", "10", "--cacert", ca, &url])
+            .output()
+            .expect("curl must be installed for this test");
+        assert!(trusting.status.success(), "{host}: {trusting:?}");
+        let body = String::from_utf8_lossy(&trusting.stdout);
+        assert!(body.contains("\"webhookUrl\""), "{host}: {body}");
+    }
+    let url = format!("https://127.0.0.1:{port}/waInstance5/getSettings/{SECRET}");
+    let untrusting = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "10",
+            "--capath",
+            "/nonexistent",
+            "--cacert",
+            "/dev/null",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!untrusting.status.success(), "{untrusting:?}");
+}
+
+/// Issue 22: certificate files are judged at start; a bad one is a usage error (exit 2)
+/// naming the file, and nothing is served.
+#[test]
+fn unusable_tls_files_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "hello\n").unwrap();
+    let junk = junk.to_str().unwrap();
+    let missing = dir.path().join("missing-key.pem");
+    let missing = missing.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["--tls-cert", junk, "--tls-key", junk],
+            "TLS certificate file",
+        ),
+        (vec!["--tls-cert", junk, "--tls-key", missing], "junk.pem"),
+    ] {
+        let (code, out, err) = run_to_exit(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.starts_with("greenapi-settings-sandbox: "), "{err}");
+        assert!(err.contains(says), "{says}: {err}");
+    }
+}

@@ -1,9 +1,11 @@
 //! `greenapi-settings-sandbox`: runs the sandbox server until Ctrl-C (or SIGTERM).
 //!
-//! Prints `listening on http://127.0.0.1:PORT` and the instance ids (never tokens). Bad
-//! arguments: the error and the usage on stderr, exit code 2 (the same rules and messages
-//! as `greenapi-settings sandbox`, from [`greenapi_settings_sandbox::options`]); a server
-//! that cannot start: exit code 1.
+//! Prints `listening on http://127.0.0.1:PORT` (`https://` with `--tls`) and the instance
+//! ids (never tokens); with TLS, a third line names the CA's PEM file (`CA certificate:
+//! PATH`) and with `--hosts N` a line lists the other URLs. Bad arguments: the error and the
+//! usage on stderr, exit code 2 (the same rules and messages as `greenapi-settings sandbox`,
+//! from [`greenapi_settings_sandbox::options`]); so are `--tls-cert`/`--tls-key` files that
+//! cannot be read or used (known only at start); a server that cannot start: exit code 1.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,6 +30,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        // A configuration only judged at start (TLS files, a too-short token): a usage error.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("greenapi-settings-sandbox: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("greenapi-settings-sandbox: {e}");
             ExitCode::FAILURE
@@ -43,6 +50,14 @@ async fn serve(config: SandboxConfig) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {}", sandbox.url())?;
     writeln!(out, "instances: {}", describe_ids(&ids))?;
+    if let Some(path) = sandbox.ca_path() {
+        writeln!(out, "CA certificate: {}", path.display())?;
+    }
+    if let [_, more @ ..] = sandbox.urls().as_slice() {
+        if !more.is_empty() {
+            writeln!(out, "also listening on {}", more.join(", "))?;
+        }
+    }
     out.flush()?;
     drop(out);
     stop.wait().await;
