@@ -150,6 +150,9 @@ pub struct PySandbox {
     url: String,
     id_instance: u64,
     api_token: String,
+    /// With `tls=True`: the throw-away CA's certificate (PEM) and the file holding it.
+    ca_pem: Option<String>,
+    ca_path: Option<String>,
 }
 
 impl PySandbox {
@@ -208,6 +211,7 @@ impl PySandbox {
         notify_queue = crate::sandbox_notify::DEFAULT_QUEUE,
         notify_receive_scale = 1.0,
         notify_restarts = false,
+        tls = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -234,6 +238,7 @@ impl PySandbox {
         #[pyo3(from_py_with = crate::sandbox_notify::arg_notify_receive_scale)]
         notify_receive_scale: f64,
         notify_restarts: bool,
+        tls: bool,
     ) -> PyResult<Self> {
         check_token(&api_token)?;
         let mut config = SandboxConfig::default()
@@ -274,10 +279,15 @@ impl PySandbox {
         if let Some(path) = state_file {
             config = config.state_file(path);
         }
+        if tls {
+            config = config.tls(greenapi_settings_sandbox::TlsConfig::generated());
+        }
         let server = py
             .detach(move || BlockingSandbox::start(config))
             .map_err(|e| PyOSError::new_err(format!("cannot start the sandbox: {e}")))?;
         Ok(PySandbox {
+            ca_pem: server.ca_pem().map(str::to_owned),
+            ca_path: server.ca_path().map(|p| p.to_string_lossy().into_owned()),
             url: server.url(),
             server: Mutex::new(Some(server)),
             pid: std::process::id(),
@@ -286,10 +296,30 @@ impl PySandbox {
         })
     }
 
-    /// The apiUrl to give a client: http://127.0.0.1:PORT.
+    /// The apiUrl to give a client: http://127.0.0.1:PORT (https:// with `tls=True`).
     #[getter]
     fn url(&self) -> &str {
         &self.url
+    }
+
+    /// With `tls=True`: the PEM of the throw-away CA that signed the server's certificate
+    /// (give it to a client as its extra root); `None` for plain HTTP.
+    #[getter]
+    fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// With `tls=True`: the file holding [`ca_pem`] (removed when the sandbox closes).
+    #[getter]
+    fn ca_path(&self) -> Option<&str> {
+        self.ca_path.as_deref()
+    }
+
+    /// Connections accepted and TLS handshakes completed or failed, server-wide: a dict
+    /// `{"tls", "connections", "tlsHandshakes", "tlsHandshakeFailures"}`.
+    fn server_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let stats = self.with_server(|s| s.server_stats())?;
+        json_to_py(py, &stats.to_json_value())
     }
 
     /// The instance id it serves.

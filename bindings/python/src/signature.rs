@@ -120,6 +120,7 @@ pub fn sandbox(py: Python<'_>) -> PyResult<Py<PyAny>> {
             false.into_pyobject(py)?.to_owned().into_any(),
             None,
         ),
+        ("tls", false.into_pyobject(py)?.to_owned().into_any(), None),
     ];
     keyword_only(py, params)
 }

@@ -889,8 +889,9 @@ class Sandbox:
     the API's 180 s answer timeout and 60 s retry pause, `notify_queue` bounds each instance's
     queue, `notify_receive_scale` shortens receiveNotification's wait, `notify_restarts` sends
     stateInstanceChanged around each setSettings restart (not documented by the API);
-    notifications() shows what happened. A context manager; close() stops it. repr never
-    shows the token.
+    notifications() shows what happened. With tls=True it serves HTTPS (url is https://) with a
+    certificate signed by a throw-away CA (ca_pem, ca_path); server_stats() counts connections
+    and TLS handshakes. A context manager; close() stops it. repr never shows the token.
     """
 
     def __new__(
@@ -917,17 +918,26 @@ class Sandbox:
         notify_queue: int = ...,
         notify_receive_scale: float = 1.0,
         notify_restarts: bool = False,
+        tls: bool = False,
     ) -> Sandbox: ...
     __signature__: ClassVar[inspect.Signature]
     @property
     def url(self) -> str:
-        """The apiUrl to give a client: http://127.0.0.1:PORT."""
+        """The apiUrl to give a client: http://127.0.0.1:PORT (https:// with tls=True)."""
     @property
     def id_instance(self) -> int:
         """The instance id it serves."""
     @property
     def api_token(self) -> str:
         """The instance's API token."""
+    @property
+    def ca_pem(self) -> str | None:
+        """With tls=True: the PEM of the throw-away CA that signed the server's certificate."""
+    @property
+    def ca_path(self) -> str | None:
+        """With tls=True: the file holding ca_pem (removed when the sandbox closes)."""
+    def server_stats(self) -> dict[str, Any]:
+        """Connections accepted and TLS handshakes completed or failed, server-wide."""
     @property
     def closed(self) -> bool:
         """Whether close() was called."""

@@ -1,0 +1,51 @@
+"""Sandbox(tls=True) (issue 22): HTTPS with a certificate signed by a throw-away CA whose PEM
+the sandbox hands out; a client that does not trust it fails, one that does gets the API's
+answers; the server counts handshakes."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import ssl
+import urllib.request
+
+import pytest
+
+import greenapi_settings as gs
+
+
+def test_a_plain_sandbox_has_no_ca_and_counts_no_handshakes(token: str) -> None:
+    with gs.Sandbox(api_token=token) as sb:
+        assert sb.url.startswith("http://127.0.0.1:")
+        assert (sb.ca_pem, sb.ca_path) == (None, None)
+        assert sb.server_stats()["tls"] is False
+        assert sb.server_stats()["tlsHandshakes"] == 0
+
+
+def test_a_tls_sandbox_serves_https_to_a_client_trusting_its_ca(token: str) -> None:
+    with gs.Sandbox(api_token=token, rate_limit=None, tls=True) as sb:
+        assert sb.url.startswith("https://127.0.0.1:")
+        assert sb.ca_pem is not None and sb.ca_pem.startswith("-----BEGIN CERTIFICATE-----")
+        assert sb.ca_path is not None
+        ca_file = pathlib.Path(sb.ca_path)
+        assert ca_file.read_text(encoding="ascii") == sb.ca_pem
+        context = ssl.create_default_context(cafile=sb.ca_path)
+        url = f"{sb.url}/waInstance{sb.id_instance}/getSettings/{sb.api_token}"
+        with urllib.request.urlopen(url, context=context, timeout=30) as answer:
+            body = json.loads(answer.read())
+        assert body["webhookUrl"] == ""
+        stats = sb.server_stats()
+        assert stats["tls"] is True
+        assert stats["tlsHandshakes"] >= 1
+    assert not ca_file.exists(), "the throw-away CA goes with the sandbox"
+
+
+def test_a_client_that_does_not_trust_the_ca_fails_without_showing_the_token(token: str) -> None:
+    with gs.Sandbox(api_token=token, rate_limit=None, tls=True) as sb:
+        client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0, retries=0)
+        with pytest.raises(gs.TransportError) as caught:
+            client.get_settings()
+        assert token not in str(caught.value)
+        assert token not in repr(caught.value)
+        assert sb.stats().get_settings_calls == 0
+        assert sb.server_stats()["tlsHandshakeFailures"] >= 1
