@@ -297,16 +297,20 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 }
 
 /// A placeholder client whose only use is its connection pool, shared by every instance's
-/// client of a fleet run or a `watch` (`share_connections_with`), with `conn`'s timeout and
-/// retries. Each instance in flight holds at most one connection: more than `concurrency`
-/// idle ones are never needed.
+/// client of a fleet run or a `watch` (`share_connections_with`), with `conn`'s timeout,
+/// retries, extra roots and proxy (the instances' clients get the last two with the pool).
+/// Each instance in flight holds at most one connection: more than `concurrency` idle ones
+/// are never needed. Its URL is `https://`: a plain-HTTP placeholder would be refused with a
+/// proxy, though it never sends anything (each instance's own URL is checked).
 pub(crate) fn pool(conn: &ConnArgs, concurrency: usize) -> Result<Client, Error> {
-    conn.tune(
-        Client::builder()
-            .api_url("http://127.0.0.1")
-            .id_instance(1)
-            .api_token("pool-placeholder")
-            .pool_max_idle_per_host(concurrency),
-    )
+    conn.network(
+        conn.tune(
+            Client::builder()
+                .api_url("https://127.0.0.1")
+                .id_instance(1)
+                .api_token("pool-placeholder")
+                .pool_max_idle_per_host(concurrency),
+        ),
+    )?
     .build()
 }
