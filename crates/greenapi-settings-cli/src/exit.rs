@@ -136,6 +136,9 @@ impl From<greenapi_settings::Error> for CliError {
                     E::QuotaExceeded { .. } => Some("the plan's quota is used up"),
                     E::Timeout { .. } => Some("raise --timeout or try again"),
                     E::Tls { cause, .. } => Some(tls_hint(cause)),
+                    E::Transport(m) if m.contains("proxy authorization required") => Some(
+                        "the proxy wants credentials: give them in its URL (--proxy http://USER:PASSWORD@HOST:PORT, or HTTPS_PROXY); they are never shown",
+                    ),
                     _ => None,
                 };
                 // The server's text, escaped whole: a line break in it cannot fake a line.

@@ -186,8 +186,15 @@ fn a_proxy_answering_407_is_exit_1_naming_no_credentials() {
         &[],
     );
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.to_lowercase().contains("proxy"), "{}", r.all());
+    assert!(
+        r.stderr.contains(&format!("through the proxy http://{proxy}")),
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("proxy authorization required"), "{}", r.all());
+    assert!(r.stderr.contains("the proxy wants credentials"), "{}", r.all());
     assert!(!r.all().contains("Hunter2Hunter2"), "{}", r.all());
+    assert!(!r.all().contains("bob"), "{}", r.all());
     assert_no_secret(&r);
 }
 

@@ -431,7 +431,10 @@ impl Client {
         }
         // The server is named (which host did not answer is the first question), as its
         // origin only: the path holds the token, and reqwest's URL was stripped above.
-        let mut text = format!("{host}: {e}");
+        let mut text = match self.inner.net.proxy_for(&self.inner.base) {
+            Some(proxy) => format!("{host} (through the proxy {proxy}): {e}"),
+            None => format!("{host}: {e}"),
+        };
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             text.push_str(": ");
