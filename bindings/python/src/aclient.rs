@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::calls::{self, Step};
 use crate::coroutine::PyCall;
-use crate::options::{self, Conn, Options, Network};
+use crate::options::{self, Conn, Network, Options};
 
 /// An asyncio client for one instance; an async context manager (`aclose()` at the end).
 #[pyclass(module = "greenapi_settings", name = "AsyncClient", frozen)]

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::calls::{self, run_blocking};
-use crate::options::{self, Conn, Options, Network};
+use crate::options::{self, Conn, Network, Options};
 
 /// A blocking client for one instance; a context manager (`close()` at the end).
 #[pyclass(module = "greenapi_settings", name = "Client", frozen)]

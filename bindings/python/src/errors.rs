@@ -278,7 +278,10 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Transport(_) => (&e.transport, vec![]),
         Error::Tls { host, cause } => (
             &e.tls,
-            vec![("host", text(host)), ("cause", text(cause.name().to_string()))],
+            vec![
+                ("host", text(host)),
+                ("cause", text(cause.name().to_string())),
+            ],
         ),
         Error::Timeout { after, .. } => {
             (&e.timeout, vec![("timeout", any(py, after.as_secs_f64()))])

@@ -26,6 +26,14 @@ ID = 1101000001
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl tool")
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's HTTPS_PROXY / NO_PROXY must not change where these tests' requests go."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy", "REQUEST_METHOD"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _openssl(*args: str, cwd: pathlib.Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 

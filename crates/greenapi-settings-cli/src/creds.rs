@@ -111,12 +111,14 @@ impl ConnArgs {
         check_api_url(&url, Some(&token))
             .map_err(|p| CliError::usage(format!("the API URL {p}")))?;
         let client = self
-            .network(self.tune(
-                Client::builder()
-                    .api_url(url.as_str())
-                    .id_instance(id)
-                    .api_token(token.clone()),
-            ))
+            .network(
+                self.tune(
+                    Client::builder()
+                        .api_url(url.as_str())
+                        .id_instance(id)
+                        .api_token(token.clone()),
+                ),
+            )
             .and_then(ClientBuilder::build)
             .map_err(|e| hide_secrets(e.into(), &url, &token))?;
         Ok(Target {

@@ -47,7 +47,11 @@ fn a_self_signed_api_is_exit_1_certificate_not_trusted_naming_the_host_with_the_
     let r = get(&format!("https://{front}"), &[], &[]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("certificate not trusted"), "{}", r.all());
-    assert!(r.stderr.contains(&format!("https://{front}")), "{}", r.all());
+    assert!(
+        r.stderr.contains(&format!("https://{front}")),
+        "{}",
+        r.all()
+    );
     assert!(
         r.stderr.contains("pass --ca-cert FILE"),
         "no hint: {}",
@@ -136,7 +140,10 @@ fn through_proxy_only_connect_host_port_crosses_and_the_password_is_never_shown(
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(seen.first_lines(), vec![format!("CONNECT {front} HTTP/1.1")]);
+    assert_eq!(
+        seen.first_lines(),
+        vec![format!("CONNECT {front} HTTP/1.1")]
+    );
     let clear = seen.text();
     assert!(!clear.contains(DEFAULT_TOKEN), "{clear}");
     assert!(!clear.contains("getSettings"), "{clear}");
@@ -187,12 +194,21 @@ fn a_proxy_answering_407_is_exit_1_naming_no_credentials() {
     );
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        r.stderr.contains(&format!("through the proxy http://{proxy}")),
+        r.stderr
+            .contains(&format!("through the proxy http://{proxy}")),
         "{}",
         r.all()
     );
-    assert!(r.stderr.contains("proxy authorization required"), "{}", r.all());
-    assert!(r.stderr.contains("the proxy wants credentials"), "{}", r.all());
+    assert!(
+        r.stderr.contains("proxy authorization required"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("the proxy wants credentials"),
+        "{}",
+        r.all()
+    );
     assert!(!r.all().contains("Hunter2Hunter2"), "{}", r.all());
     assert!(!r.all().contains("bob"), "{}", r.all());
     assert_no_secret(&r);
@@ -210,10 +226,18 @@ fn a_plain_http_api_url_through_a_proxy_is_exit_2_unless_allow_insecure_proxy() 
     assert_eq!(seen.connections(), 0);
     assert_no_secret(&r);
     // Allowed: the proxy gets the plain request (the test proxy records it, then answers 502).
-    let r = get(&sb.url(), &["--proxy", &proxy_url, "--allow-insecure-proxy"], &[]);
+    let r = get(
+        &sb.url(),
+        &["--proxy", &proxy_url, "--allow-insecure-proxy"],
+        &[],
+    );
     assert_eq!(r.code, 1, "{}", r.all());
     assert_eq!(seen.connections(), 1);
-    assert!(seen.first_lines()[0].starts_with("GET http://"), "{}", seen.text());
+    assert!(
+        seen.first_lines()[0].starts_with("GET http://"),
+        "{}",
+        seen.text()
+    );
 }
 
 #[test]

@@ -112,11 +112,15 @@ async fn the_servers_ca_given_as_an_extra_root_makes_it_work() {
         TlsCause::NotTrusted
     );
     let with = build(
-        builder(&url).add_root_certificate(ca.pem().as_bytes()).unwrap(),
+        builder(&url)
+            .add_root_certificate(ca.pem().as_bytes())
+            .unwrap(),
         &[],
     )
     .unwrap();
-    with.get_settings().await.expect("trusted through the extra root");
+    with.get_settings()
+        .await
+        .expect("trusted through the extra root");
 }
 
 #[tokio::test]
@@ -127,7 +131,10 @@ async fn a_ca_file_with_several_certificates_adds_them_all() {
     let path = dir.path().join("bundle.pem");
     std::fs::write(&path, format!("{}\n{}", ca1.pem(), ca2.pem())).unwrap();
     let client = build(builder(&url).ca_cert_file(&path).unwrap(), &[]).unwrap();
-    client.get_settings().await.expect("the second CA of the bundle");
+    client
+        .get_settings()
+        .await
+        .expect("the second CA of the bundle");
 }
 
 #[test]
@@ -135,7 +142,11 @@ fn a_ca_file_that_is_not_pem_certificates_is_a_config_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &[u8], &str); 4] = [
         ("empty.pem", b"", "holds no PEM certificate"),
-        ("der.crt", &[0x30, 0x82, 0x01, 0x0a, 0x02], "holds no PEM certificate"),
+        (
+            "der.crt",
+            &[0x30, 0x82, 0x01, 0x0a, 0x02],
+            "holds no PEM certificate",
+        ),
         (
             "key.pem",
             b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
@@ -163,7 +174,11 @@ fn a_ca_file_that_is_not_pem_certificates_is_a_config_error_naming_the_file() {
         .unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
     let big = dir.path().join("big.pem");
-    std::fs::write(&big, vec![b'A'; (greenapi_settings::MAX_CA_FILE_BYTES + 1) as usize]).unwrap();
+    std::fs::write(
+        &big,
+        vec![b'A'; (greenapi_settings::MAX_CA_FILE_BYTES + 1) as usize],
+    )
+    .unwrap();
     let err = builder("https://h.example").ca_cert_file(&big).unwrap_err();
     assert!(err.to_string().contains("larger than"), "{err}");
 }
@@ -173,7 +188,9 @@ async fn an_expired_certificate_fails_as_expired() {
     let ca = Ca::new("expired-test-ca");
     let (url, _sb, _) = front(ca.leaf(&["127.0.0.1"], Validity::Expired)).await;
     let client = build(
-        builder(&url).add_root_certificate(ca.pem().as_bytes()).unwrap(),
+        builder(&url)
+            .add_root_certificate(ca.pem().as_bytes())
+            .unwrap(),
         &[],
     )
     .unwrap();
@@ -187,7 +204,9 @@ async fn a_certificate_for_another_name_fails_as_wrong_name() {
     let ca = Ca::new("wrong-name-test-ca");
     let (url, _sb, _) = front(ca.leaf(&["api.other.test"], Validity::Current)).await;
     let client = build(
-        builder(&url).add_root_certificate(ca.pem().as_bytes()).unwrap(),
+        builder(&url)
+            .add_root_certificate(ca.pem().as_bytes())
+            .unwrap(),
         &[],
     )
     .unwrap();
@@ -205,7 +224,12 @@ async fn https_to_a_plain_http_port_is_its_own_cause() {
     assert!(err.to_string().contains("does not speak TLS"), "{err}");
     assert_no_secret(&err.to_string());
     assert_eq!(tls_err(err).1, TlsCause::NotTls);
-    assert_eq!(sb.stats(greenapi_settings_sandbox::DEFAULT_INSTANCE_ID).unwrap().get_settings_calls, 0);
+    assert_eq!(
+        sb.stats(greenapi_settings_sandbox::DEFAULT_INSTANCE_ID)
+            .unwrap()
+            .get_settings_calls,
+        0
+    );
 }
 
 #[tokio::test]
@@ -223,7 +247,10 @@ async fn a_server_that_accepts_and_never_handshakes_is_a_handshake_timeout() {
     assert!(err.to_string().contains("handshake timed out"), "{err}");
     let (host, cause) = tls_err(err);
     assert_eq!(host, format!("https://{addr}"));
-    assert!(matches!(cause, TlsCause::HandshakeTimeout { .. }), "{cause:?}");
+    assert!(
+        matches!(cause, TlsCause::HandshakeTimeout { .. }),
+        "{cause:?}"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +282,12 @@ async fn through_a_proxy_only_connect_host_port_crosses_in_clear() {
     )
     .unwrap();
     client.get_settings().await.expect("through the proxy");
-    assert_eq!(sb.stats(greenapi_settings_sandbox::DEFAULT_INSTANCE_ID).unwrap().get_settings_calls, 1);
+    assert_eq!(
+        sb.stats(greenapi_settings_sandbox::DEFAULT_INSTANCE_ID)
+            .unwrap()
+            .get_settings_calls,
+        1
+    );
     assert_eq!(seen.first_lines(), vec![format!("CONNECT {addr} HTTP/1.1")]);
     let all = seen.text();
     assert_no_secret(&all);

@@ -23,9 +23,9 @@ use tokio::time::Instant;
 
 pub use builder::ClientBuilder;
 pub use error::{Error, TlsCause};
+pub use net::MAX_CA_FILE_BYTES;
 pub use plan::{Applied, Plan};
 pub use response::MAX_SERVER_TEXT;
-pub use net::MAX_CA_FILE_BYTES;
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 pub use verify::{ApplyOptions, Verification, VerifiedApply};
@@ -345,7 +345,9 @@ impl Client {
         };
         let mut resp = match req.send().await {
             Ok(resp) => resp,
-            Err(e) if e.is_connect() && e.is_timeout() => return Err(self.connect_timed_out(e).await),
+            Err(e) if e.is_connect() && e.is_timeout() => {
+                return Err(self.connect_timed_out(e).await)
+            }
             Err(e) => return Err(self.transport(e)),
         };
         let status = resp.status().as_u16();

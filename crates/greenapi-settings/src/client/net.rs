@@ -200,10 +200,17 @@ impl Network {
     /// environment) replaced: an error chain is not expected to quote them, and must not.
     pub(crate) fn scrub_proxy_credentials(&self, text: &str) -> String {
         let mut out = text.to_string();
-        let env = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-            .iter()
-            .filter_map(|n| std::env::var(n).ok())
-            .filter_map(|v| ProxyUrl::parse(&v).ok());
+        let env = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .filter_map(|n| std::env::var(n).ok())
+        .filter_map(|v| ProxyUrl::parse(&v).ok());
         for p in self.proxy.iter().cloned().chain(env) {
             for secret in [p.url.password().unwrap_or_default(), p.url.username()] {
                 // Short ones are not scrubbed: blanking one letter all through a message hides
@@ -238,7 +245,10 @@ fn percent_decode(s: &str) -> String {
 
 /// The certificates of a PEM text (one or more `-----BEGIN CERTIFICATE-----` blocks), each
 /// checked to be a certificate rustls can use as a root. `what` names the source in messages.
-pub(crate) fn roots_from_pem(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub(crate) fn roots_from_pem(
+    pem: &[u8],
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
     let text = String::from_utf8_lossy(pem);
     if text.contains("PRIVATE KEY-----") {
         return Err(Error::Config(format!(
@@ -248,7 +258,10 @@ pub(crate) fn roots_from_pem(pem: &[u8], what: &str) -> Result<Vec<CertificateDe
     let mut roots = Vec::new();
     for (i, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
         let cert = cert.map_err(|e| {
-            Error::Config(format!("{what}: certificate {} is not valid PEM ({e})", i + 1))
+            Error::Config(format!(
+                "{what}: certificate {} is not valid PEM ({e})",
+                i + 1
+            ))
         })?;
         rustls::RootCertStore::empty()
             .add(cert.clone())
@@ -272,8 +285,8 @@ pub(crate) fn roots_from_pem(pem: &[u8], what: &str) -> Result<Vec<CertificateDe
 /// [`MAX_CA_FILE_BYTES`].
 pub(crate) fn roots_from_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     let what = format!("the CA certificate file {}", path.display());
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Config(format!("cannot read {what}: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::Config(format!("cannot read {what}: {e}")))?;
     let mut bytes = Vec::new();
     file.take(MAX_CA_FILE_BYTES + 1)
         .read_to_end(&mut bytes)

@@ -37,7 +37,9 @@ impl Ca {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
         Ca {
             issuer: rcgen::CertifiedIssuer::self_signed(params, key).unwrap(),
         }
@@ -69,10 +71,11 @@ impl Ca {
 /// A self-signed certificate for `names`.
 pub fn self_signed(names: &[&str]) -> Leaf {
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
+    let cert =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
     Leaf {
         chain: vec![cert.der().clone()],
         key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
@@ -270,12 +273,12 @@ pub fn connect_proxy(mode: ProxyMode) -> (SocketAddr, Seen) {
                 let mut words = text.split_whitespace();
                 let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
                 match mode {
-                    ProxyMode::Close => return,
+                    // Dropping the stream closes it.
+                    ProxyMode::Close => {}
                     ProxyMode::AuthRequired => {
                         let _ = client
                             .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n")
                             .await;
-                        return;
                     }
                     ProxyMode::Tunnel(to) => {
                         if method != "CONNECT" {
