@@ -248,3 +248,23 @@ fn network_options_are_refused_by_commands_that_talk_to_no_instance() {
     let r = common::cli(&["schema", "--ca-cert", "x.pem"]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+#[test]
+fn a_fleet_with_plain_http_urls_through_a_proxy_is_refused_before_anything_is_sent() {
+    let sb = common::fast(3);
+    let inst = common::csv("instances.csv", &sb);
+    let (proxy, seen) = netkit::connect_proxy(ProxyMode::Tunnel(None));
+    let r = common::cli(&[
+        "get",
+        "--instances",
+        s(&inst),
+        "--proxy",
+        &format!("http://u:Fleet-Proxy-Pw@{proxy}"),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("plain HTTP"), "{}", r.all());
+    assert!(r.stderr.contains("nothing was sent"), "{}", r.all());
+    assert!(!r.all().contains("Fleet-Proxy-Pw"), "{}", r.all());
+    assert_eq!(seen.connections(), 0);
+    assert_eq!(common::calls(&sb), 0);
+}

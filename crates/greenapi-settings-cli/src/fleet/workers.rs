@@ -153,6 +153,7 @@ where
     let limit = concurrency.max(1);
     super::fds::ensure_open_files(limit)?;
     let base = pool(conn, limit)?;
+    refuse_plain_http_through_proxy(instances, &base)?;
     let mut progress = Progress::start(total);
     // Instances `..next` have been started (or settled without starting); `in_flight` of them
     // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`. Instances
@@ -294,6 +295,33 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Refuses the run, before anything is sent, when an instance's plain-HTTP API URL would go
+/// through a proxy (`--proxy`, or the environment's) without `--allow-insecure-proxy`: the
+/// proxy would see its token. Checked once per distinct URL; `https://` ones need no check.
+fn refuse_plain_http_through_proxy(instances: &[Instance], base: &Client) -> Result<(), CliError> {
+    let mut checked = std::collections::HashSet::new();
+    for inst in instances {
+        let url = inst.api_url.as_str();
+        if !url.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+            || !checked.insert(url)
+        {
+            continue;
+        }
+        Client::builder()
+            .share_connections_with(base)
+            .api_url(url)
+            .id_instance(inst.id)
+            .api_token(inst.token.clone())
+            .check()
+            .map_err(|e| {
+                CliError::usage(format!("instance {}: {}", inst.id, e)).with_hint(
+                    "nothing was sent; every instance's API URL is checked before the run",
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// A placeholder client whose only use is its connection pool, shared by every instance's
