@@ -51,7 +51,7 @@ impl PyAsyncClient {
         })
     }
 
-    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
+    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given).
     #[classmethod]
     #[pyo3(
         signature = (*, timeout = None, retries = None, min_interval = None, ca_cert = None, proxy = None, allow_insecure_proxy = false),

@@ -262,3 +262,15 @@ def test_a_proxy_url_that_is_not_usable_is_a_config_error_never_quoted() -> None
         gs.Client("https://1101.api.greenapi.com", ID, TOKEN, proxy="socks5://u:pw-secret-1@h:1080")
     assert "SOCKS is not supported" in str(info.value)
     _hidden(info.value, "pw-secret-1")
+
+
+@needs_openssl
+def test_from_env_trusts_the_ca_file_named_by_green_api_ca_cert(
+    sandbox: gs.Sandbox, certs: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tls_front(certs / "leaf.pem", certs / "leaf.key", _addr(sandbox)) as url:
+        monkeypatch.setenv("GREEN_API_URL", url)
+        monkeypatch.setenv("GREEN_API_ID_INSTANCE", str(ID))
+        monkeypatch.setenv("GREEN_API_TOKEN", TOKEN)
+        monkeypatch.setenv("GREEN_API_CA_CERT", str(certs / "ca.pem"))
+        assert gs.Client.from_env(min_interval=0).get_settings().incoming_webhook is False

@@ -20,9 +20,7 @@ use crate::parse::toml_table;
 /// Environment variable naming the profile file (default `~/.config/greenapi-settings/profiles.toml`).
 pub const ENV_PROFILES: &str = "GREENAPI_SETTINGS_PROFILES";
 
-/// Environment variable naming a CA certificate file to trust on top of the system's roots
-/// (`--ca-cert`).
-pub const ENV_CA_CERT: &str = "GREEN_API_CA_CERT";
+pub use greenapi_settings::ENV_CA_CERT;
 
 /// Connection options common to every command.
 #[derive(Clone, Debug, Default)]

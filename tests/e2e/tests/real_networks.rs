@@ -456,3 +456,25 @@ fn a_proxy_url_is_checked_and_never_quoted() {
     let shown = format!("{b:?}");
     assert!(shown.contains("http://proxy.example:3128"), "{shown}");
 }
+
+/// `from_env` reads the CA file named by `GREEN_API_CA_CERT` (as the CLI does), unless roots
+/// were given already.
+#[tokio::test]
+async fn from_env_trusts_the_ca_file_named_by_green_api_ca_cert() {
+    let ca = Ca::new("from-env-test-ca");
+    let (url, _sb, _) = front(ca.leaf(&["127.0.0.1"], Validity::Current)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, ca.pem()).unwrap();
+    let client = with_env(&[], || {
+        std::env::set_var(greenapi_settings::ENV_CA_CERT, &path);
+        let built = builder(&url).from_env().and_then(ClientBuilder::build);
+        std::env::remove_var(greenapi_settings::ENV_CA_CERT);
+        built
+    })
+    .unwrap();
+    client
+        .get_settings()
+        .await
+        .expect("trusted through GREEN_API_CA_CERT");
+}

@@ -642,7 +642,7 @@ class Client:
         proxy: str | None = None,
         allow_insecure_proxy: bool = False,
     ) -> Client:
-        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN."""
+        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given)."""
     @property
     def api_url(self) -> str: ...
     @property
@@ -803,7 +803,7 @@ class AsyncClient:
         proxy: str | None = None,
         allow_insecure_proxy: bool = False,
     ) -> AsyncClient:
-        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN."""
+        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given)."""
     @property
     def api_url(self) -> str: ...
     @property

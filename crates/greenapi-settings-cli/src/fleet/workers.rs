@@ -304,7 +304,10 @@ fn refuse_plain_http_through_proxy(instances: &[Instance], base: &Client) -> Res
     let mut checked = std::collections::HashSet::new();
     for inst in instances {
         let url = inst.api_url.as_str();
-        if !url.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        if !url
+            .trim_start()
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
             || !checked.insert(url)
         {
             continue;

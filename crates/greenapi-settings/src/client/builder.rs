@@ -8,7 +8,10 @@ use tokio::sync::Mutex;
 
 use super::endpoint::ApiBase;
 use super::net::{self, ProxyUrl};
-use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
+use super::{
+    ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_CA_CERT, ENV_ID_INSTANCE,
+    ENV_TOKEN,
+};
 use crate::redact::MIN_TOKEN_CHARS;
 use crate::settings::{facts, ApiMethod};
 
@@ -189,10 +192,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
+    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`,
+    /// and, when no extra root was given, reads the CA file named by `GREEN_API_CA_CERT`.
     /// An empty (or all-blank) variable counts as unset.
     pub fn from_env(mut self) -> Result<Self, Error> {
         let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if self.net.roots.is_empty() {
+            if let Some(path) = std::env::var_os(ENV_CA_CERT).filter(|p| !p.is_empty()) {
+                self = self.ca_cert_file(std::path::PathBuf::from(path))?;
+            }
+        }
         if self.api_url.is_none() {
             self.api_url = var(ENV_API_URL);
         }

@@ -42,6 +42,9 @@ pub const ENV_API_URL: &str = "GREEN_API_URL";
 pub const ENV_ID_INSTANCE: &str = "GREEN_API_ID_INSTANCE";
 /// Environment variable with the API token.
 pub const ENV_TOKEN: &str = "GREEN_API_TOKEN";
+/// Environment variable naming a PEM file of CA certificates trusted on top of the system's
+/// roots (read by [`ClientBuilder::from_env`] and the CLI's `--ca-cert`).
+pub const ENV_CA_CERT: &str = "GREEN_API_CA_CERT";
 
 /// An async client for one instance. Cheap to clone (clones share one connection pool and
 /// one request pacer). `Debug` never shows the token.
