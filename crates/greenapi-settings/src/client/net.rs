@@ -131,7 +131,6 @@ impl Network {
     /// reqwest decides it (the same matcher, `NO_PROXY` included).
     pub(crate) fn proxy_for(&self, base: &ApiBase) -> Option<String> {
         use hyper_util::client::proxy::matcher::Matcher;
-        let uri: http::Uri = base.origin().parse().ok()?;
         let matcher = match &self.proxy {
             Some(p) => Matcher::builder()
                 .all(p.expose().to_string())
@@ -140,6 +139,7 @@ impl Network {
             None if base.is_loopback() => return None,
             None => Matcher::from_env(),
         };
+        let uri: http::Uri = base.origin().parse().ok()?;
         let intercept = matcher.intercept(&uri)?;
         // The matcher's URI carries no credentials (they are kept apart for the header).
         let shown = url::Url::parse(&intercept.uri().to_string())
@@ -301,3 +301,65 @@ pub(crate) fn roots_from_file(path: &Path) -> Result<Vec<CertificateDer<'static>
 
 /// A shared, unchanged network set-up: `Arc` so a fleet's clients compare it by pointer.
 pub(crate) type Shared = Arc<Network>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_is_shown_as_scheme_host_port_never_with_its_credentials() {
+        for (raw, shown) in [
+            (
+                "http://alice:S3cret-pw@proxy.example:3128",
+                "http://proxy.example:3128",
+            ),
+            (
+                "https://alice:S3cret-pw@proxy.example",
+                "https://proxy.example:443",
+            ),
+            ("proxy.example:8080", "http://proxy.example:8080"),
+            (
+                "http://alice%40corp:S3cret%2Dpw@[::1]:3128/ignored",
+                "http://[::1]:3128",
+            ),
+        ] {
+            let p = ProxyUrl::parse(raw).unwrap();
+            assert_eq!(p.shown(), shown);
+            assert_eq!(format!("{p:?}"), shown);
+            let net = Network {
+                proxy: Some(p),
+                ..Network::default()
+            };
+            assert!(!format!("{net:?}").contains("S3cret"), "{net:?}");
+        }
+    }
+
+    #[test]
+    fn proxy_credentials_are_scrubbed_raw_and_percent_decoded() {
+        let net = Network {
+            proxy: Some(ProxyUrl::parse("http://alice-corp:S3cret%2Dpw@p.example:1").unwrap()),
+            ..Network::default()
+        };
+        let text = net.scrub_proxy_credentials("407 for alice-corp with S3cret-pw / S3cret%2Dpw");
+        assert!(
+            !text.contains("S3cret") && !text.contains("alice-corp"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn pem_that_is_not_a_usable_certificate_is_refused_naming_its_position() {
+        let err = roots_from_pem(
+            b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+            "the test PEM",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("the test PEM: certificate 1 cannot be a trusted root"),
+            "{err}"
+        );
+        let err = roots_from_pem(b"hello", "x").unwrap_err().to_string();
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+    }
+}
