@@ -245,12 +245,59 @@ async fn a_server_that_accepts_and_never_handshakes_is_a_handshake_timeout() {
     .unwrap();
     let err = client.get_settings().await.unwrap_err();
     assert!(err.to_string().contains("handshake timed out"), "{err}");
+    assert!(err.to_string().contains("within 300ms"), "{err}");
     let (host, cause) = tls_err(err);
     assert_eq!(host, format!("https://{addr}"));
     assert!(
         matches!(cause, TlsCause::HandshakeTimeout { .. }),
         "{cause:?}"
     );
+}
+
+/// A TCP connection that never completes (a listener whose accept queue is full drops the
+/// SYN) is a timeout naming the connect timeout that ran out, not the request's, and not a
+/// TLS failure: the check connection does not complete either.
+#[tokio::test]
+async fn a_connection_never_made_is_a_timeout_after_the_connect_timeout_not_tls() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue (never accepted): bounded, until a connect does not complete.
+    let mut held = Vec::new();
+    let mut full = false;
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => {
+                full = true;
+                break;
+            }
+        }
+    }
+    assert!(full, "the accept queue never filled");
+    let client = build(
+        builder(&format!("https://{addr}"))
+            .connect_timeout(Duration::from_millis(300))
+            .retry(RetryPolicy::default().max_attempts(1)),
+        &[],
+    )
+    .unwrap();
+    let err = client.get_settings().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(300)),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(&format!("https://{addr}")),
+        "{err}"
+    );
+    drop(listener);
 }
 
 #[tokio::test]

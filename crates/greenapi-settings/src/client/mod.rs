@@ -399,6 +399,11 @@ impl Client {
     async fn connect_timed_out(&self, e: reqwest::Error) -> Error {
         let inner = &self.inner;
         let origin = inner.base.origin();
+        // The connect timeout ran out (or the request's, if shorter), not the request's.
+        let timeout = Error::Timeout {
+            after: inner.connect_timeout.min(inner.timeout),
+            host: origin.to_string(),
+        };
         if let Some(addr) = origin.strip_prefix("https://") {
             if inner.net.proxy_for(&inner.base).is_none() {
                 let limit = inner.connect_timeout.min(Duration::from_secs(2));
@@ -412,6 +417,9 @@ impl Client {
                     };
                 }
             }
+        }
+        if e.is_timeout() {
+            return timeout;
         }
         self.transport(e)
     }
