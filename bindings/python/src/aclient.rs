@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::calls::{self, Step};
 use crate::coroutine::PyCall;
-use crate::options::{self, Conn, Options};
+use crate::options::{self, Conn, Network, Options};
 
 /// An asyncio client for one instance; an async context manager (`aclose()` at the end).
 #[pyclass(module = "greenapi_settings", name = "AsyncClient", frozen)]
@@ -24,9 +24,10 @@ fn call(name: &str, step: Step) -> PyCall {
 impl PyAsyncClient {
     #[new]
     #[pyo3(
-        signature = (api_url, id_instance, api_token, *, timeout = None, retries = None, min_interval = None),
-        text_signature = "(api_url, id_instance, api_token, *, timeout=30.0, retries=3, min_interval=None)"
+        signature = (api_url, id_instance, api_token, *, timeout = None, retries = None, min_interval = None, ca_cert = None, proxy = None, allow_insecure_proxy = false),
+        text_signature = "(api_url, id_instance, api_token, *, timeout=30.0, retries=3, min_interval=None, ca_cert=None, proxy=None, allow_insecure_proxy=False)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         api_url: String,
@@ -35,28 +36,43 @@ impl PyAsyncClient {
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
         min_interval: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<std::path::PathBuf>,
+        proxy: Option<String>,
+        allow_insecure_proxy: bool,
     ) -> PyResult<Self> {
-        let opts = Options::new(py, timeout, retries, min_interval)?;
+        let opts = Options::new(py, timeout, retries, min_interval)?.with_network(Network {
+            ca_cert,
+            proxy,
+            allow_insecure_proxy,
+        });
         let conn = options::build(py, "AsyncClient", api_url, id_instance, api_token, &opts)?;
         Ok(PyAsyncClient {
             conn: Arc::new(conn),
         })
     }
 
-    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
+    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given).
     #[classmethod]
     #[pyo3(
-        signature = (*, timeout = None, retries = None, min_interval = None),
-        text_signature = "($cls, *, timeout=30.0, retries=3, min_interval=None)"
+        signature = (*, timeout = None, retries = None, min_interval = None, ca_cert = None, proxy = None, allow_insecure_proxy = false),
+        text_signature = "($cls, *, timeout=30.0, retries=3, min_interval=None, ca_cert=None, proxy=None, allow_insecure_proxy=False)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn from_env(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
         min_interval: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<std::path::PathBuf>,
+        proxy: Option<String>,
+        allow_insecure_proxy: bool,
     ) -> PyResult<Self> {
-        let opts = Options::new(py, timeout, retries, min_interval)?;
+        let opts = Options::new(py, timeout, retries, min_interval)?.with_network(Network {
+            ca_cert,
+            proxy,
+            allow_insecure_proxy,
+        });
         let conn = options::from_env(py, "AsyncClient", &opts)?;
         Ok(PyAsyncClient {
             conn: Arc::new(conn),

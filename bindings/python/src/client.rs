@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::calls::{self, run_blocking};
-use crate::options::{self, Conn, Options};
+use crate::options::{self, Conn, Network, Options};
 
 /// A blocking client for one instance; a context manager (`close()` at the end).
 #[pyclass(module = "greenapi_settings", name = "Client", frozen)]
@@ -19,9 +19,10 @@ pub struct PyClient {
 impl PyClient {
     #[new]
     #[pyo3(
-        signature = (api_url, id_instance, api_token, *, timeout = None, retries = None, min_interval = None),
-        text_signature = "(api_url, id_instance, api_token, *, timeout=30.0, retries=3, min_interval=None)"
+        signature = (api_url, id_instance, api_token, *, timeout = None, retries = None, min_interval = None, ca_cert = None, proxy = None, allow_insecure_proxy = false),
+        text_signature = "(api_url, id_instance, api_token, *, timeout=30.0, retries=3, min_interval=None, ca_cert=None, proxy=None, allow_insecure_proxy=False)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         api_url: String,
@@ -30,28 +31,43 @@ impl PyClient {
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
         min_interval: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<std::path::PathBuf>,
+        proxy: Option<String>,
+        allow_insecure_proxy: bool,
     ) -> PyResult<Self> {
-        let opts = Options::new(py, timeout, retries, min_interval)?;
+        let opts = Options::new(py, timeout, retries, min_interval)?.with_network(Network {
+            ca_cert,
+            proxy,
+            allow_insecure_proxy,
+        });
         let conn = options::build(py, "Client", api_url, id_instance, api_token, &opts)?;
         Ok(PyClient {
             conn: Arc::new(conn),
         })
     }
 
-    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN.
+    /// A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given).
     #[classmethod]
     #[pyo3(
-        signature = (*, timeout = None, retries = None, min_interval = None),
-        text_signature = "($cls, *, timeout=30.0, retries=3, min_interval=None)"
+        signature = (*, timeout = None, retries = None, min_interval = None, ca_cert = None, proxy = None, allow_insecure_proxy = false),
+        text_signature = "($cls, *, timeout=30.0, retries=3, min_interval=None, ca_cert=None, proxy=None, allow_insecure_proxy=False)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn from_env(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
         min_interval: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<std::path::PathBuf>,
+        proxy: Option<String>,
+        allow_insecure_proxy: bool,
     ) -> PyResult<Self> {
-        let opts = Options::new(py, timeout, retries, min_interval)?;
+        let opts = Options::new(py, timeout, retries, min_interval)?.with_network(Network {
+            ca_cert,
+            proxy,
+            allow_insecure_proxy,
+        });
         let conn = options::from_env(py, "Client", &opts)?;
         Ok(PyClient {
             conn: Arc::new(conn),

@@ -130,7 +130,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         tls: class(
             py,
             "TlsError",
-            "TLS failed: the server's certificate is not trusted, or it does not speak TLS. Permanent: not retried (`retryable` is False).",
+            "TLS failed with `host` (scheme://host:port) for `cause`: 'notTrusted' (pass ca_cert= with the CA that signed the server's certificate), 'expired', 'notYetValid', 'wrongName', 'revoked', 'notTls' (an https:// URL to a plain-HTTP port), 'handshakeTimeout' or 'other'. Permanent, not retried, except 'handshakeTimeout'.",
             &[&t],
         )?,
         decode: sub(
@@ -276,7 +276,13 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Server { message, .. } => (&e.server, vec![("message", text(message))]),
         Error::Redirect { target, .. } => (&e.redirect, vec![("target", text(target))]),
         Error::Transport(_) => (&e.transport, vec![]),
-        Error::Tls(_) => (&e.tls, vec![]),
+        Error::Tls { host, cause } => (
+            &e.tls,
+            vec![
+                ("host", text(host)),
+                ("cause", text(cause.name().to_string())),
+            ],
+        ),
         Error::Timeout { after, .. } => {
             (&e.timeout, vec![("timeout", any(py, after.as_secs_f64()))])
         }

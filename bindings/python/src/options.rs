@@ -14,11 +14,24 @@ use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 use crate::errors::{client_closed_error, config_error, to_pyerr};
 use crate::runtime::{handle, here};
 
-/// Timeouts, retries and pacing, checked.
+/// Timeouts, retries, pacing and the network options, checked.
 pub struct Options {
     timeout: Duration,
     retries: u32,
     min_interval: Option<Duration>,
+    net: Network,
+}
+
+/// `ca_cert=`, `proxy=`, `allow_insecure_proxy=`: applied by the core builder, which reads
+/// the CA file (once per client: a client rebuilt after `fork()` keeps the roots read).
+#[derive(Default)]
+pub struct Network {
+    /// A PEM file of extra trusted roots (on top of the system's).
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// A proxy URL (its credentials never shown).
+    pub proxy: Option<String>,
+    /// A plain-HTTP API URL may go through a proxy.
+    pub allow_insecure_proxy: bool,
 }
 
 /// `repr()` of a rejected value, cut short (`10**400` has 401 digits).
@@ -141,17 +154,30 @@ impl Options {
             min_interval: min_interval
                 .map(|s| seconds(py, "min_interval", s, true))
                 .transpose()?,
+            net: Network::default(),
         })
     }
 
-    fn apply(&self, builder: ClientBuilder) -> ClientBuilder {
-        let b = builder
+    /// The same options with `net`'s network options.
+    pub fn with_network(mut self, net: Network) -> Options {
+        self.net = net;
+        self
+    }
+
+    fn apply(&self, py: Python<'_>, builder: ClientBuilder) -> PyResult<ClientBuilder> {
+        let mut b = builder
             .timeout(self.timeout)
             .retry(RetryPolicy::default().max_attempts(self.retries.saturating_add(1)));
-        match self.min_interval {
-            Some(d) => b.min_interval(d),
-            None => b,
+        if let Some(d) = self.min_interval {
+            b = b.min_interval(d);
         }
+        if let Some(path) = &self.net.ca_cert {
+            b = b.ca_cert_file(path).map_err(|e| to_pyerr(py, e))?;
+        }
+        if let Some(proxy) = &self.net.proxy {
+            b = b.proxy(proxy).map_err(|e| to_pyerr(py, e))?;
+        }
+        Ok(b.allow_insecure_proxy(self.net.allow_insecure_proxy))
     }
 }
 
@@ -299,14 +325,14 @@ pub fn build(
         .api_url(api_url)
         .id_instance(id_instance)
         .api_token(api_token);
-    Conn::new(py, class, opts.apply(builder))
+    Conn::new(py, class, opts.apply(py, builder)?)
 }
 
 /// A client from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
 /// The variables are read once, here: a client rebuilt after `fork()` uses the same values.
 pub fn from_env(py: Python<'_>, class: &'static str, opts: &Options) -> PyResult<Conn> {
     let builder = opts
-        .apply(Client::builder())
+        .apply(py, Client::builder())?
         .from_env()
         .map_err(|e| to_pyerr(py, e))?;
     Conn::new(py, class, builder)

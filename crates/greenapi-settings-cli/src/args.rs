@@ -8,7 +8,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use greenapi_settings::{ApiToken, ApplyOptions, FIELDS};
 use greenapi_settings_sandbox::options as sandbox_options;
 
-use crate::creds::ConnArgs;
+use crate::creds::{ConnArgs, ENV_CA_CERT};
 use crate::exit::CliError;
 use crate::{fleet, numbers};
 
@@ -23,7 +23,7 @@ const GLOBAL: &str = "Global options";
 const CONNECTION: &str = "Connection options";
 
 /// The ids of the connection options, in help order.
-pub(crate) const CONNECTION_IDS: [&str; 7] = [
+pub(crate) const CONNECTION_IDS: [&str; 10] = [
     "api-url",
     "id-instance",
     "api-token",
@@ -31,12 +31,15 @@ pub(crate) const CONNECTION_IDS: [&str; 7] = [
     "sandbox",
     "timeout",
     "retries",
+    "ca-cert",
+    "proxy",
+    "allow-insecure-proxy",
 ];
 
 /// The connection options: global (given before or after the command), under their own
 /// heading. Commands that talk to no instance get hidden copies ([`offline`]), so their help
 /// does not show them and giving one is an error naming why.
-fn connection_args() -> [Arg; 7] {
+fn connection_args() -> [Arg; 10] {
     [
         Arg::new("api-url").long("api-url").value_name("URL").help("API URL of the instance [env: GREEN_API_URL]"),
         Arg::new("id-instance").long("id-instance").value_name("ID").help("Instance id [env: GREEN_API_ID_INSTANCE]"),
@@ -49,6 +52,21 @@ fn connection_args() -> [Arg; 7] {
         Arg::new("sandbox").long("sandbox").action(ArgAction::SetTrue).help("Target an embedded sandbox on purpose (set and apply refuse to run without credentials otherwise)"),
         Arg::new("timeout").long("timeout").value_name("DURATION").allow_negative_numbers(true).help("Timeout per request: seconds or a duration (30s, 2m), more than 0 and at most 1h (default 30s)"),
         Arg::new("retries").long("retries").value_name("N").allow_negative_numbers(true).help("Retries of retryable failures, 0 to 100 (default 3)"),
+        Arg::new("ca-cert")
+            .long("ca-cert")
+            .value_name("FILE")
+            .env(ENV_CA_CERT)
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Also trust the CA certificate(s) in FILE (PEM), on top of the system's roots: a private CA, a TLS-inspecting proxy's. Certificate checks are never turned off"),
+        Arg::new("proxy")
+            .long("proxy")
+            .value_name("URL")
+            .hide_env_values(true)
+            .help("Send requests through this HTTP(S) proxy (http://[user:password@]host:port) instead of HTTPS_PROXY/HTTP_PROXY/ALL_PROXY; hosts in NO_PROXY go direct. The password is never shown"),
+        Arg::new("allow-insecure-proxy")
+            .long("allow-insecure-proxy")
+            .action(ArgAction::SetTrue)
+            .help("Let a plain http:// API URL go through a proxy (refused by default: the proxy would see the API token, which is in the request path)"),
     ]
     .map(|a| a.global(true).help_heading(CONNECTION))
 }
@@ -481,6 +499,13 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
         retries: text("retries")
             .map(|v| numbers::whole("--retries", v, 0, numbers::MAX_RETRIES))
             .transpose()?,
+        // Empty (`GREEN_API_CA_CERT=`) counts as not given, as the credential variables do.
+        ca_cert: m
+            .get_one::<PathBuf>("ca-cert")
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned(),
+        proxy: m.get_one::<String>("proxy").cloned(),
+        allow_insecure_proxy: m.get_flag("allow-insecure-proxy"),
     })
 }
 

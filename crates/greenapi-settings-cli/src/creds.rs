@@ -20,6 +20,8 @@ use crate::parse::toml_table;
 /// Environment variable naming the profile file (default `~/.config/greenapi-settings/profiles.toml`).
 pub const ENV_PROFILES: &str = "GREENAPI_SETTINGS_PROFILES";
 
+pub use greenapi_settings::ENV_CA_CERT;
+
 /// Connection options common to every command.
 #[derive(Clone, Debug, Default)]
 pub struct ConnArgs {
@@ -38,6 +40,12 @@ pub struct ConnArgs {
     /// `--sandbox`: target an embedded sandbox on purpose (needed by commands that change
     /// settings, which otherwise refuse to run without credentials).
     pub sandbox: bool,
+    /// `--ca-cert FILE` / `GREEN_API_CA_CERT`: extra trusted roots (PEM).
+    pub ca_cert: Option<PathBuf>,
+    /// `--proxy URL` (its credentials never printed).
+    pub proxy: Option<String>,
+    /// `--allow-insecure-proxy`: a plain-HTTP API URL may go through a proxy.
+    pub allow_insecure_proxy: bool,
 }
 
 /// A client, and the embedded sandbox it talks to when no credentials were given.
@@ -66,6 +74,20 @@ impl ConnArgs {
         b
     }
 
+    /// Applies the network options (extra roots, proxy, plain HTTP through a proxy) to the
+    /// builder of a client that makes its own connection pool: a single instance's, or a
+    /// fleet's shared pool. The clients that share that pool get them with it, so a CA file
+    /// is read once per run, not once per instance.
+    pub fn network(&self, mut b: ClientBuilder) -> Result<ClientBuilder, greenapi_settings::Error> {
+        if let Some(path) = &self.ca_cert {
+            b = b.ca_cert_file(path)?;
+        }
+        if let Some(proxy) = &self.proxy {
+            b = b.proxy(proxy)?;
+        }
+        Ok(b.allow_insecure_proxy(self.allow_insecure_proxy))
+    }
+
     /// Resolves credentials for a command that only reads: with none at all, starts the
     /// embedded sandbox and says so on stderr.
     pub async fn resolve(&self) -> Result<Target, CliError> {
@@ -87,13 +109,15 @@ impl ConnArgs {
         check_api_url(&url, Some(&token))
             .map_err(|p| CliError::usage(format!("the API URL {p}")))?;
         let client = self
-            .tune(
-                Client::builder()
-                    .api_url(url.as_str())
-                    .id_instance(id)
-                    .api_token(token.clone()),
+            .network(
+                self.tune(
+                    Client::builder()
+                        .api_url(url.as_str())
+                        .id_instance(id)
+                        .api_token(token.clone()),
+                ),
             )
-            .build()
+            .and_then(ClientBuilder::build)
             .map_err(|e| hide_secrets(e.into(), &url, &token))?;
         Ok(Target {
             client,

@@ -97,6 +97,19 @@ impl From<greenapi_settings::ValidationError> for CliError {
     }
 }
 
+/// What to do about a TLS failure, by its cause.
+fn tls_hint(cause: &greenapi_settings::TlsCause) -> &'static str {
+    use greenapi_settings::TlsCause as C;
+    match cause {
+        C::NotTrusted => "pass --ca-cert FILE (or GREEN_API_CA_CERT) with the CA that signed the server's certificate (behind a TLS-inspecting proxy: that proxy's CA); certificate checks cannot be turned off",
+        C::Expired | C::NotYetValid => "the server's certificate is outside its validity period: it must be renewed, or this machine's clock is wrong; --ca-cert cannot help",
+        C::WrongName => "the certificate names another host: check the API URL's host name",
+        C::NotTls => "that port answers plain HTTP: check the API URL's scheme and port",
+        C::HandshakeTimeout { .. } => "the server accepted the connection but never completed TLS: check the port, or a proxy or firewall in between",
+        _ => "check the API URL, and --ca-cert if the server uses a private CA",
+    }
+}
+
 impl From<greenapi_settings::Error> for CliError {
     fn from(e: greenapi_settings::Error) -> Self {
         use greenapi_settings::Error as E;
@@ -122,6 +135,10 @@ impl From<greenapi_settings::Error> for CliError {
                     }
                     E::QuotaExceeded { .. } => Some("the plan's quota is used up"),
                     E::Timeout { .. } => Some("raise --timeout or try again"),
+                    E::Tls { cause, .. } => Some(tls_hint(cause)),
+                    E::Transport(m) if m.contains("proxy authorization required") => Some(
+                        "the proxy wants credentials: give them in its URL (--proxy http://USER:PASSWORD@HOST:PORT, or HTTPS_PROXY); they are never shown",
+                    ),
                     _ => None,
                 };
                 // The server's text, escaped whole: a line break in it cannot fake a line.
@@ -129,6 +146,9 @@ impl From<greenapi_settings::Error> for CliError {
                     CliError::failed(crate::terminal::text(&other.to_string()).into_owned());
                 err.hint = hint.map(str::to_string);
                 err.details.push(format!("kind: {}", other.kind()));
+                if let E::Tls { cause, .. } = &other {
+                    err.details.push(format!("cause: {}", cause.name()));
+                }
                 err
             }
         }

@@ -58,8 +58,9 @@ pub use client::blocking;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::{
-    ApiToken, Applied, ApplyOptions, Client, ClientBuilder, Error, Plan, RetryPolicy, Verification,
-    VerifiedApply, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN, MAX_RESPONSE_BYTES, MAX_SERVER_TEXT,
+    ApiToken, Applied, ApplyOptions, Client, ClientBuilder, Error, Plan, RetryPolicy, TlsCause,
+    Verification, VerifiedApply, ENV_API_URL, ENV_CA_CERT, ENV_ID_INSTANCE, ENV_TOKEN,
+    MAX_CA_FILE_BYTES, MAX_RESPONSE_BYTES, MAX_SERVER_TEXT,
 };
 pub use meta::{FieldInfo, FieldKind, RuleInfo, RuleKind, Status};
 pub use notifications::{

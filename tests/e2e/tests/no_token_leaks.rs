@@ -2,6 +2,7 @@
 //! every error kind the client produces; odd responses become clean typed errors.
 
 mod common;
+mod netkit;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -140,6 +141,92 @@ async fn no_error_kind_shows_the_token() {
         errors[9].1
     );
     assert!(matches!(errors[10].1, Error::Decode { status: 200, .. }));
+}
+
+/// Issue 22: every TLS cause and every proxy failure (407, a closing proxy, plain HTTP through
+/// a proxy refused) names the server as scheme://host:port only: no token, no path, no proxy
+/// password, in Display or Debug.
+#[tokio::test]
+async fn no_tls_cause_or_proxy_failure_shows_the_token_or_the_proxy_password() {
+    const PROXY_PW: &str = "Pr0xy-Secret-Pw";
+    let sb = Sandbox::start(
+        SandboxConfig::default()
+            .with_instance(7, SECRET)
+            .rate_limit(None),
+    )
+    .await
+    .unwrap();
+    let ca = netkit::Ca::new("leak-test-ca");
+    let pem = ca.pem();
+    let with_ca = |url: &str| {
+        builder_for(url, 7, SECRET, Duration::from_secs(5), RetryPolicy::none())
+            .connect_timeout(Duration::from_millis(300))
+            .add_root_certificate(pem.as_bytes())
+            .unwrap()
+    };
+    let front = |leaf| format!("https://{}", netkit::tls_front(leaf, sb.addr(), None));
+    let mut errors: Vec<(&str, Error)> = Vec::new();
+    for (what, url) in [
+        ("tls notTrusted", front(netkit::self_signed(&["127.0.0.1"]))),
+        (
+            "tls expired",
+            front(ca.leaf(&["127.0.0.1"], netkit::Validity::Expired)),
+        ),
+        (
+            "tls wrongName",
+            front(ca.leaf(&["other.test"], netkit::Validity::Current)),
+        ),
+        ("tls notTls", format!("https://{}", sb.addr())),
+        (
+            "tls handshakeTimeout",
+            format!("https://{}", netkit::silent_server()),
+        ),
+    ] {
+        let err = with_ca(&url)
+            .build()
+            .unwrap()
+            .get_settings()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "tls", "{what}: {err}");
+        errors.push((what, err));
+    }
+    for (what, mode) in [
+        ("proxy 407", netkit::ProxyMode::AuthRequired),
+        ("proxy closes", netkit::ProxyMode::Close),
+    ] {
+        let (proxy, _) = netkit::connect_proxy(mode);
+        let err = with_ca("https://127.0.0.1:9")
+            .proxy(&format!("http://user-{PROXY_PW}:{PROXY_PW}@{proxy}"))
+            .unwrap()
+            .build()
+            .unwrap()
+            .get_settings()
+            .await
+            .unwrap_err();
+        errors.push((what, err));
+    }
+    let (proxy, _) = netkit::connect_proxy(netkit::ProxyMode::Close);
+    errors.push((
+        "plain HTTP through a proxy",
+        with_ca(&sb.url())
+            .proxy(&format!("http://u:{PROXY_PW}@{proxy}"))
+            .unwrap()
+            .build()
+            .unwrap_err(),
+    ));
+    for (what, err) in &errors {
+        assert_clean(what, err);
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains(PROXY_PW),
+            "{what} shows the proxy password: {shown}"
+        );
+        assert!(
+            !shown.contains("waInstance"),
+            "{what} shows the path: {shown}"
+        );
+    }
 }
 
 #[test]

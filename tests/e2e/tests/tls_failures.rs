@@ -73,7 +73,7 @@ async fn one_call(url: &str) -> Error {
 async fn an_untrusted_certificate_is_a_tls_error_after_one_connection_not_retried() {
     let (url, connections) = server(true).await;
     let err = one_call(&url).await;
-    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
     assert_eq!(err.kind(), "tls");
     assert!(!err.is_retryable());
     assert!(
@@ -88,6 +88,6 @@ async fn an_untrusted_certificate_is_a_tls_error_after_one_connection_not_retrie
 async fn a_server_not_speaking_tls_to_an_https_url_is_a_tls_error_not_retried() {
     let (url, connections) = server(false).await;
     let err = one_call(&url).await;
-    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
     assert_eq!(connections.load(Ordering::SeqCst), 1, "retried: {err}");
 }

@@ -155,8 +155,24 @@ class TimeoutError(TransportError, builtins.TimeoutError):
     """The timeout that ran out, in seconds."""
 
 class TlsError(TransportError):
-    """TLS failed: the server's certificate is not trusted (unknown issuer, expired, another
-    name), or the server does not speak TLS. Permanent: not retried (`retryable` is False)."""
+    """TLS failed with `host` for `cause`. Permanent, not retried (`retryable` is False),
+    except a handshake timeout."""
+
+    host: str
+    """The server as scheme://host:port (never the path, which holds the token)."""
+    cause: Literal[
+        "notTrusted",
+        "expired",
+        "notYetValid",
+        "wrongName",
+        "revoked",
+        "notTls",
+        "handshakeTimeout",
+        "other",
+    ]
+    """Why: 'notTrusted' (self-signed, or a CA not trusted: pass ca_cert=), 'expired',
+    'notYetValid', 'wrongName' (issued for another host), 'revoked', 'notTls' (an https:// URL
+    to a plain-HTTP port), 'handshakeTimeout' (connected, no TLS answer), 'other'."""
 
 class ClientClosedError(GreenApiError, RuntimeError):
     """The client was closed (close(), aclose() or the end of its `with` block). Make a new one."""
@@ -606,12 +622,27 @@ class Client:
         timeout: float = 30.0,
         retries: int = 3,
         min_interval: float | None = None,
-    ) -> Client: ...
+        ca_cert: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        allow_insecure_proxy: bool = False,
+    ) -> Client:
+        """`ca_cert`: a PEM file of CA certificates trusted on top of the system's roots (never
+        instead; nothing turns certificate checks off). `proxy`: an http(s) proxy URL used
+        instead of HTTPS_PROXY/HTTP_PROXY/ALL_PROXY (hosts in NO_PROXY go direct; its password
+        is never shown). A plain http:// api_url through a proxy raises ConfigError (the proxy
+        would see the token, which is in the request path) unless `allow_insecure_proxy`."""
     @classmethod
     def from_env(
-        cls, *, timeout: float = 30.0, retries: int = 3, min_interval: float | None = None
+        cls,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        min_interval: float | None = None,
+        ca_cert: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        allow_insecure_proxy: bool = False,
     ) -> Client:
-        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN."""
+        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given)."""
     @property
     def api_url(self) -> str: ...
     @property
@@ -752,12 +783,27 @@ class AsyncClient:
         timeout: float = 30.0,
         retries: int = 3,
         min_interval: float | None = None,
-    ) -> AsyncClient: ...
+        ca_cert: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        allow_insecure_proxy: bool = False,
+    ) -> AsyncClient:
+        """`ca_cert`: a PEM file of CA certificates trusted on top of the system's roots (never
+        instead; nothing turns certificate checks off). `proxy`: an http(s) proxy URL used
+        instead of HTTPS_PROXY/HTTP_PROXY/ALL_PROXY (hosts in NO_PROXY go direct; its password
+        is never shown). A plain http:// api_url through a proxy raises ConfigError (the proxy
+        would see the token, which is in the request path) unless `allow_insecure_proxy`."""
     @classmethod
     def from_env(
-        cls, *, timeout: float = 30.0, retries: int = 3, min_interval: float | None = None
+        cls,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        min_interval: float | None = None,
+        ca_cert: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        allow_insecure_proxy: bool = False,
     ) -> AsyncClient:
-        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN."""
+        """A client from GREEN_API_URL, GREEN_API_ID_INSTANCE and GREEN_API_TOKEN (and the CA file named by GREEN_API_CA_CERT, unless ca_cert is given)."""
     @property
     def api_url(self) -> str: ...
     @property

@@ -153,6 +153,7 @@ where
     let limit = concurrency.max(1);
     super::fds::ensure_open_files(limit)?;
     let base = pool(conn, limit)?;
+    refuse_plain_http_through_proxy(instances, &base)?;
     let mut progress = Progress::start(total);
     // Instances `..next` have been started (or settled without starting); `in_flight` of them
     // are running. `settled[i]`: instance `i`'s outcome was handed to `on_settled`. Instances
@@ -296,17 +297,51 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// A placeholder client whose only use is its connection pool, shared by every instance's
-/// client of a fleet run or a `watch` (`share_connections_with`), with `conn`'s timeout and
-/// retries. Each instance in flight holds at most one connection: more than `concurrency`
-/// idle ones are never needed.
-pub(crate) fn pool(conn: &ConnArgs, concurrency: usize) -> Result<Client, Error> {
-    conn.tune(
+/// Refuses the run, before anything is sent, when an instance's plain-HTTP API URL would go
+/// through a proxy (`--proxy`, or the environment's) without `--allow-insecure-proxy`: the
+/// proxy would see its token. Checked once per distinct URL; `https://` ones need no check.
+fn refuse_plain_http_through_proxy(instances: &[Instance], base: &Client) -> Result<(), CliError> {
+    let mut checked = std::collections::HashSet::new();
+    for inst in instances {
+        let url = inst.api_url.as_str();
+        if !url
+            .trim_start()
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+            || !checked.insert(url)
+        {
+            continue;
+        }
         Client::builder()
-            .api_url("http://127.0.0.1")
-            .id_instance(1)
-            .api_token("pool-placeholder")
-            .pool_max_idle_per_host(concurrency),
-    )
+            .share_connections_with(base)
+            .api_url(url)
+            .id_instance(inst.id)
+            .api_token(inst.token.clone())
+            .check()
+            .map_err(|e| {
+                CliError::usage(format!("instance {}: {}", inst.id, e)).with_hint(
+                    "nothing was sent; every instance's API URL is checked before the run",
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// A placeholder client whose only use is its connection pool, shared by every instance's
+/// client of a fleet run or a `watch` (`share_connections_with`), with `conn`'s timeout,
+/// retries, extra roots and proxy (the instances' clients get the last two with the pool).
+/// Each instance in flight holds at most one connection: more than `concurrency` idle ones
+/// are never needed. Its URL is `https://`: a plain-HTTP placeholder would be refused with a
+/// proxy, though it never sends anything (each instance's own URL is checked).
+pub(crate) fn pool(conn: &ConnArgs, concurrency: usize) -> Result<Client, Error> {
+    conn.network(
+        conn.tune(
+            Client::builder()
+                .api_url("https://127.0.0.1")
+                .id_instance(1)
+                .api_token("pool-placeholder")
+                .pool_max_idle_per_host(concurrency),
+        ),
+    )?
     .build()
 }

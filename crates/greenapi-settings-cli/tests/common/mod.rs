@@ -21,15 +21,26 @@ use serde_json::Value;
 /// The built binary.
 pub const CLI: &str = env!("CARGO_BIN_EXE_greenapi-settings");
 
-/// Variables the binary takes credentials and defaults from: cleared, so that no test sees
-/// the caller's environment (a test that wants one sets it).
-pub const CLEARED_ENV: [&str; 6] = [
+/// Variables the binary takes credentials, defaults and its route from: cleared, so that no
+/// test sees the caller's environment (a test that wants one sets it). A developer's
+/// `HTTPS_PROXY` or `GREEN_API_CA_CERT` must not change what a test reaches.
+pub const CLEARED_ENV: [&str; 16] = [
     "GREEN_API_URL",
     "GREEN_API_ID_INSTANCE",
     "GREEN_API_TOKEN",
     "XDG_CONFIG_HOME",
     "GREENAPI_WEBHOOK_TOKEN",
     "GREENAPI_SANDBOX_URL",
+    "GREEN_API_CA_CERT",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
 ];
 
 /// How long one run of the binary may take before it counts as hung (the slowest tests keep

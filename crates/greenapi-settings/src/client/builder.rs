@@ -7,7 +7,11 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::endpoint::ApiBase;
-use super::{ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_ID_INSTANCE, ENV_TOKEN};
+use super::net::{self, ProxyUrl};
+use super::{
+    ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_CA_CERT, ENV_ID_INSTANCE,
+    ENV_TOKEN,
+};
 use crate::redact::MIN_TOKEN_CHARS;
 use crate::settings::{facts, ApiMethod};
 
@@ -23,8 +27,12 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     min_interval: Duration,
     pool_max_idle: Option<usize>,
-    /// A shared HTTP client, and whether it bypasses proxies (see `Inner::direct`).
-    http: Option<(reqwest::Client, bool)>,
+    /// Extra roots, the proxy, plain HTTP through a proxy: one `Arc` shared with the clients
+    /// whose pool this one shares, so sharing is a pointer comparison.
+    net: net::Shared,
+    /// A shared HTTP client, whether it bypasses proxies (see `Inner::direct`), and the
+    /// network set-up it was built with.
+    http: Option<(reqwest::Client, bool, net::Shared)>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -42,6 +50,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("min_interval", &self.min_interval)
             .field("pool_max_idle", &self.pool_max_idle)
+            .field("network", &self.net)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +66,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
             pool_max_idle: None,
+            net: Default::default(),
             http: None,
         }
     }
@@ -124,18 +134,74 @@ impl ClientBuilder {
         self
     }
 
-    /// Shares `other`'s connection pool (and TLS set-up) instead of creating a new one: for
-    /// many clients of one process, e.g. one per instance of a fleet. Pacing stays per client.
+    /// Shares `other`'s connection pool (and TLS set-up: its extra roots, its proxy) instead
+    /// of creating a new one: for many clients of one process, e.g. one per instance of a
+    /// fleet. Pacing stays per client. Changing the roots or the proxy afterwards makes this
+    /// client build a pool of its own.
     #[must_use]
     pub fn share_connections_with(mut self, other: &Client) -> Self {
-        self.http = Some((other.inner.http.clone(), other.inner.direct));
+        self.http = Some((
+            other.inner.http.clone(),
+            other.inner.direct,
+            other.inner.net.clone(),
+        ));
+        self.net = other.inner.net.clone();
         self
     }
 
-    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`.
+    /// Trusts the certificates of `pem` (one or more `-----BEGIN CERTIFICATE-----` blocks) as
+    /// roots, **on top of** the platform's: for an API reached through a TLS-inspecting gateway
+    /// or served with a private CA's certificate. Never turns certificate checks off (nothing
+    /// does). An error if the text holds no certificate, one rustls cannot use as a root, or
+    /// a private key.
+    pub fn add_root_certificate(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let roots = net::roots_from_pem(pem, "the root certificate PEM")?;
+        Arc::make_mut(&mut self.net).roots.extend(roots);
+        Ok(self)
+    }
+
+    /// [`add_root_certificate`](ClientBuilder::add_root_certificate) with the PEM read from
+    /// `path` (at most [`MAX_CA_FILE_BYTES`](crate::client::MAX_CA_FILE_BYTES)); what
+    /// `--ca-cert FILE`, `GREEN_API_CA_CERT` and Python's `ca_cert=` use.
+    pub fn ca_cert_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let roots = net::roots_from_file(path.as_ref())?;
+        Arc::make_mut(&mut self.net).roots.extend(roots);
+        Ok(self)
+    }
+
+    /// Sends every request through the proxy at `url` (`http://` or `https://`, credentials
+    /// as `http://user:password@host:port`, never shown), instead of the environment's
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`; hosts in `NO_PROXY` still go direct. For an
+    /// `https://` API URL the proxy sees only `CONNECT host:port`; a plain-HTTP API URL is
+    /// refused through a proxy unless [`allow_insecure_proxy`](ClientBuilder::allow_insecure_proxy).
+    /// The rules for the environment's proxies are in the `client::net` module docs.
+    pub fn proxy(mut self, url: &str) -> Result<Self, Error> {
+        let proxy = ProxyUrl::parse(url)?;
+        Arc::make_mut(&mut self.net).proxy = Some(proxy);
+        Ok(self)
+    }
+
+    /// Lets a plain-HTTP (`http://`) API URL go through a proxy (default: refused, nothing
+    /// sent). Through a proxy, a plain-HTTP request reaches the proxy whole: the API token is
+    /// in its path. Only for a proxy you trust with the token.
+    #[must_use]
+    pub fn allow_insecure_proxy(mut self, allow: bool) -> Self {
+        if self.net.allow_insecure_proxy != allow {
+            Arc::make_mut(&mut self.net).allow_insecure_proxy = allow;
+        }
+        self
+    }
+
+    /// Fills unset credentials from `GREEN_API_URL`, `GREEN_API_ID_INSTANCE`, `GREEN_API_TOKEN`,
+    /// and, when no extra root was given, reads the CA file named by `GREEN_API_CA_CERT`.
     /// An empty (or all-blank) variable counts as unset.
     pub fn from_env(mut self) -> Result<Self, Error> {
         let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if self.net.roots.is_empty() {
+            if let Some(path) = std::env::var_os(ENV_CA_CERT).filter(|p| !p.is_empty()) {
+                self = self.ca_cert_file(std::path::PathBuf::from(path))?;
+            }
+        }
         if self.api_url.is_none() {
             self.api_url = var(ENV_API_URL);
         }
@@ -193,6 +259,7 @@ impl ClientBuilder {
         let checked = check_api_url_memo(api_url, token)?;
         check_token_not_in_url(api_url, token)?;
         let api_url = checked;
+        self.net.check_route(&api_url)?;
         if token
             .expose()
             .chars()
@@ -212,20 +279,23 @@ impl ClientBuilder {
             return Err(Error::Config("missing credentials".into()));
         };
         // A loopback API URL (the sandbox) is reached directly, never through a proxy from
-        // the environment. A shared client is used only if it makes the same choice.
-        let direct = api_url.is_loopback();
+        // the environment (an explicit proxy is used for it: see `net`). A shared client is
+        // used only if it makes the same choice; its roots and proxy came with it.
+        let direct = self.net.is_direct(&api_url);
         let http = match self.http {
-            Some((shared, shared_direct)) if shared_direct == direct => shared,
+            Some((shared, shared_direct, shared_net))
+                if shared_direct == direct && Arc::ptr_eq(&shared_net, &self.net) =>
+            {
+                shared
+            }
             _ => {
                 install_crypto_provider();
                 let mut http = reqwest::Client::builder();
                 if let Some(max) = self.pool_max_idle {
                     http = http.pool_max_idle_per_host(max);
                 }
-                if direct {
-                    http = http.no_proxy();
-                }
-                http
+                self.net
+                    .configure(http, direct)?
                     // The API never redirects. Following one would send the URL (token
                     // included) in `Referer` and re-send a setSettings body to another host,
                     // or turn the POST into a GET and report success: a 3xx is an error.
@@ -248,6 +318,8 @@ impl ClientBuilder {
                 direct,
                 urls,
                 base: api_url,
+                net: self.net,
+                connect_timeout: self.connect_timeout,
                 id_instance,
                 token,
                 timeout: self.timeout,

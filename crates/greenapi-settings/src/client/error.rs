@@ -84,12 +84,18 @@ pub enum Error {
     #[error("transport error: {0}")]
     Transport(String),
 
-    /// TLS failed: the server's certificate is not trusted (unknown issuer, expired, another
-    /// name), or the server is not speaking TLS, or refused the handshake. Permanent: retrying
-    /// the same request cannot help, so it is not retried. The text starts with the server as
-    /// `scheme://host:port`.
-    #[error("TLS error: {0}")]
-    Tls(String),
+    /// TLS failed with `host` (`scheme://host:port`, never the path, which holds the token),
+    /// for the plain reason in `cause`: the certificate is not trusted, expired, issued for
+    /// another name, the server does not speak TLS, or the handshake timed out. Permanent
+    /// except a handshake timeout: retrying cannot make a certificate trusted, so it is not
+    /// retried.
+    #[error("TLS error with {host}: {cause}")]
+    Tls {
+        /// The server, as `scheme://host:port`.
+        host: String,
+        /// Why the TLS connection failed.
+        cause: TlsCause,
+    },
 
     /// No complete response within the configured timeout.
     #[error("request to {host} timed out after {after:?}")]
@@ -116,6 +122,79 @@ pub enum Error {
     Config(String),
 }
 
+/// Why a TLS connection failed, in the words an operator acts on. Found by walking the
+/// error's source chain down to rustls' own error (see `client::tls_cause`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsCause {
+    /// The certificate chain does not lead to a trusted root: self-signed, or signed by a CA
+    /// (a private one, a TLS-inspecting proxy's) that is not among the platform's roots nor
+    /// the extra ones given (`--ca-cert`).
+    NotTrusted,
+    /// The certificate (or one in its chain) has expired.
+    Expired,
+    /// The certificate is not valid yet (its notBefore is in the future: a wrong clock?).
+    NotYetValid,
+    /// The certificate was issued for other names than the API URL's host.
+    WrongName,
+    /// The certificate was revoked by its issuer.
+    Revoked,
+    /// The server did not answer the TLS handshake with TLS: most often an `https://` URL
+    /// pointing at a plain-HTTP port.
+    NotTls,
+    /// The TCP connection was made but no TLS handshake completed within the connect timeout.
+    HandshakeTimeout {
+        /// The connect timeout that ran out.
+        after: Duration,
+    },
+    /// Any other TLS failure (an alert from the server, no protocol version or cipher in
+    /// common, a malformed certificate): rustls' own description.
+    Other(String),
+}
+
+impl std::fmt::Display for TlsCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsCause::NotTrusted => f.write_str(
+                "certificate not trusted (self-signed, or signed by a CA that is not among the trusted roots)",
+            ),
+            TlsCause::Expired => f.write_str("certificate expired"),
+            TlsCause::NotYetValid => {
+                f.write_str("certificate not valid yet (check this machine's clock)")
+            }
+            TlsCause::WrongName => {
+                f.write_str("certificate issued for another name than the API URL's host")
+            }
+            TlsCause::Revoked => f.write_str("certificate revoked"),
+            TlsCause::NotTls => f.write_str(
+                "the server does not speak TLS there (an https:// URL to a plain-HTTP port?)",
+            ),
+            TlsCause::HandshakeTimeout { after } => write!(
+                f,
+                "TLS handshake timed out: connected, but no handshake within {after:?}"
+            ),
+            TlsCause::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl TlsCause {
+    /// A short, stable name: `notTrusted`, `expired`, `notYetValid`, `wrongName`, `revoked`,
+    /// `notTls`, `handshakeTimeout`, `other`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TlsCause::NotTrusted => "notTrusted",
+            TlsCause::Expired => "expired",
+            TlsCause::NotYetValid => "notYetValid",
+            TlsCause::WrongName => "wrongName",
+            TlsCause::Revoked => "revoked",
+            TlsCause::NotTls => "notTls",
+            TlsCause::HandshakeTimeout { .. } => "handshakeTimeout",
+            TlsCause::Other(_) => "other",
+        }
+    }
+}
+
 fn retry_after_text(d: &Option<Duration>) -> String {
     match d {
         Some(d) => format!("; retry after {} s", d.as_secs_f64().ceil()),
@@ -129,6 +208,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Transport(_) | Error::Timeout { .. } => true,
+            Error::Tls { cause, .. } => matches!(cause, TlsCause::HandshakeTimeout { .. }),
             Error::Server { status, .. } => matches!(status, 502..=504),
             _ => false,
         }
@@ -168,7 +248,13 @@ impl Error {
                 target: s(target),
             },
             Error::Transport(m) => Error::Transport(s(m)),
-            Error::Tls(m) => Error::Tls(s(m)),
+            Error::Tls {
+                host,
+                cause: TlsCause::Other(m),
+            } => Error::Tls {
+                host,
+                cause: TlsCause::Other(s(m)),
+            },
             Error::Decode {
                 status,
                 reason,
@@ -197,7 +283,7 @@ impl Error {
             Error::Server { .. } => "server",
             Error::Redirect { .. } => "redirect",
             Error::Transport(_) => "transport",
-            Error::Tls(_) => "tls",
+            Error::Tls { .. } => "tls",
             Error::Timeout { .. } => "timeout",
             Error::Decode { .. } => "decode",
             Error::Config(_) => "config",

@@ -3,6 +3,7 @@
 mod builder;
 mod endpoint;
 mod error;
+mod net;
 mod plan;
 mod response;
 mod retry;
@@ -21,7 +22,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 pub use builder::ClientBuilder;
-pub use error::Error;
+pub use error::{Error, TlsCause};
+pub use net::MAX_CA_FILE_BYTES;
 pub use plan::{Applied, Plan};
 pub use response::MAX_SERVER_TEXT;
 pub use retry::RetryPolicy;
@@ -40,6 +42,9 @@ pub const ENV_API_URL: &str = "GREEN_API_URL";
 pub const ENV_ID_INSTANCE: &str = "GREEN_API_ID_INSTANCE";
 /// Environment variable with the API token.
 pub const ENV_TOKEN: &str = "GREEN_API_TOKEN";
+/// Environment variable naming a PEM file of CA certificates trusted on top of the system's
+/// roots (read by [`ClientBuilder::from_env`] and the CLI's `--ca-cert`).
+pub const ENV_CA_CERT: &str = "GREEN_API_CA_CERT";
 
 /// An async client for one instance. Cheap to clone (clones share one connection pool and
 /// one request pacer). `Debug` never shows the token.
@@ -71,6 +76,11 @@ struct Inner {
     urls: Vec<std::sync::OnceLock<Option<reqwest::Url>>>,
     /// The API URL, parsed once and shared by the clients built from the same text.
     base: Arc<endpoint::ApiBase>,
+    /// Extra roots and the proxy `http` was built with (shared with the clients sharing it).
+    net: net::Shared,
+    /// The connect timeout `http` was built with (for telling a handshake that stalled from
+    /// a connection that was never made).
+    connect_timeout: Duration,
     id_instance: u64,
     token: ApiToken,
     timeout: Duration,
@@ -336,7 +346,13 @@ impl Client {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.unwrap_or_default().to_vec()),
         };
-        let mut resp = req.send().await.map_err(|e| self.transport(e))?;
+        let mut resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if e.is_connect() && e.is_timeout() => {
+                return Err(self.connect_timed_out(e).await)
+            }
+            Err(e) => return Err(self.transport(e)),
+        };
         let status = resp.status().as_u16();
         let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
         let retry_after = response::retry_after(header(reqwest::header::RETRY_AFTER));
@@ -376,6 +392,38 @@ impl Client {
         Ok((status, buf))
     }
 
+    /// Connecting to an `https://` API URL took longer than the connect timeout, which covers
+    /// the TCP connection and the TLS handshake alike: one TCP connection (nothing sent on it,
+    /// bounded by the same timeout, at most 2 s) tells them apart. If it is made at once, the
+    /// time went in the handshake: a server that accepts and never answers TLS.
+    async fn connect_timed_out(&self, e: reqwest::Error) -> Error {
+        let inner = &self.inner;
+        let origin = inner.base.origin();
+        // The connect timeout ran out (or the request's, if shorter), not the request's.
+        let timeout = Error::Timeout {
+            after: inner.connect_timeout.min(inner.timeout),
+            host: origin.to_string(),
+        };
+        if let Some(addr) = origin.strip_prefix("https://") {
+            if inner.net.proxy_for(&inner.base).is_none() {
+                let limit = inner.connect_timeout.min(Duration::from_secs(2));
+                let tcp = tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await;
+                if let Ok(Ok(_)) = tcp {
+                    return Error::Tls {
+                        host: origin.to_string(),
+                        cause: TlsCause::HandshakeTimeout {
+                            after: inner.connect_timeout,
+                        },
+                    };
+                }
+            }
+        }
+        if e.is_timeout() {
+            return timeout;
+        }
+        self.transport(e)
+    }
+
     fn transport(&self, e: reqwest::Error) -> Error {
         let host = self.inner.base.origin();
         if e.is_timeout() {
@@ -385,44 +433,71 @@ impl Client {
             };
         }
         let e = e.without_url();
+        if let Some(cause) = tls_cause(&e) {
+            return Error::Tls {
+                host: host.to_string(),
+                cause: match cause {
+                    TlsCause::Other(m) => TlsCause::Other(self.inner.token.scrub(&m)),
+                    known => known,
+                },
+            };
+        }
         // The server is named (which host did not answer is the first question), as its
         // origin only: the path holds the token, and reqwest's URL was stripped above.
-        let mut text = format!("{host}: {e}");
-        let mut tls = false;
+        let mut text = match self.inner.net.proxy_for(&self.inner.base) {
+            Some(proxy) => format!("{host} (through the proxy {proxy}): {e}"),
+            None => format!("{host}: {e}"),
+        };
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             text.push_str(": ");
             text.push_str(&s.to_string());
-            tls |= is_tls_failure(s);
             source = s.source();
         }
-        let text = self.inner.token.scrub(&text);
-        if tls {
-            Error::Tls(text)
-        } else {
-            Error::Transport(text)
-        }
+        let text = self.inner.net.scrub_proxy_credentials(&text);
+        Error::Transport(self.inner.token.scrub(&text))
     }
 }
 
-/// Whether `e` is a TLS protocol failure (rustls's own error: a certificate not trusted, not
-/// TLS at all, a handshake refused), found by itself or inside the `io::Error` that carries
-/// it through the connector. A reset or refused connection during a handshake is an
-/// `io::Error` of its own and stays a (retryable) transport error.
-fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    // `io::Error`s nest (the connector wraps the TLS stream's): look a few levels in.
-    let mut e = e;
-    for _ in 0..8 {
-        if e.is::<rustls::Error>() {
-            return true;
+/// Why TLS failed, if `e` is a TLS failure: rustls' own error (a certificate not trusted,
+/// not TLS at all, a handshake refused), found anywhere in the source chain, or inside the
+/// `io::Error`s that carry it through the connector. A reset or refused connection during a
+/// handshake is an `io::Error` of its own and stays a (retryable) transport error.
+fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TlsCause> {
+    let mut next = Some(e);
+    // Bounded: a chain is a few levels deep; `io::Error`s nest (the connector wraps the TLS
+    // stream's), so each level also looks inside the `io::Error` it may be.
+    for _ in 0..16 {
+        let e = next?;
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(cause_of(tls));
         }
-        match e
+        next = match e
             .downcast_ref::<std::io::Error>()
             .and_then(std::io::Error::get_ref)
         {
-            Some(inner) => e = inner,
-            None => return false,
-        }
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
-    false
+    None
+}
+
+/// The plain cause of a rustls error.
+fn cause_of(e: &rustls::Error) -> TlsCause {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => TlsCause::NotTrusted,
+            C::Expired | C::ExpiredContext { .. } => TlsCause::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsCause::NotYetValid,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsCause::WrongName,
+            C::Revoked => TlsCause::Revoked,
+            other => TlsCause::Other(format!("invalid certificate: {other:?}")),
+        },
+        // The first bytes back were not a TLS record: a plain-HTTP answer ("HTTP/1.1 400 ...")
+        // read as TLS.
+        rustls::Error::InvalidMessage(_) => TlsCause::NotTls,
+        other => TlsCause::Other(other.to_string()),
+    }
 }
