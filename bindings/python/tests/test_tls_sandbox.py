@@ -4,6 +4,7 @@ answers; the server counts handshakes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pathlib
 import ssl
@@ -43,9 +44,30 @@ def test_a_tls_sandbox_serves_https_to_a_client_trusting_its_ca(token: str) -> N
 def test_a_client_that_does_not_trust_the_ca_fails_without_showing_the_token(token: str) -> None:
     with gs.Sandbox(api_token=token, rate_limit=None, tls=True) as sb:
         client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0, retries=0)
-        with pytest.raises(gs.TransportError) as caught:
+        with pytest.raises(gs.TlsError) as caught:
             client.get_settings()
+        assert caught.value.cause == "notTrusted"
+        assert caught.value.host == sb.url
         assert token not in str(caught.value)
         assert token not in repr(caught.value)
         assert sb.stats().get_settings_calls == 0
         assert sb.server_stats()["tlsHandshakeFailures"] >= 1
+
+
+def test_sync_and_async_clients_trusting_the_ca_with_ca_cert_read_and_change_settings(token: str) -> None:
+    with gs.Sandbox(api_token=token, rate_limit=None, tls=True) as sb:
+        assert sb.ca_path is not None
+        client = gs.Client(sb.url, sb.id_instance, sb.api_token, min_interval=0, ca_cert=sb.ca_path)
+        client.set_settings(incoming_webhook=True)
+        assert client.get_settings().incoming_webhook is True
+
+        async def main() -> gs.Settings:
+            aclient = gs.AsyncClient(
+                sb.url, sb.id_instance, sb.api_token, min_interval=0, ca_cert=sb.ca_path
+            )
+            await aclient.set_settings(state_webhook=True)
+            return await aclient.get_settings()
+
+        settings = asyncio.run(main())
+        assert (settings.incoming_webhook, settings.state_webhook) == (True, True)
+        assert sb.stats().set_settings_calls == 2
