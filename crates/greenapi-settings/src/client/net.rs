@@ -92,6 +92,12 @@ impl ProxyUrl {
     }
 }
 
+/// The routing decision of [`Network::is_direct`]: direct unless a proxy was given, or the
+/// environment's proxies take a host that is not loopback.
+fn goes_direct(proxy_given: bool, loopback: bool, env_proxy_takes_it: bool) -> bool {
+    !proxy_given && (loopback || !env_proxy_takes_it)
+}
+
 fn shown(url: &url::Url) -> String {
     format!(
         "{}://{}:{}",
@@ -121,10 +127,20 @@ impl std::fmt::Debug for Network {
 }
 
 impl Network {
-    /// Whether requests to `base` go straight to it, with no proxy: no proxy was given and the
-    /// host is this machine's loopback (environment proxies are not used for it).
+    /// Whether requests to `base` go straight to it, with no proxy: no proxy was given, and
+    /// the host is this machine's loopback (environment proxies are not used for it) or the
+    /// environment's proxies do not take it (none set, or `NO_PROXY`).
+    ///
+    /// Clients share a connection pool only when they agree on this, so it must be true for
+    /// every host when no proxy is in play: a fleet's pool placeholder is loopback, and a
+    /// remote instance that answered "not direct" got an HTTP client (and TLS handshakes) of
+    /// its own, one per instance.
     pub(crate) fn is_direct(&self, base: &ApiBase) -> bool {
-        self.proxy.is_none() && base.is_loopback()
+        goes_direct(
+            self.proxy.is_some(),
+            base.is_loopback(),
+            self.proxy.is_none() && !base.is_loopback() && self.proxy_for(base).is_some(),
+        )
     }
 
     /// The proxy requests to `base` would go through, as `scheme://host:port`, decided as
@@ -305,6 +321,31 @@ pub(crate) type Shared = Arc<Network>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue 22, fleets over TLS): a remote host with no proxy in play counted as
+    /// "not direct", so it never shared the fleet's pool (built for a loopback placeholder):
+    /// one HTTP client and one TLS handshake per instance.
+    #[test]
+    fn with_no_proxy_in_play_every_host_goes_direct_and_can_share_a_pool() {
+        assert!(
+            goes_direct(false, false, false),
+            "remote, no proxy anywhere"
+        );
+        assert!(goes_direct(false, true, false), "loopback");
+        assert!(
+            goes_direct(false, true, true),
+            "loopback skips environment proxies"
+        );
+        assert!(
+            !goes_direct(false, false, true),
+            "an environment proxy takes the host"
+        );
+        assert!(
+            !goes_direct(true, true, false),
+            "an explicit proxy takes every host"
+        );
+        assert!(!goes_direct(true, false, false));
+    }
 
     #[test]
     fn a_proxy_is_shown_as_scheme_host_port_never_with_its_credentials() {
