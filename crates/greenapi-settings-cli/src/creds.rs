@@ -231,14 +231,19 @@ impl ConnArgs {
             },
             sandbox.url()
         );
+        // The network options apply here too (ignoring them silently would hide a typo in a
+        // job's CA path): a bad CA file is refused, and the plain-HTTP sandbox through a proxy
+        // is refused as any plain-HTTP API URL is.
         let client = self
-            .tune(
-                Client::builder()
-                    .api_url(sandbox.url())
-                    .id_instance(DEFAULT_INSTANCE_ID)
-                    .api_token(DEFAULT_TOKEN),
+            .network(
+                self.tune(
+                    Client::builder()
+                        .api_url(sandbox.url())
+                        .id_instance(DEFAULT_INSTANCE_ID)
+                        .api_token(DEFAULT_TOKEN),
+                ),
             )
-            .build()?;
+            .and_then(ClientBuilder::build)?;
         Ok(Target {
             client,
             sandbox: Some(sandbox),

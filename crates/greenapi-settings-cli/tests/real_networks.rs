@@ -268,3 +268,34 @@ fn a_fleet_with_plain_http_urls_through_a_proxy_is_refused_before_anything_is_se
     assert_eq!(seen.connections(), 0);
     assert_eq!(common::calls(&sb), 0);
 }
+
+/// Regression (issue 22 leftover): with no credentials (the embedded sandbox) `--ca-cert` and
+/// `--proxy` were silently ignored. They apply there too: an unreadable CA file is exit 2, and
+/// the plain-HTTP sandbox through a proxy is refused like any plain-HTTP API URL.
+#[test]
+fn network_options_apply_to_the_embedded_sandbox_too_instead_of_being_ignored() {
+    let mut c = bin(Color::Never);
+    c.args(["get", "--ca-cert", "/nonexistent/ca.pem"]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("/nonexistent/ca.pem"), "{}", r.all());
+    let mut c = bin(Color::Never);
+    c.args(["get", "--proxy", "http://127.0.0.1:9"]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("plain HTTP"), "{}", r.all());
+    let mut c = bin(Color::Never);
+    c.args([
+        "get",
+        "--proxy",
+        "http://127.0.0.1:9",
+        "--allow-insecure-proxy",
+    ]);
+    let r = run(c);
+    assert_eq!(
+        r.code,
+        1,
+        "the proxy is used, and it is not there: {}",
+        r.all()
+    );
+}
