@@ -6,6 +6,9 @@
 //!   own bodies), the sandbox (bare client) and the Rust client (bare server) as ratios to it,
 //!   and the real pair, interleaved, client and server pinned to different CPUs, each with its
 //!   per-request split (client CPU, server CPU, wake-ups);
+//! - over HTTPS (issue 22): the TLS floor (bare hyper + tokio-rustls on both sides), the Rust
+//!   client against the TLS sandbox as a ratio to it and to the plain floor in the same
+//!   rounds, and a new connection's CPU on each side (TCP alone, a full TLS handshake);
 //! - 16 clients in parallel; the in-process fleet run against its ideal;
 //! - the fleet across processes: the sandbox binary against the CLI binary: wall time against
 //!   the ideal, CPU per request and peak RSS of the client process, 429s (`--fleet-large`:
@@ -29,7 +32,7 @@ mod support;
 use std::process::ExitCode;
 
 use support::options;
-use support::{concurrent, imported, process_fleet, process_watch, sequential, table};
+use support::{concurrent, imported, process_fleet, process_watch, sequential, table, tls_rounds};
 
 fn main() -> ExitCode {
     let opts = match options::parse() {
@@ -47,6 +50,10 @@ fn main() -> ExitCode {
     // The typed layer's CPU cost (criterion), as a share of a loopback round trip, first.
     let mut rows = imported::criterion_rows(opts.criterion_dir.as_deref(), seq.get.mean());
     rows.extend(seq.rows());
+    // Over HTTPS (issue 22): the TLS floor, the Rust client against it and the plain floor in
+    // the same rounds, and a new connection's CPU on each side.
+    let tls = tls_rounds::run(warmup, n, opts.connection_count(), !opts.no_pin);
+    rows.extend(tls.rows());
 
     // Many requests in flight: 16 clients on 16 instances; the in-process fleet run.
     rows.push(concurrent::parallel_row(n, &seq.get));

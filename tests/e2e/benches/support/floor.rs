@@ -39,29 +39,7 @@ impl FloorServer {
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
                 let (get_body, post_body) = (get_body.clone(), post_body.clone());
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (get_body, post_body) = (get_body.clone(), post_body.clone());
-                        async move {
-                            let body = if req.method() == hyper::Method::GET {
-                                get_body
-                            } else {
-                                // Read the request body, as any real server must.
-                                let _ = req.into_body().collect().await;
-                                post_body
-                            };
-                            Ok::<_, Infallible>(
-                                Response::builder()
-                                    .header("content-type", "application/json")
-                                    .body(Full::new(body))
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+                tokio::spawn(serve(TokioIo::new(stream), get_body, post_body));
             }
         });
         FloorServer {
@@ -83,6 +61,35 @@ impl Drop for FloorServer {
     }
 }
 
+/// Serves one connection (plain TCP here, TLS in [`super::tls_floor`]): `get_body` for GET,
+/// `post_body` for anything else after reading the request body.
+pub async fn serve<I>(io: I, get_body: Bytes, post_body: Bytes)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let (get_body, post_body) = (get_body.clone(), post_body.clone());
+        async move {
+            let body = if req.method() == hyper::Method::GET {
+                get_body
+            } else {
+                // Read the request body, as any real server must.
+                let _ = req.into_body().collect().await;
+                post_body
+            };
+            Ok::<_, Infallible>(
+                Response::builder()
+                    .header("content-type", "application/json")
+                    .body(Full::new(body))
+                    .expect("response"),
+            )
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
+}
+
 /// A bare client: one HTTP/1.1 connection, requests sent back to back on it.
 pub struct FloorClient {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
@@ -94,16 +101,22 @@ impl FloorClient {
     pub async fn connect(addr: SocketAddr) -> Self {
         let stream = TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        FloorClient::over(TokioIo::new(stream), addr.to_string()).await
+    }
+
+    /// The same client over an established stream `io` (TLS in [`super::tls_floor`]), with
+    /// `authority` as the Host header.
+    pub async fn over<I>(io: I, authority: String) -> Self
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
             .expect("handshake");
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        FloorClient {
-            sender,
-            authority: addr.to_string(),
-        }
+        FloorClient { sender, authority }
     }
 
     /// One round trip; returns the body read.

@@ -14,6 +14,9 @@
 //! - [`imported`]: the rows measured by the other steps of `scripts/bench`: criterion's means
 //!   and `bench/python_bench.py --json`;
 //! - [`table`]: the rows and the one table on stdout; [`samples`]: the latencies of one loop;
+//! - [`tls_rounds`] (issue 22): getSettings over HTTPS against the TLS floor
+//!   ([`tls_floor`]: bare hyper + tokio-rustls) and the plain floor in the same rounds, and a
+//!   new connection's CPU on each side (TCP alone, full TLS handshakes);
 //! - [`setup`]: what several steps build alike (the example patch, a fast client, runtimes,
 //!   fleet instances, one fleet apply).
 
@@ -30,6 +33,8 @@ pub mod samples;
 pub mod sequential;
 pub mod setup;
 pub mod table;
+pub mod tls_floor;
+pub mod tls_rounds;
 
 use std::time::Duration;
 

@@ -31,6 +31,15 @@ pub struct Options {
 }
 
 impl Options {
+    /// Fresh connections per pair in the TLS connection-cost rows ([`super::tls_rounds`]).
+    pub fn connection_count(&self) -> usize {
+        if self.quick {
+            200
+        } else {
+            1_000
+        }
+    }
+
     /// Unmeasured warm-up calls and measured calls of each sequential loop.
     pub fn loop_counts(&self) -> (usize, usize) {
         if self.quick {

@@ -26,10 +26,10 @@ use super::setup::{current_thread_runtime, example_patch, fast_client};
 use super::table::Row;
 use super::LOOP_DEADLINE;
 
-type BoxFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
+pub(super) type BoxFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
 
 /// One variant of the sequential loops: makes the future of one call.
-type Call<'a> = dyn Fn() -> BoxFuture<'a> + 'a;
+pub(super) type Call<'a> = dyn Fn() -> BoxFuture<'a> + 'a;
 
 /// Rounds the sequential loops are cut into (see [`interleaved`]).
 const ROUNDS: usize = 20;
@@ -155,7 +155,7 @@ fn per_round(n: usize) -> usize {
 
 /// One call of the bare client in `cell` (taken out for the call, put back after it): a GET
 /// of `path`, or a POST of `body`.
-fn bare_call<'a>(
+pub(super) fn bare_call<'a>(
     cell: &'a Cell<Option<FloorClient>>,
     path: &'a str,
     body: Option<&'a Bytes>,
@@ -170,7 +170,7 @@ fn bare_call<'a>(
 }
 
 /// One getSettings of the Rust client.
-fn client_get(client: &Client) -> Box<Call<'_>> {
+pub(super) fn client_get(client: &Client) -> Box<Call<'_>> {
     Box::new(move || -> BoxFuture<'_> {
         Box::pin(async move {
             client.get_settings().await.expect("getSettings");
@@ -194,7 +194,7 @@ fn client_set<'a>(client: &'a Client, patch: &'a SettingsPatch) -> Box<Call<'a>>
 /// round of the Python binding's calls of the same method in its worker process (this thread
 /// waits meanwhile): right after it in even rounds, right before it in odd ones, so that
 /// neither side always comes first.
-fn interleaved(
+pub(super) fn interleaved(
     rt: &tokio::runtime::Runtime,
     warmup: usize,
     n: usize,
