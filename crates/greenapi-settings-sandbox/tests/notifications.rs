@@ -836,8 +836,9 @@ fn every_kind_is_delivered_when_its_settings_are_on_and_suppressed_naming_each_o
     assert_eq!(receiver.got().len(), expected, "delivered once each");
 }
 
-#[test]
-fn a_webhook_url_that_takes_effect_after_the_apply_delay_gets_what_was_queued() {
+/// A receiver, and a sandbox whose changes take effect 300 ms after they are acknowledged,
+/// with stateWebhook already in effect (no webhookUrl yet); the delay.
+fn delayed_with_state_webhook() -> (Receiver, BlockingSandbox, Duration) {
     let receiver = Receiver::start();
     let delay = Duration::from_millis(300);
     let sb = BlockingSandbox::start(config().apply_delay(delay)).unwrap();
@@ -848,6 +849,12 @@ fn a_webhook_url_that_takes_effect_after_the_apply_delay_gets_what_was_queued() 
         json!({"stateWebhook": "yes"}),
     );
     std::thread::sleep(delay + Duration::from_millis(50));
+    (receiver, sb, delay)
+}
+
+#[test]
+fn a_webhook_url_that_takes_effect_after_the_apply_delay_gets_what_was_queued() {
+    let (receiver, sb, delay) = delayed_with_state_webhook();
     assert_eq!(state_changed(&sb, "authorized")["outcome"], "queued");
     let started = Instant::now();
     set(
@@ -872,16 +879,7 @@ fn a_webhook_url_that_takes_effect_after_the_apply_delay_gets_what_was_queued() 
 #[test]
 fn a_notification_triggered_while_the_first_webhook_url_is_pending_is_delivered_when_it_takes_effect(
 ) {
-    let receiver = Receiver::start();
-    let delay = Duration::from_millis(300);
-    let sb = BlockingSandbox::start(config().apply_delay(delay)).unwrap();
-    set(
-        &sb,
-        DEFAULT_INSTANCE_ID,
-        DEFAULT_TOKEN,
-        json!({"stateWebhook": "yes"}),
-    );
-    std::thread::sleep(delay + Duration::from_millis(50));
+    let (receiver, sb, _) = delayed_with_state_webhook();
     set(
         &sb,
         DEFAULT_INSTANCE_ID,

@@ -183,10 +183,11 @@ fn a_ca_file_that_is_not_pem_certificates_is_a_config_error_naming_the_file() {
     assert!(err.to_string().contains("larger than"), "{err}");
 }
 
-#[tokio::test]
-async fn an_expired_certificate_fails_as_expired() {
-    let ca = Ca::new("expired-test-ca");
-    let (url, _sb, _) = front(ca.leaf(&["127.0.0.1"], Validity::Expired)).await;
+/// The error of a getSettings through a TLS front whose certificate (for `names`, `validity`)
+/// a CA made here signed, by a client that trusts that CA.
+async fn get_trusting_the_ca(ca_name: &str, names: &[&str], validity: Validity) -> Error {
+    let ca = Ca::new(ca_name);
+    let (url, _sb, _) = front(ca.leaf(names, validity)).await;
     let client = build(
         builder(&url)
             .add_root_certificate(ca.pem().as_bytes())
@@ -194,23 +195,20 @@ async fn an_expired_certificate_fails_as_expired() {
         &[],
     )
     .unwrap();
-    let err = client.get_settings().await.unwrap_err();
+    client.get_settings().await.unwrap_err()
+}
+
+#[tokio::test]
+async fn an_expired_certificate_fails_as_expired() {
+    let err = get_trusting_the_ca("expired-test-ca", &["127.0.0.1"], Validity::Expired).await;
     assert!(err.to_string().contains("certificate expired"), "{err}");
     assert_eq!(tls_err(err).1, TlsCause::Expired);
 }
 
 #[tokio::test]
 async fn a_certificate_for_another_name_fails_as_wrong_name() {
-    let ca = Ca::new("wrong-name-test-ca");
-    let (url, _sb, _) = front(ca.leaf(&["api.other.test"], Validity::Current)).await;
-    let client = build(
-        builder(&url)
-            .add_root_certificate(ca.pem().as_bytes())
-            .unwrap(),
-        &[],
-    )
-    .unwrap();
-    let err = client.get_settings().await.unwrap_err();
+    let err =
+        get_trusting_the_ca("wrong-name-test-ca", &["api.other.test"], Validity::Current).await;
     assert!(err.to_string().contains("another name"), "{err}");
     assert_eq!(tls_err(err).1, TlsCause::WrongName);
 }
