@@ -24,16 +24,7 @@ pub struct FloorServer {
 
 impl FloorServer {
     pub fn start(get_body: Vec<u8>, post_body: Vec<u8>) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("floor-server")
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind(("127.0.0.1", 0)))
-            .expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
+        let (runtime, listener, addr) = server_runtime("floor-server");
         let (get_body, post_body) = (Bytes::from(get_body), Bytes::from(post_body));
         runtime.spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -51,6 +42,22 @@ impl FloorServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// A floor server's one-worker runtime (its thread named `name`, which [`super::cpu`] pins
+/// and counts by) and a listener bound on 127.0.0.1 (any port), with its address.
+pub fn server_runtime(name: &str) -> (tokio::runtime::Runtime, TcpListener, SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(TcpListener::bind(("127.0.0.1", 0)))
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    (runtime, listener, addr)
 }
 
 impl Drop for FloorServer {

@@ -13,7 +13,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair}
 use rustls::client::Resumption;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::floor::{self, FloorClient};
@@ -40,16 +40,7 @@ impl TlsFloorServer {
             .expect("certificate");
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("floor-server-tls")
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind(("127.0.0.1", 0)))
-            .expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
+        let (runtime, listener, addr) = floor::server_runtime("floor-server-tls");
         let (get_body, post_body) = (Bytes::from(get_body), Bytes::from(post_body));
         runtime.spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
