@@ -22,21 +22,38 @@ WRONG_TOKEN = "tok-WRONG-77aa0b"
 ID = 1101000001
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module with `ALSO_OVER_TLS = True` runs each of its sandbox tests twice: against the
+    plain sandbox and against the TLS one (`Sandbox(tls=True)`, its CA trusted by the `client`
+    and `aclient` fixtures and by clients made with `ca_cert=sandbox.ca_path`)."""
+    if "sandbox_scheme" in metafunc.fixturenames and getattr(metafunc.module, "ALSO_OVER_TLS", False):
+        metafunc.parametrize("sandbox_scheme", ["http", "https"], indirect=True)
+
+
 @pytest.fixture
-def sandbox() -> Iterator[gs.Sandbox]:
+def sandbox_scheme(request: pytest.FixtureRequest) -> str:
+    """`http`, or `https` in the second run of an `ALSO_OVER_TLS` module."""
+    return str(getattr(request, "param", "http"))
+
+
+@pytest.fixture
+def sandbox(sandbox_scheme: str) -> Iterator[gs.Sandbox]:
     """A fresh sandbox without rate limit, so tests run at full speed."""
-    with gs.Sandbox(id_instance=ID, api_token=TOKEN, rate_limit=None) as sb:
+    with gs.Sandbox(id_instance=ID, api_token=TOKEN, rate_limit=None, tls=sandbox_scheme == "https") as sb:
+        assert sb.url.startswith(f"{sandbox_scheme}://")
         yield sb
 
 
 @pytest.fixture
 def client(sandbox: gs.Sandbox) -> gs.Client:
-    return gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0)
+    return gs.Client(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0, ca_cert=sandbox.ca_path)
 
 
 @pytest.fixture
 def aclient(sandbox: gs.Sandbox) -> gs.AsyncClient:
-    return gs.AsyncClient(sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0)
+    return gs.AsyncClient(
+        sandbox.url, sandbox.id_instance, sandbox.api_token, min_interval=0, ca_cert=sandbox.ca_path
+    )
 
 
 # `respond(path, request body)` -> (status, body) of the answer.

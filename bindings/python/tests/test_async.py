@@ -1,4 +1,5 @@
-"""AsyncClient: the same calls as coroutines on asyncio, cancellable, with the same errors."""
+"""AsyncClient: the same calls as coroutines on asyncio, cancellable, with the same errors.
+Every test with the `sandbox` fixture runs twice: plain HTTP and HTTPS (see conftest)."""
 
 import asyncio
 import time
@@ -6,6 +7,9 @@ import time
 import pytest
 
 import greenapi_settings as gs
+
+# Each sandbox test again over HTTPS (conftest.pytest_generate_tests).
+ALSO_OVER_TLS = True
 
 
 def test_async_get_and_set_settings_round_trip(aclient: gs.AsyncClient) -> None:
@@ -43,7 +47,9 @@ def test_async_calls_run_concurrently(token: str) -> None:
 
 
 def test_async_errors_are_the_same_classes(sandbox: gs.Sandbox, wrong_token: str) -> None:
-    client = gs.AsyncClient(sandbox.url, sandbox.id_instance, wrong_token, min_interval=0, retries=0)
+    client = gs.AsyncClient(
+        sandbox.url, sandbox.id_instance, wrong_token, min_interval=0, retries=0, ca_cert=sandbox.ca_path
+    )
 
     async def main() -> gs.Settings:
         return await client.get_settings()

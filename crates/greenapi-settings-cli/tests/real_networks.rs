@@ -299,3 +299,62 @@ fn network_options_apply_to_the_embedded_sandbox_too_instead_of_being_ignored() 
         r.all()
     );
 }
+
+/// Regression (issue 22, fleets over real networks): with a proxy from the environment, the
+/// fleet's shared pool was built for loopback (direct), so every instance whose host the
+/// proxy takes got an HTTP client of its own: one `CONNECT` and one TLS handshake per
+/// instance (60 here). Now the pool holds a client for each route: the proxied instances
+/// share kept-alive tunnels (at most the concurrency), the loopback ones go direct, and the
+/// report counts the connections of both.
+#[test]
+fn a_fleet_through_an_environment_proxy_shares_its_tunnels_instead_of_one_per_instance() {
+    let sb = common::fast(70);
+    let ca = Ca::new("cli-fleet-proxy-ca");
+    let pem = tmp("fleet-proxy-ca.pem", &ca.pem());
+    let named = netkit::tls_front(
+        ca.leaf(&["api.green.test"], Validity::Current),
+        sb.addr(),
+        Some("api.green.test"),
+    );
+    let (proxy, seen) = netkit::connect_proxy(ProxyMode::Tunnel(Some(named)));
+    let mut text = String::from(common::CSV_HEADER);
+    for (i, id) in sb.instance_ids().iter().enumerate() {
+        // 60 through the proxy (a name only it resolves), 10 on loopback (never proxied).
+        let url = if i < 60 {
+            "https://api.green.test".to_string()
+        } else {
+            sb.url().to_string()
+        };
+        let token = greenapi_settings_sandbox::generated_token(*id);
+        text.push_str(&format!("{id},{token},{url}\n"));
+    }
+    let inst = tmp("fleet-proxy.csv", &text);
+    let report = tmp("fleet-proxy-report.json", "");
+    let desired = tmp("fleet-proxy.toml", "incomingWebhook = \"yes\"\n");
+    let concurrency = 4;
+    let mut c = bin(Color::Never);
+    c.args(["plan", s(&desired), "--instances", s(&inst), "--report"])
+        .args([s(&report), "--concurrency", &concurrency.to_string()])
+        .args(["--ca-cert", s(&pem)])
+        .env("HTTPS_PROXY", format!("http://{proxy}"));
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(common::calls(&sb), 70, "{}", r.all());
+    // A pooled run opens about `concurrency` connections per route; a few more when a
+    // request starts connecting just before another's connection is given back (hyper's pool
+    // then keeps both). One per instance would be 60 tunnels.
+    let tunnels = seen.connections() as u64;
+    assert!(
+        (1..=3 * concurrency).contains(&tunnels),
+        "{tunnels} CONNECTs for 60 proxied instances at concurrency {concurrency}: {}",
+        seen.first_lines().join(" | ")
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let opened = report["summary"]["connectionsOpened"].as_u64().unwrap_or(0);
+    // The tunnels, and the direct connections to the loopback sandbox.
+    assert!(
+        (tunnels + 1..=tunnels + 3 * concurrency).contains(&opened),
+        "{opened} connections opened, {tunnels} of them tunnels: {report}"
+    );
+}

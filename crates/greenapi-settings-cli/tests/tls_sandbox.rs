@@ -82,11 +82,14 @@ fn a_fleet_over_four_https_hosts_shares_one_pool_handshakes_stay_at_what_the_con
     }
     let inst = tmp("tls-fleet.csv", &text);
     let desired = tmp("tls-fleet.toml", "incomingWebhook = \"yes\"\n");
+    let report = tmp("tls-fleet-report.json", "");
     let before = sb.server_stats();
     let concurrency = 25;
     let r = cli(&[
         "apply",
         s(&desired),
+        "--report",
+        s(&report),
         "--instances",
         s(&inst),
         "--concurrency",
@@ -110,6 +113,15 @@ fn a_fleet_over_four_https_hosts_shares_one_pool_handshakes_stay_at_what_the_con
     assert!(
         (4..=4 * concurrency).contains(&handshakes),
         "{handshakes} handshakes for 200 instances on 4 hosts at concurrency {concurrency}"
+    );
+    // The report counts the same handshakes from the client's side (each connection the
+    // pool opened is one).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["summary"]["connectionsOpened"].as_u64(),
+        Some(handshakes),
+        "{report}"
     );
     assert_eq!(common::set_calls(&sb), 200);
 }

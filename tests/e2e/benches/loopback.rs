@@ -43,6 +43,17 @@ fn main() -> ExitCode {
         }
     };
     let (warmup, n) = opts.loop_counts();
+    if opts.processes_only {
+        let (mut rows, fleet_ok) = process_fleet::rows(&opts);
+        let (watch_rows, watch_ok) = process_watch::rows(&opts);
+        rows.extend(watch_rows);
+        table::print(&rows);
+        return if fleet_ok && watch_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
 
     // Sequential round trips, one request in flight: the floor, the sandbox, the client.
     // With the Python binding's rounds (a worker process) in the same rounds, when given.

@@ -1,8 +1,9 @@
 //! `apply_verified`: apply, then read back until every field shows its value, through the
 //! sandbox's restart window ("starting" answers) and apply delay (new values visible late),
-//! paced at the API's 1 request per second unless a test turns pacing off.
+//! paced at the API's 1 request per second unless a test turns pacing off. Run twice: as is
+//! (plain HTTP) and over HTTPS by `apply_verified_tls` (see `common::over_tls`).
 
-mod common;
+pub(crate) mod common;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

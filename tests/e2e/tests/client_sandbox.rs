@@ -1,11 +1,12 @@
 //! The real async client against the real sandbox server on 127.0.0.1: round trips, merges,
-//! plan/apply, every error kind, retries, pacing, and no request for an invalid patch.
+//! plan/apply, every error kind, retries, pacing, and no request for an invalid patch. Run
+//! twice: as is (plain HTTP) and over HTTPS by `client_sandbox_tls` (see `common::over_tls`).
 
-mod common;
+pub(crate) mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client_for, default_builder, fast_client, sandbox, TOKEN};
+use common::{blocking_sandbox, builder, client_for, default_builder, fast_client, sandbox, TOKEN};
 use greenapi_settings::{Client, Error, RetryPolicy, Settings, SettingsPatch};
 use greenapi_settings_sandbox::{SandboxConfig, DEFAULT_INSTANCE_ID};
 
@@ -186,7 +187,11 @@ async fn rate_limit_is_a_typed_error_without_retries_and_retried_with_them() {
 #[tokio::test]
 async fn default_pacing_keeps_the_documented_one_request_per_second() {
     let sb = sandbox(SandboxConfig::default()).await;
-    let client = Client::new(sb.url(), DEFAULT_INSTANCE_ID, TOKEN).unwrap();
+    let client = builder(&sb.url())
+        .id_instance(DEFAULT_INSTANCE_ID)
+        .api_token(TOKEN)
+        .build()
+        .unwrap();
     let started = Instant::now();
     let applied = client
         .apply(&SettingsPatch::new().incoming_webhook(true))
@@ -345,10 +350,7 @@ async fn connection_refused_is_a_transport_error_after_bounded_retries() {
 
 #[test]
 fn the_blocking_client_round_trips_and_refuses_to_run_inside_a_runtime() {
-    let sb = greenapi_settings_sandbox::BlockingSandbox::start(
-        SandboxConfig::default().rate_limit(None),
-    )
-    .unwrap();
+    let sb = blocking_sandbox(SandboxConfig::default().rate_limit(None));
     let client =
         greenapi_settings::blocking::Client::from_builder(default_builder(&sb.url())).unwrap();
     let applied = client

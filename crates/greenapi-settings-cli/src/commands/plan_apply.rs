@@ -169,6 +169,7 @@ fn single_report(file: &SettingsFile, dry_run: bool, result: InstanceResult) -> 
             .is_some_and(|v| v.outcome == "interrupted"),
         results: vec![result],
         stopped_after_failures: None,
+        connections_opened: None,
         selection: None,
     }
 }

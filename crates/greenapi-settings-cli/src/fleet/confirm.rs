@@ -198,6 +198,7 @@ mod tests {
             duration: Duration::ZERO,
             interrupted: false,
             stopped_after_failures: None,
+            connections_opened: None,
             selection: None,
         }
     }

@@ -32,4 +32,6 @@ pub struct Ended {
     pub interrupted: bool,
     /// `--max-failures N` stopped it: `Some(N)`.
     pub max_failures: Option<usize>,
+    /// Connections the run's shared pool opened (for `https://` hosts, TLS handshakes).
+    pub connections_opened: u64,
 }

@@ -280,6 +280,7 @@ pub async fn run_controlled(
         duration: started.elapsed(),
         interrupted: ended.interrupted,
         stopped_after_failures: ended.max_failures,
+        connections_opened: Some(ended.connections_opened),
         selection: None,
     })
 }

@@ -53,6 +53,9 @@ pub struct Report {
     /// `--max-failures N` stopped the run: `Some(N)`; instances not started are
     /// `notStarted` (the report's `stoppedAfterFailures`).
     pub stopped_after_failures: Option<usize>,
+    /// A fleet run: the connections its shared pool opened, each a TLS handshake for an
+    /// `https://` host (the summary's `connectionsOpened`). `None` for one instance.
+    pub connections_opened: Option<u64>,
     /// `--only` / `--limit`: which instances of the file were selected (the report's
     /// `selection`; only those are in `results`). `None`: all of them.
     pub selection: Option<Value>,
@@ -190,6 +193,9 @@ impl Report {
         let drift = crate::plan_output::Drift::of(&self.results).to_json();
         for key in ["withChanges", "fields"] {
             summary.insert(key.into(), drift[key].clone());
+        }
+        if let Some(n) = self.connections_opened {
+            summary.insert("connectionsOpened".into(), n.into());
         }
         summary.insert(
             "durationMs".into(),
@@ -365,6 +371,7 @@ mod tests {
             duration: Duration::from_millis(1500),
             interrupted: true,
             stopped_after_failures: None,
+            connections_opened: None,
             selection: None,
         }
     }

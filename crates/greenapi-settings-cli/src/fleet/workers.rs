@@ -287,6 +287,7 @@ where
             on_settled(index, o, Duration::ZERO);
         }
     }
+    ended.connections_opened = base.connections_opened();
     Ok(ended)
 }
 

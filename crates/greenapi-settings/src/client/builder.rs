@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 
 use super::endpoint::ApiBase;
 use super::net::{self, ProxyUrl};
+use super::pool::Pools;
 use super::{
     ApiToken, Client, Error, Inner, RetryPolicy, ENV_API_URL, ENV_CA_CERT, ENV_ID_INSTANCE,
     ENV_TOKEN,
@@ -30,9 +31,9 @@ pub struct ClientBuilder {
     /// Extra roots, the proxy, plain HTTP through a proxy: one `Arc` shared with the clients
     /// whose pool this one shares, so sharing is a pointer comparison.
     net: net::Shared,
-    /// A shared HTTP client, whether it bypasses proxies (see `Inner::direct`), and the
-    /// network set-up it was built with.
-    http: Option<(reqwest::Client, bool, net::Shared)>,
+    /// Connection pools shared with another client (and the network set-up they were built
+    /// with).
+    pools: Option<Arc<Pools>>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -67,7 +68,7 @@ impl Default for ClientBuilder {
             min_interval: Duration::from_secs(1) / facts::RATE_LIMIT_REQUESTS_PER_SECOND.max(1),
             pool_max_idle: None,
             net: Default::default(),
-            http: None,
+            pools: None,
         }
     }
 }
@@ -140,12 +141,8 @@ impl ClientBuilder {
     /// client build a pool of its own.
     #[must_use]
     pub fn share_connections_with(mut self, other: &Client) -> Self {
-        self.http = Some((
-            other.inner.http.clone(),
-            other.inner.direct,
-            other.inner.net.clone(),
-        ));
-        self.net = other.inner.net.clone();
+        self.pools = Some(other.inner.pools.clone());
+        self.net = other.inner.pools.net().clone();
         self
     }
 
@@ -279,35 +276,15 @@ impl ClientBuilder {
             return Err(Error::Config("missing credentials".into()));
         };
         // A loopback API URL (the sandbox) is reached directly, never through a proxy from
-        // the environment (an explicit proxy is used for it: see `net`). A shared client is
-        // used only if it makes the same choice; its roots and proxy came with it.
+        // the environment (an explicit proxy is used for it: see `net`). Shared pools are used
+        // if they were built with the same roots and proxy; they hold a client for either
+        // choice (see `pool`).
         let direct = self.net.is_direct(&api_url);
-        let http = match self.http {
-            Some((shared, shared_direct, shared_net))
-                if shared_direct == direct && Arc::ptr_eq(&shared_net, &self.net) =>
-            {
-                shared
-            }
-            _ => {
-                install_crypto_provider();
-                let mut http = reqwest::Client::builder();
-                if let Some(max) = self.pool_max_idle {
-                    http = http.pool_max_idle_per_host(max);
-                }
-                self.net
-                    .configure(http, direct)?
-                    // The API never redirects. Following one would send the URL (token
-                    // included) in `Referer` and re-send a setSettings body to another host,
-                    // or turn the POST into a GET and report success: a 3xx is an error.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .referer(false)
-                    .connect_timeout(self.connect_timeout)
-                    .pool_idle_timeout(Duration::from_secs(60))
-                    .user_agent(concat!("greenapi-settings/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| Error::Config(e.without_url().to_string()))?
-            }
+        let pools = match self.pools {
+            Some(shared) if Arc::ptr_eq(shared.net(), &self.net) => shared,
+            _ => Pools::new(self.net, self.pool_max_idle, self.connect_timeout),
         };
+        let http = pools.client(direct)?;
         let urls = ApiMethod::ALL
             .iter()
             .map(|_| std::sync::OnceLock::new())
@@ -315,11 +292,9 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                direct,
                 urls,
                 base: api_url,
-                net: self.net,
-                connect_timeout: self.connect_timeout,
+                pools,
                 id_instance,
                 token,
                 timeout: self.timeout,
@@ -329,12 +304,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-fn install_crypto_provider() {
-    // reqwest is built without a default provider (aws-lc would be a heavy C build); ring is
-    // installed once per process. An already-installed provider (the application's) wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// [`check_api_url`], remembering this thread's last URL that passed: a fleet builds (or

@@ -5,6 +5,7 @@ mod endpoint;
 mod error;
 mod net;
 mod plan;
+mod pool;
 mod response;
 mod retry;
 mod secret;
@@ -66,9 +67,8 @@ pub struct Client {
 }
 
 struct Inner {
+    /// The HTTP client (of `pools`) for this API URL: direct, or through the proxy.
     http: reqwest::Client,
-    /// `http` bypasses proxies: the API URL is on this machine's loopback.
-    direct: bool,
     /// The request URL of each method (`ApiMethod::ALL` order), built on first use and kept:
     /// parsing it per request was a tenth of the client's CPU per call. Built from `base`
     /// (see `endpoint`), so a fleet's client per instance does not parse a whole URL either.
@@ -76,11 +76,9 @@ struct Inner {
     urls: Vec<std::sync::OnceLock<Option<reqwest::Url>>>,
     /// The API URL, parsed once and shared by the clients built from the same text.
     base: Arc<endpoint::ApiBase>,
-    /// Extra roots and the proxy `http` was built with (shared with the clients sharing it).
-    net: net::Shared,
-    /// The connect timeout `http` was built with (for telling a handshake that stalled from
-    /// a connection that was never made).
-    connect_timeout: Duration,
+    /// The pools `http` is one of, with the extra roots, proxy and connect timeout they were
+    /// built with (shared with the clients sharing them).
+    pools: Arc<pool::Pools>,
     id_instance: u64,
     token: ApiToken,
     timeout: Duration,
@@ -134,6 +132,16 @@ impl Client {
     /// The instance id.
     pub fn id_instance(&self) -> u64 {
         self.inner.id_instance
+    }
+
+    /// How many connections this client's connection pool has opened so far, counted once
+    /// each connection is made (TCP, a proxy's `CONNECT` and TLS all done): for an `https://`
+    /// API URL each one is a TLS handshake. Shared by the clients that share the pool
+    /// ([`ClientBuilder::share_connections_with`]): a fleet's report shows its total
+    /// (`connectionsOpened`), which with kept-alive connections is about the concurrency,
+    /// not the number of instances.
+    pub fn connections_opened(&self) -> u64 {
+        self.inner.pools.opened()
     }
 
     /// Reads every setting of the instance (`getSettings`).
@@ -401,18 +409,18 @@ impl Client {
         let origin = inner.base.origin();
         // The connect timeout ran out (or the request's, if shorter), not the request's.
         let timeout = Error::Timeout {
-            after: inner.connect_timeout.min(inner.timeout),
+            after: inner.pools.connect_timeout().min(inner.timeout),
             host: origin.to_string(),
         };
         if let Some(addr) = origin.strip_prefix("https://") {
-            if inner.net.proxy_for(&inner.base).is_none() {
-                let limit = inner.connect_timeout.min(Duration::from_secs(2));
+            if inner.pools.net().proxy_for(&inner.base).is_none() {
+                let limit = inner.pools.connect_timeout().min(Duration::from_secs(2));
                 let tcp = tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await;
                 if let Ok(Ok(_)) = tcp {
                     return Error::Tls {
                         host: origin.to_string(),
                         cause: TlsCause::HandshakeTimeout {
-                            after: inner.connect_timeout,
+                            after: inner.pools.connect_timeout(),
                         },
                     };
                 }
@@ -444,7 +452,7 @@ impl Client {
         }
         // The server is named (which host did not answer is the first question), as its
         // origin only: the path holds the token, and reqwest's URL was stripped above.
-        let mut text = match self.inner.net.proxy_for(&self.inner.base) {
+        let mut text = match self.inner.pools.net().proxy_for(&self.inner.base) {
             Some(proxy) => format!("{host} (through the proxy {proxy}): {e}"),
             None => format!("{host}: {e}"),
         };
@@ -454,7 +462,7 @@ impl Client {
             text.push_str(&s.to_string());
             source = s.source();
         }
-        let text = self.inner.net.scrub_proxy_credentials(&text);
+        let text = self.inner.pools.net().scrub_proxy_credentials(&text);
         Error::Transport(self.inner.token.scrub(&text))
     }
 }

@@ -28,6 +28,9 @@ pub struct Options {
     /// Also `watch` across processes: one cycle of 10,000 instances and a loop of 50 cycles
     /// with a history (about two minutes).
     pub watch: bool,
+    /// Only the runs across processes (the fleet; `watch` with `--watch`): for re-measuring
+    /// them alone, e.g. after a change to the CLI or the sandbox binary.
+    pub processes_only: bool,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ pub fn parse() -> Result<Options, String> {
         sandbox_bin: None,
         fleet_large: false,
         watch: false,
+        processes_only: false,
     };
     let mut args = args.into_iter().skip(1);
     while let Some(a) = args.next() {
@@ -83,6 +87,7 @@ pub fn parse() -> Result<Options, String> {
             "--sandbox-bin" => o.sandbox_bin = Some(PathBuf::from(value(&a)?)),
             "--fleet-large" => o.fleet_large = true,
             "--watch" => o.watch = true,
+            "--processes-only" => o.processes_only = true,
             "--fleet-instances" => o.fleet_instances = parsed(&a, value(&a)?)?,
             "--fleet-concurrency" => o.fleet_concurrency = parsed(&a, value(&a)?)?,
             "--fleet-latency-ms" => {

@@ -30,13 +30,25 @@ pub fn rows(opts: &Options) -> (Vec<Row>, bool) {
         );
         return (vec![row], true);
     };
-    let mut runs = vec![(2_000, 1_000, Duration::from_millis(20))];
+    // (instances, concurrency, latency, TLS on that many loopback hosts)
+    let mut runs = vec![
+        (2_000, 1_000, Duration::from_millis(20), None),
+        (2_000, 1_000, Duration::from_millis(20), Some(20)),
+    ];
     if opts.fleet_large {
-        runs.push((20_000, 2_000, Duration::from_millis(100)));
+        runs.push((20_000, 2_000, Duration::from_millis(100), None));
+        runs.push((20_000, 2_000, Duration::from_millis(100), Some(20)));
     }
     let (mut rows, mut ok) = (Vec::new(), true);
-    for (instances, concurrency, latency) in runs {
-        match process_fleet(&sandbox_bin, &cli, instances, concurrency, latency) {
+    for (instances, concurrency, latency, tls_hosts) in runs {
+        match process_fleet(
+            &sandbox_bin,
+            &cli,
+            instances,
+            concurrency,
+            latency,
+            tls_hosts,
+        ) {
             Ok((new_rows, complete)) => {
                 rows.extend(new_rows);
                 ok &= complete;
@@ -64,23 +76,37 @@ pub fn binary(given: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
 
 /// Apply, then apply again, on `instances` instances of the sandbox binary (`latency` on
 /// every answer, its default rate limit of 1 request/s per instance) from a fleet client in
-/// another process with its default pacing (1 request/s per instance), `concurrency` at once.
-/// Rows: wall time against the ideal, the client process's CPU per request and peak RSS,
-/// 429s seen by the sandbox. `Ok(false)` if an instance failed.
+/// another process with its default pacing (1 request/s per instance), `concurrency` at once;
+/// over TLS if `tls_hosts` (the instances spread over that many loopback addresses of one
+/// TLS sandbox, its CA given with `--ca-cert`). Rows: wall time against the ideal, the client
+/// process's CPU per request and peak RSS, the connections (TLS handshakes) its pool opened
+/// and the sandbox counted, 429s seen by the sandbox. `Ok(false)` if an instance failed.
 fn process_fleet(
     sandbox_bin: &Path,
     cli: &Path,
     instances: usize,
     concurrency: usize,
     latency: Duration,
+    tls_hosts: Option<u8>,
 ) -> Result<(Vec<Row>, bool), String> {
-    let who = "CLI process";
+    let who = match tls_hosts {
+        None => "CLI process".to_string(),
+        Some(h) => format!("CLI process over TLS, {h} hosts"),
+    };
     eprintln!(
         "loopback: fleet across processes ({who}): {instances} instances, concurrency {concurrency}, {} ms ...",
         latency.as_millis()
     );
-    let setup = procs::FleetSetup::start(sandbox_bin, instances, concurrency, latency, "bench")?;
+    let setup = procs::FleetSetup::start_tls(
+        sandbox_bin,
+        instances,
+        concurrency,
+        latency,
+        "bench",
+        tls_hosts,
+    )?;
     let (sandbox, dir, csv) = (&setup.sandbox, &setup.dir, &setup.csv);
+    let inspect = Inspect::new(&sandbox.url, setup.ca.as_deref())?;
     let desired = dir.join("desired.json");
     let report = dir.join("report.json");
     std::fs::write(&desired, facts::SET_SETTINGS_EXAMPLE_BODY).map_err(|e| e.to_string())?;
@@ -100,6 +126,10 @@ fn process_fleet(
             .args(["--concurrency", &concurrency.to_string()])
             .arg("--report")
             .arg(&report);
+        if let Some(ca) = &setup.ca {
+            cmd.arg("--ca-cert").arg(ca);
+        }
+        let handshakes_before = inspect.handshakes();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
@@ -137,7 +167,21 @@ fn process_fleet(
             requests_per_sample: requests,
             split: None,
         };
-        let rate_limited = sandbox_rate_limited(&sandbox.url);
+        // Read first: this reading's own handshake is the one to take off.
+        let handshakes_after = inspect.handshakes();
+        let rate_limited = inspect.rate_limited();
+        let opened = summary["summary"]["connectionsOpened"].as_u64();
+        let handshakes = match (tls_hosts, handshakes_before, handshakes_after) {
+            (Some(_), Some(before), Some(after)) => format!(
+                "; {} TLS handshakes by the client's pool (the sandbox counted {}; target ≤ {concurrency}, the concurrency)",
+                opened.map_or("?".into(), |n| n.to_string()),
+                after.saturating_sub(before).saturating_sub(1)
+            ),
+            _ => format!(
+                "; {} connections opened",
+                opened.map_or("?".into(), |n| n.to_string())
+            ),
+        };
         // Each instance: its requests' latency, and the 1 s the pacing keeps between them.
         let req = requests as u32;
         let per_instance = latency * req + Duration::from_secs(1) * (req - 1);
@@ -154,8 +198,9 @@ fn process_fleet(
         rows.push(Row {
             rate: format!("{:.0}/s", total_requests / m.wall.as_secs_f64()),
             split: format!(
-                "client process: {:.1} µs CPU per request (target ≤ 40), peak RSS {:.0} MB; sandbox: {}",
+                "client process: {:.1} µs CPU per request (target ≤ {}), peak RSS {:.0} MB (target ≤ 150){handshakes}; sandbox: {}",
                 m.cpu.as_secs_f64() * 1e6 / total_requests,
+                if tls_hosts.is_some() { "60, handshakes included" } else { "40" },
                 m.peak_rss.unwrap_or(0) as f64 / 1e6,
                 match rate_limited {
                     Some(n) => format!("{n} × 429"),
@@ -176,19 +221,57 @@ fn process_fleet(
     Ok((rows, ok))
 }
 
-/// 429 answers the sandbox at `url` gave so far, from its inspection endpoint.
-fn sandbox_rate_limited(url: &str) -> Option<u64> {
-    let addr: std::net::SocketAddr = url.strip_prefix("http://")?.parse().ok()?;
-    let rt = current_thread_runtime();
-    let body = rt.block_on(async {
-        let mut c = FloorClient::connect(addr).await;
-        c.request("/sandbox/instances", None).await
-    });
-    let all: serde_json::Value = serde_json::from_slice(&body).ok()?;
-    Some(
-        all.as_array()?
-            .iter()
-            .filter_map(|s| s["rateLimited"].as_u64())
-            .sum(),
-    )
+/// The sandbox's inspection endpoints, over plain HTTP or TLS (trusting its CA).
+struct Inspect {
+    addr: std::net::SocketAddr,
+    tls: Option<tokio_rustls::TlsConnector>,
+}
+
+impl Inspect {
+    fn new(url: &str, ca: Option<&Path>) -> Result<Inspect, String> {
+        let hostport = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .ok_or_else(|| format!("sandbox URL {url}"))?;
+        let addr = hostport
+            .parse()
+            .map_err(|e| format!("sandbox URL {url}: {e}"))?;
+        let tls = match ca {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Some(super::tls_floor::connector(&[&pem]))
+            }
+            None => None,
+        };
+        Ok(Inspect { addr, tls })
+    }
+
+    fn get(&self, path: &str) -> Option<serde_json::Value> {
+        let rt = current_thread_runtime();
+        let body = rt.block_on(async {
+            let mut c = match &self.tls {
+                Some(connector) => super::tls_floor::connect(connector, self.addr).await,
+                None => FloorClient::connect(self.addr).await,
+            };
+            c.request(path, None).await
+        });
+        serde_json::from_slice(&body).ok()
+    }
+
+    /// 429 answers the sandbox gave so far.
+    fn rate_limited(&self) -> Option<u64> {
+        let all = self.get("/sandbox/instances")?;
+        Some(
+            all.as_array()?
+                .iter()
+                .filter_map(|s| s["rateLimited"].as_u64())
+                .sum(),
+        )
+    }
+
+    /// TLS handshakes the sandbox completed so far (the inspection's own included).
+    fn handshakes(&self) -> Option<u64> {
+        self.get("/sandbox/server")?["tlsHandshakes"].as_u64()
+    }
 }

@@ -50,11 +50,14 @@ impl Drop for SandboxProc {
 
 /// The sandbox binary serving `instances` generated instances (`latency` on every answer,
 /// room for `concurrency` clients' connections) and a scratch directory holding their
-/// instances file, removed when dropped.
+/// instances file, removed when dropped. Over TLS ([`FleetSetup::start_tls`]) the sandbox
+/// serves HTTPS on 127.0.0.1..=127.0.0.N (one port), the instances are spread over those
+/// hosts in turn, and `ca` is its throw-away CA's PEM file (for `--ca-cert`).
 pub struct FleetSetup {
     pub sandbox: SandboxProc,
     pub dir: std::path::PathBuf,
     pub csv: std::path::PathBuf,
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl FleetSetup {
@@ -65,34 +68,81 @@ impl FleetSetup {
         latency: Duration,
         name: &str,
     ) -> Result<FleetSetup, String> {
+        FleetSetup::start_tls(sandbox_bin, instances, concurrency, latency, name, None)
+    }
+
+    /// [`FleetSetup::start`], over TLS on `tls_hosts` loopback addresses if given.
+    pub fn start_tls(
+        sandbox_bin: &Path,
+        instances: usize,
+        concurrency: usize,
+        latency: Duration,
+        name: &str,
+        tls_hosts: Option<u8>,
+    ) -> Result<FleetSetup, String> {
+        let dir = std::env::temp_dir().join(format!("greenapi-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let ca = tls_hosts.map(|_| dir.join("ca.pem"));
+        let mut args: Vec<String> = Vec::new();
+        if let (Some(hosts), Some(ca)) = (tls_hosts, &ca) {
+            args.extend([
+                "--tls".into(),
+                "--hosts".into(),
+                hosts.to_string(),
+                "--tls-ca-out".into(),
+                ca.display().to_string(),
+            ]);
+        }
         let sandbox = SandboxProc::start(
             sandbox_bin,
             &[
-                "--instances".into(),
-                instances.to_string(),
-                "--latency-ms".into(),
-                latency.as_millis().to_string(),
-                // The client's pool may hold more connections than instances in flight (a
-                // request that finds none idle opens one while another is being given back);
-                // at the sandbox's cap, further connects would wait for an idle one to time
-                // out.
-                "--max-connections".into(),
-                (concurrency * 4).max(4_096).to_string(),
-            ],
+                args,
+                vec![
+                    "--instances".into(),
+                    instances.to_string(),
+                    "--latency-ms".into(),
+                    latency.as_millis().to_string(),
+                    // The client's pool may hold more connections than instances in flight (a
+                    // request that finds none idle opens one while another is being given back);
+                    // at the sandbox's cap, further connects would wait for an idle one to time
+                    // out.
+                    "--max-connections".into(),
+                    (concurrency * 4).max(4_096).to_string(),
+                ],
+            ]
+            .concat(),
         )?;
-        let dir = std::env::temp_dir().join(format!("greenapi-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        // With --hosts N the sandbox listens on 127.0.0.1..=127.0.0.N, one port.
+        let urls: Vec<String> = match tls_hosts {
+            Some(hosts) => {
+                let port = sandbox
+                    .url
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                (1..=hosts)
+                    .map(|h| format!("https://127.0.0.{h}:{port}"))
+                    .collect()
+            }
+            None => vec![sandbox.url.clone()],
+        };
         let csv = dir.join("fleet.csv");
         let mut text = String::with_capacity(instances * 64);
-        for id in super::setup::generated_ids(instances as u64) {
+        for (i, id) in super::setup::generated_ids(instances as u64).enumerate() {
             text.push_str(&format!(
                 "{id},{},{}\n",
                 greenapi_settings_sandbox::generated_token(id),
-                sandbox.url
+                urls[i % urls.len()]
             ));
         }
         std::fs::write(&csv, text).map_err(|e| e.to_string())?;
-        Ok(FleetSetup { sandbox, dir, csv })
+        Ok(FleetSetup {
+            sandbox,
+            dir,
+            csv,
+            ca,
+        })
     }
 }
 

@@ -8,21 +8,73 @@ use std::time::Duration;
 
 use greenapi_settings::{Client, ClientBuilder, RetryPolicy};
 use greenapi_settings_sandbox::{
-    Sandbox, SandboxConfig, SandboxHandle, DEFAULT_INSTANCE_ID, DEFAULT_TOKEN,
+    BlockingSandbox, Sandbox, SandboxConfig, SandboxHandle, TlsConfig, DEFAULT_INSTANCE_ID,
+    DEFAULT_TOKEN,
 };
 
 /// The default sandbox instance's token.
 pub const TOKEN: &str = DEFAULT_TOKEN;
 
-/// Starts a sandbox on a free loopback port.
+/// Whether this test binary runs its suite over HTTPS. A `*_tls` test target includes a
+/// suite's file (`#[path]`), so the same tests run against the TLS sandbox (a certificate
+/// made at start, its throw-away CA trusted by every client the helpers build).
+pub fn over_tls() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_tls")
+}
+
+/// The CA of each TLS sandbox started by the helpers, by its URL.
+static CAS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+fn with_tls(config: SandboxConfig) -> SandboxConfig {
+    if over_tls() {
+        config.tls(TlsConfig::generated())
+    } else {
+        config
+    }
+}
+
+fn remember_ca(url: String, pem: Option<&str>) {
+    if let Some(pem) = pem {
+        CAS.lock().unwrap().push((url, pem.to_string()));
+    }
+}
+
+/// Starts a sandbox on a free loopback port (over TLS in a `*_tls` target).
 pub async fn sandbox(config: SandboxConfig) -> SandboxHandle {
-    Sandbox::start(config).await.expect("sandbox starts")
+    let sb = Sandbox::start(with_tls(config))
+        .await
+        .expect("sandbox starts");
+    remember_ca(sb.url(), sb.ca_pem());
+    sb
+}
+
+/// [`sandbox`] on a thread of its own, for blocking tests.
+pub fn blocking_sandbox(config: SandboxConfig) -> BlockingSandbox {
+    let sb = BlockingSandbox::start(with_tls(config)).expect("sandbox starts");
+    remember_ca(sb.url(), sb.ca_pem());
+    sb
+}
+
+/// A builder for `url`, trusting its sandbox's CA when it is a TLS one started here.
+pub fn builder(url: &str) -> ClientBuilder {
+    let builder = Client::builder().api_url(url);
+    let ca = CAS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(u, _)| u == url)
+        .map(|(_, pem)| pem.clone());
+    match ca {
+        Some(pem) => builder
+            .add_root_certificate(pem.as_bytes())
+            .expect("the sandbox's CA"),
+        None => builder,
+    }
 }
 
 /// A builder for the default instance with pacing off (tests set retries and timeouts).
 pub fn default_builder(url: &str) -> greenapi_settings::ClientBuilder {
-    Client::builder()
-        .api_url(url)
+    builder(url)
         .id_instance(DEFAULT_INSTANCE_ID)
         .api_token(TOKEN)
         .min_interval(Duration::ZERO)
@@ -35,8 +87,7 @@ pub fn fast_client(url: &str) -> Client {
 
 /// A client for any instance with pacing off and quick retries.
 pub fn client_for(url: &str, id: u64, token: &str) -> Client {
-    Client::builder()
-        .api_url(url)
+    builder(url)
         .id_instance(id)
         .api_token(token)
         .min_interval(Duration::ZERO)
