@@ -23,7 +23,7 @@ const GLOBAL: &str = "Global options";
 const CONNECTION: &str = "Connection options";
 
 /// The ids of the connection options, in help order.
-pub(crate) const CONNECTION_IDS: [&str; 10] = [
+pub(crate) const CONNECTION_IDS: [&str; 11] = [
     "api-url",
     "id-instance",
     "api-token",
@@ -34,12 +34,13 @@ pub(crate) const CONNECTION_IDS: [&str; 10] = [
     "ca-cert",
     "proxy",
     "allow-insecure-proxy",
+    "http2",
 ];
 
 /// The connection options: global (given before or after the command), under their own
 /// heading. Commands that talk to no instance get hidden copies ([`offline`]), so their help
 /// does not show them and giving one is an error naming why.
-fn connection_args() -> [Arg; 10] {
+fn connection_args() -> [Arg; 11] {
     [
         Arg::new("api-url").long("api-url").value_name("URL").help("API URL of the instance [env: GREEN_API_URL]"),
         Arg::new("id-instance").long("id-instance").value_name("ID").help("Instance id [env: GREEN_API_ID_INSTANCE]"),
@@ -67,6 +68,10 @@ fn connection_args() -> [Arg; 10] {
             .long("allow-insecure-proxy")
             .action(ArgAction::SetTrue)
             .help("Let a plain http:// API URL go through a proxy (refused by default: the proxy would see the API token, which is in the request path)"),
+        Arg::new("http2")
+            .long("http2")
+            .action(ArgAction::SetTrue)
+            .help("Offer HTTP/2 to https:// API hosts (default HTTP/1.1): where the server takes it, a fleet's requests to one host share one connection once it is made"),
     ]
     .map(|a| a.global(true).help_heading(CONNECTION))
 }
@@ -506,6 +511,7 @@ pub(crate) fn conn_args(m: &ArgMatches) -> Result<ConnArgs, CliError> {
             .cloned(),
         proxy: m.get_one::<String>("proxy").cloned(),
         allow_insecure_proxy: m.get_flag("allow-insecure-proxy"),
+        http2: m.get_flag("http2"),
     })
 }
 

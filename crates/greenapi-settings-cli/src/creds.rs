@@ -46,6 +46,8 @@ pub struct ConnArgs {
     pub proxy: Option<String>,
     /// `--allow-insecure-proxy`: a plain-HTTP API URL may go through a proxy.
     pub allow_insecure_proxy: bool,
+    /// `--http2`: offer HTTP/2 to `https://` API hosts.
+    pub http2: bool,
 }
 
 /// A client, and the embedded sandbox it talks to when no credentials were given.
@@ -85,7 +87,8 @@ impl ConnArgs {
         if let Some(proxy) = &self.proxy {
             b = b.proxy(proxy)?;
         }
-        Ok(b.allow_insecure_proxy(self.allow_insecure_proxy))
+        Ok(b.allow_insecure_proxy(self.allow_insecure_proxy)
+            .http2(self.http2))
     }
 
     /// Resolves credentials for a command that only reads: with none at all, starts the

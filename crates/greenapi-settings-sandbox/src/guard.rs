@@ -130,11 +130,19 @@ pub(crate) fn refusal(
     verb: &Method,
     path: &str,
     headers: &HeaderMap,
+    authority: Option<&str>,
 ) -> Option<Response> {
-    // No Host at all (an HTTP/1.0 client) passes: a browser always sends one.
-    for host in headers.get_all(header::HOST) {
+    // No Host at all (an HTTP/1.0 client) passes: a browser always sends one. Over HTTP/2 the
+    // host is the request's `:authority` (`authority`; also set by an absolute-form HTTP/1.1
+    // request line), checked the same way.
+    let hosts = headers
+        .get_all(header::HOST)
+        .iter()
+        .map(|h| h.to_str().ok())
+        .chain(authority.map(Some));
+    for host in hosts {
         // Not echoed: the value comes from whoever sent the request.
-        if !host.to_str().is_ok_and(|h| origins.is_own_host(h)) {
+        if !host.is_some_and(|h| origins.is_own_host(h)) {
             return Some(response::error(
                 StatusCode::FORBIDDEN,
                 format!(
@@ -196,6 +204,7 @@ mod tests {
             &verb,
             path,
             &headers(pairs),
+            None,
         )
         .map_or(200, |r| r.status().as_u16())
     }
@@ -209,9 +218,28 @@ mod tests {
             .collect();
         let origins = OwnOrigins::new("https", &addrs);
         let status = |pairs: &[(header::HeaderName, &str)]| {
-            refusal(&origins, &Method::GET, "/sandbox/server", &headers(pairs))
-                .map_or(200, |r| r.status().as_u16())
+            refusal(
+                &origins,
+                &Method::GET,
+                "/sandbox/server",
+                &headers(pairs),
+                None,
+            )
+            .map_or(200, |r| r.status().as_u16())
         };
+        // Over HTTP/2 the host is the request's `:authority`, not a Host header.
+        let by_authority = |authority: &str| {
+            refusal(
+                &origins,
+                &Method::GET,
+                "/sandbox/server",
+                &HeaderMap::new(),
+                Some(authority),
+            )
+            .map_or(200, |r| r.status().as_u16())
+        };
+        assert_eq!(by_authority("127.0.0.2:8443"), 200);
+        assert_eq!(by_authority("evil.example:8443"), 403);
         for own in ["127.0.0.1:8443", "127.0.0.3:8443", "localhost:8443"] {
             assert_eq!(status(&[(header::HOST, own)]), 200, "{own}");
         }

@@ -325,6 +325,10 @@ pub fn args() -> Vec<Arg> {
             .value_parser(file_name)
             .requires("tls-cert")
             .help("The private key (PEM) of --tls-cert's certificate"),
+        Arg::new("offer-http2")
+            .long("offer-http2")
+            .action(ArgAction::SetTrue)
+            .help("Serve HTTPS (as --tls, or with --tls-cert) and also offer HTTP/2: clients that speak it send their requests as streams of one connection"),
         Arg::new("hosts")
             .long("hosts")
             .value_name("N")
@@ -426,13 +430,17 @@ pub fn config(matches: &ArgMatches) -> SandboxConfig {
     }
     let cert = matches.get_one::<PathBuf>("tls-cert");
     let key = matches.get_one::<PathBuf>("tls-key");
+    let http2 = matches.get_flag("offer-http2");
     if let (Some(cert), Some(key)) = (cert, key) {
-        config = config.tls(TlsConfig::files(cert, key));
-    } else if matches.get_flag("tls") {
-        config = config.tls(match matches.get_one::<PathBuf>("tls-ca-out") {
-            Some(out) => TlsConfig::generated_with_ca_out(out),
-            None => TlsConfig::generated(),
-        });
+        config = config.tls(TlsConfig::files(cert, key).http2(http2));
+    } else if matches.get_flag("tls") || http2 {
+        config = config.tls(
+            match matches.get_one::<PathBuf>("tls-ca-out") {
+                Some(out) => TlsConfig::generated_with_ca_out(out),
+                None => TlsConfig::generated(),
+            }
+            .http2(http2),
+        );
     }
     crate::notifications::options::apply(matches, config)
 }
@@ -590,13 +598,21 @@ mod tests {
     fn tls_options_choose_the_certificate_and_hosts_the_addresses() {
         let shown = |args: &[&str]| format!("{:?}", parse(args).unwrap());
         assert!(shown(&[]).contains("tls: None"));
-        assert!(shown(&["--tls"]).contains("tls: Some(Generated { ca_out: None })"));
+        assert!(shown(&["--tls"]).contains("tls: Some(Generated { ca_out: None, http2: false })"));
         assert!(shown(&["--tls", "--tls-ca-out", "ca.pem"])
-            .contains(r#"tls: Some(Generated { ca_out: Some("ca.pem") })"#));
+            .contains(r#"tls: Some(Generated { ca_out: Some("ca.pem"), http2: false })"#));
         let own = shown(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
         assert!(
-            own.contains(r#"tls: Some(Files { cert: "c.pem", key: "k.pem" })"#),
+            own.contains(r#"tls: Some(Files { cert: "c.pem", key: "k.pem", http2: false })"#),
             "{own}"
+        );
+        // --offer-http2 serves HTTPS (as --tls) and offers h2, with either certificate.
+        assert!(shown(&["--offer-http2"])
+            .contains("tls: Some(Generated { ca_out: None, http2: true })"));
+        assert!(shown(&["--tls", "--offer-http2"]).contains("http2: true"));
+        assert!(
+            shown(&["--tls-cert", "c.pem", "--tls-key", "k.pem", "--offer-http2"])
+                .contains(r#"Files { cert: "c.pem", key: "k.pem", http2: true }"#)
         );
         assert_eq!(
             shown(&["--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem"]),

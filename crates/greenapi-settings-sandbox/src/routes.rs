@@ -81,9 +81,14 @@ impl hyper::service::Service<Request<Incoming>> for App {
     fn call(&self, request: Request<Incoming>) -> AppFuture {
         let head = request.method() == Method::HEAD;
         let path = request.uri().path();
-        if let Some(refused) =
-            guard::refusal(&self.origins, request.method(), path, request.headers())
-        {
+        let authority = request.uri().authority().map(|a| a.as_str());
+        if let Some(refused) = guard::refusal(
+            &self.origins,
+            request.method(),
+            path,
+            request.headers(),
+            authority,
+        ) {
             return Box::pin(ready(Ok(as_router_sends(refused, head))));
         }
         if path.starts_with("/sandbox/") {

@@ -8,7 +8,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use greenapi_settings::SettingsPatch;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
@@ -196,7 +196,12 @@ async fn serve_connection(
     match tls {
         Some(tls) => {
             conns.shared.counters.handshake();
-            serve_http(TokioIo::new(tls), conns.app, conns.read_timeout, closing).await;
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                conns.shared.counters.http2_connection();
+                serve_http2(TokioIo::new(tls), conns.app, closing).await;
+            } else {
+                serve_http(TokioIo::new(tls), conns.app, conns.read_timeout, closing).await;
+            }
         }
         None => conns.shared.counters.handshake_failed(),
     }
@@ -268,6 +273,28 @@ async fn serve_http<I>(
     tokio::select! {
         // Errors are the client's (a reset, a malformed request, a header timeout): nothing
         // to do but close.
+        _ = connection.as_mut() => return,
+        _ = closing.wait_for(|closing| *closing) => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
+}
+
+/// One HTTP/2 connection on `io` (TLS, `h2` negotiated): its requests are streams, answered
+/// concurrently. A connection that goes quiet is closed by its idle keep-alive pings' timeout
+/// (hyper's defaults); each stream's body is still read with the guard's caps.
+async fn serve_http2<I>(io: TokioIo<I>, app: routes::App, mut closing: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let connection = builder.serve_connection(io, app);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
         _ = connection.as_mut() => return,
         _ = closing.wait_for(|closing| *closing) => {}
     }

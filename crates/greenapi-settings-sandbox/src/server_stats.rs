@@ -22,16 +22,21 @@ pub struct ServerStats {
     /// Connections closed before a handshake completed: the client refused the certificate,
     /// spoke plain HTTP, or sent nothing in time (0 without TLS).
     pub tls_handshake_failures: u64,
+    /// Connections that spoke HTTP/2 (negotiated in the TLS handshake, when the server offers
+    /// it: [`TlsConfig::http2`](crate::TlsConfig::http2)); each carries many requests at once.
+    pub http2_connections: u64,
 }
 
 impl ServerStats {
-    /// The inspection JSON: `tls`, `connections`, `tlsHandshakes`, `tlsHandshakeFailures`.
+    /// The inspection JSON: `tls`, `connections`, `tlsHandshakes`, `tlsHandshakeFailures`,
+    /// `http2Connections`.
     pub fn to_json_value(&self) -> Value {
         json!({
             "tls": self.tls,
             "connections": self.connections,
             "tlsHandshakes": self.tls_handshakes,
             "tlsHandshakeFailures": self.tls_handshake_failures,
+            "http2Connections": self.http2_connections,
         })
     }
 }
@@ -42,6 +47,7 @@ pub(crate) struct Counters {
     connections: AtomicU64,
     tls_handshakes: AtomicU64,
     tls_handshake_failures: AtomicU64,
+    http2_connections: AtomicU64,
 }
 
 impl Counters {
@@ -51,6 +57,10 @@ impl Counters {
 
     pub(crate) fn handshake(&self) {
         self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn http2_connection(&self) {
+        self.http2_connections.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn handshake_failed(&self) {
@@ -63,6 +73,7 @@ impl Counters {
             connections: self.connections.load(Ordering::Relaxed),
             tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
             tls_handshake_failures: self.tls_handshake_failures.load(Ordering::Relaxed),
+            http2_connections: self.http2_connections.load(Ordering::Relaxed),
         }
     }
 }
@@ -78,10 +89,11 @@ mod tests {
         c.connection();
         c.handshake();
         c.handshake_failed();
+        c.http2_connection();
         let stats = c.read(true);
         assert_eq!(
             stats.to_json_value(),
-            json!({"tls": true, "connections": 2, "tlsHandshakes": 1, "tlsHandshakeFailures": 1})
+            json!({"tls": true, "connections": 2, "tlsHandshakes": 1, "tlsHandshakeFailures": 1, "http2Connections": 1})
         );
     }
 }

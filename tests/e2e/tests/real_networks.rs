@@ -523,3 +523,72 @@ async fn from_env_trusts_the_ca_file_named_by_green_api_ca_cert() {
         .await
         .expect("trusted through GREEN_API_CA_CERT");
 }
+
+/// HTTP/2 where the server offers it (issue 22 part 3), with `ClientBuilder::http2(true)`:
+/// against a TLS sandbox offering `h2`, the requests to one host, many at once from clients
+/// sharing one pool (a fleet), travel as streams of one connection once it is made: one TLS
+/// handshake in all, where HTTP/1.1 needs a connection per request in flight. A sandbox
+/// offering only HTTP/1.1, or the client's default (HTTP/1.1 only), gets HTTP/1.1.
+#[tokio::test]
+async fn with_http2_on_a_server_offering_it_gets_every_request_of_a_shared_pool_on_one_connection()
+{
+    use greenapi_settings_sandbox::TlsConfig;
+    for (server_h2, client_h2) in [(true, true), (false, true), (true, false)] {
+        let http2 = server_h2 && client_h2;
+        let sb = common::sandbox(
+            SandboxConfig::instances_generated(20)
+                .rate_limit(None)
+                .latency(Duration::from_millis(50))
+                .tls(TlsConfig::generated().http2(server_h2)),
+        )
+        .await;
+        let pem = sb.ca_pem().unwrap().to_string();
+        let base = Client::builder()
+            .api_url(sb.url())
+            .id_instance(1)
+            .api_token("pool-placeholder")
+            .add_root_certificate(pem.as_bytes())
+            .unwrap()
+            .http2(client_h2)
+            .build()
+            .unwrap();
+        let clients: Vec<Client> = sb
+            .instance_ids()
+            .into_iter()
+            .map(|id| {
+                Client::builder()
+                    .share_connections_with(&base)
+                    .api_url(sb.url())
+                    .id_instance(id)
+                    .api_token(greenapi_settings_sandbox::generated_token(id))
+                    .min_interval(Duration::ZERO)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        // One request first: until a connection has negotiated HTTP/2 in its handshake, the
+        // pool cannot know that requests may share it (hyper-util opens one per request in
+        // flight, as for HTTP/1.1). Then twice all 20 at once.
+        clients[0].get_settings().await.unwrap();
+        for _ in 0..2 {
+            let mut reads = tokio::task::JoinSet::new();
+            for c in clients.clone() {
+                reads.spawn(async move { c.get_settings().await });
+            }
+            while let Some(read) = reads.join_next().await {
+                read.unwrap().unwrap();
+            }
+        }
+        let stats = sb.server_stats();
+        let opened = base.connections_opened();
+        assert_eq!(stats.tls_handshakes, opened, "{stats:?}");
+        if http2 {
+            assert_eq!((opened, stats.http2_connections), (1, 1), "{stats:?}");
+        } else {
+            // 20 requests in flight at once need 20 HTTP/1.1 connections (the first one's
+            // among them; a few more when one is being given back as another starts).
+            assert!((20..=30).contains(&opened), "{opened}: {stats:?}");
+            assert_eq!(stats.http2_connections, 0, "{stats:?}");
+        }
+    }
+}

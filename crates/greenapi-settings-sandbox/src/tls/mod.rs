@@ -32,6 +32,7 @@ pub const MAX_PEM_FILE_BYTES: u64 = 1024 * 1024;
 #[derive(Clone, PartialEq, Eq)]
 pub struct TlsConfig {
     source: Source,
+    http2: bool,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -46,6 +47,7 @@ impl TlsConfig {
     pub fn generated() -> Self {
         TlsConfig {
             source: Source::Generated { ca_out: None },
+            http2: false,
         }
     }
 
@@ -56,6 +58,7 @@ impl TlsConfig {
             source: Source::Generated {
                 ca_out: Some(path.into()),
             },
+            http2: false,
         }
     }
 
@@ -69,20 +72,39 @@ impl TlsConfig {
                 cert: cert.into(),
                 key: key.into(),
             },
+            http2: false,
         }
+    }
+
+    /// Also offers HTTP/2 (`h2` in ALPN, before `http/1.1`): a client that speaks it (the
+    /// Rust client and the CLI do) sends all its requests to this host as streams of one
+    /// connection. Off by default: HTTP/1.1 only. Counted in
+    /// [`ServerStats::http2_connections`](crate::ServerStats::http2_connections).
+    #[must_use]
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
+    /// Whether HTTP/2 is offered (see [`http2`](Self::http2)).
+    pub fn offers_http2(&self) -> bool {
+        self.http2
     }
 }
 
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
-            Source::Generated { ca_out } => {
-                f.debug_struct("Generated").field("ca_out", ca_out).finish()
-            }
+            Source::Generated { ca_out } => f
+                .debug_struct("Generated")
+                .field("ca_out", ca_out)
+                .field("http2", &self.http2)
+                .finish(),
             Source::Files { cert, key } => f
                 .debug_struct("Files")
                 .field("cert", cert)
                 .field("key", key)
+                .field("http2", &self.http2)
                 .finish(),
         }
     }
@@ -142,7 +164,11 @@ pub(crate) fn prepare(config: &TlsConfig, ips: &[Ipv4Addr]) -> io::Result<Prepar
             Source::Files { cert, key } => files::unusable(cert, key, &e),
             Source::Generated { .. } => io::Error::other(e),
         })?;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    server.alpn_protocols = if config.http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(Prepared {
         acceptor: TlsAcceptor::from(Arc::new(server)),
         ca,

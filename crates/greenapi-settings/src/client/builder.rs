@@ -178,6 +178,21 @@ impl ClientBuilder {
         Ok(self)
     }
 
+    /// Offers HTTP/2 to `https://` API hosts (ALPN `h2` before `http/1.1`; default: HTTP/1.1
+    /// only). Where the server takes it, the requests of the clients sharing a pool (a
+    /// fleet's) travel as streams of one connection per host once that connection is made:
+    /// one TLS handshake per host instead of one per request in flight, and fewer sockets.
+    /// The sandbox offers it with `--offer-http2`. Off by default because it measured no better for a fleet run (BENCHMARKS.md, "TLS"):
+    /// until a first connection has negotiated HTTP/2 the pool opens one per request in
+    /// flight, as for HTTP/1.1, and each request costs a little more CPU.
+    #[must_use]
+    pub fn http2(mut self, on: bool) -> Self {
+        if self.net.http2 != on {
+            Arc::make_mut(&mut self.net).http2 = on;
+        }
+        self
+    }
+
     /// Lets a plain-HTTP (`http://`) API URL go through a proxy (default: refused, nothing
     /// sent). Through a proxy, a plain-HTTP request reaches the proxy whole: the API token is
     /// in its path. Only for a proxy you trust with the token.

@@ -114,6 +114,8 @@ pub(crate) struct Network {
     pub(crate) roots: Vec<CertificateDer<'static>>,
     pub(crate) proxy: Option<ProxyUrl>,
     pub(crate) allow_insecure_proxy: bool,
+    /// Offer HTTP/2 in the TLS handshake (ALPN `h2`, then `http/1.1`); off: HTTP/1.1 only.
+    pub(crate) http2: bool,
 }
 
 impl std::fmt::Debug for Network {
@@ -122,6 +124,7 @@ impl std::fmt::Debug for Network {
             .field("extra_roots", &self.roots.len())
             .field("proxy", &self.proxy)
             .field("allow_insecure_proxy", &self.allow_insecure_proxy)
+            .field("http2", &self.http2)
             .finish()
     }
 }
@@ -198,6 +201,9 @@ impl Network {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| Error::Config(format!("an extra root certificate: {e}")))?,
             );
+        }
+        if !self.http2 {
+            http = http.http1_only();
         }
         if let Some(p) = &self.proxy {
             let proxy = reqwest::Proxy::all(p.expose())

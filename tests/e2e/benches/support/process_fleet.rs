@@ -30,25 +30,21 @@ pub fn rows(opts: &Options) -> (Vec<Row>, bool) {
         );
         return (vec![row], true);
     };
-    // (instances, concurrency, latency, TLS on that many loopback hosts)
+    // (instances, concurrency, latency, TLS on that many loopback hosts, HTTP/2 offered by
+    // the sandbox and the client)
     let mut runs = vec![
-        (2_000, 1_000, Duration::from_millis(20), None),
-        (2_000, 1_000, Duration::from_millis(20), Some(20)),
+        (2_000, 1_000, Duration::from_millis(20), None, false),
+        (2_000, 1_000, Duration::from_millis(20), Some(20), false),
     ];
     if opts.fleet_large {
-        runs.push((20_000, 2_000, Duration::from_millis(100), None));
-        runs.push((20_000, 2_000, Duration::from_millis(100), Some(20)));
+        runs.push((20_000, 2_000, Duration::from_millis(100), None, false));
+        runs.push((20_000, 2_000, Duration::from_millis(100), Some(20), false));
+        runs.push((20_000, 2_000, Duration::from_millis(100), Some(20), true));
     }
     let (mut rows, mut ok) = (Vec::new(), true);
-    for (instances, concurrency, latency, tls_hosts) in runs {
-        match process_fleet(
-            &sandbox_bin,
-            &cli,
-            instances,
-            concurrency,
-            latency,
-            tls_hosts,
-        ) {
+    for (instances, concurrency, latency, tls_hosts, http2) in runs {
+        let tls = tls_hosts.map(|hosts| (hosts, http2));
+        match process_fleet(&sandbox_bin, &cli, instances, concurrency, latency, tls) {
             Ok((new_rows, complete)) => {
                 rows.extend(new_rows);
                 ok &= complete;
@@ -77,8 +73,8 @@ pub fn binary(given: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
 /// Apply, then apply again, on `instances` instances of the sandbox binary (`latency` on
 /// every answer, its default rate limit of 1 request/s per instance) from a fleet client in
 /// another process with its default pacing (1 request/s per instance), `concurrency` at once;
-/// over TLS if `tls_hosts` (the instances spread over that many loopback addresses of one
-/// TLS sandbox, its CA given with `--ca-cert`). Rows: wall time against the ideal, the client
+/// over TLS if `tls` (the instances spread over that many loopback addresses of one TLS
+/// sandbox, its CA given with `--ca-cert`; HTTP/2 offered by both sides if asked). Rows: wall time against the ideal, the client
 /// process's CPU per request and peak RSS, the connections (TLS handshakes) its pool opened
 /// and the sandbox counted, 429s seen by the sandbox. `Ok(false)` if an instance failed.
 fn process_fleet(
@@ -87,11 +83,14 @@ fn process_fleet(
     instances: usize,
     concurrency: usize,
     latency: Duration,
-    tls_hosts: Option<u8>,
+    tls: Option<(u8, bool)>,
 ) -> Result<(Vec<Row>, bool), String> {
-    let who = match tls_hosts {
+    let tls_hosts = tls.map(|(hosts, _)| hosts);
+    let http2 = tls.is_some_and(|(_, h2)| h2);
+    let who = match tls {
         None => "CLI process".to_string(),
-        Some(h) => format!("CLI process over TLS, {h} hosts"),
+        Some((h, false)) => format!("CLI process over TLS, {h} hosts"),
+        Some((h, true)) => format!("CLI process over TLS + HTTP/2 (--http2), {h} hosts"),
     };
     eprintln!(
         "loopback: fleet across processes ({who}): {instances} instances, concurrency {concurrency}, {} ms ...",
@@ -104,6 +103,7 @@ fn process_fleet(
         latency,
         "bench",
         tls_hosts,
+        http2,
     )?;
     let (sandbox, dir, csv) = (&setup.sandbox, &setup.dir, &setup.csv);
     let inspect = Inspect::new(&sandbox.url, setup.ca.as_deref())?;
@@ -128,6 +128,9 @@ fn process_fleet(
             .arg(&report);
         if let Some(ca) = &setup.ca {
             cmd.arg("--ca-cert").arg(ca);
+        }
+        if http2 {
+            cmd.arg("--http2");
         }
         let handshakes_before = inspect.handshakes();
         cmd.stdin(Stdio::null())

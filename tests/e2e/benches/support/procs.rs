@@ -68,10 +68,21 @@ impl FleetSetup {
         latency: Duration,
         name: &str,
     ) -> Result<FleetSetup, String> {
-        FleetSetup::start_tls(sandbox_bin, instances, concurrency, latency, name, None)
+        FleetSetup::start_tls(
+            sandbox_bin,
+            instances,
+            concurrency,
+            latency,
+            name,
+            None,
+            false,
+        )
     }
 
-    /// [`FleetSetup::start`], over TLS on `tls_hosts` loopback addresses if given.
+    /// [`FleetSetup::start`], over TLS on `tls_hosts` loopback addresses if given (offering
+    /// HTTP/2 too if `http2`).
+    // Each argument is one dimension of the set-up, as in `start`.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_tls(
         sandbox_bin: &Path,
         instances: usize,
@@ -79,6 +90,7 @@ impl FleetSetup {
         latency: Duration,
         name: &str,
         tls_hosts: Option<u8>,
+        http2: bool,
     ) -> Result<FleetSetup, String> {
         let dir = std::env::temp_dir().join(format!("greenapi-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -92,6 +104,9 @@ impl FleetSetup {
                 "--tls-ca-out".into(),
                 ca.display().to_string(),
             ]);
+            if http2 {
+                args.push("--offer-http2".into());
+            }
         }
         let sandbox = SandboxProc::start(
             sandbox_bin,
