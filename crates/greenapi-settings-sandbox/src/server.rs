@@ -255,6 +255,22 @@ async fn refuse_plain_http(mut stream: TcpStream) {
     let _ = stream.shutdown().await;
 }
 
+/// Drives a hyper connection (HTTP/1.1 or HTTP/2: their types share no trait for this) to its
+/// end, or until `closing` turns true; then lets it finish the requests in flight (graceful
+/// shutdown). Errors are the client's (a reset, a malformed request, a header timeout):
+/// nothing to do but close.
+macro_rules! serve_until_closing {
+    ($connection:expr, $closing:ident) => {{
+        let mut connection = std::pin::pin!($connection);
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = $closing.wait_for(|closing| *closing) => {}
+        }
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
+    }};
+}
+
 /// One HTTP/1.1 connection on `io` (a TCP or TLS stream).
 async fn serve_http<I>(
     io: TokioIo<I>,
@@ -268,21 +284,12 @@ async fn serve_http<I>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(read_timeout);
-    let connection = builder.serve_connection(io, app);
-    let mut connection = std::pin::pin!(connection);
-    tokio::select! {
-        // Errors are the client's (a reset, a malformed request, a header timeout): nothing
-        // to do but close.
-        _ = connection.as_mut() => return,
-        _ = closing.wait_for(|closing| *closing) => {}
-    }
-    connection.as_mut().graceful_shutdown();
-    let _ = connection.await;
+    serve_until_closing!(builder.serve_connection(io, app), closing);
 }
 
 /// One HTTP/2 connection on `io` (TLS, `h2` negotiated): its requests are streams, answered
-/// concurrently. A connection that goes quiet is closed by its idle keep-alive pings' timeout
-/// (hyper's defaults); each stream's body is still read with the guard's caps.
+/// concurrently, each through the same service (guard, caps) as over HTTP/1.1. A peer that
+/// stops answering keep-alive pings (every 30 s, 10 s to answer) is dropped.
 async fn serve_http2<I>(io: TokioIo<I>, app: routes::App, mut closing: watch::Receiver<bool>)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -292,14 +299,7 @@ where
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10));
-    let connection = builder.serve_connection(io, app);
-    let mut connection = std::pin::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        _ = closing.wait_for(|closing| *closing) => {}
-    }
-    connection.as_mut().graceful_shutdown();
-    let _ = connection.await;
+    serve_until_closing!(builder.serve_connection(io, app), closing);
 }
 
 /// Entry point of the async API; see [`Sandbox::start`].
