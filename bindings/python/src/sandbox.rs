@@ -316,7 +316,7 @@ impl PySandbox {
     }
 
     /// Connections accepted and TLS handshakes completed or failed, server-wide: a dict
-    /// `{"tls", "connections", "tlsHandshakes", "tlsHandshakeFailures"}`.
+    /// `{"tls", "connections", "tlsHandshakes", "tlsHandshakeFailures", "http2Connections"}`.
     fn server_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let stats = self.with_server(|s| s.server_stats())?;
         json_to_py(py, &stats.to_json_value())

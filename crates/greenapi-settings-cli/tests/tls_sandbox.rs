@@ -125,3 +125,25 @@ fn a_fleet_over_four_https_hosts_shares_one_pool_handshakes_stay_at_what_the_con
     );
     assert_eq!(common::set_calls(&sb), 200);
 }
+
+/// `--http2` offers HTTP/2 to an `https://` API host: against a sandbox offering it
+/// (`--offer-http2`), the connection speaks HTTP/2; without the flag (the default) the same
+/// sandbox gets HTTP/1.1.
+#[test]
+fn the_http2_flag_speaks_http2_to_a_server_offering_it_and_the_default_stays_http1() {
+    let sb = BlockingSandbox::start(
+        SandboxConfig::default()
+            .rate_limit(None)
+            .tls(TlsConfig::generated().http2(true)),
+    )
+    .unwrap();
+    let r = one(&sb, true, &["get", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let stats = sb.server_stats();
+    assert_eq!(stats.http2_connections, 0, "{stats:?}");
+    let r = one(&sb, true, &["get", "--json", "--http2"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("\"incomingWebhook\""), "{}", r.all());
+    let stats = sb.server_stats();
+    assert_eq!(stats.http2_connections, 1, "{stats:?}");
+}
