@@ -182,9 +182,10 @@ impl ClientBuilder {
     /// only). Where the server takes it, the requests of the clients sharing a pool (a
     /// fleet's) travel as streams of one connection per host once that connection is made:
     /// one TLS handshake per host instead of one per request in flight, and fewer sockets.
-    /// The sandbox offers it with `--offer-http2`. Off by default because it measured no better for a fleet run (BENCHMARKS.md, "TLS"):
-    /// until a first connection has negotiated HTTP/2 the pool opens one per request in
-    /// flight, as for HTTP/1.1, and each request costs a little more CPU.
+    /// The sandbox offers it with `--offer-http2`. Off by default because it measured no
+    /// better for a fleet run (BENCHMARKS.md, "TLS"): until a first connection has negotiated
+    /// HTTP/2 the pool opens one per request in flight, as for HTTP/1.1, and each request
+    /// costs a little more CPU.
     #[must_use]
     pub fn http2(mut self, on: bool) -> Self {
         if self.net.http2 != on {
