@@ -22,7 +22,8 @@ pub fn over_tls() -> bool {
     env!("CARGO_CRATE_NAME").ends_with("_tls")
 }
 
-/// The CA of each TLS sandbox started by the helpers, by its URL.
+/// The CA of each live TLS sandbox started by the helpers, by its URL. A URL (its port) is
+/// reused once its sandbox is gone, so each start replaces what an earlier one left.
 static CAS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 fn with_tls(config: SandboxConfig) -> SandboxConfig {
@@ -34,8 +35,12 @@ fn with_tls(config: SandboxConfig) -> SandboxConfig {
 }
 
 fn remember_ca(url: String, pem: Option<&str>) {
+    let mut cas = CAS.lock().unwrap();
+    // Regression: the first CA ever seen for a URL was kept, so a sandbox on a port an
+    // earlier test's sandbox had used was checked against that one's CA (BadSignature).
+    cas.retain(|(u, _)| *u != url);
     if let Some(pem) = pem {
-        CAS.lock().unwrap().push((url, pem.to_string()));
+        cas.push((url, pem.to_string()));
     }
 }
 
