@@ -96,15 +96,8 @@ fn process_fleet(
         "loopback: fleet across processes ({who}): {instances} instances, concurrency {concurrency}, {} ms ...",
         latency.as_millis()
     );
-    let setup = procs::FleetSetup::start_tls(
-        sandbox_bin,
-        instances,
-        concurrency,
-        latency,
-        "bench",
-        tls_hosts,
-        http2,
-    )?;
+    let setup =
+        procs::FleetSetup::start_tls(sandbox_bin, instances, concurrency, latency, "bench", tls)?;
     let (sandbox, dir, csv) = (&setup.sandbox, &setup.dir, &setup.csv);
     let inspect = Inspect::new(&sandbox.url, setup.ca.as_deref())?;
     let desired = dir.join("desired.json");

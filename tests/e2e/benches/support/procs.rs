@@ -68,35 +68,25 @@ impl FleetSetup {
         latency: Duration,
         name: &str,
     ) -> Result<FleetSetup, String> {
-        FleetSetup::start_tls(
-            sandbox_bin,
-            instances,
-            concurrency,
-            latency,
-            name,
-            None,
-            false,
-        )
+        FleetSetup::start_tls(sandbox_bin, instances, concurrency, latency, name, None)
     }
 
-    /// [`FleetSetup::start`], over TLS on `tls_hosts` loopback addresses if given (offering
-    /// HTTP/2 too if `http2`).
-    // Each argument is one dimension of the set-up, as in `start`.
-    #[allow(clippy::too_many_arguments)]
+    /// [`FleetSetup::start`], over TLS if `tls` is `Some((hosts, http2))`: on that many
+    /// loopback addresses, offering HTTP/2 too if `http2`.
     pub fn start_tls(
         sandbox_bin: &Path,
         instances: usize,
         concurrency: usize,
         latency: Duration,
         name: &str,
-        tls_hosts: Option<u8>,
-        http2: bool,
+        tls: Option<(u8, bool)>,
     ) -> Result<FleetSetup, String> {
+        let tls_hosts = tls.map(|(hosts, _)| hosts);
         let dir = std::env::temp_dir().join(format!("greenapi-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let ca = tls_hosts.map(|_| dir.join("ca.pem"));
         let mut args: Vec<String> = Vec::new();
-        if let (Some(hosts), Some(ca)) = (tls_hosts, &ca) {
+        if let (Some((hosts, http2)), Some(ca)) = (tls, &ca) {
             args.extend([
                 "--tls".into(),
                 "--hosts".into(),
